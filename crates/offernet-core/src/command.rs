@@ -1,0 +1,184 @@
+//! Commands: the only way to change the engine's ground state. They are plain data (serde),
+//! so the journal can store them and replay them; the engine validates every field when it
+//! applies one, whatever its source.
+//!
+//! Request bodies refuse unknown fields. Optional fields are `Option`: absent and `null`
+//! both mean "not given" (domain rule 22), and the engine refuses empty strings itself.
+
+use serde::{Deserialize, Serialize};
+
+/// `"all"`/`"none"` or a list of ids: the JSON shape of assortments and resale lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WordOrList {
+    Word(String),
+    List(Vec<String>),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkuBody {
+    pub name: Option<String>,
+    pub product_id: Option<String>,
+    pub brand: Option<String>,
+    pub category: Option<String>,
+    pub ean: Option<String>,
+    pub ref_id: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TradePolicyBody {
+    pub name: Option<String>,
+    pub assortment: Option<WordOrList>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarehouseBody {
+    pub trade_policies: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StockBody {
+    pub quantity: Option<i64>,
+    pub unlimited: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PriceBody {
+    pub price: Option<i64>,
+    pub list_price: Option<i64>,
+    pub trade_policy: Option<String>,
+}
+
+/// The seller's half. For `PUT`, omitted fields take their defaults; for `PATCH`, only the
+/// given fields change (and `trade_policy` is then optional too).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AffiliationBody {
+    pub trade_policy: Option<String>,
+    pub active: Option<bool>,
+    pub resale: Option<WordOrList>,
+    pub require_own_stock: Option<bool>,
+}
+
+/// The marketplace's half. Same `PUT`/`PATCH` reading as [`AffiliationBody`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SellerBody {
+    pub trade_policies: Option<Vec<String>>,
+    pub active: Option<bool>,
+    pub match_mode: Option<String>,
+    pub commission_bp: Option<i64>,
+}
+
+/// Every change to the network. `account` is always the account whose data changes, which
+/// is what the server's authorisation checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    CreateAccount {
+        id: String,
+        name: String,
+        currency: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_hash: Option<String>,
+    },
+    PutSku {
+        account: String,
+        sku: String,
+        body: SkuBody,
+    },
+    PutTradePolicy {
+        account: String,
+        trade_policy: String,
+        body: TradePolicyBody,
+    },
+    PutWarehouse {
+        account: String,
+        warehouse: String,
+        body: WarehouseBody,
+    },
+    PutStock {
+        account: String,
+        warehouse: String,
+        sku: String,
+        body: StockBody,
+    },
+    PutPrice {
+        account: String,
+        sku: String,
+        body: PriceBody,
+    },
+    DeletePrice {
+        account: String,
+        sku: String,
+        trade_policy: Option<String>,
+    },
+    PutAffiliation {
+        seller: String,
+        marketplace: String,
+        body: AffiliationBody,
+    },
+    PatchAffiliation {
+        seller: String,
+        marketplace: String,
+        body: AffiliationBody,
+    },
+    DeleteAffiliation {
+        seller: String,
+        marketplace: String,
+    },
+    PutSeller {
+        marketplace: String,
+        seller: String,
+        body: SellerBody,
+    },
+    PatchSeller {
+        marketplace: String,
+        seller: String,
+        body: SellerBody,
+    },
+    DeleteSeller {
+        marketplace: String,
+        seller: String,
+    },
+    ApproveSuggestion {
+        marketplace: String,
+        seller: String,
+        seller_sku: String,
+        sku: Option<String>,
+    },
+    DenySuggestion {
+        marketplace: String,
+        seller: String,
+        seller_sku: String,
+    },
+}
+
+impl Command {
+    /// The account whose data this command writes (for authorisation).
+    pub fn owner(&self) -> &str {
+        match self {
+            Command::CreateAccount { id, .. } => id,
+            Command::PutSku { account, .. }
+            | Command::PutTradePolicy { account, .. }
+            | Command::PutWarehouse { account, .. }
+            | Command::PutStock { account, .. }
+            | Command::PutPrice { account, .. }
+            | Command::DeletePrice { account, .. } => account,
+            Command::PutAffiliation { seller, .. }
+            | Command::PatchAffiliation { seller, .. }
+            | Command::DeleteAffiliation { seller, .. } => seller,
+            Command::PutSeller { marketplace, .. }
+            | Command::PatchSeller { marketplace, .. }
+            | Command::DeleteSeller { marketplace, .. }
+            | Command::ApproveSuggestion { marketplace, .. }
+            | Command::DenySuggestion { marketplace, .. } => marketplace,
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Derived state: the offer that a marketplace sees of a seller SKU, computed per chain
+//! exactly as domain.md's stock rule says. This is the one function that defines an offer;
+//! incremental propagation (`settle.rs`) decides *when* to call it, the reference
+//! recomputation (`reference.rs`) calls it for everything, and explain asks it for its tree.
+
+use crate::engine::Engine;
+use crate::model::*;
+
+/// The accounts of a chain from the final marketplace up to the account being evaluated.
+/// `max_chain` is at most 8, so a chain never holds more than 9 accounts (one beyond the
+/// limit is looked at to report `max_depth`).
+#[derive(Clone, Copy)]
+pub(crate) struct Chain {
+    accounts: [AccountIdx; 10],
+    len: usize,
+}
+
+impl Chain {
+    fn new(final_marketplace: AccountIdx, seller: AccountIdx) -> Self {
+        let mut accounts = [0; 10];
+        accounts[0] = final_marketplace;
+        accounts[1] = seller;
+        Chain { accounts, len: 2 }
+    }
+    fn contains(&self, a: AccountIdx) -> bool {
+        self.accounts[..self.len].contains(&a)
+    }
+    /// The accounts after the direct buyer of the account about to be pushed: everything
+    /// except the last one (that last one is the direct buyer).
+    fn after_buyer(&self) -> &[AccountIdx] {
+        &self.accounts[..self.len - 1]
+    }
+    fn push(&mut self, a: AccountIdx) {
+        self.accounts[self.len] = a;
+        self.len += 1;
+    }
+    fn pop(&mut self) {
+        self.len -= 1;
+    }
+}
+
+/// One upstream source of an explained offer (domain rule 21).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceTree {
+    pub account: AccountIdx,
+    pub sku: SkuIdx,
+    pub own: Qty,
+    pub third: Qty,
+    pub quantity: Qty,
+    pub included: bool,
+    pub reasons: Reasons,
+    pub sources: Vec<SourceTree>,
+}
+
+/// What the upstream sources of one node add up to along one chain.
+#[derive(Clone, Copy, Default)]
+struct SourcesSum {
+    third: Qty,
+    /// Cuts of included sources and anywhere above them (rule 31).
+    cuts: Reasons,
+    /// Some authorised, loop-free path within `max_chain` leads from an origin (rule 27).
+    path: bool,
+}
+
+/// The full evaluation of seller S's SKU s as sent to marketplace M.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Eval {
+    pub price: Option<Price>,
+    pub own: Qty,
+    pub third: Qty,
+    pub quantity: Qty,
+    pub gated: bool,
+    /// Every reason that applies (cuts included only when not sellable, rule 17).
+    pub reasons: Reasons,
+    /// S sends s to M now (rule 6).
+    pub sends: bool,
+}
+
+impl Eval {
+    pub fn offer_state(&self) -> OfferState {
+        OfferState { price: self.price, quantity: self.quantity, reasons: self.reasons }
+    }
+}
+
+impl Engine {
+    /// Evaluates seller `s`'s SKU `sku` as marketplace `m` sees it. `bound` is M's SKU when a
+    /// binding exists (its activity matters, rule 19). With `tree`, the sources are recorded.
+    pub(crate) fn eval_offer(
+        &self,
+        m: AccountIdx,
+        s: AccountIdx,
+        sku: SkuIdx,
+        bound: Option<SkuIdx>,
+        tree: Option<&mut Vec<SourceTree>>,
+    ) -> Eval {
+        let seller = &self.accounts[s as usize];
+        let market = &self.accounts[m as usize];
+        let item = &seller.skus[sku as usize];
+        let (aff, reg) = match (seller.affiliations.get(&m), market.sellers.get(&s)) {
+            (Some(a), Some(r)) => (a, r),
+            _ => {
+                // Rule 30: a missing half shows quantity 0, the base price, and only this.
+                let mut reasons = Reasons::EMPTY;
+                reasons.add(Reason::ConnectionInactive);
+                return Eval {
+                    price: item.price,
+                    own: Qty::ZERO,
+                    third: Qty::ZERO,
+                    quantity: Qty::ZERO,
+                    gated: false,
+                    reasons,
+                    sends: false,
+                };
+            }
+        };
+        let tp = aff.trade_policy;
+        let mut reasons = Reasons::EMPTY;
+        if !aff.active {
+            reasons.add(Reason::SellerPaused);
+        }
+        if !reg.active {
+            reasons.add(Reason::MarketplacePaused);
+        }
+        if !item.active || bound.is_some_and(|b| !market.skus[b as usize].active) {
+            reasons.add(Reason::SkuInactive);
+        }
+        let in_assortment = seller.in_assortment(tp, sku);
+        if !in_assortment {
+            reasons.add(Reason::NotInAssortment);
+        }
+        let price = item.price_for(tp);
+        if price.is_none() {
+            reasons.add(Reason::NoPrice);
+        }
+        let own = item.own_available(&seller.warehouses, tp);
+        let mut chain = Chain::new(m, s);
+        let sum = self.eval_sources(s, sku, Some(tp), &mut chain, tree);
+        let sourced = !item.sources.is_empty();
+        let gated = sourced && aff.require_own_stock && own.is_zero();
+        let quantity = if gated {
+            reasons.add(Reason::ForwarderHasNoOwnStock);
+            Qty::ZERO
+        } else {
+            let q = own.plus(sum.third);
+            if q.is_zero() {
+                reasons.add(Reason::OutOfStock);
+            }
+            q
+        };
+        if !reasons.is_empty() {
+            reasons = reasons.union(sum.cuts);
+        }
+        let gate_open = !sourced || !own.is_zero() || (!aff.require_own_stock && sum.path);
+        let sends = aff.active && reg.active && item.active && in_assortment && gate_open;
+        Eval { price, own, third: sum.third, quantity, gated, reasons, sends }
+    }
+
+    /// Sums the upstream sources of account `a`'s SKU `sku` along `chain` (whose last
+    /// account is `a`). `tp_for_buyer` is a's trade policy for its direct buyer.
+    fn eval_sources(
+        &self,
+        a: AccountIdx,
+        sku: SkuIdx,
+        tp_for_buyer: Option<TpIdx>,
+        chain: &mut Chain,
+        mut tree: Option<&mut Vec<SourceTree>>,
+    ) -> SourcesSum {
+        let acct = &self.accounts[a as usize];
+        let item = &acct.skus[sku as usize];
+        let mut sum = SourcesSum::default();
+        for &(u, usku) in &item.sources {
+            let upstream = &self.accounts[u as usize];
+            let aff_u = upstream.affiliations.get(&a);
+            let reg_u = acct.sellers.get(&u);
+            let mut cut = Reasons::EMPTY;
+            if chain.contains(u) {
+                cut.add(Reason::Loop);
+            } else if chain.len + 1 > self.config.max_chain as usize {
+                cut.add(Reason::MaxDepth);
+            } else {
+                // A missing half reads as its defaults: resale `none`, trade policies ["1"].
+                let resale = aff_u.map(|x| &x.resale).unwrap_or(&Resale::None);
+                let authorised = chain.after_buyer().iter().all(|&n| resale.authorises(&self.accounts[n as usize].id));
+                if !authorised {
+                    cut.add(Reason::ResaleNotAuthorized);
+                }
+                let shown = match (tp_for_buyer, reg_u) {
+                    (Some(tp), Some(r)) => r.trade_policies.contains(&tp),
+                    (Some(tp), None) => tp == DEFAULT_TRADE_POLICY,
+                    (None, _) => false,
+                };
+                if !shown {
+                    cut.add(Reason::NotInTradePolicy);
+                }
+            }
+            let mut node = tree.as_ref().map(|_| SourceTree {
+                account: u,
+                sku: usku,
+                own: Qty::ZERO,
+                third: Qty::ZERO,
+                quantity: Qty::ZERO,
+                included: false,
+                reasons: cut,
+                sources: Vec::new(),
+            });
+            if !cut.intersects(Reasons::PATH_CUTS) {
+                let uitem = &upstream.skus[usku as usize];
+                let tp_u = aff_u.map(|x| x.trade_policy);
+                let own_u = tp_u.map_or(Qty::ZERO, |tp| uitem.own_available(&upstream.warehouses, tp));
+                chain.push(u);
+                let sub = self.eval_sources(u, usku, tp_u, chain, node.as_mut().map(|n| &mut n.sources));
+                chain.pop();
+                // The source's own blocking reasons, as its offer at `a` would show them.
+                let mut blocking = Reasons::EMPTY;
+                match (aff_u, reg_u) {
+                    (Some(x), Some(r)) => {
+                        if !x.active {
+                            blocking.add(Reason::SellerPaused);
+                        }
+                        if !r.active {
+                            blocking.add(Reason::MarketplacePaused);
+                        }
+                    }
+                    _ => blocking.add(Reason::ConnectionInactive),
+                }
+                if !uitem.active || !item.active {
+                    blocking.add(Reason::SkuInactive);
+                }
+                if let Some(tp) = tp_u {
+                    if !upstream.in_assortment(tp, usku) {
+                        blocking.add(Reason::NotInAssortment);
+                    }
+                    if uitem.price_for(tp).is_none() {
+                        blocking.add(Reason::NoPrice);
+                    }
+                }
+                let gated = !uitem.sources.is_empty() && aff_u.is_some_and(|x| x.require_own_stock) && own_u.is_zero();
+                let quantity = if gated {
+                    blocking.add(Reason::ForwarderHasNoOwnStock);
+                    Qty::ZERO
+                } else {
+                    own_u.plus(sub.third)
+                };
+                let origin = !own_u.is_zero() || uitem.sources.is_empty();
+                sum.path |= origin || sub.path;
+                let included = cut.is_empty() && blocking.is_empty();
+                if included {
+                    sum.third = sum.third.plus(quantity);
+                    sum.cuts = sum.cuts.union(sub.cuts);
+                }
+                if let Some(n) = node.as_mut() {
+                    n.own = own_u;
+                    n.third = sub.third;
+                    n.quantity = quantity;
+                    n.included = included;
+                    let mut shown = cut.union(blocking);
+                    if quantity.is_zero() && !gated {
+                        shown.add(Reason::OutOfStock);
+                    }
+                    if !shown.is_empty() {
+                        shown = shown.union(sub.cuts);
+                    }
+                    n.reasons = shown;
+                }
+            }
+            sum.cuts = sum.cuts.union(cut);
+            if let (Some(t), Some(n)) = (tree.as_mut(), node) {
+                t.push(n);
+            }
+        }
+        sum
+    }
+}

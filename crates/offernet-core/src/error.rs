@@ -1,0 +1,48 @@
+//! The engine's typed errors. Every rejected command returns one of these and changes nothing.
+
+use std::fmt;
+
+/// Why a command was refused. `code()` is the stable snake_case code of the HTTP contract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainError {
+    /// Bad input: `field` names the offending field (dotted path), `reason` says what is wrong.
+    InvalidField { field: String, reason: String },
+    /// Something named in the request (usually in the path) does not exist.
+    NotFound { what: String },
+    /// The request is valid but conflicts with the current state.
+    Conflict { reason: String },
+}
+
+impl DomainError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        DomainError::InvalidField { field: field.into(), reason: reason.into() }
+    }
+    pub fn not_found(what: impl Into<String>) -> Self {
+        DomainError::NotFound { what: what.into() }
+    }
+    pub fn conflict(reason: impl Into<String>) -> Self {
+        DomainError::Conflict { reason: reason.into() }
+    }
+    /// The stable error code of api.md.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::InvalidField { .. } => "invalid_field",
+            DomainError::NotFound { .. } => "not_found",
+            DomainError::Conflict { .. } => "conflict",
+        }
+    }
+}
+
+impl fmt::Display for DomainError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DomainError::InvalidField { field, reason } => write!(f, "invalid field `{field}`: {reason}"),
+            DomainError::NotFound { what } => write!(f, "{what} not found"),
+            DomainError::Conflict { reason } => write!(f, "conflict: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for DomainError {}
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;

@@ -1,0 +1,29 @@
+//! offernet-core: the offer-network engine.
+//!
+//! A pure, deterministic state machine: [`Engine::apply`] takes a [`Command`] and returns
+//! the [`Event`]s it caused, or a [`DomainError`] and no change at all. It holds the ground
+//! state (accounts, catalogs, stock, prices, trade policies, connections, suggestions,
+//! bindings) and the offers derived from it, kept equal to a from-scratch recomputation
+//! after every command. No IO, no clock, no randomness, no async.
+
+pub mod command;
+mod derive;
+pub mod engine;
+pub mod error;
+pub mod event;
+mod fx;
+pub mod gtin;
+pub mod model;
+mod reference;
+mod settle;
+pub mod validate;
+pub mod views;
+
+pub use command::*;
+pub use derive::{Eval, SourceTree};
+pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT};
+pub use error::DomainError;
+pub use event::{Event, EventBody};
+pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus};
+pub use reference::OfferKey;
+pub use views::*;

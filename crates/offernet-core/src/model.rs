@@ -1,0 +1,418 @@
+//! Ground state of the offer network and the small value types the engine computes with.
+//!
+//! Indices (`AccountIdx`, `SkuIdx`, `TpIdx`, `WhIdx`) are positions in vectors, assigned in
+//! creation order and never reused (nothing is ever deleted), so the same command sequence
+//! always yields the same indices. Ids (strings) are what users see; indices are what the
+//! hot path compares.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fx::{FxHashMap, FxHashSet};
+
+pub type AccountIdx = u32;
+pub type SkuIdx = u32;
+pub type TpIdx = u16;
+pub type WhIdx = u16;
+
+/// Trade policy `1` exists in every account from the start, at index 0.
+pub const DEFAULT_TRADE_POLICY: TpIdx = 0;
+
+/// A stock quantity that may be unlimited. Sums saturate below `UNLIMITED`, so a finite
+/// sum never turns into "unlimited".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Qty(pub u64);
+
+impl Qty {
+    pub const ZERO: Qty = Qty(0);
+    pub const UNLIMITED: Qty = Qty(u64::MAX);
+
+    pub fn is_unlimited(self) -> bool {
+        self.0 == u64::MAX
+    }
+    /// Nothing available (unlimited is never zero).
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+    #[inline]
+    pub fn plus(self, other: Qty) -> Qty {
+        if self.is_unlimited() || other.is_unlimited() {
+            Qty::UNLIMITED
+        } else {
+            Qty(self.0.saturating_add(other.0).min(u64::MAX - 1))
+        }
+    }
+    /// The JSON form: a number, or `null` when unlimited (beside `"unlimited": true`).
+    pub fn finite(self) -> Option<u64> {
+        if self.is_unlimited() {
+            None
+        } else {
+            Some(self.0)
+        }
+    }
+}
+
+/// The reason codes of domain.md, in the order in which they are listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Reason {
+    ConnectionInactive = 0,
+    SellerPaused,
+    MarketplacePaused,
+    SkuInactive,
+    NotInAssortment,
+    NotInTradePolicy,
+    SuggestionPending,
+    SuggestionDenied,
+    NoPrice,
+    OutOfStock,
+    ForwarderHasNoOwnStock,
+    ResaleNotAuthorized,
+    Loop,
+    MaxDepth,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 14] = [
+        Reason::ConnectionInactive,
+        Reason::SellerPaused,
+        Reason::MarketplacePaused,
+        Reason::SkuInactive,
+        Reason::NotInAssortment,
+        Reason::NotInTradePolicy,
+        Reason::SuggestionPending,
+        Reason::SuggestionDenied,
+        Reason::NoPrice,
+        Reason::OutOfStock,
+        Reason::ForwarderHasNoOwnStock,
+        Reason::ResaleNotAuthorized,
+        Reason::Loop,
+        Reason::MaxDepth,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::ConnectionInactive => "connection_inactive",
+            Reason::SellerPaused => "seller_paused",
+            Reason::MarketplacePaused => "marketplace_paused",
+            Reason::SkuInactive => "sku_inactive",
+            Reason::NotInAssortment => "not_in_assortment",
+            Reason::NotInTradePolicy => "not_in_trade_policy",
+            Reason::SuggestionPending => "suggestion_pending",
+            Reason::SuggestionDenied => "suggestion_denied",
+            Reason::NoPrice => "no_price",
+            Reason::OutOfStock => "out_of_stock",
+            Reason::ForwarderHasNoOwnStock => "forwarder_has_no_own_stock",
+            Reason::ResaleNotAuthorized => "resale_not_authorized",
+            Reason::Loop => "loop",
+            Reason::MaxDepth => "max_depth",
+        }
+    }
+}
+
+/// A set of reasons as a bit mask; iteration yields them in the order of domain.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Reasons(pub u16);
+
+impl Reasons {
+    pub const EMPTY: Reasons = Reasons(0);
+    /// The cuts that travel downstream (domain rule 31).
+    pub const CUTS: Reasons = Reasons(
+        (1 << Reason::ResaleNotAuthorized as u16)
+            | (1 << Reason::Loop as u16)
+            | (1 << Reason::MaxDepth as u16)
+            | (1 << Reason::NotInTradePolicy as u16),
+    );
+    /// The cuts that also break a path in the sense of rule 27 (authorised, loop-free, short).
+    pub const PATH_CUTS: Reasons = Reasons(
+        (1 << Reason::ResaleNotAuthorized as u16) | (1 << Reason::Loop as u16) | (1 << Reason::MaxDepth as u16),
+    );
+
+    #[inline]
+    pub fn add(&mut self, r: Reason) {
+        self.0 |= 1 << r as u16;
+    }
+    #[inline]
+    pub fn has(self, r: Reason) -> bool {
+        self.0 & (1 << r as u16) != 0
+    }
+    #[inline]
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    #[inline]
+    pub fn union(self, o: Reasons) -> Reasons {
+        Reasons(self.0 | o.0)
+    }
+    #[inline]
+    pub fn intersects(self, o: Reasons) -> bool {
+        self.0 & o.0 != 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Reason> {
+        Reason::ALL.into_iter().filter(move |r| self.has(*r))
+    }
+    pub fn codes(self) -> Vec<&'static str> {
+        self.iter().map(Reason::code).collect()
+    }
+}
+
+/// A price in integer minor units of the account's currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Price {
+    pub price: i64,
+    pub list_price: Option<i64>,
+}
+
+/// Stock of one SKU in one warehouse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StockEntry {
+    pub warehouse: WhIdx,
+    /// Units on hand, or unlimited.
+    pub quantity: Qty,
+    /// Units promised to open orders (always ≤ quantity unless unlimited).
+    pub reserved: u64,
+}
+
+impl StockEntry {
+    pub fn available(&self) -> Qty {
+        if self.quantity.is_unlimited() {
+            Qty::UNLIMITED
+        } else {
+            Qty(self.quantity.0.saturating_sub(self.reserved))
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Sku {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub product_id: Option<Arc<str>>,
+    pub brand: Option<Arc<str>>,
+    pub category: Option<Arc<str>>,
+    /// The GTIN as the user wrote it, and its GTIN-14 value for comparisons.
+    pub ean: Option<(Arc<str>, u64)>,
+    pub ref_id: Option<Arc<str>>,
+    pub active: bool,
+    pub price: Option<Price>,
+    /// Fixed prices per trade policy; they replace price and list price together.
+    pub tp_prices: Vec<(TpIdx, Price)>,
+    pub stock: Vec<StockEntry>,
+    /// Downstream: the marketplace SKUs this SKU is bound to, as (marketplace, its SKU).
+    pub bound_at: Vec<(AccountIdx, SkuIdx)>,
+    /// Upstream: seller SKUs bound to this SKU, as (seller, seller SKU).
+    pub sources: Vec<(AccountIdx, SkuIdx)>,
+    /// The suggestion that created this SKU, if one did (domain rule 29 reuses its id).
+    pub created_from: Option<(AccountIdx, SkuIdx)>,
+}
+
+impl Sku {
+    /// Available own stock for a trade policy: the warehouses that serve it (rule 13).
+    #[inline]
+    pub fn own_available(&self, warehouses: &[Warehouse], tp: TpIdx) -> Qty {
+        let mut q = Qty::ZERO;
+        for e in &self.stock {
+            if warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
+                q = q.plus(e.available());
+            }
+        }
+        q
+    }
+    /// Price for a trade policy: its fixed price if any, else the base price (rule 3).
+    #[inline]
+    pub fn price_for(&self, tp: TpIdx) -> Option<Price> {
+        self.tp_prices.iter().find(|(t, _)| *t == tp).map(|(_, p)| *p).or(self.price)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Assortment {
+    All,
+    /// The ids as given (in order, deduplicated) and a set for lookups. Ids of SKUs that
+    /// do not exist (yet) are allowed (rule 3).
+    List(Vec<Arc<str>>, FxHashSet<Arc<str>>),
+}
+
+impl Assortment {
+    #[inline]
+    pub fn contains(&self, sku_id: &str) -> bool {
+        match self {
+            Assortment::All => true,
+            Assortment::List(_, set) => set.contains(sku_id),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct TradePolicy {
+    pub id: Arc<str>,
+    pub name: Option<Arc<str>>,
+    pub assortment: Assortment,
+}
+
+#[derive(Clone, Debug)]
+pub struct Warehouse {
+    pub id: Arc<str>,
+    /// The trade policies this warehouse serves (its docks).
+    pub trade_policies: Vec<TpIdx>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resale {
+    None,
+    All,
+    /// Account ids (sorted, deduplicated); they may not exist yet.
+    List(Vec<Arc<str>>),
+}
+
+impl Resale {
+    #[inline]
+    pub fn authorises(&self, account_id: &str) -> bool {
+        match self {
+            Resale::None => false,
+            Resale::All => true,
+            Resale::List(l) => l.binary_search_by(|a| (**a).cmp(account_id)).is_ok(),
+        }
+    }
+}
+
+/// The seller's half of a connection (its affiliation with a marketplace).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Affiliation {
+    pub trade_policy: TpIdx,
+    pub active: bool,
+    pub resale: Resale,
+    pub require_own_stock: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMode {
+    Auto,
+    Score,
+    Manual,
+}
+
+impl MatchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchMode::Auto => "auto",
+            MatchMode::Score => "score",
+            MatchMode::Manual => "manual",
+        }
+    }
+}
+
+/// The marketplace's half of a connection (its registration of a seller).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    pub trade_policies: Vec<TpIdx>,
+    pub active: bool,
+    pub match_mode: MatchMode,
+    pub commission_bp: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuggestionStatus {
+    Pending,
+    Approved,
+    Denied,
+}
+
+impl SuggestionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionStatus::Pending => "pending",
+            SuggestionStatus::Approved => "approved",
+            SuggestionStatus::Denied => "denied",
+        }
+    }
+}
+
+/// What a marketplace sees of a bound seller SKU. Derived: only the engine's propagation
+/// writes it, always to the value `eval_offer` computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OfferState {
+    pub price: Option<Price>,
+    pub quantity: Qty,
+    pub reasons: Reasons,
+}
+
+impl OfferState {
+    pub fn sellable(&self) -> bool {
+        self.reasons.is_empty()
+    }
+}
+
+/// A seller SKU sent to a marketplace. Approved means bound to `sku`, and then `offer`
+/// holds the derived offer.
+#[derive(Clone, Debug)]
+pub struct Suggestion {
+    pub status: SuggestionStatus,
+    pub sku: Option<SkuIdx>,
+    pub offer: Option<OfferState>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub currency: Arc<str>,
+    /// Hash of the account's API token (set by the server; the engine only stores it).
+    pub token_hash: Option<Arc<str>>,
+    pub skus: Vec<Sku>,
+    pub sku_index: FxHashMap<Arc<str>, SkuIdx>,
+    /// Matching indexes of this account's catalog (as a marketplace): GTIN-14 → SKUs, and
+    /// (ref_id, lowercased brand) → SKUs.
+    pub gtin_index: FxHashMap<u64, Vec<SkuIdx>>,
+    pub ref_index: FxHashMap<(Arc<str>, String), Vec<SkuIdx>>,
+    pub trade_policies: Vec<TradePolicy>,
+    pub tp_index: FxHashMap<Arc<str>, TpIdx>,
+    pub warehouses: Vec<Warehouse>,
+    pub wh_index: FxHashMap<Arc<str>, WhIdx>,
+    /// Seller halves, by marketplace.
+    pub affiliations: BTreeMap<AccountIdx, Affiliation>,
+    /// Marketplace halves, by seller.
+    pub sellers: BTreeMap<AccountIdx, Registration>,
+    /// Suggestions received, by (seller, seller SKU).
+    pub suggestions: FxHashMap<(AccountIdx, SkuIdx), Suggestion>,
+}
+
+impl Account {
+    pub fn new(id: Arc<str>, name: Arc<str>, currency: Arc<str>, token_hash: Option<Arc<str>>) -> Self {
+        let one: Arc<str> = Arc::from("1");
+        let mut tp_index = FxHashMap::default();
+        tp_index.insert(one.clone(), DEFAULT_TRADE_POLICY);
+        Account {
+            id,
+            name,
+            currency,
+            token_hash,
+            skus: Vec::new(),
+            sku_index: FxHashMap::default(),
+            gtin_index: FxHashMap::default(),
+            ref_index: FxHashMap::default(),
+            trade_policies: vec![TradePolicy { id: one, name: None, assortment: Assortment::All }],
+            tp_index,
+            warehouses: Vec::new(),
+            wh_index: FxHashMap::default(),
+            affiliations: BTreeMap::new(),
+            sellers: BTreeMap::new(),
+            suggestions: FxHashMap::default(),
+        }
+    }
+
+    pub fn sku_idx(&self, id: &str) -> Option<SkuIdx> {
+        self.sku_index.get(id).copied()
+    }
+    pub fn tp_idx(&self, id: &str) -> Option<TpIdx> {
+        self.tp_index.get(id).copied()
+    }
+    #[inline]
+    pub fn in_assortment(&self, tp: TpIdx, sku: SkuIdx) -> bool {
+        self.trade_policies[tp as usize].assortment.contains(&self.skus[sku as usize].id)
+    }
+}

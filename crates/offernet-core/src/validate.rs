@@ -1,0 +1,133 @@
+//! Input checks shared by every command: ids, names, limits. Each limit is a named
+//! constant with the reason it exists.
+
+use crate::error::{DomainError, Result};
+
+/// Account ids: short, lowercase, URL-safe, and immutable (they appear in SKU ids created
+/// from suggestions, `{S}-{s}`, so they must stay small).
+pub const MAX_ACCOUNT_ID_LEN: usize = 50;
+/// SKU, trade policy and warehouse ids (domain rule 1): fit in a URL path segment.
+pub const MAX_ITEM_ID_LEN: usize = 64;
+/// Free text (names, brands, categories, product and ref ids): long enough for any real
+/// catalog, short enough that one request cannot balloon memory.
+pub const MAX_TEXT_LEN: usize = 1_000;
+/// Largest stock quantity of one warehouse and SKU: 10^12 units. Sums over many chains
+/// stay far from u64 overflow, and no real stock comes near it.
+pub const MAX_QUANTITY: i64 = 1_000_000_000_000;
+/// Largest price in minor units (10^15, i.e. 10 trillion in a two-decimal currency).
+pub const MAX_PRICE: i64 = 1_000_000_000_000_000;
+/// Entries of an assortment list: a trade policy that lists more should use `all`.
+pub const MAX_ASSORTMENT_LEN: usize = 100_000;
+/// Accounts named in a resale list, and trade policies in a registration.
+pub const MAX_LIST_LEN: usize = 1_000;
+/// Basis points: 10,000 is 100 %.
+pub const MAX_COMMISSION_BP: i64 = 10_000;
+/// Trade policies and warehouses per account: the engine keeps them in small vectors.
+pub const MAX_TRADE_POLICIES: usize = 1_000;
+pub const MAX_WAREHOUSES: usize = 1_000;
+
+pub fn account_id(field: &str, s: &str) -> Result<()> {
+    if s.is_empty() || s.len() > MAX_ACCOUNT_ID_LEN {
+        return Err(DomainError::invalid(field, format!("an account id has 1 to {MAX_ACCOUNT_ID_LEN} characters")));
+    }
+    if !s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        return Err(DomainError::invalid(field, "an account id has only a-z, 0-9 and -"));
+    }
+    Ok(())
+}
+
+/// SKU, trade policy and warehouse ids: 1 to 64 of `A-Z a-z 0-9 . _ -`, not dots only.
+pub fn item_id(field: &str, s: &str) -> Result<()> {
+    if s.is_empty() || s.len() > MAX_ITEM_ID_LEN {
+        return Err(DomainError::invalid(field, format!("an id has 1 to {MAX_ITEM_ID_LEN} characters")));
+    }
+    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')) {
+        return Err(DomainError::invalid(field, "an id has only A-Z, a-z, 0-9, '.', '_' and '-'"));
+    }
+    if s.bytes().all(|b| b == b'.') {
+        return Err(DomainError::invalid(field, "an id is not made of dots only"));
+    }
+    Ok(())
+}
+
+/// Free text: present, not blank, bounded.
+pub fn text(field: &str, s: &str) -> Result<()> {
+    if s.trim().is_empty() {
+        return Err(DomainError::invalid(field, "must not be empty or blank"));
+    }
+    if s.len() > MAX_TEXT_LEN {
+        return Err(DomainError::invalid(field, format!("at most {MAX_TEXT_LEN} bytes")));
+    }
+    Ok(())
+}
+
+pub fn category(field: &str, s: &str) -> Result<()> {
+    text(field, s)?;
+    if s.split('/').any(|seg| seg.trim().is_empty()) {
+        return Err(DomainError::invalid(field, "a category is a path of non-empty segments, like a/b/c"));
+    }
+    Ok(())
+}
+
+pub fn currency(field: &str, s: &str) -> Result<()> {
+    if s.len() != 3 || !s.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(DomainError::invalid(field, "a currency is three capital letters (ISO 4217), like BRL"));
+    }
+    Ok(())
+}
+
+pub fn quantity(field: &str, q: i64) -> Result<u64> {
+    if q < 0 {
+        return Err(DomainError::invalid(field, "a quantity is never negative"));
+    }
+    if q > MAX_QUANTITY {
+        return Err(DomainError::invalid(field, format!("a quantity is at most {MAX_QUANTITY}")));
+    }
+    Ok(q as u64)
+}
+
+pub fn price(field: &str, p: i64) -> Result<i64> {
+    if p < 0 {
+        return Err(DomainError::invalid(field, "a price is never below zero"));
+    }
+    if p > MAX_PRICE {
+        return Err(DomainError::invalid(field, format!("a price is at most {MAX_PRICE} minor units")));
+    }
+    Ok(p)
+}
+
+pub fn list_len(field: &str, len: usize, max: usize) -> Result<()> {
+    if len > max {
+        return Err(DomainError::invalid(field, format!("at most {max} entries")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert!(account_id("id", "seller-a1").is_ok());
+        assert!(account_id("id", "Seller").is_err());
+        assert!(account_id("id", "").is_err());
+        assert!(account_id("id", &"a".repeat(51)).is_err());
+        assert!(item_id("sku", "A.b_c-1").is_ok());
+        assert!(item_id("sku", "..").is_err());
+        assert!(item_id("sku", "a/b").is_err());
+        assert!(item_id("sku", &"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn numbers_and_text() {
+        assert!(quantity("q", -1).is_err());
+        assert!(quantity("q", MAX_QUANTITY + 1).is_err());
+        assert!(price("p", -1).is_err());
+        assert!(text("name", "  ").is_err());
+        assert!(category("c", "a//b").is_err());
+        assert!(category("c", "a/b/c").is_ok());
+        assert!(currency("c", "BRL").is_ok());
+        assert!(currency("c", "brl").is_err());
+    }
+}

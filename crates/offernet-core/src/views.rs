@@ -1,0 +1,408 @@
+//! Read models: what the engine answers about its state, in the JSON shapes of api.md.
+//! Reads never change state. Lists are sorted by id so answers are reproducible.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::derive::SourceTree;
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::model::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferView {
+    pub seller: Arc<str>,
+    pub seller_sku: Arc<str>,
+    pub sku: Arc<str>,
+    pub price: Option<i64>,
+    pub list_price: Option<i64>,
+    /// `None` (JSON `null`) when unlimited.
+    pub quantity: Option<u64>,
+    pub unlimited: bool,
+    pub sellable: bool,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub currency: Arc<str>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockView {
+    pub warehouse: Arc<str>,
+    pub quantity: Option<u64>,
+    pub unlimited: bool,
+    pub reserved: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradePolicyPriceView {
+    pub trade_policy: Arc<str>,
+    pub price: i64,
+    pub list_price: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkuView {
+    pub id: Arc<str>,
+    pub name: Arc<str>,
+    pub product_id: Option<Arc<str>>,
+    pub brand: Option<Arc<str>>,
+    pub category: Option<Arc<str>>,
+    pub ean: Option<Arc<str>>,
+    pub ref_id: Option<Arc<str>>,
+    pub active: bool,
+    pub price: Option<i64>,
+    pub list_price: Option<i64>,
+    pub trade_policy_prices: Vec<TradePolicyPriceView>,
+    pub stock: Vec<StockView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuggestionView {
+    pub seller: Arc<str>,
+    pub seller_sku: Arc<str>,
+    pub status: SuggestionStatus,
+    /// The marketplace SKU it is bound to, when approved.
+    pub sku: Option<Arc<str>>,
+    /// The seller's SKU as it is now (rule 11).
+    pub name: Arc<str>,
+    pub product_id: Option<Arc<str>>,
+    pub brand: Option<Arc<str>>,
+    pub category: Option<Arc<str>>,
+    pub ean: Option<Arc<str>>,
+    pub ref_id: Option<Arc<str>>,
+}
+
+/// One seller SKU as one marketplace sees it, from the seller's side (rule 16).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentOfferView {
+    pub marketplace: Arc<str>,
+    pub seller_sku: Arc<str>,
+    /// The suggestion's status, or `None` when the item was never sent.
+    pub status: Option<SuggestionStatus>,
+    pub sku: Option<Arc<str>>,
+    pub price: Option<i64>,
+    pub list_price: Option<i64>,
+    pub quantity: Option<u64>,
+    pub unlimited: bool,
+    pub sellable: bool,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplainSource {
+    pub account: Arc<str>,
+    pub sku: Arc<str>,
+    pub own: Option<u64>,
+    pub third: Option<u64>,
+    pub quantity: Option<u64>,
+    pub unlimited: bool,
+    pub included: bool,
+    pub reasons: Vec<String>,
+    pub sources: Vec<ExplainSource>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplainPath {
+    pub account: Arc<str>,
+    pub sku: Arc<str>,
+    pub own: Option<u64>,
+    pub third: Option<u64>,
+    pub gated: bool,
+    pub price: Option<i64>,
+    pub reasons: Vec<String>,
+    pub sources: Vec<ExplainSource>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExplainOffer {
+    pub seller: Arc<str>,
+    pub seller_sku: Arc<str>,
+    pub quantity: Option<u64>,
+    pub unlimited: bool,
+    pub sellable: bool,
+    pub reasons: Vec<String>,
+    pub path: ExplainPath,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Explain {
+    pub marketplace: Arc<str>,
+    pub sku: Arc<str>,
+    pub offers: Vec<ExplainOffer>,
+}
+
+/// Filters of the offer list of a marketplace.
+#[derive(Clone, Debug, Default)]
+pub struct OfferFilter<'a> {
+    pub seller: Option<&'a str>,
+    pub sellable: Option<bool>,
+}
+
+fn codes(r: Reasons) -> Vec<String> {
+    r.iter().map(|x| x.code().to_string()).collect()
+}
+
+impl Engine {
+    pub(crate) fn offer_view(
+        &self,
+        m: AccountIdx,
+        s: AccountIdx,
+        ss: SkuIdx,
+        mk: SkuIdx,
+        st: &OfferState,
+    ) -> OfferView {
+        let seller = &self.accounts[s as usize];
+        OfferView {
+            seller: seller.id.clone(),
+            seller_sku: seller.skus[ss as usize].id.clone(),
+            sku: self.accounts[m as usize].skus[mk as usize].id.clone(),
+            price: st.price.map(|p| p.price),
+            list_price: st.price.and_then(|p| p.list_price),
+            quantity: st.quantity.finite(),
+            unlimited: st.quantity.is_unlimited(),
+            sellable: st.sellable(),
+            reasons: codes(st.reasons),
+        }
+    }
+
+    /// The ids of an account's SKUs, sorted.
+    pub fn sku_ids(&self, account: &str) -> Result<Vec<Arc<str>>> {
+        let a = self.account_idx(account)?;
+        let mut ids: Vec<Arc<str>> = self.accounts[a as usize].skus.iter().map(|s| s.id.clone()).collect();
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Whether an account with this id exists.
+    pub fn has_account(&self, id: &str) -> bool {
+        self.account_index.contains_key(id)
+    }
+
+    pub fn account(&self, id: &str) -> Result<AccountView> {
+        let a = &self.accounts[self.account_idx(id)? as usize];
+        Ok(AccountView { id: a.id.clone(), name: a.name.clone(), currency: a.currency.clone() })
+    }
+
+    /// The stored token hash of an account, for the server's authentication.
+    pub fn token_hash(&self, id: &str) -> Option<Arc<str>> {
+        self.account_index.get(id).and_then(|&a| self.accounts[a as usize].token_hash.clone())
+    }
+
+    pub fn sku(&self, account: &str, sku: &str) -> Result<SkuView> {
+        let a = self.account_idx(account)?;
+        let s = self.sku_of(a, sku)?;
+        let acct = &self.accounts[a as usize];
+        let k = &acct.skus[s as usize];
+        Ok(SkuView {
+            id: k.id.clone(),
+            name: k.name.clone(),
+            product_id: k.product_id.clone(),
+            brand: k.brand.clone(),
+            category: k.category.clone(),
+            ean: k.ean.as_ref().map(|e| e.0.clone()),
+            ref_id: k.ref_id.clone(),
+            active: k.active,
+            price: k.price.map(|p| p.price),
+            list_price: k.price.and_then(|p| p.list_price),
+            trade_policy_prices: k
+                .tp_prices
+                .iter()
+                .map(|(tp, p)| TradePolicyPriceView {
+                    trade_policy: acct.trade_policies[*tp as usize].id.clone(),
+                    price: p.price,
+                    list_price: p.list_price,
+                })
+                .collect(),
+            stock: k
+                .stock
+                .iter()
+                .map(|e| StockView {
+                    warehouse: acct.warehouses[e.warehouse as usize].id.clone(),
+                    quantity: e.quantity.finite(),
+                    unlimited: e.quantity.is_unlimited(),
+                    reserved: e.reserved,
+                })
+                .collect(),
+        })
+    }
+
+    /// The offers of every seller bound to marketplace `m`'s SKU, sorted by (seller, seller SKU).
+    pub fn offers_for_sku(&self, m: &str, sku: &str) -> Result<Vec<OfferView>> {
+        let mi = self.account_idx(m)?;
+        let mk = self.sku_of(mi, sku)?;
+        let market = &self.accounts[mi as usize];
+        let mut out: Vec<OfferView> = market.skus[mk as usize]
+            .sources
+            .iter()
+            .filter_map(|&(s, ss)| {
+                let st = market.suggestions.get(&(s, ss))?.offer?;
+                Some(self.offer_view(mi, s, ss, mk, &st))
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.seller, &a.seller_sku).cmp(&(&b.seller, &b.seller_sku)));
+        Ok(out)
+    }
+
+    /// Every offer at marketplace `m`, filtered, sorted by (sku, seller, seller SKU).
+    pub fn offers(&self, m: &str, filter: &OfferFilter) -> Result<Vec<OfferView>> {
+        let mi = self.account_idx(m)?;
+        let market = &self.accounts[mi as usize];
+        let mut out = Vec::new();
+        for (&(s, ss), sugg) in &market.suggestions {
+            let (Some(mk), Some(st)) = (sugg.sku, sugg.offer) else { continue };
+            if filter.seller.is_some_and(|f| *self.accounts[s as usize].id != *f) {
+                continue;
+            }
+            if filter.sellable.is_some_and(|f| st.sellable() != f) {
+                continue;
+            }
+            out.push(self.offer_view(mi, s, ss, mk, &st));
+        }
+        out.sort_by(|a, b| (&a.sku, &a.seller, &a.seller_sku).cmp(&(&b.sku, &b.seller, &b.seller_sku)));
+        Ok(out)
+    }
+
+    /// Suggestions received by marketplace `m`, optionally of one status, sorted.
+    pub fn suggestions(&self, m: &str, status: Option<SuggestionStatus>) -> Result<Vec<SuggestionView>> {
+        let mi = self.account_idx(m)?;
+        let market = &self.accounts[mi as usize];
+        let mut out = Vec::new();
+        for (&(s, ss), sugg) in &market.suggestions {
+            if status.is_some_and(|f| f != sugg.status) {
+                continue;
+            }
+            let seller = &self.accounts[s as usize];
+            let k = &seller.skus[ss as usize];
+            out.push(SuggestionView {
+                seller: seller.id.clone(),
+                seller_sku: k.id.clone(),
+                status: sugg.status,
+                sku: sugg.sku.map(|mk| market.skus[mk as usize].id.clone()),
+                name: k.name.clone(),
+                product_id: k.product_id.clone(),
+                brand: k.brand.clone(),
+                category: k.category.clone(),
+                ean: k.ean.as_ref().map(|e| e.0.clone()),
+                ref_id: k.ref_id.clone(),
+            });
+        }
+        out.sort_by(|a, b| (&a.seller, &a.seller_sku).cmp(&(&b.seller, &b.seller_sku)));
+        Ok(out)
+    }
+
+    /// What seller `s` sends, as each connected marketplace sees it (rules 16 and 30): every
+    /// SKU of `s` for every marketplace where both halves exist.
+    pub fn sent_offers(&self, s: &str, marketplace: Option<&str>) -> Result<Vec<SentOfferView>> {
+        let si = self.account_idx(s)?;
+        let only = match marketplace {
+            Some(m) => Some(self.account_idx(m)?),
+            None => None,
+        };
+        let seller = &self.accounts[si as usize];
+        let mut markets: Vec<AccountIdx> = seller
+            .affiliations
+            .keys()
+            .copied()
+            .filter(|m| self.accounts[*m as usize].sellers.contains_key(&si))
+            .filter(|m| only.is_none_or(|o| o == *m))
+            .collect();
+        markets.sort_by(|a, b| self.accounts[*a as usize].id.cmp(&self.accounts[*b as usize].id));
+        let mut skus: Vec<SkuIdx> = (0..seller.skus.len() as SkuIdx).collect();
+        skus.sort_by(|a, b| seller.skus[*a as usize].id.cmp(&seller.skus[*b as usize].id));
+        let mut out = Vec::new();
+        for &m in &markets {
+            let market = &self.accounts[m as usize];
+            for &ss in &skus {
+                let sugg = market.suggestions.get(&(si, ss));
+                let bound = sugg.and_then(|x| x.sku);
+                let e = self.eval_offer(m, si, ss, bound, None);
+                let mut reasons = e.reasons;
+                match sugg.map(|x| x.status) {
+                    Some(SuggestionStatus::Pending) => reasons.add(Reason::SuggestionPending),
+                    Some(SuggestionStatus::Denied) => reasons.add(Reason::SuggestionDenied),
+                    _ => {}
+                }
+                out.push(SentOfferView {
+                    marketplace: market.id.clone(),
+                    seller_sku: seller.skus[ss as usize].id.clone(),
+                    status: sugg.map(|x| x.status),
+                    sku: bound.map(|mk| market.skus[mk as usize].id.clone()),
+                    price: e.price.map(|p| p.price),
+                    list_price: e.price.and_then(|p| p.list_price),
+                    quantity: e.quantity.finite(),
+                    unlimited: e.quantity.is_unlimited(),
+                    sellable: reasons.is_empty(),
+                    reasons: codes(reasons),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn explain_sources(&self, tree: Vec<SourceTree>) -> Vec<ExplainSource> {
+        let mut out: Vec<ExplainSource> = tree
+            .into_iter()
+            .map(|n| ExplainSource {
+                account: self.accounts[n.account as usize].id.clone(),
+                sku: self.accounts[n.account as usize].skus[n.sku as usize].id.clone(),
+                own: n.own.finite(),
+                third: n.third.finite(),
+                quantity: n.quantity.finite(),
+                unlimited: n.quantity.is_unlimited(),
+                included: n.included,
+                reasons: codes(n.reasons),
+                sources: self.explain_sources(n.sources),
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.account, &a.sku).cmp(&(&b.account, &b.sku)));
+        out
+    }
+
+    /// Why each offer of marketplace `m`'s SKU is (not) sellable: the tree of paths down to
+    /// every origin, each level with its quantity, price and reasons (rule 21).
+    pub fn explain(&self, m: &str, sku: &str) -> Result<Explain> {
+        let mi = self.account_idx(m)?;
+        let mk = self.sku_of(mi, sku)?;
+        let market = &self.accounts[mi as usize];
+        let mut offers = Vec::new();
+        for &(s, ss) in &market.skus[mk as usize].sources {
+            let mut tree = Vec::new();
+            let e = self.eval_offer(mi, s, ss, Some(mk), Some(&mut tree));
+            let seller = &self.accounts[s as usize];
+            let own_reasons = {
+                // The path's own reasons: everything but what its sources contributed.
+                let mut r = e.reasons;
+                for c in [Reason::ResaleNotAuthorized, Reason::Loop, Reason::MaxDepth, Reason::NotInTradePolicy] {
+                    r.0 &= !(1 << c as u16);
+                }
+                r
+            };
+            offers.push(ExplainOffer {
+                seller: seller.id.clone(),
+                seller_sku: seller.skus[ss as usize].id.clone(),
+                quantity: e.quantity.finite(),
+                unlimited: e.quantity.is_unlimited(),
+                sellable: e.reasons.is_empty(),
+                reasons: codes(e.reasons),
+                path: ExplainPath {
+                    account: seller.id.clone(),
+                    sku: seller.skus[ss as usize].id.clone(),
+                    own: e.own.finite(),
+                    third: e.third.finite(),
+                    gated: e.gated,
+                    price: e.price.map(|p| p.price),
+                    reasons: codes(own_reasons),
+                    sources: self.explain_sources(tree),
+                },
+            });
+        }
+        offers.sort_by(|a, b| (&a.seller, &a.seller_sku).cmp(&(&b.seller, &b.seller_sku)));
+        Ok(Explain { marketplace: market.id.clone(), sku: market.skus[mk as usize].id.clone(), offers })
+    }
+}

@@ -1,0 +1,178 @@
+//! Scenario tests written as data: each file in `tests/scenarios/` is a list of steps, run
+//! by one `check` helper. After every step the engine's invariants are checked (offers equal
+//! their recomputation, bindings symmetric, everything sendable sent).
+//!
+//! Step forms:
+//! - `{"do": <command>, "offer_changed": [[marketplace, sku], …]?, "events": [kind, …]?}`:
+//!   the command must succeed; `offer_changed` lists offers that must change in that same
+//!   command (and only those, when `"only": true`).
+//! - `{"fail": <command>, "code": "invalid_field", "field": "ean"?}`: refused, nothing changed.
+//! - `{"offer": [marketplace, sku, seller], "is": {…} | null}`: subset match of the offer.
+//! - `{"suggestion": [marketplace, seller, seller_sku], "is": {…} | null}`
+//! - `{"sent": [seller, marketplace, seller_sku], "is": {…} | null}`
+//! - `{"explain": [marketplace, sku], "is": {…}}`
+//! - `{"sku": [account, sku], "is": {…} | null}`
+//! - `{"about": "…"}`: a comment for the reader.
+
+use offernet_core::{Command, DomainError, Engine, EngineConfig, EventBody};
+use serde_json::{json, Value};
+
+/// `expected` must be contained in `actual`: objects by the keys given, arrays whole.
+fn contains(actual: &Value, expected: &Value, path: &str) -> Result<(), String> {
+    match (actual, expected) {
+        (Value::Object(a), Value::Object(e)) => {
+            for (k, ev) in e {
+                let av = a.get(k).unwrap_or(&Value::Null);
+                contains(av, ev, &format!("{path}.{k}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(a), Value::Array(e)) => {
+            if a.len() != e.len() {
+                return Err(format!("{path}: expected {} elements, got {}: {}", e.len(), a.len(), actual));
+            }
+            for (i, (av, ev)) in a.iter().zip(e).enumerate() {
+                contains(av, ev, &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        _ if actual == expected => Ok(()),
+        _ => Err(format!("{path}: expected {expected}, got {actual}")),
+    }
+}
+
+fn strs(v: &Value) -> Vec<String> {
+    v.as_array().expect("an array").iter().map(|x| x.as_str().expect("a string").to_string()).collect()
+}
+
+fn check(file: &str) {
+    let text = std::fs::read_to_string(format!("{}/tests/scenarios/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let scenario: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let max_chain = scenario.get("max_chain").and_then(Value::as_u64).unwrap_or(3) as u8;
+    let mut engine = Engine::new(EngineConfig::new(max_chain).unwrap());
+    for (i, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
+        let at = format!("{file} step {i}: {step}");
+        if let Some(cmd) = step.get("do") {
+            let cmd: Command = serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let events = engine.apply(&cmd, 0).unwrap_or_else(|e| panic!("{at}: refused: {e}"));
+            let changed: Vec<(String, String)> = events
+                .iter()
+                .filter_map(|ev| match &ev.body {
+                    EventBody::OfferChanged { marketplace, sku, .. } => {
+                        Some((marketplace.to_string(), sku.to_string()))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if let Some(want) = step.get("offer_changed") {
+                for pair in want.as_array().unwrap() {
+                    let p = strs(pair);
+                    assert!(
+                        changed.contains(&(p[0].clone(), p[1].clone())),
+                        "{at}: expected offer.changed for {p:?} in the same command, got {changed:?}"
+                    );
+                }
+                if step.get("only") == Some(&json!(true)) {
+                    assert_eq!(
+                        changed.len(),
+                        want.as_array().unwrap().len(),
+                        "{at}: other offers changed: {changed:?}"
+                    );
+                }
+            }
+            if let Some(kinds) = step.get("events") {
+                let got: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
+                assert_eq!(got, strs(kinds), "{at}: events");
+            }
+        } else if let Some(cmd) = step.get("fail") {
+            let cmd: Command = serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let before = engine.stored_offers();
+            let seq = engine.last_seq();
+            let err = engine.apply(&cmd, 0).expect_err(&at);
+            assert_eq!(err.code(), step["code"].as_str().unwrap(), "{at}: {err}");
+            if let Some(f) = step.get("field") {
+                match &err {
+                    DomainError::InvalidField { field, .. } => assert_eq!(field, f.as_str().unwrap(), "{at}"),
+                    other => panic!("{at}: expected invalid_field, got {other}"),
+                }
+            }
+            assert_eq!(engine.stored_offers(), before, "{at}: a refused command changed offers");
+            assert_eq!(engine.last_seq(), seq, "{at}: a refused command emitted events");
+        } else if let Some(k) = step.get("offer") {
+            let k = strs(k);
+            let offers = engine.offers_for_sku(&k[0], &k[1]).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let got = offers.into_iter().find(|o| *o.seller == *k[2]).map(|o| serde_json::to_value(o).unwrap());
+            match (got, &step["is"]) {
+                (None, Value::Null) => {}
+                (None, _) => panic!("{at}: no offer"),
+                (Some(g), Value::Null) => panic!("{at}: expected no offer, got {g}"),
+                (Some(g), e) => contains(&g, e, "offer").unwrap_or_else(|m| panic!("{at}: {m}")),
+            }
+        } else if let Some(k) = step.get("suggestion") {
+            let k = strs(k);
+            let got = engine
+                .suggestions(&k[0], None)
+                .unwrap()
+                .into_iter()
+                .find(|s| *s.seller == *k[1] && *s.seller_sku == *k[2])
+                .map(|s| serde_json::to_value(s).unwrap());
+            match (got, &step["is"]) {
+                (None, Value::Null) => {}
+                (None, _) => panic!("{at}: no suggestion"),
+                (Some(g), Value::Null) => panic!("{at}: expected no suggestion, got {g}"),
+                (Some(g), e) => contains(&g, e, "suggestion").unwrap_or_else(|m| panic!("{at}: {m}")),
+            }
+        } else if let Some(k) = step.get("sent") {
+            let k = strs(k);
+            let got = engine
+                .sent_offers(&k[0], Some(&k[1]))
+                .unwrap()
+                .into_iter()
+                .find(|s| *s.seller_sku == *k[2])
+                .map(|s| serde_json::to_value(s).unwrap());
+            match (got, &step["is"]) {
+                (None, Value::Null) => {}
+                (None, _) => panic!("{at}: not in sent-offers"),
+                (Some(g), Value::Null) => panic!("{at}: expected absent from sent-offers, got {g}"),
+                (Some(g), e) => contains(&g, e, "sent").unwrap_or_else(|m| panic!("{at}: {m}")),
+            }
+        } else if let Some(k) = step.get("explain") {
+            let k = strs(k);
+            let got = serde_json::to_value(engine.explain(&k[0], &k[1]).unwrap()).unwrap();
+            contains(&got, &step["is"], "explain").unwrap_or_else(|m| panic!("{at}: {m}"));
+        } else if let Some(k) = step.get("sku") {
+            let k = strs(k);
+            match (engine.sku(&k[0], &k[1]), &step["is"]) {
+                (Err(_), Value::Null) => {}
+                (Err(e), _) => panic!("{at}: {e}"),
+                (Ok(g), Value::Null) => panic!("{at}: expected no SKU, got {g:?}"),
+                (Ok(g), e) => {
+                    contains(&serde_json::to_value(g).unwrap(), e, "sku").unwrap_or_else(|m| panic!("{at}: {m}"))
+                }
+            }
+        } else if step.get("about").is_some() {
+            // A comment for the reader.
+        } else {
+            panic!("{at}: unknown step");
+        }
+        engine.check_invariants().unwrap_or_else(|m| panic!("{at}: invariant broken: {m}"));
+    }
+}
+
+macro_rules! scenarios {
+    ($($name:ident),* $(,)?) => {
+        $(#[test] fn $name() { check(concat!(stringify!($name), ".json")); })*
+    };
+}
+
+scenarios!(
+    documents_example,
+    resale_cycle,
+    chain_longer_than_max_chain,
+    pausing_each_half,
+    assortment_removal,
+    sku_deactivation,
+    trade_policy_price,
+    matching_modes,
+    bad_input,
+);
