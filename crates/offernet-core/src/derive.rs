@@ -193,10 +193,13 @@ impl Engine {
                     cut.add(Reason::NotInTradePolicy);
                 }
             }
+            let tp_u = aff_u.map(|x| x.trade_policy);
+            let uitem = &upstream.skus[usku as usize];
+            let own_of = || tp_u.map_or(Qty::ZERO, |tp| uitem.own_available(&upstream.warehouses, tp));
             let mut node = tree.as_ref().map(|_| SourceTree {
                 account: u,
                 sku: usku,
-                own: Qty::ZERO,
+                own: own_of(),
                 third: Qty::ZERO,
                 quantity: Qty::ZERO,
                 included: false,
@@ -204,9 +207,7 @@ impl Engine {
                 sources: Vec::new(),
             });
             if !cut.intersects(Reasons::PATH_CUTS) {
-                let uitem = &upstream.skus[usku as usize];
-                let tp_u = aff_u.map(|x| x.trade_policy);
-                let own_u = tp_u.map_or(Qty::ZERO, |tp| uitem.own_available(&upstream.warehouses, tp));
+                let own_u = own_of();
                 chain.push(u);
                 let sub = self.eval_sources(u, usku, tp_u, chain, node.as_mut().map(|n| &mut n.sources));
                 chain.pop();

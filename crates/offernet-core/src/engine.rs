@@ -56,6 +56,16 @@ pub struct Engine {
     pub(crate) seq: u64,
     /// Commands applied successfully.
     pub(crate) applied: u64,
+    /// Reused buffers of propagation (not state: always empty between commands).
+    pub(crate) scratch: Scratch,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Scratch {
+    pub nodes: Vec<(AccountIdx, SkuIdx)>,
+    pub frontier: Vec<(AccountIdx, SkuIdx)>,
+    pub next: Vec<(AccountIdx, SkuIdx)>,
+    pub targets: Vec<AccountIdx>,
 }
 
 /// What one command left to do after its ground change: nodes whose derived values may have
@@ -146,6 +156,7 @@ impl Engine {
             pending: Vec::new(),
             seq: 0,
             applied: 0,
+            scratch: Scratch::default(),
         }
     }
 
@@ -461,7 +472,7 @@ impl Engine {
                 }
                 e.quantity = quantity;
             }
-            None => sku.stock.push(StockEntry { warehouse: wh, quantity, reserved: 0 }),
+            None => push_one(&mut sku.stock, StockEntry { warehouse: wh, quantity, reserved: 0 }),
         }
         work.dirty.push((a, s));
         Ok(())

@@ -185,6 +185,15 @@ impl StockEntry {
     }
 }
 
+/// Pushes one element growing the vector by exactly one: most SKUs have one stock entry,
+/// one binding and one source, and the default growth (to four) would waste memory on
+/// every SKU of a large catalog.
+#[inline]
+pub fn push_one<T>(v: &mut Vec<T>, x: T) {
+    v.reserve_exact(1);
+    v.push(x);
+}
+
 #[derive(Clone, Debug)]
 pub struct Sku {
     pub id: Arc<str>,

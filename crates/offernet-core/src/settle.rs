@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::{index_sku, insert_sku, ref_key, Engine, Work};
+use crate::engine::{index_sku, insert_sku, ref_key, Engine, Scratch, Work};
 use crate::event::{Event, EventBody};
 use crate::model::*;
 use crate::validate::MAX_ITEM_ID_LEN;
@@ -83,15 +83,21 @@ impl Engine {
         if work.dirty.is_empty() {
             return;
         }
-        let mut nodes = std::mem::take(&mut work.dirty);
+        // Scratch vectors live in the engine so the hot path does not allocate per command.
+        let mut nodes = std::mem::take(&mut self.scratch.nodes);
+        let mut frontier = std::mem::take(&mut self.scratch.frontier);
+        let mut next = std::mem::take(&mut self.scratch.next);
+        nodes.clear();
+        nodes.append(&mut work.dirty);
         nodes.sort_unstable();
         nodes.dedup();
         // A change at X can reach an offer at most `max_chain - 2` bindings downstream (X is
         // the origin of a chain of at most `max_chain` accounts); going `max_chain` levels is
         // a safe margin, and the depth bound keeps cycles finite.
-        let mut frontier = nodes.clone();
+        frontier.clear();
+        frontier.extend_from_slice(&nodes);
         for _ in 0..self.config.max_chain {
-            let mut next = Vec::new();
+            next.clear();
             for &(a, s) in &frontier {
                 next.extend_from_slice(&self.accounts[a as usize].skus[s as usize].bound_at);
             }
@@ -101,12 +107,12 @@ impl Engine {
             next.sort_unstable();
             next.dedup();
             nodes.extend_from_slice(&next);
-            frontier = next;
+            std::mem::swap(&mut frontier, &mut next);
         }
         nodes.sort_unstable();
         nodes.dedup();
-        let mut targets: Vec<AccountIdx> = Vec::new();
-        for (s, ss) in nodes {
+        let mut targets = std::mem::take(&mut self.scratch.targets);
+        for &(s, ss) in &nodes {
             let n_bound = self.accounts[s as usize].skus[ss as usize].bound_at.len();
             for i in 0..n_bound {
                 let (m, mk) = self.accounts[s as usize].skus[ss as usize].bound_at[i];
@@ -125,6 +131,11 @@ impl Engine {
                 }
             }
         }
+        nodes.clear();
+        frontier.clear();
+        next.clear();
+        targets.clear();
+        self.scratch = Scratch { nodes, frontier, next, targets };
     }
 
     /// Stores a recomputed offer (or its disappearance) and emits `offer.changed` if it differs.
@@ -312,8 +323,8 @@ impl Engine {
         sugg.sku = Some(mk);
         sugg.offer = None;
         self.pending[m as usize].remove(&(s, ss));
-        self.accounts[m as usize].skus[mk as usize].sources.push((s, ss));
-        self.accounts[s as usize].skus[ss as usize].bound_at.push((m, mk));
+        push_one(&mut self.accounts[m as usize].skus[mk as usize].sources, (s, ss));
+        push_one(&mut self.accounts[s as usize].skus[ss as usize].bound_at, (m, mk));
         work.dirty.push((s, ss));
         work.dirty.push((m, mk));
         work.match_dirty.insert(m);

@@ -171,6 +171,16 @@ impl Engine {
         }
     }
 
+    /// Number of offers (bindings) in the whole network.
+    pub fn offer_count(&self) -> usize {
+        self.accounts.iter().map(|a| a.skus.iter().map(|s| s.sources.len()).sum::<usize>()).sum()
+    }
+
+    /// Number of accounts and of SKUs in the whole network.
+    pub fn size(&self) -> (usize, usize) {
+        (self.accounts.len(), self.accounts.iter().map(|a| a.skus.len()).sum())
+    }
+
     /// The ids of an account's SKUs, sorted.
     pub fn sku_ids(&self, account: &str) -> Result<Vec<Arc<str>>> {
         let a = self.account_idx(account)?;
