@@ -16,6 +16,7 @@ pub mod gtin;
 pub mod model;
 mod reference;
 mod settle;
+pub mod snapshot;
 pub mod validate;
 pub mod views;
 

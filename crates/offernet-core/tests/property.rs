@@ -4,7 +4,8 @@
 //! recomputation, and every engine invariant holds (`Engine::check_invariants`). A refused
 //! command must leave the whole state untouched. At the end of each case the same commands
 //! are replayed into a fresh engine, which must produce the same events and state
-//! (determinism).
+//! (determinism), and an engine restored from a snapshot taken halfway must answer every later
+//! command exactly like the original.
 //!
 //! `OFFERNET_PROPTEST_CASES` sets the number of cases (default 2,000), and
 //! `OFFERNET_PROPTEST_SEED` the first seed. A failure prints its seed: add it to
@@ -274,10 +275,27 @@ fn run_case(seed: u64, steps: usize) -> Result<(), String> {
             log.push(c);
         }
     }
+    // Halfway through, the engine is restored from a snapshot; from then on the restored copy
+    // must behave exactly like the original.
+    let mut restored: Option<Engine> = None;
     for step in 0..steps {
+        if step == steps / 2 {
+            let bytes = engine.snapshot_bytes();
+            let copy = Engine::from_snapshot_bytes(engine.config(), &bytes).map_err(|e| format!("restore: {e}"))?;
+            if copy.snapshot_bytes() != bytes || copy.stored_offers() != engine.stored_offers() {
+                return Err(format!("step {step}: the restored snapshot differs"));
+            }
+            restored = Some(copy);
+        }
         let cmd = command(&mut r, &engine);
         let before = format!("{engine:?}");
-        match engine.apply(&cmd, 0) {
+        let outcome = engine.apply(&cmd, 0);
+        if let Some(copy) = restored.as_mut() {
+            if copy.apply(&cmd, 0) != outcome {
+                return Err(format!("step {step}: the restored engine answered {cmd:?} differently"));
+            }
+        }
+        match outcome {
             Ok(ev) => {
                 for (i, e) in ev.iter().enumerate() {
                     let expected = engine.last_seq() - ev.len() as u64 + 1 + i as u64;
@@ -295,6 +313,11 @@ fn run_case(seed: u64, steps: usize) -> Result<(), String> {
             }
         }
         engine.check_invariants().map_err(|m| format!("step {step} after {cmd:?}: {m}"))?;
+    }
+    if let Some(copy) = restored {
+        if copy.snapshot_bytes() != engine.snapshot_bytes() || copy.stored_offers() != engine.stored_offers() {
+            return Err("the restored engine ended in another state".to_string());
+        }
     }
     // Determinism: the log replays to the same events and state.
     let mut replay = Engine::new(EngineConfig::new(max_chain).unwrap());
