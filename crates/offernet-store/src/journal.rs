@@ -1,0 +1,110 @@
+//! The journal: what every backend stores, and the format of its entries.
+
+use std::future::Future;
+
+use offernet_core::Command;
+
+/// The format of the command JSON written now. Old entries carry the version they were
+/// written with and are read through [`decode_command`], so the command format can evolve
+/// without breaking old journals (`tests/fixtures/journal-v1.sql` is a journal of format 1).
+pub const COMMAND_FORMAT: i64 = 1;
+
+/// One journaled command. Every command the writer accepted is journaled, including those the
+/// engine refuses: the engine is deterministic, so replay refuses them again, and journaling
+/// before applying is what lets the engine apply a batch only after its commit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// Position in the journal: 1, 2, 3, … without gaps.
+    pub seq: u64,
+    /// The command's time (ms since the Unix epoch), the only clock the engine sees.
+    pub at_ms: u64,
+    pub command: Command,
+}
+
+/// A stored entry as read back, before decoding.
+#[derive(Clone, Debug)]
+pub struct RawEntry {
+    pub seq: u64,
+    pub batch: u64,
+    pub batch_size: u64,
+    pub format: i64,
+    pub at_ms: u64,
+    pub command: String,
+    pub crc: u32,
+}
+
+/// Metadata of a stored snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotMeta {
+    /// The journal sequence number it covers (entries 1..=seq applied).
+    pub seq: u64,
+    pub format: u32,
+    pub size: u64,
+    pub crc: u32,
+}
+
+#[derive(Debug)]
+pub enum JournalError {
+    /// The database said no (IO, lock, full disk, …).
+    Db(String),
+    /// The stored data is not what we wrote.
+    Corrupt(String),
+    /// Refused by configuration (another format, another max_chain).
+    Incompatible(String),
+}
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JournalError::Db(m) => write!(f, "journal database error: {m}"),
+            JournalError::Corrupt(m) => write!(f, "journal corrupt: {m}"),
+            JournalError::Incompatible(m) => write!(f, "journal incompatible: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for JournalError {}
+
+impl From<sqlx::Error> for JournalError {
+    fn from(e: sqlx::Error) -> Self {
+        JournalError::Db(e.to_string())
+    }
+}
+
+pub type JResult<T> = Result<T, JournalError>;
+
+/// Reads a command written in any format this build knows.
+pub fn decode_command(format: i64, json: &str) -> Result<Command, String> {
+    match format {
+        // Format 1: `Command` serialized by serde_json, tagged by `type`.
+        1 => serde_json::from_str(json).map_err(|e| format!("format 1 command: {e}")),
+        f if f > COMMAND_FORMAT => Err(format!("command format {f} was written by a newer offernet")),
+        f => Err(format!("unknown command format {f}")),
+    }
+}
+
+pub fn encode_command(cmd: &Command) -> String {
+    serde_json::to_string(cmd).expect("commands always serialize")
+}
+
+/// What a journal backend does. One durable transaction per `append_batch`.
+pub trait Journal: Send + 'static {
+    /// The engine configuration this journal was written with (checked at open).
+    fn check_max_chain(&mut self, max_chain: u8) -> impl Future<Output = JResult<()>> + Send;
+    /// Appends one batch in one transaction; durable when it returns `Ok`.
+    fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> impl Future<Output = JResult<()>> + Send;
+    /// Entries with `seq > after`, in order, at most `limit`.
+    fn read_after(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<RawEntry>>> + Send;
+    /// The last sequence number and batch number written (0, 0 when empty).
+    fn last(&mut self) -> impl Future<Output = JResult<(u64, u64)>> + Send;
+    /// The first sequence number still stored (after compaction), or `None` when empty.
+    fn first_seq(&mut self) -> impl Future<Output = JResult<Option<u64>>> + Send;
+    /// Deletes the entries of `batch` and everything after it (a damaged tail).
+    fn drop_from_batch(&mut self, batch: u64) -> impl Future<Output = JResult<u64>> + Send;
+    fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> impl Future<Output = JResult<()>> + Send;
+    /// Stored snapshots, newest first.
+    fn snapshots(&mut self) -> impl Future<Output = JResult<Vec<SnapshotMeta>>> + Send;
+    fn load_snapshot(&mut self, seq: u64) -> impl Future<Output = JResult<Vec<u8>>> + Send;
+    /// Deletes entries with `seq <= upto` and snapshots older than `upto`.
+    fn compact(&mut self, upto: u64) -> impl Future<Output = JResult<u64>> + Send;
+}

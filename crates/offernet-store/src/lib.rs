@@ -1,0 +1,21 @@
+//! offernet-store: durability for the engine.
+//!
+//! - [`journal`]: the `Journal` trait and the entry format (versioned, readable JSON).
+//! - [`sqlite`]: the embedded default backend, one SQLite file in WAL mode.
+//! - [`writer`]: the single writer with group commit and backpressure.
+//! - [`recovery`]: startup (newest valid snapshot + replay, damaged tail handling), `verify`
+//!   and `compact`.
+
+pub mod crc;
+pub mod journal;
+pub mod recovery;
+pub mod sqlite;
+pub mod writer;
+
+pub use journal::{Entry, Journal, JournalError, COMMAND_FORMAT};
+pub use recovery::{compact, recover, verify, Recovered, RecoveryReport, VerifyReport};
+pub use sqlite::SqliteJournal;
+pub use writer::{spawn, Outcome, SubmitError, WriterConfig, WriterHandle};
+
+/// The journal file's name inside the data directory.
+pub const JOURNAL_FILE: &str = "journal.sqlite";

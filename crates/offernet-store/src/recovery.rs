@@ -1,0 +1,336 @@
+//! Startup and operator checks: load the newest valid snapshot, replay the journal after it,
+//! handle a damaged tail, and verify or compact history.
+
+use offernet_core::{Engine, EngineConfig};
+use tracing::warn;
+
+use crate::crc::crc32;
+use crate::journal::*;
+
+/// Entries read per page while replaying.
+const REPLAY_PAGE: u64 = 20_000;
+
+/// What startup found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The snapshot loaded (its journal sequence number), if any.
+    pub snapshot: Option<u64>,
+    /// Snapshots skipped, with the reason (failed checksum, undecodable).
+    pub skipped_snapshots: Vec<(u64, String)>,
+    /// Entries replayed after the snapshot.
+    pub replayed: u64,
+    /// A damaged last batch that was dropped: (batch, first seq, entries, why).
+    pub dropped_tail: Option<(u64, u64, u64, String)>,
+}
+
+pub struct Recovered {
+    pub engine: Engine,
+    /// Last journal sequence number applied (the next entry is `last_seq + 1`).
+    pub last_seq: u64,
+    /// Last batch number written.
+    pub last_batch: u64,
+    pub report: RecoveryReport,
+}
+
+/// A damaged entry found while reading the journal.
+struct Damage {
+    seq: u64,
+    batch: u64,
+    why: String,
+}
+
+/// Reads the journal after `from` batch by batch, calling `apply` for every whole, valid batch.
+/// Stops at the first damage and returns it. Returns the last seq and batch applied.
+async fn replay_batches<J: Journal>(
+    j: &mut J,
+    from: u64,
+    mut apply: impl FnMut(&[Entry]) -> Result<(), String>,
+    progress: &mut dyn FnMut(u64),
+) -> JResult<((u64, u64), Option<Damage>)> {
+    let mut cursor = from;
+    let mut expected = from + 1;
+    let mut pending: Vec<Entry> = Vec::new();
+    let (mut pending_batch, mut pending_size) = (0u64, 0u64);
+    let mut last_applied = (from, 0u64);
+    loop {
+        let page = j.read_after(cursor, REPLAY_PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for raw in page {
+            cursor = raw.seq;
+            if raw.batch != pending_batch && !pending.is_empty() {
+                if pending.len() as u64 != pending_size {
+                    return Ok((
+                        last_applied,
+                        Some(Damage {
+                            seq: pending[0].seq,
+                            batch: pending_batch,
+                            why: format!("batch {pending_batch} has {} of its {pending_size} entries", pending.len()),
+                        }),
+                    ));
+                }
+                if let Err(why) = apply(&pending) {
+                    return Ok((last_applied, Some(Damage { seq: pending[0].seq, batch: pending_batch, why })));
+                }
+                last_applied = (pending.last().unwrap().seq, pending_batch);
+                progress(pending.len() as u64);
+                pending.clear();
+            }
+            if raw.seq != expected {
+                let batch = if pending.is_empty() { raw.batch } else { pending_batch };
+                return Ok((
+                    last_applied,
+                    Some(Damage { seq: expected, batch, why: format!("entry {expected} is missing") }),
+                ));
+            }
+            expected += 1;
+            if raw.batch != pending_batch {
+                pending_batch = raw.batch;
+                pending_size = raw.batch_size;
+            }
+            if crc32(raw.command.as_bytes()) != raw.crc {
+                return Ok((
+                    last_applied,
+                    Some(Damage { seq: raw.seq, batch: raw.batch, why: "checksum mismatch".into() }),
+                ));
+            }
+            match decode_command(raw.format, &raw.command) {
+                Ok(command) => pending.push(Entry { seq: raw.seq, at_ms: raw.at_ms, command }),
+                Err(why) => return Ok((last_applied, Some(Damage { seq: raw.seq, batch: raw.batch, why }))),
+            }
+        }
+    }
+    if !pending.is_empty() {
+        if pending.len() as u64 != pending_size {
+            return Ok((
+                last_applied,
+                Some(Damage {
+                    seq: pending[0].seq,
+                    batch: pending_batch,
+                    why: format!("batch {pending_batch} has {} of its {pending_size} entries", pending.len()),
+                }),
+            ));
+        }
+        if let Err(why) = apply(&pending) {
+            return Ok((last_applied, Some(Damage { seq: pending[0].seq, batch: pending_batch, why })));
+        }
+        last_applied = (pending.last().unwrap().seq, pending_batch);
+        progress(pending.len() as u64);
+    }
+    Ok((last_applied, None))
+}
+
+fn apply_all(engine: &mut Engine, entries: &[Entry]) {
+    for e in entries {
+        // Refused commands were refused when first applied too: the engine is deterministic.
+        let _ = engine.apply(&e.command, e.at_ms);
+    }
+}
+
+/// The sequence number of the first stored entry; after a compaction that left no entry, the
+/// one after the newest snapshot.
+async fn first_entry<J: Journal>(j: &mut J) -> JResult<u64> {
+    match j.first_seq().await? {
+        Some(f) => Ok(f),
+        None => Ok(j.last().await?.0 + 1),
+    }
+}
+
+/// Loads the newest snapshot that passes its checksum and decodes.
+async fn newest_snapshot<J: Journal>(
+    j: &mut J,
+    config: EngineConfig,
+    report: &mut RecoveryReport,
+) -> JResult<Option<(u64, Engine)>> {
+    for meta in j.snapshots().await? {
+        let bytes = j.load_snapshot(meta.seq).await?;
+        if bytes.len() as u64 != meta.size || crc32(&bytes) != meta.crc {
+            warn!(seq = meta.seq, "snapshot fails its checksum; skipped");
+            report.skipped_snapshots.push((meta.seq, "checksum mismatch".into()));
+            continue;
+        }
+        match Engine::from_snapshot_bytes(config, &bytes) {
+            Ok(e) => return Ok(Some((meta.seq, e))),
+            Err(why) => {
+                warn!(seq = meta.seq, %why, "snapshot cannot be loaded; skipped");
+                report.skipped_snapshots.push((meta.seq, why));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Startup: the newest valid snapshot, then the journal after it. A damaged *last* batch is
+/// dropped (it was never acknowledged: acknowledgements follow the commit) and reported; damage
+/// before the last batch refuses to start and names the entry.
+pub async fn recover<J: Journal>(j: &mut J, config: EngineConfig, progress: &mut dyn FnMut(u64)) -> JResult<Recovered> {
+    j.check_max_chain(config.max_chain).await?;
+    let mut report = RecoveryReport::default();
+    let (base_seq, mut engine) = match newest_snapshot(j, config, &mut report).await? {
+        Some((seq, e)) => {
+            report.snapshot = Some(seq);
+            (seq, e)
+        }
+        None => (0, Engine::new(config)),
+    };
+    let first = first_entry(j).await?;
+    if first > base_seq + 1 {
+        return Err(JournalError::Corrupt(format!(
+            "the journal starts at entry {first} but no valid snapshot covers entries up to {}",
+            first - 1
+        )));
+    }
+    let mut replayed = 0u64;
+    let outcome = replay_batches(
+        j,
+        base_seq,
+        |batch| {
+            apply_all(&mut engine, batch);
+            Ok(())
+        },
+        &mut |n| {
+            replayed += n;
+            progress(n)
+        },
+    )
+    .await?;
+    report.replayed = replayed;
+    let (applied, damage) = outcome;
+    if let Some(d) = damage {
+        let (_, final_batch) = j.last().await?;
+        if d.batch < final_batch {
+            return Err(JournalError::Corrupt(format!(
+                "entry {} (batch {}) is damaged: {}; later batches exist, so offernet refuses to start \
+                 rather than lose them (restore the file or truncate the journal by hand)",
+                d.seq, d.batch, d.why
+            )));
+        }
+        let dropped = j.drop_from_batch(d.batch).await?;
+        warn!(batch = d.batch, first_seq = d.seq, dropped, why = %d.why, "dropped a damaged journal tail");
+        report.dropped_tail = Some((d.batch, d.seq, dropped, d.why));
+    }
+    // The next entry follows everything ever written (including what compaction removed).
+    let (stored_last, stored_batch) = j.last().await?;
+    Ok(Recovered { engine, last_seq: applied.0.max(stored_last), last_batch: applied.1.max(stored_batch), report })
+}
+
+/// The outcome of `journal verify`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// The snapshot verification started from (after compaction), if any.
+    pub base: Option<u64>,
+    /// Entries replayed.
+    pub entries: u64,
+    /// Snapshots compared with the replay and found equal.
+    pub snapshots_ok: Vec<u64>,
+    /// The first problem, by journal sequence number, if any.
+    pub divergence: Option<(u64, String)>,
+}
+
+/// Replays the whole journal (from the oldest snapshot if it was compacted) and compares every
+/// later snapshot with the replayed state at its sequence number.
+pub async fn verify<J: Journal>(
+    j: &mut J,
+    config: EngineConfig,
+    progress: &mut dyn FnMut(u64),
+) -> JResult<VerifyReport> {
+    j.check_max_chain(config.max_chain).await?;
+    let mut snaps = j.snapshots().await?;
+    snaps.reverse(); // oldest first
+    let first = first_entry(j).await?;
+    let mut report = VerifyReport { base: None, entries: 0, snapshots_ok: Vec::new(), divergence: None };
+    let (base_seq, mut engine) = if first > 1 {
+        let Some(base) = snaps.iter().find(|s| s.seq == first - 1).cloned() else {
+            report.divergence =
+                Some((first, format!("the journal starts at entry {first} and no snapshot covers 1..{}", first - 1)));
+            return Ok(report);
+        };
+        let bytes = j.load_snapshot(base.seq).await?;
+        if crc32(&bytes) != base.crc {
+            report.divergence = Some((base.seq, "the base snapshot fails its checksum".into()));
+            return Ok(report);
+        }
+        match Engine::from_snapshot_bytes(config, &bytes) {
+            Ok(e) => {
+                report.base = Some(base.seq);
+                (base.seq, e)
+            }
+            Err(why) => {
+                report.divergence = Some((base.seq, format!("the base snapshot cannot be loaded: {why}")));
+                return Ok(report);
+            }
+        }
+    } else {
+        (0, Engine::new(config))
+    };
+    // Snapshots to check, with their bytes loaded lazily as replay reaches them.
+    let mut to_check: Vec<SnapshotMeta> = snaps.into_iter().filter(|s| s.seq > base_seq).collect();
+    to_check.reverse(); // pop() yields the oldest
+    let mut pending_check: Vec<(u64, Vec<u8>, u32)> = Vec::new();
+    for s in to_check.iter().rev() {
+        pending_check.push((s.seq, j.load_snapshot(s.seq).await?, s.crc));
+    }
+    pending_check.reverse();
+    let mut entries = 0u64;
+    let mut divergence: Option<(u64, String)> = None;
+    let mut ok = Vec::new();
+    let outcome = replay_batches(
+        j,
+        base_seq,
+        |batch| {
+            apply_all(&mut engine, batch);
+            let at = batch.last().unwrap().seq;
+            while let Some((seq, _, _)) = pending_check.last() {
+                if *seq > at {
+                    break;
+                }
+                let (seq, bytes, crc) = pending_check.pop().unwrap();
+                if seq < at {
+                    divergence.get_or_insert((seq, "snapshot is not at a batch boundary".into()));
+                } else if crc32(&bytes) != crc {
+                    divergence.get_or_insert((seq, "snapshot fails its checksum".into()));
+                } else if engine.snapshot_bytes() != bytes {
+                    divergence.get_or_insert((seq, "snapshot differs from the replayed state".into()));
+                } else {
+                    ok.push(seq);
+                }
+            }
+            Ok(())
+        },
+        &mut |n| {
+            entries += n;
+            progress(n)
+        },
+    )
+    .await?;
+    report.entries = entries;
+    report.snapshots_ok = ok;
+    if let (_, Some(d)) = outcome {
+        report.divergence = Some((d.seq, format!("entry damaged: {}", d.why)));
+    } else if let Some(d) = divergence {
+        report.divergence = Some(d);
+    } else if let Some((seq, _, _)) = pending_check.last() {
+        report.divergence = Some((*seq, "snapshot beyond the end of the journal".into()));
+    }
+    Ok(report)
+}
+
+/// Drops the entries covered by the newest snapshot, after `verify` has checked it; keeps that
+/// snapshot as the base that a later `verify` starts from. Returns (snapshot, entries dropped),
+/// or `None` when there is nothing to compact.
+pub async fn compact<J: Journal>(
+    j: &mut J,
+    config: EngineConfig,
+    progress: &mut dyn FnMut(u64),
+) -> JResult<Result<Option<(u64, u64)>, VerifyReport>> {
+    let report = verify(j, config, progress).await?;
+    if report.divergence.is_some() {
+        return Ok(Err(report));
+    }
+    let Some(&newest) = report.snapshots_ok.iter().max() else {
+        return Ok(Ok(None));
+    };
+    let dropped = j.compact(newest).await?;
+    Ok(Ok(Some((newest, dropped))))
+}
