@@ -2,6 +2,7 @@
 
 mod bench;
 mod demo;
+mod durable;
 
 use clap::{Parser, Subcommand};
 
@@ -21,9 +22,28 @@ enum Cmd {
         #[command(subcommand)]
         scenario: bench::Scenario,
     },
+    /// Operator commands on the journal of a data directory.
+    Journal {
+        #[command(subcommand)]
+        command: durable::JournalCmd,
+    },
+    /// Write continuously through the durable writer, printing each acknowledgement
+    /// (a load generator for crash tests).
+    Load(durable::LoadArgs),
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime")
 }
 
 fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("OFFERNET_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Demo => {
@@ -31,6 +51,8 @@ fn main() {
             Ok(())
         }
         Cmd::Bench { scenario } => bench::run(scenario),
+        Cmd::Journal { command } => runtime().block_on(durable::journal(command)),
+        Cmd::Load(args) => runtime().block_on(durable::load(args)),
     };
     if let Err(e) = result {
         eprintln!("offernet: {e}");

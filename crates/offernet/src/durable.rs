@@ -1,0 +1,226 @@
+//! Commands that work on a data directory: `journal verify|compact`, and `load`, a load
+//! generator through the durable writer (used by the crash tests and benchmarks).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use offernet_core::*;
+use offernet_store::journal::Journal;
+use offernet_store::*;
+
+pub type Result<T> = std::result::Result<T, String>;
+
+/// Where offernet keeps its data.
+#[derive(Args, Clone, Debug)]
+pub struct DataArgs {
+    /// Data directory (created if missing): holds journal.sqlite.
+    #[arg(long, env = "OFFERNET_DATA_DIR", default_value = "offernet-data")]
+    pub data_dir: PathBuf,
+    /// Most accounts on a chain, both ends counted (2 to 8). Fixed for a data directory.
+    #[arg(long, env = "OFFERNET_MAX_CHAIN", default_value_t = DEFAULT_MAX_CHAIN)]
+    pub max_chain: u8,
+}
+
+impl DataArgs {
+    pub fn engine_config(&self) -> Result<EngineConfig> {
+        EngineConfig::new(self.max_chain).map_err(|e| e.to_string())
+    }
+    pub fn journal_path(&self) -> PathBuf {
+        self.data_dir.join(JOURNAL_FILE)
+    }
+}
+
+#[derive(Subcommand)]
+pub enum JournalCmd {
+    /// Replay everything and check every snapshot against the replay; report the first
+    /// divergence by sequence number (exit status 1).
+    Verify(DataArgs),
+    /// Drop the entries covered by the newest verified snapshot (after verifying).
+    Compact(DataArgs),
+}
+
+fn progress(total: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} entries ({per_sec}, eta {eta})")
+            .unwrap()
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+pub async fn open_existing(data: &DataArgs) -> Result<SqliteJournal> {
+    let path = data.journal_path();
+    if !path.exists() {
+        return Err(format!("no journal at {}", path.display()));
+    }
+    SqliteJournal::open(&path).await.map_err(|e| e.to_string())
+}
+
+pub async fn open_or_create(data: &DataArgs) -> Result<SqliteJournal> {
+    std::fs::create_dir_all(&data.data_dir).map_err(|e| format!("creating {}: {e}", data.data_dir.display()))?;
+    SqliteJournal::open(&data.journal_path()).await.map_err(|e| e.to_string())
+}
+
+/// Opens the journal and recovers the engine, with a progress bar over the replay.
+pub async fn recover_store(data: &DataArgs) -> Result<(SqliteJournal, Recovered)> {
+    let mut j = open_or_create(data).await?;
+    let total = j.last().await.map_err(|e| e.to_string())?.0;
+    let bar = progress(total, "replaying");
+    let r = recover(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let rep = &r.report;
+    eprintln!(
+        "recovered {}: snapshot {}, {} entries replayed{}{}",
+        data.journal_path().display(),
+        rep.snapshot.map_or("none".to_string(), |s| format!("at {s}")),
+        rep.replayed,
+        if rep.skipped_snapshots.is_empty() {
+            String::new()
+        } else {
+            format!(", skipped snapshots {:?}", rep.skipped_snapshots)
+        },
+        match &rep.dropped_tail {
+            None => String::new(),
+            Some((batch, seq, n, why)) =>
+                format!(", DROPPED damaged tail: batch {batch} from entry {seq} ({n} entries): {why}"),
+        }
+    );
+    Ok((j, r))
+}
+
+pub async fn journal(cmd: JournalCmd) -> Result<()> {
+    match cmd {
+        JournalCmd::Verify(data) => {
+            let mut j = open_existing(&data).await?;
+            let total = j.last().await.map_err(|e| e.to_string())?.0;
+            let bar = progress(total, "verifying");
+            let rep = verify(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            println!(
+                "replayed {} entries from {}; snapshots equal to the replay: {:?}",
+                rep.entries,
+                rep.base.map_or("the start".to_string(), |b| format!("snapshot {b}")),
+                rep.snapshots_ok
+            );
+            match rep.divergence {
+                None => {
+                    println!("journal OK");
+                    Ok(())
+                }
+                Some((seq, why)) => Err(format!("journal diverges at entry {seq}: {why}")),
+            }
+        }
+        JournalCmd::Compact(data) => {
+            let mut j = open_existing(&data).await?;
+            let total = j.last().await.map_err(|e| e.to_string())?.0;
+            let bar = progress(total, "verifying before compaction");
+            let out = compact(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            match out {
+                Ok(None) => println!("nothing to compact: no verified snapshot"),
+                Ok(Some((seq, dropped))) => println!("dropped {dropped} entries covered by snapshot {seq}"),
+                Err(rep) => {
+                    let (seq, why) = rep.divergence.unwrap_or((0, "unknown".into()));
+                    return Err(format!("not compacted: the journal diverges at entry {seq}: {why}"));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Concurrent clients; client `c` sets the stock of SKU `c{c}` to 1, 2, 3, …
+    #[arg(long, default_value_t = 8)]
+    pub clients: usize,
+    /// Commands per client (then the writer shuts down cleanly).
+    #[arg(long, default_value_t = 1000)]
+    pub commands: u64,
+    #[arg(long, default_value_t = 100_000)]
+    pub snapshot_every: u64,
+}
+
+fn c(v: serde_json::Value) -> Command {
+    serde_json::from_value(v).expect("well-formed command")
+}
+
+/// `offernet load`: prints `state <client> <quantity>` for every client after recovery, then
+/// `ack <client> <n>` after each command is durable (acknowledged). Killing it at any moment
+/// must lose no acknowledged write.
+pub async fn load(args: LoadArgs) -> Result<()> {
+    let (j, r) = recover_store(&args.data).await?;
+    let cfg = WriterConfig { snapshot_every: args.snapshot_every, ..Default::default() };
+    let (h, task) = spawn(j, r, cfg);
+    let submit = |cmd: Command| {
+        let h = h.clone();
+        async move { h.submit(cmd).await.map_err(|e| e.to_string()) }
+    };
+    if !h.read(|e| e.has_account("load")) {
+        submit(c(serde_json::json!({"type": "create_account", "id": "load", "name": "Load", "currency": "BRL"})))
+            .await?
+            .map_err(|e| e.to_string())?;
+        submit(c(serde_json::json!({"type": "put_warehouse", "account": "load", "warehouse": "w", "body": {}})))
+            .await?
+            .map_err(|e| e.to_string())?;
+    }
+    let mut start = Vec::new();
+    for client in 0..args.clients {
+        let sku = format!("c{client}");
+        let q = h.read(|e| e.sku("load", &sku).ok().and_then(|s| s.stock.first().and_then(|x| x.quantity)));
+        if q.is_none() && h.read(|e| e.sku("load", &sku).is_err()) {
+            submit(c(serde_json::json!({"type": "put_sku", "account": "load", "sku": sku, "body": {"name": "Load"}})))
+                .await?
+                .map_err(|e| e.to_string())?;
+        }
+        let q = q.unwrap_or(0);
+        println!("state {client} {q}");
+        start.push(q);
+    }
+    std::io::stdout().flush().ok();
+    let (lines_tx, mut lines_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut tasks = Vec::new();
+    for (client, from) in start.into_iter().enumerate() {
+        let h = h.clone();
+        let lines = lines_tx.clone();
+        let n = args.commands;
+        tasks.push(tokio::spawn(async move {
+            for q in from + 1..=from + n {
+                let cmd = c(serde_json::json!({"type": "put_stock", "account": "load", "warehouse": "w",
+                    "sku": format!("c{client}"), "body": {"quantity": q}}));
+                loop {
+                    match h.submit(cmd.clone()).await {
+                        Ok(Ok(_)) => break,
+                        Ok(Err(e)) => return Err(e.to_string()),
+                        Err(SubmitError::Busy) => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
+                let _ = lines.send(format!("ack {client} {q}"));
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    drop(lines_tx);
+    let printer = tokio::spawn(async move {
+        while let Some(l) = lines_rx.recv().await {
+            // Each line is flushed so a reader sees every acknowledgement before a kill.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{l}");
+            let _ = out.flush();
+        }
+    });
+    for t in tasks {
+        t.await.map_err(|e| e.to_string())??;
+    }
+    printer.await.map_err(|e| e.to_string())?;
+    h.shutdown().await;
+    let _ = task.await;
+    Ok(())
+}
