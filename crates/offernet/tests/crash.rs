@@ -17,8 +17,11 @@ fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// Starts `offernet load`, returns (child, state read at startup, shared acks, reader thread).
-fn start(dir: &str) -> (std::process::Child, Vec<u64>, Arc<Mutex<Vec<u64>>>, std::thread::JoinHandle<()>) {
+/// A running `offernet load`: the child, the state it printed at startup, the highest
+/// acknowledgement per client so far, and the thread reading its output.
+type Running = (std::process::Child, Vec<u64>, Arc<Mutex<Vec<u64>>>, std::thread::JoinHandle<()>);
+
+fn start(dir: &str) -> Running {
     let mut child = Command::new(BIN)
         .args(["load", "--data-dir", dir, "--clients", &CLIENTS.to_string(), "--commands", "1000000"])
         .args(["--snapshot-every", "700"])
@@ -66,7 +69,7 @@ fn kill_9_loses_no_acknowledged_write() {
     let dir = std::env::temp_dir().join(format!("offernet-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let dir = dir.to_str().unwrap().to_string();
-    let mut acked = vec![0u64; CLIENTS];
+    let mut acked = [0u64; CLIENTS];
     let mut total_acks = 0u64;
     for round in 0..rounds {
         let (mut child, state, acks, reader) = start(&dir);
