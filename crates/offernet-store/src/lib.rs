@@ -13,7 +13,7 @@ pub mod sqlite;
 pub mod writer;
 
 pub use journal::{Entry, Journal, JournalError, COMMAND_FORMAT};
-pub use recovery::{compact, recover, verify, Recovered, RecoveryReport, VerifyReport};
+pub use recovery::{compact, import, recover, verify, Recovered, RecoveryReport, VerifyReport};
 pub use sqlite::SqliteJournal;
 pub use writer::{spawn, Outcome, SubmitError, WriterConfig, WriterHandle};
 

@@ -334,3 +334,36 @@ pub async fn compact<J: Journal>(
     let dropped = j.compact(newest).await?;
     Ok(Ok(Some((newest, dropped))))
 }
+
+/// Most commands per transaction of a bulk import: large enough to amortise the commit,
+/// small enough to bound the memory of one transaction.
+pub const IMPORT_BATCH: usize = 10_000;
+
+/// Bulk import without the writer (nothing else may write meanwhile): journals `commands` in
+/// large batches, each committed before it is applied to `recovered.engine`. Returns how many
+/// the engine refused (they stay journaled, as the writer would have journaled them).
+pub async fn import<J: Journal>(
+    j: &mut J,
+    recovered: &mut Recovered,
+    commands: impl IntoIterator<Item = offernet_core::Command>,
+    at_ms: u64,
+    progress: &mut dyn FnMut(u64),
+) -> JResult<u64> {
+    let mut refused = 0;
+    let mut batch: Vec<Entry> = Vec::with_capacity(IMPORT_BATCH);
+    let mut commands = commands.into_iter().peekable();
+    while commands.peek().is_some() {
+        batch.clear();
+        for command in commands.by_ref().take(IMPORT_BATCH) {
+            batch.push(Entry { seq: recovered.last_seq + 1 + batch.len() as u64, at_ms, command });
+        }
+        j.append_batch(recovered.last_batch + 1, &batch).await?;
+        recovered.last_batch += 1;
+        recovered.last_seq += batch.len() as u64;
+        for e in &batch {
+            refused += recovered.engine.apply(&e.command, e.at_ms).is_err() as u64;
+        }
+        progress(batch.len() as u64);
+    }
+    Ok(refused)
+}

@@ -11,6 +11,9 @@ pub enum Scenario {
     /// Random stock and price updates at the bottom sellers; every affected offer above is
     /// updated in the same command. Baseline: recomputing every offer from scratch.
     Propagation(PropagationArgs),
+    /// Restart after many journaled commands: replay rate, and restart time with and without
+    /// a snapshot.
+    Recovery(crate::bench_durable::RecoveryArgs),
 }
 
 /// The network generator of shared/design/benchmarks.md.
@@ -43,6 +46,11 @@ pub struct PropagationArgs {
     /// Full recomputations to time for the baseline.
     #[arg(long, default_value_t = 3)]
     pub baseline_runs: usize,
+    /// Through the durable journal (SQLite) and the writer, against one commit per command.
+    #[arg(long)]
+    pub durable: bool,
+    #[command(flatten)]
+    pub durable_args: crate::bench_durable::DurableArgs,
 }
 
 /// SplitMix64, for deterministic workloads.
@@ -69,10 +77,10 @@ pub struct Network {
     pub skus_per_seller: usize,
 }
 
-fn apply(engine: &mut Engine, cmd: Command) {
-    if let Err(e) = engine.apply(&cmd, 0) {
-        panic!("generator command refused: {e}: {cmd:?}");
-    }
+/// The commands that build a network, in order, and who is where.
+pub struct Generated {
+    pub commands: Vec<Command>,
+    pub levels: Vec<Vec<String>>,
 }
 
 fn sku_id(i: usize) -> String {
@@ -83,7 +91,7 @@ fn sku_id(i: usize) -> String {
 /// send to their parent (auto match); half of the sellers authorise resale; each
 /// intermediate marketplace prices every SKU it receives, stocks half of them, and sends
 /// on to its parent. Deterministic from the seed.
-pub fn generate(args: &NetworkArgs) -> anyhow_lite::Result<Network> {
+pub fn generate_commands(args: &NetworkArgs) -> anyhow_lite::Result<Generated> {
     if !(2..=4).contains(&args.depth) {
         return Err("--depth is 2, 3 or 4".into());
     }
@@ -97,19 +105,22 @@ pub fn generate(args: &NetworkArgs) -> anyhow_lite::Result<Network> {
     }
     sizes.push(args.accounts - fixed);
     let mut rng = Rng(args.seed);
-    let mut engine = Engine::default();
+    let mut out: Vec<Command> = Vec::new();
     let levels: Vec<Vec<String>> =
         sizes.iter().enumerate().map(|(l, &n)| (0..n).map(|i| format!("l{}-{i:05}", l + 1)).collect()).collect();
     for level in &levels {
         for id in level {
-            apply(
-                &mut engine,
-                Command::CreateAccount { id: id.clone(), name: id.clone(), currency: "BRL".into(), token_hash: None },
-            );
-            apply(
-                &mut engine,
-                Command::PutWarehouse { account: id.clone(), warehouse: "main".into(), body: WarehouseBody::default() },
-            );
+            out.push(Command::CreateAccount {
+                id: id.clone(),
+                name: id.clone(),
+                currency: "BRL".into(),
+                token_hash: None,
+            });
+            out.push(Command::PutWarehouse {
+                account: id.clone(),
+                warehouse: "main".into(),
+                body: WarehouseBody::default(),
+            });
         }
     }
     let bottom = levels.len() - 1;
@@ -122,25 +133,19 @@ pub fn generate(args: &NetworkArgs) -> anyhow_lite::Result<Network> {
                 category: Some(format!("dept-{}/cat-{}", i % 7, i % 31)),
                 ..Default::default()
             };
-            apply(&mut engine, Command::PutSku { account: seller.clone(), sku: sku.clone(), body });
+            out.push(Command::PutSku { account: seller.clone(), sku: sku.clone(), body });
             let price = 100 + rng.below(100_000) as i64;
-            apply(
-                &mut engine,
-                Command::PutPrice {
-                    account: seller.clone(),
-                    sku: sku.clone(),
-                    body: PriceBody { price: Some(price), list_price: Some(price + 500), trade_policy: None },
-                },
-            );
-            apply(
-                &mut engine,
-                Command::PutStock {
-                    account: seller.clone(),
-                    warehouse: "main".into(),
-                    sku,
-                    body: StockBody { quantity: Some(rng.below(100) as i64), unlimited: None },
-                },
-            );
+            out.push(Command::PutPrice {
+                account: seller.clone(),
+                sku: sku.clone(),
+                body: PriceBody { price: Some(price), list_price: Some(price + 500), trade_policy: None },
+            });
+            out.push(Command::PutStock {
+                account: seller.clone(),
+                warehouse: "main".into(),
+                sku,
+                body: StockBody { quantity: Some(rng.below(100) as i64), unlimited: None },
+            });
         }
     }
     // Connect level by level, bottom up; each marketplace then prices what it received and
@@ -152,26 +157,16 @@ pub fn generate(args: &NetworkArgs) -> anyhow_lite::Result<Network> {
         for (i, seller) in levels[l].iter().enumerate() {
             let p = i % parents.len();
             let resale = if i % 2 == 0 { WordOrList::Word("all".into()) } else { WordOrList::Word("none".into()) };
-            apply(
-                &mut engine,
-                Command::PutAffiliation {
-                    seller: seller.clone(),
-                    marketplace: parents[p].clone(),
-                    body: AffiliationBody {
-                        trade_policy: Some("1".into()),
-                        resale: Some(resale),
-                        ..Default::default()
-                    },
-                },
-            );
-            apply(
-                &mut engine,
-                Command::PutSeller {
-                    marketplace: parents[p].clone(),
-                    seller: seller.clone(),
-                    body: SellerBody::default(),
-                },
-            );
+            out.push(Command::PutAffiliation {
+                seller: seller.clone(),
+                marketplace: parents[p].clone(),
+                body: AffiliationBody { trade_policy: Some("1".into()), resale: Some(resale), ..Default::default() },
+            });
+            out.push(Command::PutSeller {
+                marketplace: parents[p].clone(),
+                seller: seller.clone(),
+                body: SellerBody::default(),
+            });
             for sku in &items[i] {
                 parent_items[p].push(format!("{seller}-{sku}"));
             }
@@ -184,24 +179,18 @@ pub fn generate(args: &NetworkArgs) -> anyhow_lite::Result<Network> {
             let mut kept = Vec::new();
             for (j, sku) in parent_items[p].iter().enumerate() {
                 let price = 200 + rng.below(100_000) as i64;
-                apply(
-                    &mut engine,
-                    Command::PutPrice {
-                        account: parent.clone(),
-                        sku: sku.clone(),
-                        body: PriceBody { price: Some(price), list_price: None, trade_policy: None },
-                    },
-                );
+                out.push(Command::PutPrice {
+                    account: parent.clone(),
+                    sku: sku.clone(),
+                    body: PriceBody { price: Some(price), list_price: None, trade_policy: None },
+                });
                 if j % 2 == 0 {
-                    apply(
-                        &mut engine,
-                        Command::PutStock {
-                            account: parent.clone(),
-                            warehouse: "main".into(),
-                            sku: sku.clone(),
-                            body: StockBody { quantity: Some(1 + rng.below(20) as i64), unlimited: None },
-                        },
-                    );
+                    out.push(Command::PutStock {
+                        account: parent.clone(),
+                        warehouse: "main".into(),
+                        sku: sku.clone(),
+                        body: StockBody { quantity: Some(1 + rng.below(20) as i64), unlimited: None },
+                    });
                     kept.push(sku.clone());
                 }
             }
@@ -209,7 +198,19 @@ pub fn generate(args: &NetworkArgs) -> anyhow_lite::Result<Network> {
         }
         items = parent_items;
     }
-    Ok(Network { engine, levels, skus_per_seller: args.skus_per_seller })
+    Ok(Generated { commands: out, levels })
+}
+
+/// Builds the network in an engine (see [`generate_commands`]).
+pub fn generate(args: &NetworkArgs) -> anyhow_lite::Result<Network> {
+    let g = generate_commands(args)?;
+    let mut engine = Engine::default();
+    for c in &g.commands {
+        if let Err(e) = engine.apply(c, 0) {
+            return Err(format!("generator command refused: {e}: {c:?}"));
+        }
+    }
+    Ok(Network { engine, levels: g.levels, skus_per_seller: args.skus_per_seller })
 }
 
 /// Random stock (half) and price (half) updates at the bottom sellers.
@@ -262,6 +263,9 @@ pub mod anyhow_lite {
 }
 
 fn propagation(args: PropagationArgs) -> anyhow_lite::Result<()> {
+    if args.durable {
+        return crate::bench_durable::propagation_durable(&args.net, args.runs, &args.durable_args);
+    }
     let rss0 = rss_bytes();
     let t0 = Instant::now();
     let mut net = generate(&args.net)?;
@@ -328,6 +332,7 @@ fn propagation(args: PropagationArgs) -> anyhow_lite::Result<()> {
 pub fn run(s: Scenario) -> anyhow_lite::Result<()> {
     match s {
         Scenario::Propagation(a) => propagation(a),
+        Scenario::Recovery(a) => crate::bench_durable::recovery(a),
     }
 }
 

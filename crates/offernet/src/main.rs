@@ -1,6 +1,7 @@
 //! The `offernet` binary: glue between the command line and the library crates.
 
 mod bench;
+mod bench_durable;
 mod demo;
 mod durable;
 

@@ -1,0 +1,220 @@
+//! Benchmarks through the journal: `propagation --durable` and `recovery`.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use clap::Args;
+use offernet_core::*;
+use offernet_store::journal::Journal;
+use offernet_store::*;
+
+use crate::bench::{anyhow_lite::Result, generate_commands, median, updates, Network, NetworkArgs, Rng};
+
+fn temp_data_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("offernet-bench-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("a temporary directory");
+    d
+}
+
+fn e<E: std::fmt::Display>(x: E) -> String {
+    x.to_string()
+}
+
+/// A fresh journal in a temporary directory holding the generated network.
+async fn journal_with_network(
+    name: &str,
+    net: &NetworkArgs,
+) -> Result<(std::path::PathBuf, SqliteJournal, Recovered, Network)> {
+    let dir = temp_data_dir(name);
+    let mut j = SqliteJournal::open(&dir.join(JOURNAL_FILE)).await.map_err(e)?;
+    let mut r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
+    let g = generate_commands(net)?;
+    let refused = import(&mut j, &mut r, g.commands, 0, &mut |_| {}).await.map_err(e)?;
+    if refused > 0 {
+        return Err(format!("{refused} generator commands were refused"));
+    }
+    // The Network view (for generating updates) shares the level layout.
+    let shape = Network { engine: Engine::default(), levels: g.levels, skus_per_seller: net.skus_per_seller };
+    Ok((dir, j, r, shape))
+}
+
+/// Runs `work` through a writer with `max_batch`, from `clients` concurrent clients.
+async fn through_writer(
+    j: SqliteJournal,
+    r: Recovered,
+    max_batch: usize,
+    clients: usize,
+    work: Vec<Command>,
+) -> Result<(f64, f64)> {
+    let (h, task) = spawn(j, r, WriterConfig { max_batch, snapshot_every: 0, ..Default::default() });
+    let n = work.len();
+    let mut shares: Vec<Vec<Command>> = vec![Vec::new(); clients];
+    for (i, c) in work.into_iter().enumerate() {
+        shares[i % clients].push(c);
+    }
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for share in shares {
+        let h = h.clone();
+        tasks.push(tokio::spawn(async move {
+            for c in share {
+                loop {
+                    match h.submit(c.clone()).await {
+                        Ok(r) => {
+                            r.map_err(e)?;
+                            break;
+                        }
+                        Err(SubmitError::Busy) => tokio::task::yield_now().await,
+                        Err(x) => return Err(e(x)),
+                    }
+                }
+            }
+            Ok::<(), String>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(e)??;
+    }
+    let dt = t.elapsed().as_secs_f64();
+    let stats = &h.shared().stats;
+    let batches = stats.batches.load(Ordering::Relaxed).max(1) as f64;
+    let commands = stats.commands.load(Ordering::Relaxed) as f64;
+    h.shutdown().await;
+    let _ = task.await;
+    Ok((n as f64 / dt, commands / batches))
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct DurableArgs {
+    /// Updates per measured run with group commit.
+    #[arg(long, default_value_t = 200_000)]
+    pub durable_updates: usize,
+    /// Updates for the one-commit-per-command baseline (it is slow by design).
+    #[arg(long, default_value_t = 5_000)]
+    pub baseline_updates: usize,
+    /// Concurrent clients submitting updates.
+    #[arg(long, default_value_t = 256)]
+    pub clients: usize,
+}
+
+pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
+    rt.block_on(async {
+        let (dir, j, r, shape) = journal_with_network("durable", net).await?;
+        let offers = r.engine.offer_count();
+        let mut rng = Rng(net.seed ^ 0xd0);
+        // The writer owns the journal while it runs; reopen between runs.
+        let mut j = Some(j);
+        let mut r = Some(r);
+        let mut rates = Vec::new();
+        let mut batch_sizes = Vec::new();
+        for run in 0..runs {
+            let (jj, rr) = match (j.take(), r.take()) {
+                (Some(jj), Some(rr)) => (jj, rr),
+                _ => {
+                    let mut jj = SqliteJournal::open(&dir.join(JOURNAL_FILE)).await.map_err(e)?;
+                    let rr = recover(&mut jj, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
+                    (jj, rr)
+                }
+            };
+            let work = updates(&shape, d.durable_updates, &mut rng);
+            let (rate, per_batch) =
+                through_writer(jj, rr, offernet_store::writer::DEFAULT_MAX_BATCH, d.clients, work).await?;
+            eprintln!("run {run}: {rate:.0} commands/s through the journal, {per_batch:.0} commands per commit");
+            rates.push(rate);
+            batch_sizes.push(per_batch);
+        }
+        let mut jj = SqliteJournal::open(&dir.join(JOURNAL_FILE)).await.map_err(e)?;
+        let rr = recover(&mut jj, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
+        let work = updates(&shape, d.baseline_updates, &mut rng);
+        let (base, _) = through_writer(jj, rr, 1, d.clients, work).await?;
+        let group = median(&mut rates);
+        let per_batch = median(&mut batch_sizes);
+        println!("scenario     propagation --durable (SQLite journal, synchronous=FULL)");
+        println!("network      {offers} offers; {} concurrent clients", d.clients);
+        println!(
+            "group commit {group:>14.0} commands/s  (median of {runs} runs of {}; {per_batch:.0} per commit)",
+            d.durable_updates
+        );
+        println!("baseline     {base:>14.0} commands/s  (one commit per command, {} updates)", d.baseline_updates);
+        println!("ratio        {:>14.1}x", group / base);
+        println!(
+            "{}",
+            serde_json::json!({"scenario": "propagation_durable", "offers": offers, "clients": d.clients,
+                "group_commit_per_s": group.round(), "one_commit_per_command_per_s": base.round(),
+                "commands_per_commit": per_batch.round(), "ratio": group / base})
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    })
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct RecoveryArgs {
+    /// Commands in the journal (network setup plus stock and price updates).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub commands: usize,
+    #[command(flatten)]
+    pub net: NetworkArgs,
+}
+
+pub fn recovery(a: RecoveryArgs) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
+    rt.block_on(async {
+        let (dir, mut j, mut r, shape) = journal_with_network("recovery", &a.net).await?;
+        let setup = r.last_seq as usize;
+        let mut rng = Rng(a.net.seed ^ 0x7e);
+        let t = Instant::now();
+        let mut left = a.commands.saturating_sub(setup);
+        while left > 0 {
+            let n = left.min(100_000);
+            import(&mut j, &mut r, updates(&shape, n, &mut rng), 0, &mut |_| {}).await.map_err(e)?;
+            left -= n;
+        }
+        let write_s = t.elapsed().as_secs_f64();
+        let total = r.last_seq;
+        let expected = r.engine.snapshot_bytes();
+        drop(r);
+        // Restart without a snapshot: replay everything.
+        let t = Instant::now();
+        let rr = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
+        let replay_s = t.elapsed().as_secs_f64();
+        if rr.engine.snapshot_bytes() != expected {
+            return Err("replay produced another state".into());
+        }
+        // Snapshot at the end, then restart again.
+        let t = Instant::now();
+        j.save_snapshot(total, &rr.engine.snapshot_bytes()).await.map_err(e)?;
+        let snap_s = t.elapsed().as_secs_f64();
+        drop(rr);
+        let t = Instant::now();
+        let rs = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
+        let snap_restart_s = t.elapsed().as_secs_f64();
+        if rs.engine.snapshot_bytes() != expected {
+            return Err("the snapshot restored another state".into());
+        }
+        let offers = rs.engine.offer_count();
+        let size = std::fs::metadata(dir.join(JOURNAL_FILE)).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(dir.join(format!("{JOURNAL_FILE}-wal"))).map(|m| m.len()).unwrap_or(0);
+        println!("scenario       recovery (SQLite journal)");
+        println!(
+            "journal        {total} commands ({setup} network setup), {offers} offers, {:.0} MB on disk",
+            size as f64 / 1e6
+        );
+        println!("written        {:>12.0} commands/s (bulk import)", (total as usize - setup) as f64 / write_s);
+        println!(
+            "replay         {:>12.0} commands/s, restart without snapshot {replay_s:.2} s",
+            total as f64 / replay_s
+        );
+        println!("snapshot       taken in {snap_s:.2} s; restart with it {snap_restart_s:.2} s");
+        println!(
+            "{}",
+            serde_json::json!({"scenario": "recovery", "commands": total, "offers": offers,
+                "replay_per_s": (total as f64 / replay_s).round(), "restart_without_snapshot_s": replay_s,
+                "restart_with_snapshot_s": snap_restart_s, "snapshot_s": snap_s, "journal_bytes": size})
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    })
+}
