@@ -416,3 +416,104 @@ impl Engine {
         Ok(Explain { marketplace: market.id.clone(), sku: market.skus[mk as usize].id.clone(), offers })
     }
 }
+
+/// A seller's half of a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AffiliationView {
+    pub seller: Arc<str>,
+    pub marketplace: Arc<str>,
+    pub trade_policy: Arc<str>,
+    pub active: bool,
+    /// `"none"`, `"all"` or a list of account ids.
+    pub resale: serde_json::Value,
+    pub require_own_stock: bool,
+}
+
+/// A marketplace's half of a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationView {
+    pub marketplace: Arc<str>,
+    pub seller: Arc<str>,
+    pub trade_policies: Vec<Arc<str>>,
+    pub active: bool,
+    pub match_mode: MatchMode,
+    pub commission_bp: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TradePolicyView {
+    pub id: Arc<str>,
+    pub name: Option<Arc<str>>,
+    /// `"all"` or a list of SKU ids.
+    pub assortment: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarehouseView {
+    pub id: Arc<str>,
+    pub trade_policies: Vec<Arc<str>>,
+}
+
+impl Engine {
+    pub fn affiliation(&self, seller: &str, marketplace: &str) -> Result<AffiliationView> {
+        let s = self.account_idx(seller)?;
+        let m = self.account_idx(marketplace)?;
+        let acct = &self.accounts[s as usize];
+        let x = acct.affiliations.get(&m).ok_or_else(|| {
+            crate::DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`"))
+        })?;
+        Ok(AffiliationView {
+            seller: acct.id.clone(),
+            marketplace: self.accounts[m as usize].id.clone(),
+            trade_policy: acct.trade_policies[x.trade_policy as usize].id.clone(),
+            active: x.active,
+            resale: match &x.resale {
+                Resale::None => serde_json::json!("none"),
+                Resale::All => serde_json::json!("all"),
+                Resale::List(l) => serde_json::json!(l.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
+            },
+            require_own_stock: x.require_own_stock,
+        })
+    }
+
+    pub fn registration(&self, marketplace: &str, seller: &str) -> Result<RegistrationView> {
+        let s = self.account_idx(seller)?;
+        let m = self.account_idx(marketplace)?;
+        let acct = &self.accounts[m as usize];
+        let r = acct.sellers.get(&s).ok_or_else(|| {
+            crate::DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`"))
+        })?;
+        Ok(RegistrationView {
+            marketplace: acct.id.clone(),
+            seller: self.accounts[s as usize].id.clone(),
+            trade_policies: r.trade_policies.iter().map(|&tp| acct.trade_policies[tp as usize].id.clone()).collect(),
+            active: r.active,
+            match_mode: r.match_mode,
+            commission_bp: r.commission_bp,
+        })
+    }
+
+    pub fn trade_policy(&self, account: &str, tp: &str) -> Result<TradePolicyView> {
+        let a = &self.accounts[self.account_idx(account)? as usize];
+        let i = a.tp_idx(tp).ok_or_else(|| crate::DomainError::not_found(format!("trade policy `{tp}`")))?;
+        let t = &a.trade_policies[i as usize];
+        Ok(TradePolicyView {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            assortment: match &t.assortment {
+                Assortment::All => serde_json::json!("all"),
+                Assortment::List(ids, _) => serde_json::json!(ids.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+            },
+        })
+    }
+
+    pub fn warehouse(&self, account: &str, wh: &str) -> Result<WarehouseView> {
+        let a = &self.accounts[self.account_idx(account)? as usize];
+        let i = *a.wh_index.get(wh).ok_or_else(|| crate::DomainError::not_found(format!("warehouse `{wh}`")))?;
+        let w = &a.warehouses[i as usize];
+        Ok(WarehouseView {
+            id: w.id.clone(),
+            trade_policies: w.trade_policies.iter().map(|&tp| a.trade_policies[tp as usize].id.clone()).collect(),
+        })
+    }
+}

@@ -15,7 +15,7 @@ pub mod writer;
 pub use journal::{Entry, Journal, JournalError, COMMAND_FORMAT};
 pub use recovery::{compact, import, recover, verify, Recovered, RecoveryReport, VerifyReport};
 pub use sqlite::SqliteJournal;
-pub use writer::{spawn, Outcome, SubmitError, WriterConfig, WriterHandle};
+pub use writer::{spawn, spawn_with_sink, EventSink, Outcome, SubmitError, WriterConfig, WriterHandle};
 
 /// The journal file's name inside the data directory.
 pub const JOURNAL_FILE: &str = "journal.sqlite";

@@ -137,6 +137,9 @@ fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
+/// Receives the events of every applied batch, in order, before the callers are answered.
+pub type EventSink = Arc<dyn Fn(&[Event]) + Send + Sync>;
+
 /// Starts the writer task on the current tokio runtime. Returns the handle and the task,
 /// which yields the journal back when the writer stops.
 pub fn spawn<J: Journal>(
@@ -144,10 +147,20 @@ pub fn spawn<J: Journal>(
     recovered: Recovered,
     config: WriterConfig,
 ) -> (WriterHandle, tokio::task::JoinHandle<J>) {
+    spawn_with_sink(journal, recovered, config, None)
+}
+
+/// [`spawn`], with a sink that sees every event in sequence order.
+pub fn spawn_with_sink<J: Journal>(
+    journal: J,
+    recovered: Recovered,
+    config: WriterConfig,
+    sink: Option<EventSink>,
+) -> (WriterHandle, tokio::task::JoinHandle<J>) {
     let (tx, rx) = mpsc::channel(config.queue_depth.max(1));
     let shared = Arc::new(Shared { engine: RwLock::new(recovered.engine), stats: WriterStats::default() });
     shared.stats.last_seq.store(recovered.last_seq, Ordering::Relaxed);
-    let task = tokio::spawn(run(journal, rx, shared.clone(), config, recovered.last_seq, recovered.last_batch));
+    let task = tokio::spawn(run(journal, rx, shared.clone(), config, recovered.last_seq, recovered.last_batch, sink));
     (WriterHandle { tx, shared }, task)
 }
 
@@ -173,6 +186,7 @@ async fn run<J: Journal>(
     config: WriterConfig,
     mut last_seq: u64,
     mut last_batch: u64,
+    sink: Option<EventSink>,
 ) -> J {
     let mut since_snapshot = 0u64;
     let mut snapshot_seq = last_seq;
@@ -232,6 +246,11 @@ async fn run<J: Journal>(
         stats.last_batch_size.store(entries.len() as u64, Ordering::Relaxed);
         stats.commit_micros.fetch_add(commit_us, Ordering::Relaxed);
         stats.last_seq.store(last_seq, Ordering::Relaxed);
+        if let Some(sink) = &sink {
+            for events in outcomes.iter().flatten() {
+                sink(events);
+            }
+        }
         for ((_, reply), outcome) in requests.drain(..).zip(outcomes) {
             let _ = reply.send(Ok(outcome));
         }

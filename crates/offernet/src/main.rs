@@ -4,6 +4,7 @@ mod bench;
 mod bench_durable;
 mod demo;
 mod durable;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +17,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Serve the HTTP API (embedded SQLite journal in the data directory by default).
+    Serve(serve::ServeArgs),
     /// Run the source documents' example in-process and print what each marketplace sees and why.
     Demo,
     /// Measure the engine (see BENCHMARKS.md).
@@ -37,16 +40,41 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime")
 }
 
-fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("OFFERNET_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
+fn logs(default: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OFFERNET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    use std::io::IsTerminal as _;
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(std::io::stderr().is_terminal());
+    if json {
+        b.json().init();
+    } else {
+        b.init();
+    }
+}
+
+fn main() {
     let cli = Cli::parse();
+    if let Cmd::Serve(args) = &cli.command {
+        let result = args.config().and_then(|config| {
+            if args.print_config {
+                print!("{}", config.printable());
+                return Ok(());
+            }
+            logs("info", config.log_format == "json");
+            runtime().block_on(offernet_server::serve(config))
+        });
+        if let Err(e) = result {
+            eprintln!("offernet: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    logs("warn", false);
     let result = match cli.command {
+        Cmd::Serve(_) => unreachable!("handled above"),
         Cmd::Demo => {
             print!("{}", demo::run());
             Ok(())

@@ -1,0 +1,80 @@
+//! Tokens. The operator token comes from `OFFERNET_ADMIN_TOKEN` or is generated and stored in
+//! the data directory. An account token is `<account>.<secret>`, returned once at creation;
+//! only its SHA-256 is stored (journaled with the account). Comparisons are constant-time.
+
+use std::io::Read;
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+/// Who is calling.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    Operator,
+    Account(String),
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Equal in time independent of where the inputs differ (lengths are not secret here: every
+/// compared value is a fixed-length hex digest).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    diff == 0
+}
+
+/// 32 random bytes from the operating system, as hex.
+pub fn random_secret() -> std::io::Result<String> {
+    let mut buf = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The operator token: from the environment, else the one stored in the data directory, else
+/// a new one written there (mode 0600). Returns the token and where it came from.
+pub fn operator_token(env: Option<String>, data_dir: &Path) -> std::io::Result<(String, String)> {
+    if let Some(t) = env.filter(|t| !t.trim().is_empty()) {
+        return Ok((t, "OFFERNET_ADMIN_TOKEN".into()));
+    }
+    let path = data_dir.join("admin-token");
+    if let Ok(t) = std::fs::read_to_string(&path) {
+        let t = t.trim().to_string();
+        if !t.is_empty() {
+            return Ok((t, path.display().to_string()));
+        }
+    }
+    let t = format!("admin.{}", random_secret()?);
+    std::fs::write(&path, format!("{t}\n"))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok((t, path.display().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn secrets_are_random() {
+        assert_ne!(random_secret().unwrap(), random_secret().unwrap());
+        assert_eq!(random_secret().unwrap().len(), 64);
+    }
+}

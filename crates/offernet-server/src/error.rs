@@ -1,0 +1,102 @@
+//! The one API error type: a status, a stable code, a human message, and (for bad input) the
+//! field. Internals are logged, never sent.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use offernet_core::DomainError;
+use offernet_store::SubmitError;
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+    /// Seconds a client should wait before retrying (503).
+    pub retry_after: Option<u32>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), field: None, retry_after: None }
+    }
+    pub fn invalid_json(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", message)
+    }
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let field = field.into();
+        let mut e = Self::new(StatusCode::BAD_REQUEST, "invalid_field", message);
+        e.field = Some(field);
+        e
+    }
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "a valid `Authorization: Bearer <token>` header is required",
+        )
+    }
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "this token may not access that account's data")
+    }
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the request body exceeds {limit} bytes"))
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        let message = e.to_string();
+        match e {
+            DomainError::InvalidField { field, .. } => ApiError::invalid_field(field, message),
+            DomainError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            DomainError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(e: SubmitError) -> Self {
+        match e {
+            SubmitError::Busy => {
+                let mut x = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string());
+                x.retry_after = Some(1);
+                x
+            }
+            SubmitError::Closed => {
+                let mut x =
+                    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is shutting down");
+                x.retry_after = Some(5);
+                x
+            }
+            SubmitError::Journal(m) => {
+                tracing::error!(error = %m, "journal failure");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "journal_error",
+                    "the journal could not commit the write",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": {"code": self.code, "message": self.message}});
+        if let Some(f) = &self.field {
+            body["error"]["field"] = json!(f);
+        }
+        let mut r = (self.status, axum::Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        r
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,176 @@
+//! offernet-server: the HTTP API (shared/design/api.md) over the durable writer.
+//!
+//! `start(config)` opens the journal in the data directory, recovers the engine, starts the
+//! writer and binds the listener; `serve(config)` also waits for SIGINT/SIGTERM and then shuts
+//! down gracefully: stop accepting, finish requests, drain the write queue, commit, snapshot.
+
+#![recursion_limit = "512"]
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod metrics;
+pub mod openapi;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use offernet_core::{EngineConfig, EventBody};
+use offernet_store::{recover, spawn_with_sink, SqliteJournal, WriterConfig, WriterHandle, JOURNAL_FILE};
+
+pub use config::Config;
+use error::ApiError;
+use routes::AppState;
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub writer: WriterHandle,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+    writer_task: tokio::task::JoinHandle<SqliteJournal>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    stopping: tokio::sync::watch::Sender<bool>,
+}
+
+impl Running {
+    /// Graceful shutdown: stop accepting, finish in-flight requests, drain the queue,
+    /// commit, snapshot.
+    pub async fn shutdown(self) -> Result<(), String> {
+        let _ = self.stopping.send(true);
+        let _ = self.stop.send(());
+        self.server.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+        self.writer.shutdown().await;
+        self.writer_task.await.map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let method = req.method().to_string();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_default();
+    let started = Instant::now();
+    let limit = Duration::from_millis(st.config.request_timeout_ms);
+    let resp = match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request did not finish in time; a write may still have been applied, so retry it as it is (PUT is idempotent)",
+            );
+            e.retry_after = Some(1);
+            e.into_response()
+        }
+    };
+    st.metrics.observe(&method, &route, resp.status().as_u16(), started.elapsed().as_secs_f64());
+    resp
+}
+
+async fn not_found() -> Response {
+    ApiError::not_found("no such route").into_response()
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut r: Router<Arc<AppState>> = Router::new();
+    for (d, handler) in routes::table() {
+        r = r.route(d.path, handler);
+    }
+    r.route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
+        .fallback(not_found)
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
+                .into_response()
+        })
+        .with_state(state)
+}
+
+/// Opens everything and starts serving; returns once the listener is bound.
+pub async fn start(config: Config) -> Result<Running, String> {
+    config.validate()?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
+    let engine_config = EngineConfig::new(config.max_chain).map_err(|e| e.to_string())?;
+    let mut journal = SqliteJournal::open(&config.data_dir.join(JOURNAL_FILE)).await.map_err(|e| e.to_string())?;
+    let mut replayed = 0u64;
+    let recovered = recover(&mut journal, engine_config, &mut |n| {
+        replayed += n;
+        if replayed % 1_000_000 < n {
+            tracing::info!(replayed, "replaying the journal");
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let rep = &recovered.report;
+    tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
+    if let Some((batch, seq, n, why)) = &rep.dropped_tail {
+        tracing::warn!(batch, seq, n, why, "dropped a damaged journal tail (never acknowledged)");
+        eprintln!("warning: dropped a damaged journal tail: batch {batch} from entry {seq} ({n} entries): {why}");
+    }
+    for (seq, why) in &rep.skipped_snapshots {
+        eprintln!("warning: skipped snapshot {seq}: {why}");
+    }
+    let (token, source) = auth::operator_token(config.admin_token.clone(), &config.data_dir)
+        .map_err(|e| format!("operator token: {e}"))?;
+    eprintln!("operator token: {source}");
+    let events = Arc::new(events::EventLog::new(config.event_retention));
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (ev, me) = (events.clone(), metrics.clone());
+    let sink: offernet_store::EventSink = Arc::new(move |batch| {
+        let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
+        me.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
+        me.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        ev.push(batch);
+    });
+    let wc = WriterConfig {
+        max_batch: config.max_batch,
+        queue_depth: config.queue_depth,
+        snapshot_every: config.snapshot_every,
+    };
+    let (writer, writer_task) = spawn_with_sink(journal, recovered, wc, Some(sink));
+    let listener =
+        tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| format!("binding {}: {e}", config.listen))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+    let state = Arc::new(AppState {
+        writer: writer.clone(),
+        admin_token_hash: auth::sha256_hex(&token),
+        config,
+        events,
+        metrics,
+        stopping: stopping_rx,
+    });
+    let app = router(state);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(Running { addr, writer, server, writer_task, stop, stopping })
+}
+
+/// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn serve(config: Config) -> Result<(), String> {
+    let running = start(config).await?;
+    println!("offernet listening on http://{}", running.addr);
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("shutting down: draining the write queue, then a snapshot");
+    running.shutdown().await
+}

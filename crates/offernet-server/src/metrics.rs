@@ -1,0 +1,92 @@
+//! Prometheus text metrics, kept with atomics and small maps (no metrics framework needed for
+//! a dozen series).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use offernet_store::WriterHandle;
+
+/// Latency buckets in seconds.
+const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    pub offers_changed: AtomicU64,
+    pub events: AtomicU64,
+}
+
+impl Metrics {
+    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        *self.requests.lock().unwrap().entry((method.into(), route.into(), status)).or_default() += 1;
+        let mut l = self.latency.lock().unwrap();
+        let h = l.entry((method.into(), route.into())).or_default();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                h.counts[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += seconds;
+    }
+
+    pub fn render(&self, writer: &WriterHandle) -> String {
+        let mut o = String::new();
+        let _ = writeln!(o, "# HELP offernet_http_requests_total HTTP requests by method, route and status.");
+        let _ = writeln!(o, "# TYPE offernet_http_requests_total counter");
+        for ((m, r, s), n) in self.requests.lock().unwrap().iter() {
+            let _ = writeln!(o, "offernet_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {n}");
+        }
+        let _ = writeln!(o, "# HELP offernet_http_request_duration_seconds HTTP request latency by route.");
+        let _ = writeln!(o, "# TYPE offernet_http_request_duration_seconds histogram");
+        for ((m, r), h) in self.latency.lock().unwrap().iter() {
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    o,
+                    "offernet_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"{b}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                o,
+                "offernet_http_request_duration_seconds_bucket{{method=\"{m}\",route=\"{r}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(o, "offernet_http_request_duration_seconds_sum{{method=\"{m}\",route=\"{r}\"}} {}", h.sum);
+            let _ =
+                writeln!(o, "offernet_http_request_duration_seconds_count{{method=\"{m}\",route=\"{r}\"}} {}", h.count);
+        }
+        let s = &writer.shared().stats;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let series: [(&str, &str, &str, u64); 9] = [
+            ("offernet_journal_batches_total", "counter", "Journal commits (batches).", get(&s.batches)),
+            ("offernet_journal_commands_total", "counter", "Commands committed.", get(&s.commands)),
+            ("offernet_journal_last_batch_size", "gauge", "Commands in the last commit.", get(&s.last_batch_size)),
+            (
+                "offernet_journal_commit_micros_total",
+                "counter",
+                "Total commit latency (microseconds); divide by batches.",
+                get(&s.commit_micros),
+            ),
+            ("offernet_snapshots_total", "counter", "Snapshots taken.", get(&s.snapshots)),
+            ("offernet_journal_last_seq", "gauge", "Last journal sequence number applied.", get(&s.last_seq)),
+            ("offernet_writer_queue_depth", "gauge", "Commands waiting for the writer.", writer.queue_depth() as u64),
+            ("offernet_offers_changed_total", "counter", "offer.changed events emitted.", get(&self.offers_changed)),
+            ("offernet_events_total", "counter", "Events emitted.", get(&self.events)),
+        ];
+        for (name, kind, help, v) in series {
+            let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        }
+        o
+    }
+}

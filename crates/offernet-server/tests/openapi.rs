@@ -1,0 +1,54 @@
+//! The published contract cannot drift silently: `GET /openapi.json` must equal the committed
+//! `openapi.json`. After an intended change, regenerate it with
+//! `OFFERNET_UPDATE_OPENAPI=1 cargo test -p offernet-server --test openapi` and review the diff.
+
+#[test]
+fn the_openapi_document_matches_the_committed_snapshot() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+    let spec = serde_json::to_string_pretty(&offernet_server::openapi::spec()).unwrap() + "\n";
+    if std::env::var("OFFERNET_UPDATE_OPENAPI").is_ok() {
+        std::fs::write(path, &spec).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(path).expect("openapi.json is committed");
+    assert!(
+        committed == spec,
+        "the API contract changed: regenerate openapi.json (see this test's doc) and review the diff"
+    );
+}
+
+#[test]
+fn every_route_of_api_md_is_published() {
+    let spec = offernet_server::openapi::spec();
+    let required = [
+        ("post", "/v1/accounts"),
+        ("get", "/v1/accounts/{a}"),
+        ("put", "/v1/accounts/{a}/skus/{sku}"),
+        ("get", "/v1/accounts/{a}/skus/{sku}"),
+        ("put", "/v1/accounts/{a}/trade-policies/{tp}"),
+        ("put", "/v1/accounts/{a}/warehouses/{w}"),
+        ("put", "/v1/accounts/{a}/warehouses/{w}/stock/{sku}"),
+        ("put", "/v1/accounts/{a}/prices/{sku}"),
+        ("delete", "/v1/accounts/{a}/prices/{sku}"),
+        ("put", "/v1/accounts/{s}/affiliations/{m}"),
+        ("patch", "/v1/accounts/{s}/affiliations/{m}"),
+        ("delete", "/v1/accounts/{s}/affiliations/{m}"),
+        ("put", "/v1/accounts/{m}/sellers/{s}"),
+        ("patch", "/v1/accounts/{m}/sellers/{s}"),
+        ("delete", "/v1/accounts/{m}/sellers/{s}"),
+        ("get", "/v1/accounts/{m}/suggestions"),
+        ("post", "/v1/accounts/{m}/suggestions/{s}/{seller_sku}/approve"),
+        ("post", "/v1/accounts/{m}/suggestions/{s}/{seller_sku}/deny"),
+        ("get", "/v1/accounts/{m}/offers/{sku}"),
+        ("get", "/v1/accounts/{m}/offers"),
+        ("get", "/v1/accounts/{m}/offers/{sku}/explain"),
+        ("get", "/v1/accounts/{s}/sent-offers"),
+        ("get", "/v1/accounts/{a}/events"),
+        ("get", "/healthz"),
+        ("get", "/metrics"),
+        ("get", "/openapi.json"),
+    ];
+    for (m, p) in required {
+        assert!(spec["paths"][p][m].is_object(), "{m} {p} is missing from the spec");
+    }
+}

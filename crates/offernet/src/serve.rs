@@ -1,0 +1,73 @@
+//! `offernet serve`: flags and environment over an optional TOML file over the defaults.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use offernet_server::Config;
+
+#[derive(Args, Clone, Debug)]
+pub struct ServeArgs {
+    /// A TOML file with any of the settings below (file < environment < flags).
+    #[arg(long, env = "OFFERNET_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (journal.sqlite, admin-token). Default: ./offernet-data
+    #[arg(long, env = "OFFERNET_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address to listen on. Default: 127.0.0.1:8080 (port 0 picks a free one).
+    #[arg(long, env = "OFFERNET_LISTEN")]
+    pub listen: Option<String>,
+    /// Most accounts on a chain, both ends counted (2 to 8). Default: 3.
+    #[arg(long, env = "OFFERNET_MAX_CHAIN")]
+    pub max_chain: Option<u8>,
+    /// Most commands per journal commit. Default: 1024.
+    #[arg(long, env = "OFFERNET_MAX_BATCH")]
+    pub max_batch: Option<usize>,
+    /// Most commands waiting for the writer (then 503). Default: 16384.
+    #[arg(long, env = "OFFERNET_QUEUE_DEPTH")]
+    pub queue_depth: Option<usize>,
+    /// Commands between snapshots (0: only at shutdown). Default: 1000000.
+    #[arg(long, env = "OFFERNET_SNAPSHOT_EVERY")]
+    pub snapshot_every: Option<u64>,
+    /// Largest request body in bytes. Default: 1048576.
+    #[arg(long, env = "OFFERNET_BODY_LIMIT_BYTES")]
+    pub body_limit_bytes: Option<usize>,
+    /// Request timeout in milliseconds. Default: 10000.
+    #[arg(long, env = "OFFERNET_REQUEST_TIMEOUT_MS")]
+    pub request_timeout_ms: Option<u64>,
+    /// Largest page of list routes. Default: 1000.
+    #[arg(long, env = "OFFERNET_MAX_PAGE_SIZE")]
+    pub max_page_size: Option<usize>,
+    /// `text` or `json` logs (on stderr). Default: text.
+    #[arg(long, env = "OFFERNET_LOG_FORMAT")]
+    pub log_format: Option<String>,
+    /// Print the effective configuration (secrets redacted) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+impl ServeArgs {
+    pub fn config(&self) -> Result<Config, String> {
+        let mut c = match &self.config {
+            Some(p) => Config::from_file(p)?,
+            None => Config::default(),
+        };
+        macro_rules! over {
+            ($($f:ident),*) => { $( if let Some(v) = &self.$f { c.$f = v.clone(); } )* };
+        }
+        over!(
+            data_dir,
+            listen,
+            max_chain,
+            max_batch,
+            queue_depth,
+            snapshot_every,
+            body_limit_bytes,
+            request_timeout_ms,
+            max_page_size,
+            log_format
+        );
+        c.admin_token = std::env::var("OFFERNET_ADMIN_TOKEN").ok().filter(|t| !t.trim().is_empty());
+        c.validate()?;
+        Ok(c)
+    }
+}
