@@ -164,11 +164,14 @@ impl Journal for SqliteJournal {
     }
 
     async fn last(&mut self) -> JResult<(u64, u64)> {
-        let row = sqlx::query("SELECT COALESCE(MAX(seq), 0), COALESCE(MAX(batch), 0) FROM journal")
-            .fetch_one(&mut self.conn)
+        // Batches grow with seq: the last row (found by its primary key, not a scan) has both.
+        let row = sqlx::query("SELECT seq, batch FROM journal ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut self.conn)
             .await?;
-        let seq: i64 = row.try_get(0)?;
-        let batch: i64 = row.try_get(1)?;
+        let (seq, batch): (i64, i64) = match row {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?),
+            None => (0, 0),
+        };
         // After compaction the journal may be empty while snapshots cover history.
         let snap: i64 =
             sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM snapshots").fetch_one(&mut self.conn).await?;

@@ -14,6 +14,9 @@ pub enum Scenario {
     /// Restart after many journaled commands: replay rate, and restart time with and without
     /// a snapshot.
     Recovery(crate::bench_durable::RecoveryArgs),
+    /// A stock write at the bottom of a 3-level chain through HTTP until its offer.changed
+    /// event arrives at the top over SSE, against one commit's latency.
+    Freshness(crate::bench_http::FreshnessArgs),
 }
 
 /// The network generator of shared/design/benchmarks.md.
@@ -333,6 +336,7 @@ pub fn run(s: Scenario) -> anyhow_lite::Result<()> {
     match s {
         Scenario::Propagation(a) => propagation(a),
         Scenario::Recovery(a) => crate::bench_durable::recovery(a),
+        Scenario::Freshness(a) => crate::bench_http::freshness(a),
     }
 }
 

@@ -2,8 +2,10 @@
 
 mod bench;
 mod bench_durable;
+mod bench_http;
 mod demo;
 mod durable;
+mod http_client;
 mod serve;
 
 use clap::{Parser, Subcommand};

@@ -3,11 +3,13 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+
+#[path = "../../src/http_client.rs"]
+mod http_client;
+pub use http_client::Conn;
 
 use serde_json::Value;
 
@@ -72,90 +74,21 @@ impl Server {
         body: Option<&str>,
         headers: &[(&str, &str)],
     ) -> (u16, String) {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
-        if let Some(t) = token {
-            req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-        }
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        let body = body.unwrap_or("");
-        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
-            req.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes()).unwrap();
-        s.write_all(body.as_bytes()).unwrap();
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        let text = String::from_utf8_lossy(&out).to_string();
-        let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-        let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(rest)
-        } else {
-            rest.to_string()
-        };
-        (status, body)
+        Conn::open(&self.addr).unwrap().request(method, path, token, body, headers).unwrap()
     }
 
-    /// Opens an event stream and returns a reader over its lines.
-    pub fn stream(&self, path: &str, token: &str) -> BufReader<TcpStream> {
-        let mut s = TcpStream::connect(&self.addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        let req = format!(
-            "GET {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n",
-            self.addr
-        );
-        s.write_all(req.as_bytes()).unwrap();
-        let mut r = BufReader::new(s);
-        let mut line = String::new();
-        r.read_line(&mut line).unwrap();
-        assert!(line.contains(" 200 "), "stream status: {line}");
-        loop {
-            line.clear();
-            r.read_line(&mut line).unwrap();
-            if line == "\r\n" {
-                break;
-            }
-        }
-        r
+    /// Opens an event stream.
+    pub fn stream(&self, path: &str, token: &str) -> Conn {
+        Conn::open(&self.addr).unwrap().stream(path, token).unwrap()
     }
 }
 
-fn dechunk(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-/// Reads SSE `data:` payloads until one satisfies `pred`.
-pub fn read_until(r: &mut BufReader<TcpStream>, mut pred: impl FnMut(&Value) -> bool) -> Value {
-    let mut line = String::new();
+/// Reads events until one satisfies `pred`.
+pub fn read_until(r: &mut Conn, mut pred: impl FnMut(&Value) -> bool) -> Value {
     loop {
-        line.clear();
-        if r.read_line(&mut line).unwrap() == 0 {
-            panic!("stream ended");
-        }
-        // Chunked framing lines (sizes) are skipped; only `data:` lines carry events.
-        if std::env::var("OFFERNET_TEST_DEBUG").is_ok() {
-            eprintln!("sse< {line:?}");
-        }
-        if let Some(data) = line.trim_end().strip_prefix("data:") {
-            let v: Value = serde_json::from_str(data.trim()).unwrap();
-            if pred(&v) {
-                return v;
-            }
+        let v = r.next_event().expect("the stream goes on");
+        if pred(&v) {
+            return v;
         }
     }
 }
