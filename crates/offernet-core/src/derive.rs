@@ -12,17 +12,17 @@ use crate::model::*;
 #[derive(Clone, Copy)]
 pub(crate) struct Chain {
     accounts: [AccountIdx; 10],
-    len: usize,
+    pub(crate) len: usize,
 }
 
 impl Chain {
-    fn new(final_marketplace: AccountIdx, seller: AccountIdx) -> Self {
+    pub(crate) fn new(final_marketplace: AccountIdx, seller: AccountIdx) -> Self {
         let mut accounts = [0; 10];
         accounts[0] = final_marketplace;
         accounts[1] = seller;
         Chain { accounts, len: 2 }
     }
-    fn contains(&self, a: AccountIdx) -> bool {
+    pub(crate) fn contains(&self, a: AccountIdx) -> bool {
         self.accounts[..self.len].contains(&a)
     }
     /// The accounts after the direct buyer of the account about to be pushed: everything
@@ -30,11 +30,11 @@ impl Chain {
     fn after_buyer(&self) -> &[AccountIdx] {
         &self.accounts[..self.len - 1]
     }
-    fn push(&mut self, a: AccountIdx) {
+    pub(crate) fn push(&mut self, a: AccountIdx) {
         self.accounts[self.len] = a;
         self.len += 1;
     }
-    fn pop(&mut self) {
+    pub(crate) fn pop(&mut self) {
         self.len -= 1;
     }
 }
@@ -165,34 +165,12 @@ impl Engine {
         chain: &mut Chain,
         mut tree: Option<&mut Vec<SourceTree>>,
     ) -> SourcesSum {
-        let acct = &self.accounts[a as usize];
-        let item = &acct.skus[sku as usize];
+        let item = &self.accounts[a as usize].skus[sku as usize];
         let mut sum = SourcesSum::default();
         for &(u, usku) in &item.sources {
             let upstream = &self.accounts[u as usize];
             let aff_u = upstream.affiliations.get(&a);
-            let reg_u = acct.sellers.get(&u);
-            let mut cut = Reasons::EMPTY;
-            if chain.contains(u) {
-                cut.add(Reason::Loop);
-            } else if chain.len + 1 > self.config.max_chain as usize {
-                cut.add(Reason::MaxDepth);
-            } else {
-                // A missing half reads as its defaults: resale `none`, trade policies ["1"].
-                let resale = aff_u.map(|x| &x.resale).unwrap_or(&Resale::None);
-                let authorised = chain.after_buyer().iter().all(|&n| resale.authorises(&self.accounts[n as usize].id));
-                if !authorised {
-                    cut.add(Reason::ResaleNotAuthorized);
-                }
-                let shown = match (tp_for_buyer, reg_u) {
-                    (Some(tp), Some(r)) => r.trade_policies.contains(&tp),
-                    (Some(tp), None) => tp == DEFAULT_TRADE_POLICY,
-                    (None, _) => false,
-                };
-                if !shown {
-                    cut.add(Reason::NotInTradePolicy);
-                }
-            }
+            let cut = self.source_cut(a, u, chain, tp_for_buyer);
             let tp_u = aff_u.map(|x| x.trade_policy);
             let uitem = &upstream.skus[usku as usize];
             let own_of = || tp_u.map_or(Qty::ZERO, |tp| uitem.own_available(&upstream.warehouses, tp));
@@ -212,29 +190,7 @@ impl Engine {
                 let sub = self.eval_sources(u, usku, tp_u, chain, node.as_mut().map(|n| &mut n.sources));
                 chain.pop();
                 // The source's own blocking reasons, as its offer at `a` would show them.
-                let mut blocking = Reasons::EMPTY;
-                match (aff_u, reg_u) {
-                    (Some(x), Some(r)) => {
-                        if !x.active {
-                            blocking.add(Reason::SellerPaused);
-                        }
-                        if !r.active {
-                            blocking.add(Reason::MarketplacePaused);
-                        }
-                    }
-                    _ => blocking.add(Reason::ConnectionInactive),
-                }
-                if !uitem.active || !item.active {
-                    blocking.add(Reason::SkuInactive);
-                }
-                if let Some(tp) = tp_u {
-                    if !upstream.in_assortment(tp, usku) {
-                        blocking.add(Reason::NotInAssortment);
-                    }
-                    if uitem.price_for(tp).is_none() {
-                        blocking.add(Reason::NoPrice);
-                    }
-                }
+                let mut blocking = self.source_blocking(a, sku, u, usku);
                 let gated = !uitem.sources.is_empty() && aff_u.is_some_and(|x| x.require_own_stock) && own_u.is_zero();
                 let quantity = if gated {
                     blocking.add(Reason::ForwarderHasNoOwnStock);
@@ -270,5 +226,71 @@ impl Engine {
             }
         }
         sum
+    }
+
+    /// The cuts of source `u` (bound to a SKU of `a`) on `chain`, whose last account is `a`
+    /// (rule 14): loop, depth, resale authorisation, trade policy of the registration.
+    pub(crate) fn source_cut(
+        &self,
+        a: AccountIdx,
+        u: AccountIdx,
+        chain: &Chain,
+        tp_for_buyer: Option<TpIdx>,
+    ) -> Reasons {
+        let mut cut = Reasons::EMPTY;
+        if chain.contains(u) {
+            cut.add(Reason::Loop);
+            return cut;
+        }
+        if chain.len + 1 > self.config.max_chain as usize {
+            cut.add(Reason::MaxDepth);
+            return cut;
+        }
+        // A missing half reads as its defaults: resale `none`, trade policies ["1"].
+        let resale = self.accounts[u as usize].affiliations.get(&a).map(|x| &x.resale).unwrap_or(&Resale::None);
+        if !chain.after_buyer().iter().all(|&n| resale.authorises(&self.accounts[n as usize].id)) {
+            cut.add(Reason::ResaleNotAuthorized);
+        }
+        let shown = match (tp_for_buyer, self.accounts[a as usize].sellers.get(&u)) {
+            (Some(tp), Some(r)) => r.trade_policies.contains(&tp),
+            (Some(tp), None) => tp == DEFAULT_TRADE_POLICY,
+            (None, _) => false,
+        };
+        if !shown {
+            cut.add(Reason::NotInTradePolicy);
+        }
+        cut
+    }
+
+    /// The blocking reasons of source `u`'s SKU `usku` as its offer at `a` (SKU `sku`) would
+    /// show them, except the gate, which depends on the own stock the caller counts.
+    pub(crate) fn source_blocking(&self, a: AccountIdx, sku: SkuIdx, u: AccountIdx, usku: SkuIdx) -> Reasons {
+        let upstream = &self.accounts[u as usize];
+        let aff_u = upstream.affiliations.get(&a);
+        let mut blocking = Reasons::EMPTY;
+        match (aff_u, self.accounts[a as usize].sellers.get(&u)) {
+            (Some(x), Some(r)) => {
+                if !x.active {
+                    blocking.add(Reason::SellerPaused);
+                }
+                if !r.active {
+                    blocking.add(Reason::MarketplacePaused);
+                }
+            }
+            _ => blocking.add(Reason::ConnectionInactive),
+        }
+        let uitem = &upstream.skus[usku as usize];
+        if !uitem.active || !self.accounts[a as usize].skus[sku as usize].active {
+            blocking.add(Reason::SkuInactive);
+        }
+        if let Some(x) = aff_u {
+            if !upstream.in_assortment(x.trade_policy, usku) {
+                blocking.add(Reason::NotInAssortment);
+            }
+            if uitem.price_for(x.trade_policy).is_none() {
+                blocking.add(Reason::NoPrice);
+            }
+        }
+        blocking
     }
 }
