@@ -158,6 +158,30 @@ pub enum Command {
         seller: String,
         seller_sku: String,
     },
+    PutOrderSettings {
+        account: String,
+        body: crate::orders::OrderSettingsBody,
+    },
+    PlaceOrder {
+        marketplace: String,
+        body: crate::orders::OrderBody,
+    },
+    AuthorizeOrder {
+        marketplace: String,
+        id: String,
+    },
+    /// By the marketplace (its order) or a seller (its seller or chain order).
+    CancelOrder {
+        account: String,
+        id: String,
+    },
+    /// By the seller of a seller order or chain order.
+    InvoiceOrder {
+        account: String,
+        id: String,
+    },
+    /// Time passes: reservations whose expiry is at or before the command's time expire.
+    ExpireOrders {},
 }
 
 impl Command {
@@ -178,7 +202,13 @@ impl Command {
             | Command::PatchSeller { marketplace, .. }
             | Command::DeleteSeller { marketplace, .. }
             | Command::ApproveSuggestion { marketplace, .. }
-            | Command::DenySuggestion { marketplace, .. } => marketplace,
+            | Command::DenySuggestion { marketplace, .. }
+            | Command::PlaceOrder { marketplace, .. }
+            | Command::AuthorizeOrder { marketplace, .. } => marketplace,
+            Command::PutOrderSettings { account, .. }
+            | Command::CancelOrder { account, .. }
+            | Command::InvoiceOrder { account, .. } => account,
+            Command::ExpireOrders {} => "",
         }
     }
 }

@@ -58,6 +58,7 @@ pub struct Engine {
     pub(crate) applied: u64,
     /// Reused buffers of propagation (not state: always empty between commands).
     pub(crate) scratch: Scratch,
+    pub(crate) orders: crate::orders::Orders,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -157,6 +158,7 @@ impl Engine {
             seq: 0,
             applied: 0,
             scratch: Scratch::default(),
+            orders: Default::default(),
         }
     }
 
@@ -205,8 +207,8 @@ impl Engine {
     }
 
     /// Applies one command whole, or returns why not and changes nothing. `now_ms` is the
-    /// command's time (the engine has no clock); it is unused until orders arrive.
-    pub fn apply(&mut self, cmd: &Command, _now_ms: u64) -> Result<Vec<Event>> {
+    /// command's time (the engine has no clock): orders take their expiry from it.
+    pub fn apply(&mut self, cmd: &Command, now_ms: u64) -> Result<Vec<Event>> {
         let mut work = Work::default();
         match cmd {
             Command::CreateAccount { id, name, currency, token_hash } => {
@@ -250,6 +252,12 @@ impl Engine {
             Command::DenySuggestion { marketplace, seller, seller_sku } => {
                 self.deny_command(marketplace, seller, seller_sku, &mut work)?
             }
+            Command::PutOrderSettings { account, body } => self.put_order_settings(account, body)?,
+            Command::PlaceOrder { marketplace, body } => self.place_order(marketplace, body, now_ms, &mut work)?,
+            Command::AuthorizeOrder { marketplace, id } => self.authorize_order(marketplace, id, now_ms, &mut work)?,
+            Command::CancelOrder { account, id } => self.cancel_order(account, id, &mut work)?,
+            Command::InvoiceOrder { account, id } => self.invoice_order(account, id, &mut work)?,
+            Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);
@@ -469,6 +477,12 @@ impl Engine {
             Some(e) => {
                 if e.quantity == quantity {
                     return Ok(());
+                }
+                if !quantity.is_unlimited() && quantity.0 < e.reserved {
+                    return Err(DomainError::conflict(format!(
+                        "{} units are reserved by open orders: the quantity cannot go below that",
+                        e.reserved
+                    )));
                 }
                 e.quantity = quantity;
             }

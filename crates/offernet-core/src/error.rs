@@ -11,6 +11,10 @@ pub enum DomainError {
     NotFound { what: String },
     /// The request is valid but conflicts with the current state.
     Conflict { reason: String },
+    /// An order cannot be reserved whole (item index and what was short).
+    InsufficientStock { item: usize, reason: String },
+    /// An order id already used with another body.
+    IdempotencyMismatch { id: String },
 }
 
 impl DomainError {
@@ -29,6 +33,8 @@ impl DomainError {
             DomainError::InvalidField { .. } => "invalid_field",
             DomainError::NotFound { .. } => "not_found",
             DomainError::Conflict { .. } => "conflict",
+            DomainError::InsufficientStock { .. } => "insufficient_stock",
+            DomainError::IdempotencyMismatch { .. } => "idempotency_mismatch",
         }
     }
 }
@@ -39,6 +45,12 @@ impl fmt::Display for DomainError {
             DomainError::InvalidField { field, reason } => write!(f, "invalid field `{field}`: {reason}"),
             DomainError::NotFound { what } => write!(f, "{what} not found"),
             DomainError::Conflict { reason } => write!(f, "conflict: {reason}"),
+            DomainError::InsufficientStock { item, reason } => {
+                write!(f, "insufficient stock for items[{item}]: {reason}")
+            }
+            DomainError::IdempotencyMismatch { id } => {
+                write!(f, "order `{id}` already exists with another body (an order id is used once)")
+            }
         }
     }
 }

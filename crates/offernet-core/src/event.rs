@@ -34,6 +34,38 @@ pub enum EventBody {
     SuggestionApproved { marketplace: Arc<str>, seller: Arc<str>, seller_sku: Arc<str>, sku: Arc<str> },
     #[serde(rename = "suggestion.denied")]
     SuggestionDenied { marketplace: Arc<str>, seller: Arc<str>, seller_sku: Arc<str> },
+    #[serde(rename = "order.created")]
+    OrderCreated(OrderEvent),
+    #[serde(rename = "order.authorized")]
+    OrderAuthorized(OrderEvent),
+    #[serde(rename = "order.invoiced")]
+    OrderInvoiced(OrderEvent),
+    #[serde(rename = "order.cancelled")]
+    OrderCancelled(OrderEvent),
+    #[serde(rename = "order.expired")]
+    OrderExpired(OrderEvent),
+}
+
+/// An order event for one account: `id` is that account's own id of (its part of) the order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderEvent {
+    pub marketplace: Arc<str>,
+    /// The marketplace's order id.
+    pub order: Arc<str>,
+    pub id: Arc<str>,
+    pub status: String,
+}
+
+impl EventBody {
+    pub(crate) fn order(kind: &str, e: OrderEvent) -> EventBody {
+        match kind {
+            "order.created" => EventBody::OrderCreated(e),
+            "order.authorized" => EventBody::OrderAuthorized(e),
+            "order.invoiced" => EventBody::OrderInvoiced(e),
+            "order.cancelled" => EventBody::OrderCancelled(e),
+            _ => EventBody::OrderExpired(e),
+        }
+    }
 }
 
 impl EventBody {
@@ -43,6 +75,11 @@ impl EventBody {
             EventBody::SuggestionCreated { .. } => "suggestion.created",
             EventBody::SuggestionApproved { .. } => "suggestion.approved",
             EventBody::SuggestionDenied { .. } => "suggestion.denied",
+            EventBody::OrderCreated(_) => "order.created",
+            EventBody::OrderAuthorized(_) => "order.authorized",
+            EventBody::OrderInvoiced(_) => "order.invoiced",
+            EventBody::OrderCancelled(_) => "order.cancelled",
+            EventBody::OrderExpired(_) => "order.expired",
         }
     }
 }

@@ -122,6 +122,7 @@ impl Engine {
                 }
             }
         }
+        self.check_reservations()?;
         // Rules 6 and 7: everything that is sendable now has been sent.
         for (si, seller) in self.accounts.iter().enumerate() {
             let si = si as AccountIdx;

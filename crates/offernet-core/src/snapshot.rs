@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::engine::{index_sku, Engine, EngineConfig, Scratch};
 use crate::fx::{FxHashMap, FxHashSet};
 use crate::model::*;
+use crate::orders::{Order, OrderItem, OrderStatus, SubItem, SubOrder};
 
 /// Bumped whenever the encoding changes; a snapshot of another version is not loaded (the
 /// journal is replayed instead).
@@ -125,6 +126,27 @@ impl R<'_> {
         }
         Ok(v)
     }
+}
+
+fn status_byte(s: OrderStatus) -> u8 {
+    match s {
+        OrderStatus::Reserved => 0,
+        OrderStatus::Authorized => 1,
+        OrderStatus::Invoiced => 2,
+        OrderStatus::Cancelled => 3,
+        OrderStatus::Expired => 4,
+    }
+}
+
+fn status_of(b: u8) -> DResult<OrderStatus> {
+    Ok(match b {
+        0 => OrderStatus::Reserved,
+        1 => OrderStatus::Authorized,
+        2 => OrderStatus::Invoiced,
+        3 => OrderStatus::Cancelled,
+        4 => OrderStatus::Expired,
+        x => return Err(format!("unknown order status {x}")),
+    })
 }
 
 fn status_code(s: SuggestionStatus) -> u8 {
@@ -262,7 +284,117 @@ impl Engine {
                 }
             }
         }
+        self.encode_orders(&mut w);
         w.0
+    }
+
+    fn encode_orders(&self, w: &mut W) {
+        let o = &self.orders;
+        let mut settings: Vec<(&AccountIdx, &u64)> = o.reservation_ms.iter().collect();
+        settings.sort();
+        w.u32(settings.len() as u32);
+        for (a, ms) in settings {
+            w.u32(*a);
+            w.u64(*ms);
+        }
+        w.u32(o.list.len() as u32);
+        for order in &o.list {
+            w.str(&order.id);
+            w.u32(order.marketplace);
+            w.u8(status_byte(order.status));
+            w.u64(order.created_ms);
+            w.u64(order.expires_ms);
+            w.u32(order.request.len() as u32);
+            for (sku, q, seller) in &order.request {
+                w.str(sku);
+                w.u64(*q);
+                w.str(seller);
+            }
+            w.u32(order.items.len() as u32);
+            for it in &order.items {
+                w.u32(it.sku);
+                w.u64(it.quantity);
+                w.u32(it.seller);
+                w.i64(it.price);
+            }
+            w.u32(order.subs.len() as u32);
+            for s in &order.subs {
+                w.str(&s.id);
+                w.u32(s.seller);
+                w.u32(s.buyer);
+                w.u8(status_byte(s.status));
+                match s.parent {
+                    None => w.u8(0),
+                    Some(p) => {
+                        w.u8(1);
+                        w.u32(p as u32);
+                    }
+                }
+                w.u32(s.items.len() as u32);
+                for it in &s.items {
+                    w.u32(it.sku);
+                    w.u64(it.quantity);
+                    w.i64(it.price);
+                    w.u32(it.reservations.len() as u32);
+                    for &(wh, n) in &it.reservations {
+                        w.u32(wh as u32);
+                        w.u64(n);
+                    }
+                }
+            }
+        }
+    }
+
+    fn decode_orders(&mut self, r: &mut R) -> DResult<()> {
+        for _ in 0..r.u32()? {
+            let a = r.u32()?;
+            let ms = r.u64()?;
+            self.orders.reservation_ms.insert(a, ms);
+        }
+        for oi in 0..r.u32()? as usize {
+            let id = r.str()?;
+            let marketplace = r.u32()?;
+            let status = status_of(r.u8()?)?;
+            let created_ms = r.u64()?;
+            let expires_ms = r.u64()?;
+            let mut request = Vec::new();
+            for _ in 0..r.u32()? {
+                request.push((r.str()?.to_string(), r.u64()?, r.str()?.to_string()));
+            }
+            let mut items = Vec::new();
+            for _ in 0..r.u32()? {
+                items.push(OrderItem { sku: r.u32()?, quantity: r.u64()?, seller: r.u32()?, price: r.i64()? });
+            }
+            let mut subs = Vec::new();
+            for _ in 0..r.u32()? {
+                let sid = r.str()?;
+                let seller = r.u32()?;
+                let buyer = r.u32()?;
+                let st = status_of(r.u8()?)?;
+                let parent = if r.u8()? == 0 { None } else { Some(r.u32()? as usize) };
+                let mut sitems = Vec::new();
+                for _ in 0..r.u32()? {
+                    let sku = r.u32()?;
+                    let quantity = r.u64()?;
+                    let price = r.i64()?;
+                    let mut reservations = Vec::new();
+                    for _ in 0..r.u32()? {
+                        reservations.push((r.u32()? as WhIdx, r.u64()?));
+                    }
+                    sitems.push(SubItem { sku, quantity, price, reservations });
+                }
+                subs.push(SubOrder { id: sid, seller, buyer, status: st, items: sitems, parent });
+            }
+            self.orders.index.insert((marketplace, id.clone()), (oi, None));
+            for (si, s) in subs.iter().enumerate() {
+                self.orders.index.insert((s.seller, s.id.clone()), (oi, Some(si)));
+            }
+            if status == OrderStatus::Reserved {
+                self.orders.expiry.insert((expires_ms, oi));
+            }
+            self.orders.list.push(Order { id, marketplace, status, items, request, created_ms, expires_ms, subs });
+        }
+        Ok(())
     }
 
     /// Rebuilds an engine from `snapshot_bytes`, recomputing every offer. The `max_chain` of
@@ -425,6 +557,7 @@ impl Engine {
             e.registered_at.push(BTreeSet::new());
             e.pending.push(pending);
         }
+        e.decode_orders(&mut r)?;
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }

@@ -93,6 +93,67 @@ fn sku_of(r: &mut Rng, e: &Engine, a: &str) -> String {
     }
 }
 
+/// Order commands: place against live offers, then authorise, invoice, cancel, expire.
+fn order_command(r: &mut Rng, e: &Engine, placed: &mut Vec<(String, String, Vec<String>)>) -> Command {
+    let m = s(r.pick(ACCOUNTS));
+    match r.below(10) {
+        0..=3 => {
+            let sellable = if r.chance(85) { Some(true) } else { None };
+            let offers = e.offers(&m, &OfferFilter { seller: None, sellable }).unwrap_or_default();
+            let id = format!("o{}", placed.len() + r.below(2) as usize);
+            let mut items = Vec::new();
+            let mut sellers = Vec::new();
+            for _ in 0..1 + r.below(2) {
+                if offers.is_empty() {
+                    break;
+                }
+                let o = &offers[r.below(offers.len() as u64) as usize];
+                // Often exactly what the offer shows: that needs every source along the chain.
+                let q = match o.quantity {
+                    Some(n) if n > 0 && n <= 20 && r.chance(70) => n as i64,
+                    _ => 1 + r.below(2) as i64,
+                };
+                items.push(OrderItemBody {
+                    sku: Some(o.sku.to_string()),
+                    quantity: Some(q),
+                    seller: Some(o.seller.to_string()),
+                });
+                sellers.push(o.seller.to_string());
+            }
+            if items.is_empty() {
+                items.push(OrderItemBody {
+                    sku: Some(any_sku(r)),
+                    quantity: Some(1),
+                    seller: Some(s(r.pick(ACCOUNTS))),
+                });
+            }
+            placed.push((m.clone(), id.clone(), sellers));
+            Command::PlaceOrder { marketplace: m, body: OrderBody { id: Some(id), items: Some(items) } }
+        }
+        4 if !placed.is_empty() => {
+            let (m, id, _) = placed[r.below(placed.len() as u64) as usize].clone();
+            Command::AuthorizeOrder { marketplace: m, id }
+        }
+        5 | 6 if !placed.is_empty() => {
+            let (m, id, sellers) = placed[r.below(placed.len() as u64) as usize].clone();
+            if r.chance(50) || sellers.is_empty() {
+                Command::CancelOrder { account: m, id }
+            } else {
+                let seller = sellers[r.below(sellers.len() as u64) as usize].clone();
+                Command::CancelOrder { account: seller, id: format!("{m}.{id}") }
+            }
+        }
+        7 | 8 if !placed.is_empty() => {
+            let (m, id, sellers) = placed[r.below(placed.len() as u64) as usize].clone();
+            match sellers.first() {
+                Some(seller) => Command::InvoiceOrder { account: seller.clone(), id: format!("{m}.{id}") },
+                None => Command::ExpireOrders {},
+            }
+        }
+        _ => Command::ExpireOrders {},
+    }
+}
+
 fn command(r: &mut Rng, e: &Engine) -> Command {
     let a = s(r.pick(ACCOUNTS));
     let b = s(r.pick(ACCOUNTS));
@@ -267,17 +328,19 @@ fn run_case(seed: u64, steps: usize) -> Result<(), String> {
     let mut r = Rng(seed);
     let max_chain = 2 + r.below(4) as u8;
     let mut engine = Engine::new(EngineConfig::new(max_chain).unwrap());
-    let mut log: Vec<Command> = Vec::new();
+    let mut log: Vec<(Command, u64)> = Vec::new();
     let mut all_events = Vec::new();
     for c in setup(&mut r) {
         if let Ok(ev) = engine.apply(&c, 0) {
             all_events.extend(ev);
-            log.push(c);
+            log.push((c, 0));
         }
     }
     // Halfway through, the engine is restored from a snapshot; from then on the restored copy
     // must behave exactly like the original.
     let mut restored: Option<Engine> = None;
+    let mut placed: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut now: u64 = 1_800_000_000_000;
     for step in 0..steps {
         if step == steps / 2 {
             let bytes = engine.snapshot_bytes();
@@ -287,11 +350,12 @@ fn run_case(seed: u64, steps: usize) -> Result<(), String> {
             }
             restored = Some(copy);
         }
-        let cmd = command(&mut r, &engine);
+        let cmd = if r.chance(12) { order_command(&mut r, &engine, &mut placed) } else { command(&mut r, &engine) };
+        now += r.below(10 * 60_000);
         let before = format!("{engine:?}");
-        let outcome = engine.apply(&cmd, 0);
+        let outcome = engine.apply(&cmd, now);
         if let Some(copy) = restored.as_mut() {
-            if copy.apply(&cmd, 0) != outcome {
+            if copy.apply(&cmd, now) != outcome {
                 return Err(format!("step {step}: the restored engine answered {cmd:?} differently"));
             }
         }
@@ -304,7 +368,7 @@ fn run_case(seed: u64, steps: usize) -> Result<(), String> {
                     }
                 }
                 all_events.extend(ev);
-                log.push(cmd.clone());
+                log.push((cmd.clone(), now));
             }
             Err(e) => {
                 if format!("{engine:?}") != before {
@@ -322,8 +386,8 @@ fn run_case(seed: u64, steps: usize) -> Result<(), String> {
     // Determinism: the log replays to the same events and state.
     let mut replay = Engine::new(EngineConfig::new(max_chain).unwrap());
     let mut replay_events = Vec::new();
-    for c in &log {
-        replay_events.extend(replay.apply(c, 0).map_err(|e| format!("replay refused {c:?}: {e}"))?);
+    for (c, at) in &log {
+        replay_events.extend(replay.apply(c, *at).map_err(|e| format!("replay refused {c:?}: {e}"))?);
     }
     if replay_events != all_events || format!("{replay:?}") != format!("{engine:?}") {
         return Err("replay differs".to_string());
@@ -359,15 +423,51 @@ fn random_command_sequences_match_the_reference() {
 #[test]
 fn the_generator_reaches_deep_states() {
     let (mut bound, mut multi_level, mut sellable, mut cut, mut through) = (0, 0, 0, 0, 0);
+    let (mut orders_ok, mut chain_orders) = (0, 0);
     for seed in 0..200 {
         let mut r = Rng(seed);
         let mut engine = Engine::new(EngineConfig::new(4).unwrap());
         for c in setup(&mut r) {
             let _ = engine.apply(&c, 0);
         }
-        for _ in 0..120 {
-            let c = command(&mut r, &engine);
-            let _ = engine.apply(&c, 0);
+        let mut placed = Vec::new();
+        for step in 0..120u64 {
+            let c = if r.chance(12) { order_command(&mut r, &engine, &mut placed) } else { command(&mut r, &engine) };
+            let ok = engine.apply(&c, step * 60_000).is_ok();
+            if ok && matches!(c, Command::PlaceOrder { .. }) {
+                orders_ok += 1;
+                if let Command::PlaceOrder { marketplace, body } = &c {
+                    let v = engine.order(marketplace, body.id.as_deref().unwrap()).unwrap();
+                    chain_orders += v["seller_orders"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|s| !s["chain_orders"].as_array().unwrap().is_empty())
+                        .count();
+                }
+            }
+        }
+        // Ordering exactly what a sellable offer shows, on a copy, exercises chain orders.
+        for a in ACCOUNTS {
+            let Ok(offers) = engine.offers(a, &OfferFilter { seller: None, sellable: Some(true) }) else { continue };
+            for o in offers {
+                let Some(q) = o.quantity else { continue };
+                let mut copy = engine.clone();
+                let item = OrderItemBody {
+                    sku: Some(o.sku.to_string()),
+                    quantity: Some(q as i64),
+                    seller: Some(o.seller.to_string()),
+                };
+                let cmd = Command::PlaceOrder {
+                    marketplace: s(a),
+                    body: OrderBody { id: Some("full".into()), items: Some(vec![item]) },
+                };
+                if copy.apply(&cmd, 0).is_ok() {
+                    copy.check_invariants().unwrap();
+                    let v = copy.order(a, "full").unwrap();
+                    chain_orders += v["seller_orders"][0]["chain_orders"].as_array().unwrap().len();
+                }
+            }
         }
         for a in ACCOUNTS {
             let Ok(offers) = engine.offers(a, &OfferFilter::default()) else { continue };
@@ -386,8 +486,9 @@ fn the_generator_reaches_deep_states() {
         }
     }
     let seen = format!(
-        "bound {bound}, sellable {sellable}, cut {cut}, multi-level {multi_level}, stock through a forwarder {through}"
+        "bound {bound}, sellable {sellable}, cut {cut}, multi-level {multi_level}, stock through a forwarder {through}, orders placed {orders_ok}, with chain orders {chain_orders}"
     );
     println!("{seen}");
     assert!(bound > 500 && sellable > 100 && cut > 50 && multi_level > 100 && through > 20, "{seen}");
+    assert!(orders_ok > 100 && chain_orders >= 5, "{seen}");
 }

@@ -54,7 +54,8 @@ fn check(file: &str) {
         let at = format!("{file} step {i}: {step}");
         if let Some(cmd) = step.get("do") {
             let cmd: Command = serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"));
-            let events = engine.apply(&cmd, 0).unwrap_or_else(|e| panic!("{at}: refused: {e}"));
+            let now = step.get("at_ms").and_then(Value::as_u64).unwrap_or(0);
+            let events = engine.apply(&cmd, now).unwrap_or_else(|e| panic!("{at}: refused: {e}"));
             let changed: Vec<(String, String)> = events
                 .iter()
                 .filter_map(|ev| match &ev.body {
@@ -88,7 +89,8 @@ fn check(file: &str) {
             let cmd: Command = serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"));
             let before = engine.stored_offers();
             let seq = engine.last_seq();
-            let err = engine.apply(&cmd, 0).expect_err(&at);
+            let now = step.get("at_ms").and_then(Value::as_u64).unwrap_or(0);
+            let err = engine.apply(&cmd, now).expect_err(&at);
             assert_eq!(err.code(), step["code"].as_str().unwrap(), "{at}: {err}");
             if let Some(f) = step.get("field") {
                 match &err {
@@ -150,6 +152,28 @@ fn check(file: &str) {
                     contains(&serde_json::to_value(g).unwrap(), e, "sku").unwrap_or_else(|m| panic!("{at}: {m}"))
                 }
             }
+        } else if let Some(k) = step.get("order") {
+            let k = strs(k);
+            match (engine.order(&k[0], &k[1]), &step["is"]) {
+                (Err(_), Value::Null) => {}
+                (Err(e), _) => panic!("{at}: {e}"),
+                (Ok(g), Value::Null) => panic!("{at}: expected no order, got {g}"),
+                (Ok(g), e) => contains(&g, e, "order").unwrap_or_else(|m| panic!("{at}: {m}")),
+            }
+        } else if let Some(k) = step.get("stock") {
+            // [account, sku, warehouse]: {"quantity", "reserved"}
+            let k = strs(k);
+            let sku = engine.sku(&k[0], &k[1]).unwrap_or_else(|e| panic!("{at}: {e}"));
+            let entry =
+                sku.stock.iter().find(|s| *s.warehouse == *k[2]).unwrap_or_else(|| panic!("{at}: no stock entry"));
+            contains(&serde_json::to_value(entry).unwrap(), &step["is"], "stock")
+                .unwrap_or_else(|m| panic!("{at}: {m}"));
+        } else if let Some(k) = step.get("simulate") {
+            let k = strs(k);
+            let items: Vec<offernet_core::OrderItemBody> = serde_json::from_value(step["items"].clone()).unwrap();
+            let got =
+                serde_json::to_value(engine.simulate(&k[0], &items).unwrap_or_else(|e| panic!("{at}: {e}"))).unwrap();
+            contains(&got, &step["is"], "simulation").unwrap_or_else(|m| panic!("{at}: {m}"));
         } else if step.get("about").is_some() {
             // A comment for the reader.
         } else {
@@ -175,4 +199,5 @@ scenarios!(
     trade_policy_price,
     matching_modes,
     bad_input,
+    orders_along_a_chain,
 );

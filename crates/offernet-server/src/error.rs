@@ -55,6 +55,10 @@ impl From<DomainError> for ApiError {
             DomainError::InvalidField { field, .. } => ApiError::invalid_field(field, message),
             DomainError::NotFound { .. } => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             DomainError::Conflict { .. } => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            DomainError::InsufficientStock { .. } => ApiError::new(StatusCode::CONFLICT, "insufficient_stock", message),
+            DomainError::IdempotencyMismatch { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "idempotency_mismatch", message)
+            }
         }
     }
 }

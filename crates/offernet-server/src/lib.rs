@@ -31,6 +31,10 @@ pub use config::Config;
 use error::ApiError;
 use routes::AppState;
 
+/// How often the server checks for expired reservations (they expire within this of their
+/// expiry time).
+const EXPIRY_TICK_MS: u64 = 1_000;
+
 /// A running server.
 pub struct Running {
     pub addr: SocketAddr,
@@ -146,6 +150,25 @@ pub async fn start(config: Config) -> Result<Running, String> {
         events,
         metrics,
         stopping: stopping_rx,
+    });
+    // Time enters the engine as a command: when a reservation is due, submit `expire_orders`.
+    let ticker_writer = writer.clone();
+    let mut ticker_stop = state.stopping.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(EXPIRY_TICK_MS));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = ticker_stop.changed() => return,
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            if ticker_writer.read(|e| e.next_expiry_ms()).is_some_and(|at| at <= now) {
+                let _ = ticker_writer.submit(offernet_core::Command::ExpireOrders {}).await;
+            }
+        }
     });
     let app = router(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -535,6 +535,95 @@ async fn sent_offers(
     Ok(paged("sent_offers", items, limit, offset))
 }
 
+// ---------------------------------------------------------------- simulation and orders
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimulationBody {
+    items: Option<Vec<OrderItemBody>>,
+}
+
+async fn simulation(State(st): St, Path(m): Path<String>, h: HeaderMap, body: Body) -> ApiResult<Response> {
+    authorize(&st, &h, &m)?;
+    let b: SimulationBody = parse_body(&st, body, false).await?;
+    let items = b.items.ok_or_else(|| ApiError::invalid_field("items", "invalid field `items`: required"))?;
+    let out = st.writer.read(|e| e.simulate(&m, &items))?;
+    Ok(ok(json!({"items": out})))
+}
+
+async fn put_order_settings(State(st): St, Path(m): Path<String>, h: HeaderMap, body: Body) -> ApiResult<Response> {
+    authorize(&st, &h, &m)?;
+    let body: OrderSettingsBody = parse_body(&st, body, false).await?;
+    let minutes = body.reservation_minutes;
+    write(&st, Command::PutOrderSettings { account: m, body }).await?;
+    Ok(ok(json!({"reservation_minutes": minutes})))
+}
+
+async fn place_order(State(st): St, Path(m): Path<String>, h: HeaderMap, body: Body) -> ApiResult<Response> {
+    authorize(&st, &h, &m)?;
+    let body: OrderBody = parse_body(&st, body, false).await?;
+    let id = body.id.clone().ok_or_else(|| ApiError::invalid_field("id", "invalid field `id`: required"))?;
+    let events = write(&st, Command::PlaceOrder { marketplace: m.clone(), body }).await?;
+    let created = events.iter().any(|e| matches!(e.body, EventBody::OrderCreated(_)));
+    let view = st.writer.read(|e| e.order(&m, &id))?;
+    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(view)).into_response())
+}
+
+async fn get_order(State(st): St, Path((a, id)): Path<(String, String)>, h: HeaderMap) -> ApiResult<Response> {
+    authorize(&st, &h, &a)?;
+    Ok(ok(st.writer.read(|e| e.order(&a, &id))?))
+}
+
+async fn order_action(
+    st: &AppState,
+    a: String,
+    id: String,
+    h: &HeaderMap,
+    body: Body,
+    action: &str,
+) -> ApiResult<Response> {
+    authorize(st, h, &a)?;
+    let _: HashMap<String, Value> =
+        parse_body::<HashMap<String, Value>>(st, body, false).await.and_then(|x| match x.keys().next() {
+            None => Ok(x),
+            Some(k) => {
+                Err(ApiError::invalid_field(k.clone(), format!("invalid field `{k}`: this action takes no fields")))
+            }
+        })?;
+    let cmd = match action {
+        "authorize" => Command::AuthorizeOrder { marketplace: a.clone(), id: id.clone() },
+        "cancel" => Command::CancelOrder { account: a.clone(), id: id.clone() },
+        _ => Command::InvoiceOrder { account: a.clone(), id: id.clone() },
+    };
+    write(st, cmd).await?;
+    Ok(ok(st.writer.read(|e| e.order(&a, &id))?))
+}
+
+async fn authorize_order(
+    State(st): St,
+    Path((a, id)): Path<(String, String)>,
+    h: HeaderMap,
+    b: Body,
+) -> ApiResult<Response> {
+    order_action(&st, a, id, &h, b, "authorize").await
+}
+async fn cancel_order(
+    State(st): St,
+    Path((a, id)): Path<(String, String)>,
+    h: HeaderMap,
+    b: Body,
+) -> ApiResult<Response> {
+    order_action(&st, a, id, &h, b, "cancel").await
+}
+async fn invoice_order(
+    State(st): St,
+    Path((a, id)): Path<(String, String)>,
+    h: HeaderMap,
+    b: Body,
+) -> ApiResult<Response> {
+    order_action(&st, a, id, &h, b, "invoice").await
+}
+
 // ---------------------------------------------------------------- events
 
 async fn events(
@@ -859,6 +948,13 @@ pub fn table() -> Vec<(RouteDoc, MethodRouter<Arc<AppState>>)> {
             ),
             get(sent_offers),
         ),
+        (doc("POST", "/v1/accounts/{m}/simulation", "m", "Price a cart against the live offers (never changes state)", Some("SimulationBody"), "Simulation", 200), post(simulation)),
+        (doc("PUT", "/v1/accounts/{m}/order-settings", "m", "Reservation time of the marketplace's orders", Some("OrderSettingsBody"), "OrderSettings", 200), put(put_order_settings)),
+        (doc("POST", "/v1/accounts/{m}/orders", "m", "Place an order: reserves along the whole chain or fails whole (409 insufficient_stock); the same id and body again returns the same order", Some("OrderBody"), "Order", 201), post(place_order)),
+        (doc("GET", "/v1/accounts/{a}/orders/{id}", "a", "An order: the marketplace's whole order, or a seller's seller or chain order", None, "Order", 200), get(get_order)),
+        (doc("POST", "/v1/accounts/{m}/orders/{id}/authorize", "m", "Payment confirmed: dispatch allowed down the chain, no more expiry", None, "Order", 200), post(authorize_order)),
+        (doc("POST", "/v1/accounts/{a}/orders/{id}/cancel", "a", "Cancel: by the marketplace before any invoice, or by a seller for its order and its chain orders", None, "Order", 200), post(cancel_order)),
+        (doc("POST", "/v1/accounts/{a}/orders/{id}/invoice", "a", "Invoice a seller or chain order (by its seller): the units leave the warehouse", None, "Order", 200), post(invoice_order)),
         (
             doc(
                 "GET",
