@@ -17,6 +17,11 @@ pub enum Scenario {
     /// A stock write at the bottom of a 3-level chain through HTTP until its offer.changed
     /// event arrives at the top over SSE, against one commit's latency.
     Freshness(crate::bench_http::FreshnessArgs),
+    /// Concurrent clients ordering 1 unit of one hot SKU: exactly K succeed; orders/s in the
+    /// engine with the journal and over HTTP, against one commit per request.
+    Orders(crate::bench_orders::OrdersArgs),
+    /// 3-item carts at the top marketplace: items/s in the engine, p50/p99 over HTTP.
+    Simulation(crate::bench_orders::SimulationArgs),
 }
 
 /// The network generator of shared/design/benchmarks.md.
@@ -337,6 +342,8 @@ pub fn run(s: Scenario) -> anyhow_lite::Result<()> {
         Scenario::Propagation(a) => propagation(a),
         Scenario::Recovery(a) => crate::bench_durable::recovery(a),
         Scenario::Freshness(a) => crate::bench_http::freshness(a),
+        Scenario::Orders(a) => crate::bench_orders::orders(a),
+        Scenario::Simulation(a) => crate::bench_orders::simulation(a),
     }
 }
 

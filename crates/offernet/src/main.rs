@@ -3,6 +3,7 @@
 mod bench;
 mod bench_durable;
 mod bench_http;
+mod bench_orders;
 mod demo;
 mod durable;
 mod http_client;
