@@ -37,6 +37,10 @@ pub struct Config {
     pub event_retention: usize,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// A `postgres://` URL for the journal on PostgreSQL; none: SQLite in `data_dir`. Never
+    /// printed (it may hold a password), never read from the file (use the environment).
+    #[serde(skip)]
+    pub database: Option<String>,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -57,6 +61,7 @@ impl Default for Config {
             event_retention: DEFAULT_EVENT_RETENTION,
             log_format: "text".into(),
             admin_token: None,
+            database: None,
         }
     }
 }
@@ -82,6 +87,10 @@ impl Config {
     /// The configuration as TOML, secrets redacted (`serve --print-config`).
     pub fn printable(&self) -> String {
         let mut s = toml::to_string(self).unwrap_or_default();
+        s.push_str(&format!(
+            "# database = {}\n",
+            if self.database.is_some() { "\"<redacted postgres URL>\"" } else { "\"<none: SQLite in data_dir>\"" }
+        ));
         s.push_str(&format!(
             "# admin_token = {}\n",
             if self.admin_token.is_some() {

@@ -25,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use offernet_core::{EngineConfig, EventBody};
-use offernet_store::{recover, spawn_with_sink, SqliteJournal, WriterConfig, WriterHandle, JOURNAL_FILE};
+use offernet_store::{recover, spawn_with_sink, AnyJournal, WriterConfig, WriterHandle};
 
 pub use config::Config;
 use error::ApiError;
@@ -40,7 +40,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub writer: WriterHandle,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
-    writer_task: tokio::task::JoinHandle<SqliteJournal>,
+    writer_task: tokio::task::JoinHandle<AnyJournal>,
     stop: tokio::sync::oneshot::Sender<()>,
     stopping: tokio::sync::watch::Sender<bool>,
 }
@@ -102,7 +102,9 @@ pub async fn start(config: Config) -> Result<Running, String> {
     config.validate()?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
     let engine_config = EngineConfig::new(config.max_chain).map_err(|e| e.to_string())?;
-    let mut journal = SqliteJournal::open(&config.data_dir.join(JOURNAL_FILE)).await.map_err(|e| e.to_string())?;
+    let mut journal =
+        AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
+    eprintln!("journal: {}", journal.describe());
     let mut replayed = 0u64;
     let recovered = recover(&mut journal, engine_config, &mut |n| {
         replayed += n;

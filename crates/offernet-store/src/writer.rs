@@ -140,7 +140,8 @@ fn now_ms() -> u64 {
 /// Receives the events of every applied batch, in order, before the callers are answered.
 pub type EventSink = Arc<dyn Fn(&[Event]) + Send + Sync>;
 
-/// Starts the writer task on the current tokio runtime. Returns the handle and the task,
+/// Starts the writer task on the current tokio runtime (multi-threaded: the writer moves its
+/// blocking steps off the scheduler with `block_in_place`). Returns the handle and the task,
 /// which yields the journal back when the writer stops.
 pub fn spawn<J: Journal>(
     journal: J,
@@ -165,10 +166,10 @@ pub fn spawn_with_sink<J: Journal>(
 }
 
 async fn snapshot<J: Journal>(journal: &mut J, shared: &Shared, seq: u64) {
-    let bytes = {
+    let bytes = tokio::task::block_in_place(|| {
         let engine = shared.engine.read().unwrap_or_else(|p| p.into_inner());
         engine.snapshot_bytes()
-    };
+    });
     match journal.save_snapshot(seq, &bytes).await {
         Ok(()) => {
             shared.stats.snapshots.fetch_add(1, Ordering::Relaxed);
@@ -236,10 +237,12 @@ async fn run<J: Journal>(
         let commit_us = started.elapsed().as_micros() as u64;
         last_batch += 1;
         last_seq += entries.len() as u64;
-        let outcomes: Vec<Outcome> = {
+        // Taking the write lock may wait for readers: do it off the async scheduler, so that a
+        // waiting writer never stalls the runtime's other tasks, timers or IO.
+        let outcomes: Vec<Outcome> = tokio::task::block_in_place(|| {
             let mut engine = shared.engine.write().unwrap_or_else(|p| p.into_inner());
             entries.iter().map(|e| engine.apply(&e.command, e.at_ms)).collect()
-        };
+        });
         let stats = &shared.stats;
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.commands.fetch_add(entries.len() as u64, Ordering::Relaxed);

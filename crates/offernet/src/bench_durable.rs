@@ -25,9 +25,13 @@ fn e<E: std::fmt::Display>(x: E) -> String {
 async fn journal_with_network(
     name: &str,
     net: &NetworkArgs,
-) -> Result<(std::path::PathBuf, SqliteJournal, Recovered, Network)> {
+    database: Option<&str>,
+) -> Result<(std::path::PathBuf, AnyJournal, Recovered, Network)> {
     let dir = temp_data_dir(name);
-    let mut j = SqliteJournal::open(&dir.join(JOURNAL_FILE)).await.map_err(e)?;
+    let mut j = AnyJournal::open(database, &dir).await.map_err(e)?;
+    if j.last().await.map_err(e)? != (0, 0) {
+        return Err("the benchmark needs an empty journal: give --database a fresh, empty database".into());
+    }
     let mut r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
     let g = generate_commands(net)?;
     let refused = import(&mut j, &mut r, g.commands, 0, &mut |_| {}).await.map_err(e)?;
@@ -41,7 +45,7 @@ async fn journal_with_network(
 
 /// Runs `work` through a writer with `max_batch`, from `clients` concurrent clients.
 async fn through_writer(
-    j: SqliteJournal,
+    j: AnyJournal,
     r: Recovered,
     max_batch: usize,
     clients: usize,
@@ -96,12 +100,16 @@ pub struct DurableArgs {
     /// Concurrent clients submitting updates.
     #[arg(long, default_value_t = 256)]
     pub clients: usize,
+    /// Run against the journal on PostgreSQL (an empty database); default SQLite.
+    #[arg(long, env = "OFFERNET_BENCH_DATABASE_URL")]
+    pub database: Option<String>,
 }
 
 pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
     rt.block_on(async {
-        let (dir, j, r, shape) = journal_with_network("durable", net).await?;
+        let db = d.database.as_deref();
+        let (dir, j, r, shape) = journal_with_network("durable", net, db).await?;
         let offers = r.engine.offer_count();
         let mut rng = Rng(net.seed ^ 0xd0);
         // The writer owns the journal while it runs; reopen between runs.
@@ -113,7 +121,7 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
             let (jj, rr) = match (j.take(), r.take()) {
                 (Some(jj), Some(rr)) => (jj, rr),
                 _ => {
-                    let mut jj = SqliteJournal::open(&dir.join(JOURNAL_FILE)).await.map_err(e)?;
+                    let mut jj = AnyJournal::open(db, &dir).await.map_err(e)?;
                     let rr = recover(&mut jj, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
                     (jj, rr)
                 }
@@ -125,13 +133,16 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
             rates.push(rate);
             batch_sizes.push(per_batch);
         }
-        let mut jj = SqliteJournal::open(&dir.join(JOURNAL_FILE)).await.map_err(e)?;
+        let mut jj = AnyJournal::open(db, &dir).await.map_err(e)?;
         let rr = recover(&mut jj, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
         let work = updates(&shape, d.baseline_updates, &mut rng);
         let (base, _) = through_writer(jj, rr, 1, d.clients, work).await?;
         let group = median(&mut rates);
         let per_batch = median(&mut batch_sizes);
-        println!("scenario     propagation --durable (SQLite journal, synchronous=FULL)");
+        println!(
+            "scenario     propagation --durable ({} journal)",
+            if db.is_some() { "PostgreSQL" } else { "SQLite, synchronous=FULL" }
+        );
         println!("network      {offers} offers; {} concurrent clients", d.clients);
         println!(
             "group commit {group:>14.0} commands/s  (median of {runs} runs of {}; {per_batch:.0} per commit)",
@@ -162,7 +173,7 @@ pub struct RecoveryArgs {
 pub fn recovery(a: RecoveryArgs) -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
     rt.block_on(async {
-        let (dir, mut j, mut r, shape) = journal_with_network("recovery", &a.net).await?;
+        let (dir, mut j, mut r, shape) = journal_with_network("recovery", &a.net, None).await?;
         let setup = r.last_seq as usize;
         let mut rng = Rng(a.net.seed ^ 0x7e);
         let t = Instant::now();

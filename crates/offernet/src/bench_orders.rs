@@ -57,6 +57,32 @@ pub struct OrdersArgs {
     /// Orders for the one-commit-per-request baselines (slow by design).
     #[arg(long, default_value_t = 3_000)]
     pub baseline_orders: u64,
+    /// Run the engine-with-journal part against PostgreSQL: a URL whose database the
+    /// benchmark may drop and create (`<url-db>_bench_1`, `_bench_1024`); default SQLite.
+    #[arg(long, env = "OFFERNET_BENCH_DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+/// Creates (dropping first) a database named after the URL's own with a suffix, and returns
+/// its URL. Used only for benchmark databases.
+async fn fresh_database(base: &str, suffix: &str) -> Result<String> {
+    let (head, query) = base
+        .split_once('?')
+        .map(|(h, q)| (h.to_string(), format!("?{q}")))
+        .unwrap_or((base.to_string(), String::new()));
+    let (root, db) = head.rsplit_once('/').ok_or("a postgres URL ends with /database")?;
+    let name = format!("{db}_{suffix}");
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return Err(format!("database name `{name}`: use letters, digits and _"));
+    }
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(base).await.map_err(e)?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}")))
+        .execute(&mut admin)
+        .await
+        .map_err(e)?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.map_err(e)?;
+    Ok(format!("{root}/{name}{query}"))
 }
 
 /// Through the writer and the journal, in-process: (orders/s, successes).
@@ -64,7 +90,11 @@ async fn engine_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Res
     let dir = std::env::temp_dir().join(format!("offernet-bench-orders-{}-{max_batch}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(e)?;
-    let mut j = SqliteJournal::open(&dir.join(JOURNAL_FILE)).await.map_err(e)?;
+    let url = match &a.database {
+        None => None,
+        Some(base) => Some(fresh_database(base, &format!("bench_{max_batch}")).await?),
+    };
+    let mut j = AnyJournal::open(url.as_deref(), &dir).await.map_err(e)?;
     let mut r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
     import(&mut j, &mut r, hot_sku_setup(stock), 0, &mut |_| {}).await.map_err(e)?;
     let (h, task) = spawn(j, r, WriterConfig { max_batch, snapshot_every: 0, ..Default::default() });

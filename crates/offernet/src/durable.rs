@@ -18,6 +18,9 @@ pub struct DataArgs {
     /// Data directory (created if missing): holds journal.sqlite.
     #[arg(long, env = "OFFERNET_DATA_DIR", default_value = "offernet-data")]
     pub data_dir: PathBuf,
+    /// The journal on PostgreSQL (`postgres://user@host/db`); default: SQLite in the data directory.
+    #[arg(long, env = "OFFERNET_DATABASE_URL")]
+    pub database: Option<String>,
     /// Most accounts on a chain, both ends counted (2 to 8). Fixed for a data directory.
     #[arg(long, env = "OFFERNET_MAX_CHAIN", default_value_t = DEFAULT_MAX_CHAIN)]
     pub max_chain: u8,
@@ -52,21 +55,19 @@ fn progress(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
-pub async fn open_existing(data: &DataArgs) -> Result<SqliteJournal> {
-    let path = data.journal_path();
-    if !path.exists() {
-        return Err(format!("no journal at {}", path.display()));
+pub async fn open_existing(data: &DataArgs) -> Result<AnyJournal> {
+    if data.database.is_none() && !data.journal_path().exists() {
+        return Err(format!("no journal at {}", data.journal_path().display()));
     }
-    SqliteJournal::open(&path).await.map_err(|e| e.to_string())
+    open_or_create(data).await
 }
 
-pub async fn open_or_create(data: &DataArgs) -> Result<SqliteJournal> {
-    std::fs::create_dir_all(&data.data_dir).map_err(|e| format!("creating {}: {e}", data.data_dir.display()))?;
-    SqliteJournal::open(&data.journal_path()).await.map_err(|e| e.to_string())
+pub async fn open_or_create(data: &DataArgs) -> Result<AnyJournal> {
+    AnyJournal::open(data.database.as_deref(), &data.data_dir).await.map_err(|e| e.to_string())
 }
 
 /// Opens the journal and recovers the engine, with a progress bar over the replay.
-pub async fn recover_store(data: &DataArgs) -> Result<(SqliteJournal, Recovered)> {
+pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
     let mut j = open_or_create(data).await?;
     let total = j.last().await.map_err(|e| e.to_string())?.0;
     let bar = progress(total, "replaying");
@@ -74,8 +75,8 @@ pub async fn recover_store(data: &DataArgs) -> Result<(SqliteJournal, Recovered)
     bar.finish_and_clear();
     let rep = &r.report;
     eprintln!(
-        "recovered {}: snapshot {}, {} entries replayed{}{}",
-        data.journal_path().display(),
+        "recovered the {} journal: snapshot {}, {} entries replayed{}{}",
+        j.describe(),
         rep.snapshot.map_or("none".to_string(), |s| format!("at {s}")),
         rep.replayed,
         if rep.skipped_snapshots.is_empty() {

@@ -13,6 +13,9 @@ pub struct ServeArgs {
     /// Data directory (journal.sqlite, admin-token). Default: ./offernet-data
     #[arg(long, env = "OFFERNET_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// The journal on PostgreSQL (`postgres://user@host/db`); default: SQLite in the data directory.
+    #[arg(long, env = "OFFERNET_DATABASE_URL")]
+    pub database: Option<String>,
     /// Address to listen on. Default: 127.0.0.1:8080 (port 0 picks a free one).
     #[arg(long, env = "OFFERNET_LISTEN")]
     pub listen: Option<String>,
@@ -67,6 +70,7 @@ impl ServeArgs {
             log_format
         );
         c.admin_token = std::env::var("OFFERNET_ADMIN_TOKEN").ok().filter(|t| !t.trim().is_empty());
+        c.database = self.database.clone().filter(|d| !d.trim().is_empty());
         c.validate()?;
         Ok(c)
     }

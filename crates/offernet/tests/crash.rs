@@ -21,10 +21,11 @@ fn env_u64(name: &str, default: u64) -> u64 {
 /// acknowledgement per client so far, and the thread reading its output.
 type Running = (std::process::Child, Vec<u64>, Arc<Mutex<Vec<u64>>>, std::thread::JoinHandle<()>);
 
-fn start(dir: &str) -> Running {
+fn start(dir: &str, extra: &[String]) -> Running {
     let mut child = Command::new(BIN)
         .args(["load", "--data-dir", dir, "--clients", &CLIENTS.to_string(), "--commands", "1000000"])
         .args(["--snapshot-every", "700"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -52,8 +53,9 @@ fn start(dir: &str) -> Running {
     (child, state, acks, reader)
 }
 
-fn verify(dir: &str) {
-    let out = Command::new(BIN).args(["journal", "verify", "--data-dir", dir]).output().expect("verify runs");
+fn verify(dir: &str, extra: &[String]) {
+    let out =
+        Command::new(BIN).args(["journal", "verify", "--data-dir", dir]).args(extra).output().expect("verify runs");
     assert!(
         out.status.success(),
         "journal verify failed: {}{}",
@@ -64,15 +66,47 @@ fn verify(dir: &str) {
 
 #[test]
 fn kill_9_loses_no_acknowledged_write() {
+    crash_rounds("sqlite", &[]);
+}
+
+/// The same against the journal on PostgreSQL (`OFFERNET_TEST_POSTGRES_URL`, set by CI).
+#[test]
+fn kill_9_loses_no_acknowledged_write_on_postgres() {
+    let base = match std::env::var("OFFERNET_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(
+                std::env::var("CI").map_or(true, |v| v != "true"),
+                "CI=true but OFFERNET_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("SKIPPED: crash test on PostgreSQL (set OFFERNET_TEST_POSTGRES_URL to run it)");
+            return;
+        }
+    };
+    let db = format!("offernet_crash_{}", std::process::id());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL reachable");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}"))).execute(&mut admin).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
+    });
+    let (head, query) =
+        base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
+    let url = format!("{}/{db}{query}", head.rsplit_once('/').map(|(r, _)| r).unwrap_or(&head));
+    crash_rounds("postgres", &["--database".to_string(), url]);
+}
+
+fn crash_rounds(name: &str, extra: &[String]) {
     let rounds = env_u64("OFFERNET_CRASH_ROUNDS", 8);
     let mut seed = env_u64("OFFERNET_CRASH_SEED", 42);
-    let dir = std::env::temp_dir().join(format!("offernet-crash-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("offernet-crash-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let dir = dir.to_str().unwrap().to_string();
     let mut acked = [0u64; CLIENTS];
     let mut total_acks = 0u64;
     for round in 0..rounds {
-        let (mut child, state, acks, reader) = start(&dir);
+        let (mut child, state, acks, reader) = start(&dir, extra);
         for c in 0..CLIENTS {
             assert!(
                 state[c] >= acked[c],
@@ -95,9 +129,9 @@ fn kill_9_loses_no_acknowledged_write() {
             }
             acked[c] = acked[c].max(got[c]);
         }
-        verify(&dir);
+        verify(&dir, extra);
     }
-    let (mut child, state, _, reader) = start(&dir);
+    let (mut child, state, _, reader) = start(&dir, extra);
     child.kill().unwrap();
     child.wait().unwrap();
     reader.join().unwrap();
@@ -105,6 +139,6 @@ fn kill_9_loses_no_acknowledged_write() {
         assert!(state[c] >= acked[c], "client {c} acknowledged {} but the final restart shows {}", acked[c], state[c]);
     }
     assert!(total_acks > 0, "the load generator acknowledged writes before being killed");
-    eprintln!("{rounds} kills, {total_acks} acknowledged writes, none lost");
+    eprintln!("{name}: {rounds} kills, {total_acks} acknowledged writes, none lost");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,0 +1,82 @@
+//! Either backend behind one type, chosen at startup: SQLite (a file in the data directory,
+//! the default) or PostgreSQL (`--database postgres://…`).
+
+use std::path::Path;
+
+use crate::journal::*;
+use crate::postgres::PgJournal;
+use crate::sqlite::SqliteJournal;
+
+pub enum AnyJournal {
+    Sqlite(SqliteJournal),
+    Postgres(PgJournal),
+}
+
+impl AnyJournal {
+    /// `database`: a `postgres://` or `postgresql://` URL, or `None` for SQLite in `data_dir`.
+    pub async fn open(database: Option<&str>, data_dir: &Path) -> JResult<AnyJournal> {
+        match database {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(AnyJournal::Postgres(PgJournal::open(url).await?))
+            }
+            Some(other) => Err(JournalError::Incompatible(format!(
+                "--database takes a postgres:// URL (got `{}`); without it the journal is SQLite in the data directory",
+                other.split('@').next_back().unwrap_or("")
+            ))),
+            None => {
+                std::fs::create_dir_all(data_dir)
+                    .map_err(|e| JournalError::Db(format!("creating {}: {e}", data_dir.display())))?;
+                Ok(AnyJournal::Sqlite(SqliteJournal::open(&data_dir.join(crate::JOURNAL_FILE)).await?))
+            }
+        }
+    }
+
+    pub fn describe(&self) -> &'static str {
+        match self {
+            AnyJournal::Sqlite(_) => "sqlite",
+            AnyJournal::Postgres(_) => "postgres",
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($self:ident, $j:ident => $e:expr) => {
+        match $self {
+            AnyJournal::Sqlite($j) => $e,
+            AnyJournal::Postgres($j) => $e,
+        }
+    };
+}
+
+impl Journal for AnyJournal {
+    async fn check_max_chain(&mut self, max_chain: u8) -> JResult<()> {
+        delegate!(self, j => j.check_max_chain(max_chain).await)
+    }
+    async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
+        delegate!(self, j => j.append_batch(batch, entries).await)
+    }
+    async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
+        delegate!(self, j => j.read_after(after, limit).await)
+    }
+    async fn last(&mut self) -> JResult<(u64, u64)> {
+        delegate!(self, j => j.last().await)
+    }
+    async fn first_seq(&mut self) -> JResult<Option<u64>> {
+        delegate!(self, j => j.first_seq().await)
+    }
+    async fn drop_from_batch(&mut self, batch: u64) -> JResult<u64> {
+        delegate!(self, j => j.drop_from_batch(batch).await)
+    }
+    async fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> JResult<()> {
+        delegate!(self, j => j.save_snapshot(seq, bytes).await)
+    }
+    async fn snapshots(&mut self) -> JResult<Vec<SnapshotMeta>> {
+        delegate!(self, j => j.snapshots().await)
+    }
+    async fn load_snapshot(&mut self, seq: u64) -> JResult<Vec<u8>> {
+        delegate!(self, j => j.load_snapshot(seq).await)
+    }
+    async fn compact(&mut self, upto: u64) -> JResult<u64> {
+        delegate!(self, j => j.compact(upto).await)
+    }
+}

@@ -1,0 +1,265 @@
+//! The journal on PostgreSQL, for deployments that want a managed, replicated record.
+//!
+//! Same semantics as the SQLite journal. Commands are stored as text (checksummed, exactly as
+//! written); the view `offernet.journal_view` shows them as JSONB for operators:
+//! `SELECT seq, at, command->>'type' FROM offernet.journal_view ORDER BY seq DESC LIMIT 20;`
+//!
+//! One writer at a time: opening takes a session-level advisory lock on a dedicated connection
+//! and holds it for the journal's life; a second process is refused with a clear message.
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, QueryBuilder, Row};
+
+use crate::crc::crc32;
+use crate::journal::*;
+
+/// The advisory lock key of the offernet writer lease ("offernet" in ASCII, as an i64).
+pub const WRITER_LOCK_KEY: i64 = 0x6f66_6665_726e_6574;
+const ROWS_PER_INSERT: usize = 1_000;
+const SNAPSHOT_CHUNK: usize = 16 << 20;
+
+/// Schema migrations, applied in order, each once (recorded in `offernet.migrations`).
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    r#"
+CREATE TABLE IF NOT EXISTS offernet.meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS offernet.journal (
+    seq          BIGINT PRIMARY KEY,
+    batch        BIGINT NOT NULL,
+    batch_size   BIGINT NOT NULL,
+    format       BIGINT NOT NULL,
+    at_ms        BIGINT NOT NULL,
+    command      TEXT   NOT NULL,
+    crc          BIGINT NOT NULL
+);
+-- For operators: the journal with commands as JSONB and times as timestamps.
+CREATE OR REPLACE VIEW offernet.journal_view AS
+    SELECT seq, batch, to_timestamp(at_ms / 1000.0) AS at, command::jsonb AS command FROM offernet.journal;
+CREATE TABLE IF NOT EXISTS offernet.snapshots (
+    seq    BIGINT PRIMARY KEY,
+    format BIGINT NOT NULL,
+    size   BIGINT NOT NULL,
+    crc    BIGINT NOT NULL,
+    chunks BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS offernet.snapshot_chunks (
+    seq  BIGINT NOT NULL,
+    idx  BIGINT NOT NULL,
+    data BYTEA  NOT NULL,
+    PRIMARY KEY (seq, idx)
+);
+"#,
+)];
+
+pub struct PgJournal {
+    conn: PgConnection,
+}
+
+fn i(v: u64) -> i64 {
+    v as i64
+}
+
+impl PgJournal {
+    /// Connects, takes the writer lease (or refuses), and migrates the schema.
+    pub async fn open(url: &str) -> JResult<Self> {
+        let opts: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| JournalError::Db(e.to_string()))?;
+        let mut conn = PgConnection::connect_with(&opts).await?;
+        let got: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(WRITER_LOCK_KEY).fetch_one(&mut conn).await?;
+        if !got {
+            return Err(JournalError::Incompatible(
+                "another offernet process holds the writer lease on this database (PostgreSQL advisory lock); \
+                 only one writer at a time: stop it first"
+                    .into(),
+            ));
+        }
+        sqlx::raw_sql("CREATE SCHEMA IF NOT EXISTS offernet; CREATE TABLE IF NOT EXISTS offernet.migrations (version BIGINT PRIMARY KEY)")
+            .execute(&mut conn)
+            .await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM offernet.migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut conn)
+                .await?;
+            if done.is_none() {
+                let mut tx = conn.begin().await?;
+                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO offernet.migrations (version) VALUES ($1)")
+                    .bind(version)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(PgJournal { conn })
+    }
+
+    pub fn connection(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+impl Journal for PgJournal {
+    async fn check_max_chain(&mut self, max_chain: u8) -> JResult<()> {
+        let stored: Option<String> = sqlx::query_scalar("SELECT value FROM offernet.meta WHERE key = 'max_chain'")
+            .fetch_optional(&mut self.conn)
+            .await?;
+        match stored {
+            None => {
+                sqlx::query("INSERT INTO offernet.meta (key, value) VALUES ('max_chain', $1)")
+                    .bind(max_chain.to_string())
+                    .execute(&mut self.conn)
+                    .await?;
+                Ok(())
+            }
+            Some(v) if v == max_chain.to_string() => Ok(()),
+            Some(v) => Err(JournalError::Incompatible(format!(
+                "this journal was written with max_chain {v}; start with --max-chain {v} (offers depend on it)"
+            ))),
+        }
+    }
+
+    async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
+        let mut tx = self.conn.begin().await?;
+        let size = entries.len() as i64;
+        for chunk in entries.chunks(ROWS_PER_INSERT) {
+            let mut qb: QueryBuilder<sqlx::Postgres> = QueryBuilder::new(
+                "INSERT INTO offernet.journal (seq, batch, batch_size, format, at_ms, command, crc) ",
+            );
+            qb.push_values(chunk, |mut b, e| {
+                let json = encode_command(&e.command);
+                let crc = crc32(json.as_bytes());
+                b.push_bind(i(e.seq))
+                    .push_bind(i(batch))
+                    .push_bind(size)
+                    .push_bind(COMMAND_FORMAT)
+                    .push_bind(i(e.at_ms))
+                    .push_bind(json)
+                    .push_bind(crc as i64);
+            });
+            qb.build().execute(&mut *tx).await?;
+        }
+        // COMMIT returns once the WAL record is flushed (synchronous_commit = on, the default).
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, batch, batch_size, format, at_ms, command, crc FROM offernet.journal \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(i(after))
+        .bind(i(limit.min(i64::MAX as u64)))
+        .fetch_all(&mut self.conn)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(RawEntry {
+                    seq: r.try_get::<i64, _>(0)? as u64,
+                    batch: r.try_get::<i64, _>(1)? as u64,
+                    batch_size: r.try_get::<i64, _>(2)? as u64,
+                    format: r.try_get::<i64, _>(3)?,
+                    at_ms: r.try_get::<i64, _>(4)? as u64,
+                    command: r.try_get::<String, _>(5)?,
+                    crc: r.try_get::<i64, _>(6)? as u32,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn last(&mut self) -> JResult<(u64, u64)> {
+        let row = sqlx::query("SELECT seq, batch FROM offernet.journal ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut self.conn)
+            .await?;
+        let (seq, batch): (i64, i64) = match row {
+            Some(r) => (r.try_get(0)?, r.try_get(1)?),
+            None => (0, 0),
+        };
+        let snap: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM offernet.snapshots")
+            .fetch_one(&mut self.conn)
+            .await?;
+        Ok((seq.max(snap) as u64, batch as u64))
+    }
+
+    async fn first_seq(&mut self) -> JResult<Option<u64>> {
+        let v: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(seq) FROM offernet.journal").fetch_one(&mut self.conn).await?;
+        Ok(v.map(|x| x as u64))
+    }
+
+    async fn drop_from_batch(&mut self, batch: u64) -> JResult<u64> {
+        let r = sqlx::query("DELETE FROM offernet.journal WHERE batch >= $1")
+            .bind(i(batch))
+            .execute(&mut self.conn)
+            .await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> JResult<()> {
+        let mut tx = self.conn.begin().await?;
+        sqlx::query("DELETE FROM offernet.snapshot_chunks WHERE seq = $1").bind(i(seq)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM offernet.snapshots WHERE seq = $1").bind(i(seq)).execute(&mut *tx).await?;
+        let chunks: Vec<&[u8]> = bytes.chunks(SNAPSHOT_CHUNK).collect();
+        for (idx, c) in chunks.iter().enumerate() {
+            sqlx::query("INSERT INTO offernet.snapshot_chunks (seq, idx, data) VALUES ($1, $2, $3)")
+                .bind(i(seq))
+                .bind(idx as i64)
+                .bind(*c)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO offernet.snapshots (seq, format, size, crc, chunks) VALUES ($1, $2, $3, $4, $5)")
+            .bind(i(seq))
+            .bind(offernet_core::snapshot::SNAPSHOT_FORMAT as i64)
+            .bind(bytes.len() as i64)
+            .bind(crc32(bytes) as i64)
+            .bind(chunks.len() as i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn snapshots(&mut self) -> JResult<Vec<SnapshotMeta>> {
+        let rows = sqlx::query("SELECT seq, format, size, crc FROM offernet.snapshots ORDER BY seq DESC")
+            .fetch_all(&mut self.conn)
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(SnapshotMeta {
+                    seq: r.try_get::<i64, _>(0)? as u64,
+                    format: r.try_get::<i64, _>(1)? as u32,
+                    size: r.try_get::<i64, _>(2)? as u64,
+                    crc: r.try_get::<i64, _>(3)? as u32,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    async fn load_snapshot(&mut self, seq: u64) -> JResult<Vec<u8>> {
+        let rows = sqlx::query("SELECT data FROM offernet.snapshot_chunks WHERE seq = $1 ORDER BY idx")
+            .bind(i(seq))
+            .fetch_all(&mut self.conn)
+            .await?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.extend_from_slice(&r.try_get::<Vec<u8>, _>(0)?);
+        }
+        Ok(out)
+    }
+
+    async fn compact(&mut self, upto: u64) -> JResult<u64> {
+        let mut tx = self.conn.begin().await?;
+        let r = sqlx::query("DELETE FROM offernet.journal WHERE seq <= $1").bind(i(upto)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM offernet.snapshot_chunks WHERE seq < $1").bind(i(upto)).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM offernet.snapshots WHERE seq < $1").bind(i(upto)).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(r.rows_affected())
+    }
+}
