@@ -26,7 +26,7 @@ fn e<E: std::fmt::Display>(x: E) -> String {
     x.to_string()
 }
 
-fn must(c: &mut Conn, m: &str, p: &str, t: &str, b: serde_json::Value) -> Result<serde_json::Value> {
+pub fn must(c: &mut Conn, m: &str, p: &str, t: &str, b: serde_json::Value) -> Result<serde_json::Value> {
     let (st, body) = c.request(m, p, Some(t), Some(&b.to_string()), &[]).map_err(e)?;
     if st >= 300 {
         return Err(format!("{m} {p}: {st} {body}"));
@@ -34,27 +34,46 @@ fn must(c: &mut Conn, m: &str, p: &str, t: &str, b: serde_json::Value) -> Result
     Ok(serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
 }
 
-pub fn freshness(a: FreshnessArgs) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
-    let dir = std::env::temp_dir().join(format!("offernet-bench-fresh-{}", std::process::id()));
+/// The operator token of the benchmarks' in-process servers.
+pub const BENCH_ADMIN: &str = "admin.bench";
+
+/// Starts an in-process server on 127.0.0.1 (port 0) with a fresh temporary data directory.
+pub fn bench_server(
+    rt: &tokio::runtime::Runtime,
+    name: &str,
+    max_batch: usize,
+) -> Result<(offernet_server::Running, std::path::PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("offernet-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let admin = "admin.bench";
     let config = offernet_server::Config {
         data_dir: dir.clone(),
         listen: "127.0.0.1:0".into(),
-        admin_token: Some(admin.into()),
+        admin_token: Some(BENCH_ADMIN.into()),
         snapshot_every: 0,
+        max_batch,
         ..Default::default()
     };
-    let running = rt.block_on(offernet_server::start(config))?;
+    Ok((rt.block_on(offernet_server::start(config))?, dir))
+}
+
+/// Creates accounts over HTTP (currency BRL) and returns their tokens by id.
+pub fn create_accounts(c: &mut Conn, ids: &[&str]) -> Result<std::collections::HashMap<String, String>> {
+    let mut tok = std::collections::HashMap::new();
+    for id in ids {
+        let body = json!({"id": id, "name": id, "currency": "BRL"}).to_string();
+        let v = must(c, "POST", "/v1/accounts", BENCH_ADMIN, serde_json::from_str(&body).map_err(e)?)?;
+        tok.insert(id.to_string(), v["token"].as_str().unwrap_or_default().to_string());
+    }
+    Ok(tok)
+}
+
+pub fn freshness(a: FreshnessArgs) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
+    let (running, dir) = bench_server(&rt, "fresh", offernet_store::writer::DEFAULT_MAX_BATCH)?;
     let addr = running.addr.to_string();
     let result = (|| -> Result<(Vec<f64>, Vec<f64>)> {
         let mut c = Conn::open(&addr).map_err(e)?;
-        let mut tok = std::collections::HashMap::new();
-        for id in ["seller", "mid", "top"] {
-            let v = must(&mut c, "POST", "/v1/accounts", admin, json!({"id": id, "name": id, "currency": "BRL"}))?;
-            tok.insert(id, v["token"].as_str().unwrap_or_default().to_string());
-        }
+        let tok = create_accounts(&mut c, &["seller", "mid", "top"])?;
         let t = |k: &str| tok[k].clone();
         must(&mut c, "PUT", "/v1/accounts/seller/skus/k", &t("seller"), json!({"name": "K"}))?;
         must(&mut c, "PUT", "/v1/accounts/seller/skus/other", &t("seller"), json!({"name": "Unconnected"}))?;

@@ -10,6 +10,7 @@ use offernet_store::*;
 use serde_json::json;
 
 use crate::bench::{anyhow_lite::Result, generate, median, NetworkArgs, Rng};
+use crate::bench_http::{bench_server, create_accounts};
 use crate::http_client::Conn;
 
 fn e<E: std::fmt::Display>(x: E) -> String {
@@ -142,35 +143,11 @@ async fn engine_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Res
 
 /// Over HTTP against an in-process server: (orders/s, successes).
 fn http_run(rt: &tokio::runtime::Runtime, a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Result<(f64, u64)> {
-    let dir = std::env::temp_dir().join(format!("offernet-bench-orders-http-{}-{max_batch}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let admin = "admin.bench";
-    let config = offernet_server::Config {
-        data_dir: dir.clone(),
-        listen: "127.0.0.1:0".into(),
-        admin_token: Some(admin.into()),
-        snapshot_every: 0,
-        max_batch,
-        ..Default::default()
-    };
-    let running = rt.block_on(offernet_server::start(config))?;
+    let (running, dir) = bench_server(rt, &format!("orders-http-{max_batch}"), max_batch)?;
     let addr = running.addr.to_string();
     let result = (|| -> Result<(f64, u64)> {
         let mut c = Conn::open(&addr).map_err(e)?;
-        let mut tok = std::collections::HashMap::new();
-        for id in ["seller", "market"] {
-            let (_, b) = c
-                .request(
-                    "POST",
-                    "/v1/accounts",
-                    Some(admin),
-                    Some(&json!({"id": id, "name": id, "currency": "BRL"}).to_string()),
-                    &[],
-                )
-                .map_err(e)?;
-            let v: serde_json::Value = serde_json::from_str(&b).map_err(e)?;
-            tok.insert(id, v["token"].as_str().unwrap_or_default().to_string());
-        }
+        let tok = create_accounts(&mut c, &["seller", "market"])?;
         let s = tok["seller"].clone();
         for (p, b) in [
             ("/v1/accounts/seller/skus/hot", json!({"name": "Hot"})),
@@ -299,33 +276,11 @@ pub fn simulation(a: SimulationArgs) -> Result<()> {
     // HTTP: the same network behind the server is costly to build through HTTP; the latency of
     // simulation over HTTP is measured on the documents-sized network the server builds here.
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
-    let dir = std::env::temp_dir().join(format!("offernet-bench-sim-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let admin = "admin.bench";
-    let running = rt.block_on(offernet_server::start(offernet_server::Config {
-        data_dir: dir.clone(),
-        listen: "127.0.0.1:0".into(),
-        admin_token: Some(admin.into()),
-        snapshot_every: 0,
-        ..Default::default()
-    }))?;
+    let (running, dir) = bench_server(&rt, "sim", offernet_store::writer::DEFAULT_MAX_BATCH)?;
     let addr = running.addr.to_string();
     let lat = (|| -> Result<(Vec<f64>, f64)> {
         let mut c = Conn::open(&addr).map_err(e)?;
-        let mut tok = std::collections::HashMap::new();
-        for id in ["seller", "market"] {
-            let (_, b) = c
-                .request(
-                    "POST",
-                    "/v1/accounts",
-                    Some(admin),
-                    Some(&json!({"id": id, "name": id, "currency": "BRL"}).to_string()),
-                    &[],
-                )
-                .map_err(e)?;
-            let v: serde_json::Value = serde_json::from_str(&b).map_err(e)?;
-            tok.insert(id, v["token"].as_str().unwrap_or_default().to_string());
-        }
+        let tok = create_accounts(&mut c, &["seller", "market"])?;
         c.request("PUT", "/v1/accounts/seller/warehouses/w", Some(&tok["seller"]), Some("{}"), &[]).map_err(e)?;
         for i in 0..100 {
             c.request(
