@@ -25,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use offernet_core::{EngineConfig, EventBody};
-use offernet_store::{recover, spawn_with_sink, AnyJournal, WriterConfig, WriterHandle};
+use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, WriterConfig, WriterHandle};
 
 pub use config::Config;
 use error::ApiError;
@@ -105,13 +105,28 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let mut journal =
         AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
     eprintln!("journal: {}", journal.describe());
+    let events = Arc::new(events::EventLog::new(config.event_retention));
+    let metrics = Arc::new(metrics::Metrics::default());
+    let (ev, me) = (events.clone(), metrics.clone());
+    let sink: offernet_store::EventSink = Arc::new(move |batch| {
+        let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
+        me.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
+        me.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        ev.push(batch);
+    });
     let mut replayed = 0u64;
-    let recovered = recover(&mut journal, engine_config, &mut |n| {
-        replayed += n;
-        if replayed % 1_000_000 < n {
-            tracing::info!(replayed, "replaying the journal");
-        }
-    })
+    // Replayed commands give their events to the log too: a client can resume after a restart.
+    let recovered = recover_with_events(
+        &mut journal,
+        engine_config,
+        &mut |n| {
+            replayed += n;
+            if replayed % 1_000_000 < n {
+                tracing::info!(replayed, "replaying the journal");
+            }
+        },
+        Some(sink.clone()),
+    )
     .await
     .map_err(|e| e.to_string())?;
     let rep = &recovered.report;
@@ -126,15 +141,6 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let (token, source) = auth::operator_token(config.admin_token.clone(), &config.data_dir)
         .map_err(|e| format!("operator token: {e}"))?;
     eprintln!("operator token: {source}");
-    let events = Arc::new(events::EventLog::new(config.event_retention));
-    let metrics = Arc::new(metrics::Metrics::default());
-    let (ev, me) = (events.clone(), metrics.clone());
-    let sink: offernet_store::EventSink = Arc::new(move |batch| {
-        let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
-        me.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
-        me.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        ev.push(batch);
-    });
     let wc = WriterConfig {
         max_batch: config.max_batch,
         queue_depth: config.queue_depth,

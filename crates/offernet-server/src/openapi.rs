@@ -132,7 +132,7 @@ fn schemas() -> Value {
             "properties": {"id": s(), "marketplace": s(), "seller": s(), "buyer": s(),
                 "status": {"type": "string", "enum": ["reserved", "authorized", "invoiced", "cancelled", "expired"]},
                 "items": arr(json!({"type": "object"})), "seller_orders": arr(json!({"type": "object"})), "chain_orders": arr(json!({"type": "object"}))}},
-        "Health": {"type": "object", "properties": {"status": s(), "journal_seq": int(), "queue_depth": int()}},
+        "Health": {"type": "object", "properties": {"status": s(), "journal_seq": int(), "event_seq": int(), "queue_depth": int()}},
     })
 }
 

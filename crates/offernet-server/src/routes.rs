@@ -698,7 +698,8 @@ fn sse(e: &Event) -> SseEvent {
 
 async fn healthz(State(st): St) -> Response {
     let seq = st.writer.shared().stats.last_seq.load(Ordering::Relaxed);
-    ok(json!({"status": "ok", "journal_seq": seq, "queue_depth": st.writer.queue_depth()}))
+    let event_seq = st.writer.read(|e| e.last_seq());
+    ok(json!({"status": "ok", "journal_seq": seq, "event_seq": event_seq, "queue_depth": st.writer.queue_depth()}))
 }
 
 async fn metrics(State(st): St) -> Response {

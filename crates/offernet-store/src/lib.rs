@@ -19,7 +19,7 @@ pub mod writer;
 pub use any::AnyJournal;
 pub use journal::{Entry, Journal, JournalError, COMMAND_FORMAT};
 pub use postgres::PgJournal;
-pub use recovery::{compact, import, recover, verify, Recovered, RecoveryReport, VerifyReport};
+pub use recovery::{compact, import, recover, recover_with_events, verify, Recovered, RecoveryReport, VerifyReport};
 pub use sqlite::SqliteJournal;
 pub use writer::{spawn, spawn_with_sink, EventSink, Outcome, SubmitError, WriterConfig, WriterHandle};
 

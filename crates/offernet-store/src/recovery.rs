@@ -121,10 +121,15 @@ async fn replay_batches<J: Journal>(
     Ok((last_applied, None))
 }
 
-fn apply_all(engine: &mut Engine, entries: &[Entry]) {
+fn apply_all(engine: &mut Engine, entries: &[Entry], sink: Option<&crate::writer::EventSink>) {
     for e in entries {
-        // Refused commands were refused when first applied too: the engine is deterministic.
-        let _ = engine.apply(&e.command, e.at_ms);
+        // Refused commands were refused when first applied too: the engine is deterministic,
+        // and so are the events of the accepted ones.
+        if let Ok(events) = engine.apply(&e.command, e.at_ms) {
+            if let Some(sink) = sink {
+                sink(&events);
+            }
+        }
     }
 }
 
@@ -165,6 +170,18 @@ async fn newest_snapshot<J: Journal>(
 /// dropped (it was never acknowledged: acknowledgements follow the commit) and reported; damage
 /// before the last batch refuses to start and names the entry.
 pub async fn recover<J: Journal>(j: &mut J, config: EngineConfig, progress: &mut dyn FnMut(u64)) -> JResult<Recovered> {
+    recover_with_events(j, config, progress, None).await
+}
+
+/// [`recover`], giving the events of the replayed commands to `sink` in order: they are the
+/// same events as when the commands were first applied, so clients can resume a stream across a
+/// restart from any sequence number after the snapshot.
+pub async fn recover_with_events<J: Journal>(
+    j: &mut J,
+    config: EngineConfig,
+    progress: &mut dyn FnMut(u64),
+    sink: Option<crate::writer::EventSink>,
+) -> JResult<Recovered> {
     j.check_max_chain(config.max_chain).await?;
     let mut report = RecoveryReport::default();
     let (base_seq, mut engine) = match newest_snapshot(j, config, &mut report).await? {
@@ -186,7 +203,7 @@ pub async fn recover<J: Journal>(j: &mut J, config: EngineConfig, progress: &mut
         j,
         base_seq,
         |batch| {
-            apply_all(&mut engine, batch);
+            apply_all(&mut engine, batch, sink.as_ref());
             Ok(())
         },
         &mut |n| {
@@ -279,7 +296,7 @@ pub async fn verify<J: Journal>(
         j,
         base_seq,
         |batch| {
-            apply_all(&mut engine, batch);
+            apply_all(&mut engine, batch, None);
             let at = batch.last().unwrap().seq;
             while let Some((seq, _, _)) = pending_check.last() {
                 if *seq > at {

@@ -143,11 +143,20 @@ fn the_documents_example_over_http() {
     let s = Server::start(&dir, &[]);
     let (_, v) = s.req("GET", &format!("/v1/accounts/marketplace-b/offers/{sku_b}"), Some(&t("marketplace-b")), None);
     assert_eq!(v["offers"][0]["quantity"], 10, "after a graceful restart: {v}");
+    let before = s.req("GET", "/healthz", None, None).1["event_seq"].as_u64().unwrap();
     ok(&s, "PUT", "/v1/accounts/seller-a/warehouses/main/stock/shoe-1", &t("seller-a"), json!({"quantity": 6}));
     s.kill9();
     let s = Server::start(&dir, &[]);
     let (_, v) = s.req("GET", &format!("/v1/accounts/marketplace-b/offers/{sku_b}"), Some(&t("marketplace-b")), None);
     assert_eq!(v["offers"][0]["quantity"], 6, "after kill -9: {v}");
+    // The events of the replayed commands are there again: a client resumes where it was.
+    let (st, v) =
+        s.req("GET", &format!("/v1/accounts/marketplace-b/events?after={before}"), Some(&t("marketplace-b")), None);
+    assert_eq!(st, 200, "{v}");
+    assert!(
+        v["events"].as_array().unwrap().iter().any(|e| e["type"] == "offer.changed" && e["offer"]["quantity"] == 6),
+        "{v}"
+    );
     s.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
