@@ -15,6 +15,10 @@ use crate::journal::*;
 
 /// The advisory lock key of the offernet writer lease ("offernet" in ASCII, as an i64).
 pub const WRITER_LOCK_KEY: i64 = 0x6f66_6665_726e_6574;
+/// How long opening waits for the writer lease before refusing: a writer that has just died (or
+/// a journal just dropped) holds it until PostgreSQL notices the closed connection, which takes
+/// a moment; a live writer holds it for good.
+pub const LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 const ROWS_PER_INSERT: usize = 1_000;
 const SNAPSHOT_CHUNK: usize = 16 << 20;
 
@@ -63,12 +67,27 @@ fn i(v: u64) -> i64 {
 }
 
 impl PgJournal {
-    /// Connects, takes the writer lease (or refuses), and migrates the schema.
+    /// Connects, takes the writer lease (waiting up to [`LEASE_WAIT`] for a writer that is going
+    /// away, then refusing), and migrates the schema.
     pub async fn open(url: &str) -> JResult<Self> {
+        Self::open_with_lease_wait(url, LEASE_WAIT).await
+    }
+
+    /// [`PgJournal::open`], waiting at most `wait` for another writer to release the lease.
+    pub async fn open_with_lease_wait(url: &str, wait: std::time::Duration) -> JResult<Self> {
         let opts: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| JournalError::Db(e.to_string()))?;
         let mut conn = PgConnection::connect_with(&opts).await?;
-        let got: bool =
-            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(WRITER_LOCK_KEY).fetch_one(&mut conn).await?;
+        let deadline = std::time::Instant::now() + wait;
+        let got = loop {
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(WRITER_LOCK_KEY)
+                .fetch_one(&mut conn)
+                .await?;
+            if got || std::time::Instant::now() >= deadline {
+                break got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
         if !got {
             return Err(JournalError::Incompatible(
                 "another offernet process holds the writer lease on this database (PostgreSQL advisory lock); \

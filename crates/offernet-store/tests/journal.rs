@@ -421,8 +421,10 @@ async fn a_format_1_journal_still_replays(db: &Db) {
 async fn postgres_allows_one_writer_at_a_time() {
     let Some(db) = Db::new(true, "lease").await else { return };
     let first = db.journal().await;
+    let started = std::time::Instant::now();
     let err = AnyJournal::open(db.url.as_deref(), &db.dir).await.err().expect("the second writer is refused");
     assert!(err.to_string().contains("writer lease"), "{err}");
+    assert!(started.elapsed() >= offernet_store::postgres::LEASE_WAIT, "it waited for the lease before refusing");
     drop(first);
     // The lease is released with the first connection.
     let mut tries = 0;
