@@ -39,12 +39,34 @@ struct Damage {
     why: String,
 }
 
+/// Applies a whole pending batch, or says why it is not whole.
+fn finish_batch(
+    pending: &mut Vec<Entry>,
+    (batch, size): (u64, u64),
+    apply: &mut impl FnMut(&[Entry]),
+    progress: &mut dyn FnMut(u64),
+    last_applied: &mut (u64, u64),
+) -> Option<Damage> {
+    if pending.is_empty() {
+        return None;
+    }
+    if pending.len() as u64 != size {
+        let why = format!("batch {batch} has {} of its {size} entries", pending.len());
+        return Some(Damage { seq: pending[0].seq, batch, why });
+    }
+    apply(pending);
+    *last_applied = (pending.last().unwrap().seq, batch);
+    progress(pending.len() as u64);
+    pending.clear();
+    None
+}
+
 /// Reads the journal after `from` batch by batch, calling `apply` for every whole, valid batch.
-/// Stops at the first damage and returns it. Returns the last seq and batch applied.
+/// Stops at the first damage and returns it, with the last seq and batch applied.
 async fn replay_batches<J: Journal>(
     j: &mut J,
     from: u64,
-    mut apply: impl FnMut(&[Entry]) -> Result<(), String>,
+    mut apply: impl FnMut(&[Entry]),
     progress: &mut dyn FnMut(u64),
 ) -> JResult<((u64, u64), Option<Damage>)> {
     let mut cursor = from;
@@ -59,66 +81,35 @@ async fn replay_batches<J: Journal>(
         }
         for raw in page {
             cursor = raw.seq;
-            if raw.batch != pending_batch && !pending.is_empty() {
-                if pending.len() as u64 != pending_size {
-                    return Ok((
-                        last_applied,
-                        Some(Damage {
-                            seq: pending[0].seq,
-                            batch: pending_batch,
-                            why: format!("batch {pending_batch} has {} of its {pending_size} entries", pending.len()),
-                        }),
-                    ));
-                }
-                if let Err(why) = apply(&pending) {
-                    return Ok((last_applied, Some(Damage { seq: pending[0].seq, batch: pending_batch, why })));
-                }
-                last_applied = (pending.last().unwrap().seq, pending_batch);
-                progress(pending.len() as u64);
-                pending.clear();
-            }
-            if raw.seq != expected {
-                let batch = if pending.is_empty() { raw.batch } else { pending_batch };
-                return Ok((
-                    last_applied,
-                    Some(Damage { seq: expected, batch, why: format!("entry {expected} is missing") }),
-                ));
-            }
-            expected += 1;
             if raw.batch != pending_batch {
+                let done = (pending_batch, pending_size);
+                if let Some(d) = finish_batch(&mut pending, done, &mut apply, progress, &mut last_applied) {
+                    return Ok((last_applied, Some(d)));
+                }
                 pending_batch = raw.batch;
                 pending_size = raw.batch_size;
             }
-            if crc32(raw.command.as_bytes()) != raw.crc {
-                return Ok((
-                    last_applied,
-                    Some(Damage { seq: raw.seq, batch: raw.batch, why: "checksum mismatch".into() }),
-                ));
+            let damage = if raw.seq != expected {
+                Some(Damage { seq: expected, batch: pending_batch, why: format!("entry {expected} is missing") })
+            } else if crc32(raw.command.as_bytes()) != raw.crc {
+                Some(Damage { seq: raw.seq, batch: raw.batch, why: "checksum mismatch".into() })
+            } else {
+                match decode_command(raw.format, &raw.command) {
+                    Ok(command) => {
+                        pending.push(Entry { seq: raw.seq, at_ms: raw.at_ms, command });
+                        None
+                    }
+                    Err(why) => Some(Damage { seq: raw.seq, batch: raw.batch, why }),
+                }
+            };
+            if let Some(d) = damage {
+                return Ok((last_applied, Some(d)));
             }
-            match decode_command(raw.format, &raw.command) {
-                Ok(command) => pending.push(Entry { seq: raw.seq, at_ms: raw.at_ms, command }),
-                Err(why) => return Ok((last_applied, Some(Damage { seq: raw.seq, batch: raw.batch, why }))),
-            }
+            expected += 1;
         }
     }
-    if !pending.is_empty() {
-        if pending.len() as u64 != pending_size {
-            return Ok((
-                last_applied,
-                Some(Damage {
-                    seq: pending[0].seq,
-                    batch: pending_batch,
-                    why: format!("batch {pending_batch} has {} of its {pending_size} entries", pending.len()),
-                }),
-            ));
-        }
-        if let Err(why) = apply(&pending) {
-            return Ok((last_applied, Some(Damage { seq: pending[0].seq, batch: pending_batch, why })));
-        }
-        last_applied = (pending.last().unwrap().seq, pending_batch);
-        progress(pending.len() as u64);
-    }
-    Ok((last_applied, None))
+    let damage = finish_batch(&mut pending, (pending_batch, pending_size), &mut apply, progress, &mut last_applied);
+    Ok((last_applied, damage))
 }
 
 fn apply_all(engine: &mut Engine, entries: &[Entry], sink: Option<&crate::writer::EventSink>) {
@@ -202,10 +193,7 @@ pub async fn recover_with_events<J: Journal>(
     let outcome = replay_batches(
         j,
         base_seq,
-        |batch| {
-            apply_all(&mut engine, batch, sink.as_ref());
-            Ok(())
-        },
+        |batch| apply_all(&mut engine, batch, sink.as_ref()),
         &mut |n| {
             replayed += n;
             progress(n)
@@ -313,7 +301,6 @@ pub async fn verify<J: Journal>(
                     ok.push(seq);
                 }
             }
-            Ok(())
         },
         &mut |n| {
             entries += n;
