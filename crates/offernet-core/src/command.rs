@@ -183,32 +183,3 @@ pub enum Command {
     /// Time passes: reservations whose expiry is at or before the command's time expire.
     ExpireOrders {},
 }
-
-impl Command {
-    /// The account whose data this command writes (for authorisation).
-    pub fn owner(&self) -> &str {
-        match self {
-            Command::CreateAccount { id, .. } => id,
-            Command::PutSku { account, .. }
-            | Command::PutTradePolicy { account, .. }
-            | Command::PutWarehouse { account, .. }
-            | Command::PutStock { account, .. }
-            | Command::PutPrice { account, .. }
-            | Command::DeletePrice { account, .. } => account,
-            Command::PutAffiliation { seller, .. }
-            | Command::PatchAffiliation { seller, .. }
-            | Command::DeleteAffiliation { seller, .. } => seller,
-            Command::PutSeller { marketplace, .. }
-            | Command::PatchSeller { marketplace, .. }
-            | Command::DeleteSeller { marketplace, .. }
-            | Command::ApproveSuggestion { marketplace, .. }
-            | Command::DenySuggestion { marketplace, .. }
-            | Command::PlaceOrder { marketplace, .. }
-            | Command::AuthorizeOrder { marketplace, .. } => marketplace,
-            Command::PutOrderSettings { account, .. }
-            | Command::CancelOrder { account, .. }
-            | Command::InvoiceOrder { account, .. } => account,
-            Command::ExpireOrders {} => "",
-        }
-    }
-}

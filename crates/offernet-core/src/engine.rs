@@ -322,22 +322,7 @@ impl Engine {
                 i
             }
             None => {
-                let sku = Sku {
-                    id: Arc::from(sku_id),
-                    name,
-                    product_id,
-                    brand,
-                    category,
-                    ean,
-                    ref_id,
-                    active,
-                    price: None,
-                    tp_prices: Vec::new(),
-                    stock: Vec::new(),
-                    bound_at: Vec::new(),
-                    sources: Vec::new(),
-                    created_from: None,
-                };
+                let sku = Sku { product_id, brand, category, ean, ref_id, active, ..Sku::new(Arc::from(sku_id), name) };
                 insert_sku(acct, sku)
             }
         };

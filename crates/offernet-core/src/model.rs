@@ -218,6 +218,26 @@ pub struct Sku {
 }
 
 impl Sku {
+    /// An active SKU with nothing but its id and name: no price, stock or bindings yet.
+    pub fn new(id: Arc<str>, name: Arc<str>) -> Sku {
+        Sku {
+            id,
+            name,
+            product_id: None,
+            brand: None,
+            category: None,
+            ean: None,
+            ref_id: None,
+            active: true,
+            price: None,
+            tp_prices: Vec::new(),
+            stock: Vec::new(),
+            bound_at: Vec::new(),
+            sources: Vec::new(),
+            created_from: None,
+        }
+    }
+
     /// Available own stock for a trade policy: the warehouses that serve it (rule 13).
     #[inline]
     pub fn own_available(&self, warehouses: &[Warehouse], tp: TpIdx) -> Qty {

@@ -293,20 +293,13 @@ impl Engine {
         let seller = &self.accounts[s as usize];
         let src = &seller.skus[ss as usize];
         let sku = Sku {
-            id,
-            name: src.name.clone(),
             product_id: src.product_id.as_ref().map(|p| Arc::from(format!("{}-{}", seller.id, p))),
             brand: src.brand.clone(),
             category: src.category.clone(),
             ean: src.ean.clone(),
             ref_id: src.ref_id.clone(),
-            active: true,
-            price: None,
-            tp_prices: Vec::new(),
-            stock: Vec::new(),
-            bound_at: Vec::new(),
-            sources: Vec::new(),
             created_from: Some((s, ss)),
+            ..Sku::new(id, src.name.clone())
         };
         let market = &mut self.accounts[m as usize];
         let idx = insert_sku(market, sku);

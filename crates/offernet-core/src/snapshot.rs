@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::engine::{index_sku, Engine, EngineConfig, Scratch};
+use crate::engine::{index_sku, insert_sku, Engine, EngineConfig, Scratch};
 use crate::fx::{FxHashMap, FxHashSet};
 use crate::model::*;
 use crate::orders::{Order, OrderItem, OrderStatus, SubItem, SubOrder};
@@ -483,24 +483,27 @@ impl Engine {
                 let bound_at = r.pairs()?;
                 let sources = r.pairs()?;
                 let created_from = if r.u8()? == 0 { None } else { Some((r.u32()?, r.u32()?)) };
-                a.sku_index.insert(id.clone(), si);
-                a.skus.push(Sku {
-                    id,
-                    name,
-                    product_id,
-                    brand,
-                    category,
-                    ean,
-                    ref_id,
-                    active,
-                    price,
-                    tp_prices,
-                    stock,
-                    bound_at,
-                    sources,
-                    created_from,
-                });
-                index_sku(&mut a, si);
+                let idx = insert_sku(
+                    &mut a,
+                    Sku {
+                        id,
+                        name,
+                        product_id,
+                        brand,
+                        category,
+                        ean,
+                        ref_id,
+                        active,
+                        price,
+                        tp_prices,
+                        stock,
+                        bound_at,
+                        sources,
+                        created_from,
+                    },
+                );
+                debug_assert_eq!(idx, si);
+                index_sku(&mut a, idx);
             }
             for _ in 0..r.u32()? {
                 let m = r.u32()?;

@@ -385,14 +385,8 @@ impl Engine {
             let mut tree = Vec::new();
             let e = self.eval_offer(mi, s, ss, Some(mk), Some(&mut tree));
             let seller = &self.accounts[s as usize];
-            let own_reasons = {
-                // The path's own reasons: everything but what its sources contributed.
-                let mut r = e.reasons;
-                for c in [Reason::ResaleNotAuthorized, Reason::Loop, Reason::MaxDepth, Reason::NotInTradePolicy] {
-                    r.0 &= !(1 << c as u16);
-                }
-                r
-            };
+            // The path's own reasons: everything but the cuts its sources contributed.
+            let own_reasons = Reasons(e.reasons.0 & !Reasons::CUTS.0);
             offers.push(ExplainOffer {
                 seller: seller.id.clone(),
                 seller_sku: seller.skus[ss as usize].id.clone(),

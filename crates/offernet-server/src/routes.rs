@@ -303,7 +303,7 @@ async fn write_affiliation(
 ) -> ApiResult<Response> {
     authorize(st, headers, &s)?;
     let cmd = match body {
-        None => Command::DeleteAffiliation { seller: s, marketplace: m },
+        None => Command::DeleteAffiliation { seller: s.clone(), marketplace: m.clone() },
         Some(b) => {
             let body: AffiliationBody = parse_body(st, b, patch).await?;
             if patch {
@@ -314,12 +314,6 @@ async fn write_affiliation(
         }
     };
     let deleting = matches!(cmd, Command::DeleteAffiliation { .. });
-    let (s, m) = match &cmd {
-        Command::PutAffiliation { seller, marketplace, .. }
-        | Command::PatchAffiliation { seller, marketplace, .. }
-        | Command::DeleteAffiliation { seller, marketplace } => (seller.clone(), marketplace.clone()),
-        _ => unreachable!(),
-    };
     write(st, cmd).await?;
     if deleting {
         return Ok(StatusCode::NO_CONTENT.into_response());
@@ -445,6 +439,11 @@ async fn list_suggestions(
     Ok(paged("suggestions", items, limit, offset))
 }
 
+/// The body of actions that take none: empty, `{}`, or refused naming the unknown field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFields {}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ApproveBody {
@@ -481,13 +480,7 @@ async fn deny(
     body: Body,
 ) -> ApiResult<Response> {
     authorize(&st, &h, &m)?;
-    let _: HashMap<String, Value> = parse_body::<HashMap<String, Value>>(&st, body, false).await.and_then(|x| {
-        if x.is_empty() {
-            Ok(x)
-        } else {
-            Err(ApiError::invalid_field(x.keys().next().unwrap().clone(), "deny takes no fields"))
-        }
-    })?;
+    let _: NoFields = parse_body(&st, body, false).await?;
     write(&st, Command::DenySuggestion { marketplace: m.clone(), seller: s.clone(), seller_sku: ss.clone() }).await?;
     Ok(ok(st.writer.read(|e| suggestion_view(e, &m, &s, &ss))?))
 }
@@ -583,13 +576,7 @@ async fn order_action(
     action: &str,
 ) -> ApiResult<Response> {
     authorize(st, h, &a)?;
-    let _: HashMap<String, Value> =
-        parse_body::<HashMap<String, Value>>(st, body, false).await.and_then(|x| match x.keys().next() {
-            None => Ok(x),
-            Some(k) => {
-                Err(ApiError::invalid_field(k.clone(), format!("invalid field `{k}`: this action takes no fields")))
-            }
-        })?;
+    let _: NoFields = parse_body(st, body, false).await?;
     let cmd = match action {
         "authorize" => Command::AuthorizeOrder { marketplace: a.clone(), id: id.clone() },
         "cancel" => Command::CancelOrder { account: a.clone(), id: id.clone() },

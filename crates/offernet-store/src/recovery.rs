@@ -190,15 +190,10 @@ pub async fn recover_with_events<J: Journal>(
         )));
     }
     let mut replayed = 0u64;
-    let outcome = replay_batches(
-        j,
-        base_seq,
-        |batch| apply_all(&mut engine, batch, sink.as_ref()),
-        &mut |n| {
-            replayed += n;
-            progress(n)
-        },
-    )
+    let outcome = replay_batches(j, base_seq, |batch| apply_all(&mut engine, batch, sink.as_ref()), &mut |n| {
+        replayed += n;
+        progress(n)
+    })
     .await?;
     report.replayed = replayed;
     let (applied, damage) = outcome;
