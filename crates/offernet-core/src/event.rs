@@ -54,6 +54,9 @@ pub struct OrderEvent {
     pub order: Arc<str>,
     pub id: Arc<str>,
     pub status: String,
+    /// The account that cancelled (`order.cancelled` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<Arc<str>>,
 }
 
 impl EventBody {

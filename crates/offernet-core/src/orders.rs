@@ -188,6 +188,52 @@ pub struct SimulationItem {
 
 // ------------------------------------------------------------------ placement
 
+/// One line of a cart or order, checked without looking at state.
+struct Line<'a> {
+    sku: &'a str,
+    quantity: u64,
+    seller: Option<&'a str>,
+}
+
+/// Rule 39: every line of a cart or order is checked (400) before anything that depends on
+/// state, so a bad quantity in the second line answers 400 even when the first cannot be filled.
+fn order_lines(items: &[OrderItemBody], seller_required: bool) -> Result<Vec<Line<'_>>> {
+    if items.is_empty() || items.len() > MAX_ORDER_ITEMS {
+        return Err(DomainError::invalid("items", format!("1 to {MAX_ORDER_ITEMS} items")));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, it) in items.iter().enumerate() {
+        let f = |name: &str| format!("items[{i}].{name}");
+        let sku = it.sku.as_deref().ok_or_else(|| DomainError::invalid(f("sku"), "required"))?;
+        v::item_id(&f("sku"), sku)?;
+        let q = it.quantity.ok_or_else(|| DomainError::invalid(f("quantity"), "required"))?;
+        if !(1..=MAX_ORDER_QUANTITY).contains(&q) {
+            return Err(DomainError::invalid(f("quantity"), format!("between 1 and {MAX_ORDER_QUANTITY}")));
+        }
+        let seller = it.seller.as_deref();
+        match seller {
+            None if seller_required => return Err(DomainError::invalid(f("seller"), "required")),
+            None => {}
+            Some(x) => v::account_id(&f("seller"), x)?,
+        }
+        out.push(Line { sku, quantity: q as u64, seller });
+    }
+    Ok(out)
+}
+
+/// Whether sub order `c` is `top` or one of its chain orders, at any depth.
+fn under(o: &Order, mut c: usize, top: usize) -> bool {
+    loop {
+        if c == top {
+            return true;
+        }
+        match o.subs[c].parent {
+            Some(p) => c = p,
+            None => return false,
+        }
+    }
+}
+
 /// A placement being planned: nothing is written until the whole order fits.
 struct Plan {
     /// Units tentatively reserved per (account, SKU, warehouse).
@@ -299,14 +345,9 @@ impl Engine {
         filled
     }
 
-    fn order_item(&self, m: AccountIdx, i: usize, it: &OrderItemBody) -> Result<(SkuIdx, u64, AccountIdx, SkuIdx)> {
-        let f = |name: &str| format!("items[{i}].{name}");
-        let sku = it.sku.as_deref().ok_or_else(|| DomainError::invalid(f("sku"), "required"))?;
-        let q = it.quantity.ok_or_else(|| DomainError::invalid(f("quantity"), "required"))?;
-        if !(1..=MAX_ORDER_QUANTITY).contains(&q) {
-            return Err(DomainError::invalid(f("quantity"), format!("between 1 and {MAX_ORDER_QUANTITY}")));
-        }
-        let seller = it.seller.as_deref().ok_or_else(|| DomainError::invalid(f("seller"), "required"))?;
+    fn order_item(&self, m: AccountIdx, line: &Line) -> Result<(SkuIdx, u64, AccountIdx, SkuIdx)> {
+        let (sku, q) = (line.sku, line.quantity);
+        let seller = line.seller.expect("order lines name their seller");
         let mk = self.sku_of(m, sku)?;
         let s = self.account_idx(seller)?;
         let &(_, ss) = self.accounts[m as usize].skus[mk as usize]
@@ -314,7 +355,7 @@ impl Engine {
             .iter()
             .find(|(u, _)| *u == s)
             .ok_or_else(|| DomainError::not_found(format!("an offer of `{seller}` for SKU `{sku}`")))?;
-        Ok((mk, q as u64, s, ss))
+        Ok((mk, q, s, ss))
     }
 
     pub(crate) fn place_order(
@@ -324,16 +365,14 @@ impl Engine {
         now_ms: u64,
         work: &mut Work,
     ) -> Result<()> {
-        let m = self.account_idx(marketplace)?;
         let id = body.id.as_deref().ok_or_else(|| DomainError::invalid("id", "required"))?;
         v::item_id("id", id)?;
         if id.contains('.') {
             return Err(DomainError::invalid("id", "an order id has no '.' (seller and chain order ids use it)"));
         }
         let items = body.items.as_ref().ok_or_else(|| DomainError::invalid("items", "required"))?;
-        if items.is_empty() || items.len() > MAX_ORDER_ITEMS {
-            return Err(DomainError::invalid("items", format!("1 to {MAX_ORDER_ITEMS} items")));
-        }
+        let checked = order_lines(items, true)?;
+        let m = self.account_idx(marketplace)?;
         let request: Vec<(String, u64, String)> = items
             .iter()
             .map(|i| {
@@ -352,8 +391,8 @@ impl Engine {
         }
         let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
         let mut lines = Vec::with_capacity(items.len());
-        for (i, it) in items.iter().enumerate() {
-            let (mk, q, s, ss) = self.order_item(m, i, it)?;
+        for (i, line) in checked.iter().enumerate() {
+            let (mk, q, s, ss) = self.order_item(m, line)?;
             let e = self.eval_offer(m, s, ss, Some(mk), None);
             let blocking: Vec<&str> = e
                 .reasons
@@ -435,22 +474,60 @@ impl Engine {
 
     /// `order.*` events to every account involved in (part of) an order.
     fn order_events(&mut self, oi: usize, only: Option<&[usize]>, kind: &'static str, work: &mut Work) {
+        let all: Vec<usize> = (0..self.orders.list[oi].subs.len()).collect();
+        self.order_events_by(oi, only.unwrap_or(&all), kind, None, work);
+    }
+
+    /// `order.*` events to the marketplace and to the seller of each of `only`; `by` names
+    /// the account that caused them, where that is news (a cancel).
+    fn order_events_by(
+        &mut self,
+        oi: usize,
+        only: &[usize],
+        kind: &'static str,
+        by: Option<Arc<str>>,
+        work: &mut Work,
+    ) {
         let o = &self.orders.list[oi];
         let mid = self.accounts[o.marketplace as usize].id.clone();
         let mut out = vec![(mid.clone(), o.id.clone(), o.status)];
-        for (si, s) in o.subs.iter().enumerate() {
-            if only.is_none_or(|l| l.contains(&si)) {
-                out.push((self.accounts[s.seller as usize].id.clone(), s.id.clone(), s.status));
-            }
+        for &si in only {
+            let s = &o.subs[si];
+            out.push((self.accounts[s.seller as usize].id.clone(), s.id.clone(), s.status));
         }
         let order = o.id.clone();
         for (to, id, status) in out {
             let body = EventBody::order(
                 kind,
-                OrderEvent { marketplace: mid.clone(), order: order.clone(), id, status: status.as_str().into() },
+                OrderEvent {
+                    marketplace: mid.clone(),
+                    order: order.clone(),
+                    id,
+                    status: status.as_str().into(),
+                    by: by.clone(),
+                },
             );
             self.emit(work, to, body);
         }
+    }
+
+    /// Rule 38: the marketplace order is `cancelled` when every seller order is, `invoiced`
+    /// when each is invoiced or cancelled and one is invoiced; otherwise it keeps its status.
+    /// Chain orders do not count. Leaving `reserved` takes the order out of the expiry index.
+    fn follow_seller_orders(&mut self, oi: usize) {
+        let o = &mut self.orders.list[oi];
+        let sellers = || o.subs.iter().filter(|s| s.parent.is_none());
+        let status = if sellers().all(|s| s.status == OrderStatus::Cancelled) {
+            OrderStatus::Cancelled
+        } else if sellers().all(|s| matches!(s.status, OrderStatus::Invoiced | OrderStatus::Cancelled)) {
+            OrderStatus::Invoiced
+        } else {
+            o.status
+        };
+        if o.status == OrderStatus::Reserved && status != OrderStatus::Reserved {
+            self.orders.expiry.remove(&(o.expires_ms, oi));
+        }
+        o.status = status;
     }
 
     fn release(&mut self, oi: usize, si: usize, consume: bool, work: &mut Work) {
@@ -521,73 +598,49 @@ impl Engine {
             s => return Err(DomainError::conflict(format!("the order is {}", s.as_str()))),
         }
         self.release(oi, si, true, work);
-        let o = &mut self.orders.list[oi];
-        o.subs[si].status = OrderStatus::Invoiced;
-        if o.subs.iter().all(|s| s.status == OrderStatus::Invoiced) {
-            o.status = OrderStatus::Invoiced;
-        }
+        self.orders.list[oi].subs[si].status = OrderStatus::Invoiced;
+        self.follow_seller_orders(oi);
         self.order_events(oi, Some(&[si]), "order.invoiced", work);
         Ok(())
     }
 
+    /// Rule 34: the marketplace cancels its whole order tree; a seller cancels the whole
+    /// top-level seller order above its seller or chain order (upstream and downstream).
+    /// Nothing is cancelled once any order of that tree is invoiced (409), so units sold on
+    /// are never released below an order that still counts them. `order.cancelled`, naming
+    /// `account`, goes to the marketplace and to the seller of every order that changed.
     pub(crate) fn cancel_order(&mut self, account: &str, id: &str, work: &mut Work) -> Result<()> {
         let (_, oi, si) = self.order_of(account, id)?;
         let o = &self.orders.list[oi];
-        // The sub orders that cancel: all (the marketplace) or this one and its chain orders.
-        let mut set: Vec<usize> = match si {
+        let tree: Vec<usize> = match si {
             None => (0..o.subs.len()).collect(),
-            Some(si) => vec![si],
+            Some(mut top) => {
+                while let Some(p) = o.subs[top].parent {
+                    top = p;
+                }
+                o.subs.iter().enumerate().filter(|&(c, _)| under(o, c, top)).map(|(c, _)| c).collect()
+            }
         };
-        let mut i = 0;
-        while i < set.len() {
-            let p = set[i];
-            set.extend(o.subs.iter().enumerate().filter(|(_, s)| s.parent == Some(p)).map(|(c, _)| c));
-            i += 1;
-        }
-        set.sort_unstable();
-        set.dedup();
-        let status = match si {
-            None => o.status,
-            Some(si) => o.subs[si].status,
-        };
+        let status = si.map_or(o.status, |si| o.subs[si].status);
         match status {
             OrderStatus::Cancelled => return Ok(()),
-            OrderStatus::Reserved | OrderStatus::Authorized => {}
-            s => return Err(DomainError::conflict(format!("the order is {}", s.as_str()))),
+            OrderStatus::Expired => return Err(DomainError::conflict("the order has expired")),
+            OrderStatus::Reserved | OrderStatus::Authorized | OrderStatus::Invoiced => {}
         }
-        if set.iter().any(|&c| o.subs[c].status == OrderStatus::Invoiced) {
-            return Err(DomainError::conflict("part of the order is invoiced: it cannot be cancelled"));
+        if let Some(&c) = tree.iter().find(|&&c| o.subs[c].status == OrderStatus::Invoiced) {
+            return Err(DomainError::conflict(format!(
+                "`{}` is invoiced: an order tree with an invoice cannot be cancelled",
+                o.subs[c].id
+            )));
         }
-        for &c in &set {
-            if self.orders.list[oi].subs[c].status.open() {
-                self.release(oi, c, false, work);
-                self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
-            }
+        let changed: Vec<usize> = tree.into_iter().filter(|&c| o.subs[c].status.open()).collect();
+        for &c in &changed {
+            self.release(oi, c, false, work);
+            self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
         }
-        let o = &mut self.orders.list[oi];
-        if o.subs.iter().filter(|s| s.parent.is_none()).all(|s| s.status == OrderStatus::Cancelled) {
-            if o.status == OrderStatus::Reserved {
-                self.orders.expiry.remove(&(o.expires_ms, oi));
-            }
-            o.status = OrderStatus::Cancelled;
-            self.order_events(oi, Some(&set), "order.cancelled", work);
-        } else {
-            let only = set.clone();
-            let o = &self.orders.list[oi];
-            let mid = self.accounts[o.marketplace as usize].id.clone();
-            let order = o.id.clone();
-            let evs: Vec<(Arc<str>, Arc<str>)> = only
-                .iter()
-                .map(|&c| (self.accounts[o.subs[c].seller as usize].id.clone(), o.subs[c].id.clone()))
-                .collect();
-            for (to, id) in evs {
-                let body = EventBody::order(
-                    "order.cancelled",
-                    OrderEvent { marketplace: mid.clone(), order: order.clone(), id, status: "cancelled".into() },
-                );
-                self.emit(work, to, body);
-            }
-        }
+        self.follow_seller_orders(oi);
+        let by: Arc<str> = self.accounts[self.account_idx(account)? as usize].id.clone();
+        self.order_events_by(oi, &changed, "order.cancelled", Some(by), work);
         Ok(())
     }
 
@@ -611,7 +664,6 @@ impl Engine {
     }
 
     pub(crate) fn put_order_settings(&mut self, account: &str, body: &OrderSettingsBody) -> Result<()> {
-        let a = self.account_idx(account)?;
         let minutes =
             body.reservation_minutes.ok_or_else(|| DomainError::invalid("reservation_minutes", "required"))?;
         if !(1..=MAX_RESERVATION_MINUTES).contains(&minutes) {
@@ -620,6 +672,7 @@ impl Engine {
                 format!("between 1 and {MAX_RESERVATION_MINUTES}"),
             ));
         }
+        let a = self.account_idx(account)?;
         self.orders.reservation_ms.insert(a, minutes as u64 * 60_000);
         Ok(())
     }
@@ -696,21 +749,11 @@ impl Engine {
 
     /// Prices a cart at marketplace `m` against the live offers. Never changes state.
     pub fn simulate(&self, m: &str, items: &[OrderItemBody]) -> Result<Vec<SimulationItem>> {
+        let lines = order_lines(items, false)?;
         let mi = self.account_idx(m)?;
-        if items.is_empty() || items.len() > MAX_ORDER_ITEMS {
-            return Err(DomainError::invalid("items", format!("1 to {MAX_ORDER_ITEMS} items")));
-        }
         let mut out = Vec::with_capacity(items.len());
-        for (i, it) in items.iter().enumerate() {
-            let sku = it.sku.as_deref().ok_or_else(|| DomainError::invalid(format!("items[{i}].sku"), "required"))?;
-            let q = it.quantity.ok_or_else(|| DomainError::invalid(format!("items[{i}].quantity"), "required"))?;
-            if !(1..=MAX_ORDER_QUANTITY).contains(&q) {
-                return Err(DomainError::invalid(
-                    format!("items[{i}].quantity"),
-                    format!("between 1 and {MAX_ORDER_QUANTITY}"),
-                ));
-            }
-            let q = q as u64;
+        for (it, line) in items.iter().zip(&lines) {
+            let (sku, q) = (line.sku, line.quantity);
             let mk = self.sku_of(mi, sku)?;
             let market = &self.accounts[mi as usize];
             let mut offers: Vec<(Qty, SimulationOffer)> = Vec::new();
@@ -749,6 +792,75 @@ impl Engine {
             });
         }
         Ok(out)
+    }
+
+    /// The order trees are whole (checked by tests after every command):
+    ///
+    /// - *Coverage*: every seller order or chain order that is not cancelled or expired (open
+    ///   or invoiced) holds all its units: the sum of its lines equals its own reservations plus
+    ///   the lines of its chain orders, and none of its chain orders is cancelled or expired.
+    ///   So units sold on are never released below an order that still counts them, and no
+    ///   unit is invoiced twice along a chain.
+    /// - *Closed trees*: a cancelled (expired) order's chain orders are cancelled (expired).
+    /// - *Status*: the marketplace order's status follows rule 38 from its seller orders, and
+    ///   each seller's lines of the marketplace order equal its seller order's lines.
+    pub(crate) fn check_order_trees(&self) -> std::result::Result<(), String> {
+        use OrderStatus::*;
+        for o in &self.orders.list {
+            for (si, s) in o.subs.iter().enumerate() {
+                let children = o.subs.iter().filter(|c| c.parent == Some(si));
+                let units: u64 = s.items.iter().map(|it| it.quantity).sum();
+                let own: u64 = s.items.iter().flat_map(|it| &it.reservations).map(|r| r.1).sum();
+                match s.status {
+                    Cancelled | Expired => {
+                        if let Some(c) = children.clone().find(|c| c.status != s.status) {
+                            return Err(format!(
+                                "{} is {:?} but its chain order {} is {:?}",
+                                s.id, s.status, c.id, c.status
+                            ));
+                        }
+                    }
+                    Reserved | Authorized | Invoiced => {
+                        if let Some(c) = children.clone().find(|c| matches!(c.status, Cancelled | Expired)) {
+                            return Err(format!(
+                                "{} is {:?} but its chain order {} is {:?}",
+                                s.id, s.status, c.id, c.status
+                            ));
+                        }
+                        let below: u64 = children.flat_map(|c| &c.items).map(|it| it.quantity).sum();
+                        if units != own + below {
+                            return Err(format!(
+                                "{} holds {units} units: {own} reserved and {below} in chain orders",
+                                s.id
+                            ));
+                        }
+                    }
+                }
+            }
+            let sellers: Vec<&SubOrder> = o.subs.iter().filter(|s| s.parent.is_none()).collect();
+            for s in &sellers {
+                let lines: u64 = o.items.iter().filter(|it| it.seller == s.seller).map(|it| it.quantity).sum();
+                if lines != s.items.iter().map(|it| it.quantity).sum::<u64>() {
+                    return Err(format!("order {}: the lines of {} differ from its seller order", o.id, s.id));
+                }
+            }
+            let all = |f: fn(OrderStatus) -> bool| sellers.iter().all(|s| f(s.status));
+            let want = if all(|s| s == Cancelled) {
+                Some(Cancelled)
+            } else if all(|s| matches!(s, Invoiced | Cancelled)) {
+                Some(Invoiced)
+            } else if all(|s| matches!(s, Expired | Cancelled)) {
+                Some(Expired)
+            } else if sellers.iter().any(|s| s.status == Authorized) {
+                Some(Authorized)
+            } else {
+                None // reserved, or authorised with every open seller order invoiced meanwhile
+            };
+            if want.is_some_and(|w| w != o.status) || (want.is_none() && !matches!(o.status, Reserved | Authorized)) {
+                return Err(format!("order {} is {:?}; its seller orders say {want:?}", o.id, o.status));
+            }
+        }
+        Ok(())
     }
 
     /// Reserved units must equal the units of open orders, everywhere (checked by tests).

@@ -123,6 +123,7 @@ impl Engine {
             }
         }
         self.check_reservations()?;
+        self.check_order_trees()?;
         // Rules 6 and 7: everything that is sendable now has been sent.
         for (si, seller) in self.accounts.iter().enumerate() {
             let si = si as AccountIdx;

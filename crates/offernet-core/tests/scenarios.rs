@@ -6,6 +6,7 @@
 //! - `{"do": <command>, "offer_changed": [[marketplace, sku], …]?, "events": [kind, …]?}`:
 //!   the command must succeed; `offer_changed` lists offers that must change in that same
 //!   command (and only those, when `"only": true`).
+//!   `order_events` lists the command's `order.*` events (each a subset match, all of them).
 //! - `{"fail": <command>, "code": "invalid_field", "field": "ean"?}`: refused, nothing changed.
 //! - `{"offer": [marketplace, sku, seller], "is": {…} | null}`: subset match of the offer.
 //! - `{"suggestion": [marketplace, seller, seller_sku], "is": {…} | null}`
@@ -84,6 +85,14 @@ fn check(file: &str) {
             if let Some(kinds) = step.get("events") {
                 let got: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
                 assert_eq!(got, strs(kinds), "{at}: events");
+            }
+            if let Some(want) = step.get("order_events") {
+                let got: Vec<Value> = events
+                    .iter()
+                    .filter(|e| e.body.kind().starts_with("order."))
+                    .map(|e| serde_json::to_value(e).unwrap())
+                    .collect();
+                contains(&Value::Array(got), want, "order_events").unwrap_or_else(|m| panic!("{at}: {m}"));
             }
         } else if let Some(cmd) = step.get("fail") {
             let cmd: Command = serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"));
@@ -200,4 +209,5 @@ scenarios!(
     matching_modes,
     bad_input,
     orders_along_a_chain,
+    cancel_order_trees,
 );
