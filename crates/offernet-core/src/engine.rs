@@ -190,13 +190,26 @@ impl Engine {
             .ok_or_else(|| DomainError::invalid(field, format!("trade policy `{id}` does not exist")))
     }
 
+    /// `MAX_ACCOUNT_LIST_IDS`: replacing a list of `old` ids by one of `new` keeps the account's
+    /// lists within the limit (409 otherwise; shrinking is always allowed).
+    fn check_list_ids(&self, a: AccountIdx, old: usize, new: usize) -> Result<()> {
+        let total = self.accounts[a as usize].list_ids() - old + new;
+        if new > old && total > v::MAX_ACCOUNT_LIST_IDS {
+            return Err(DomainError::conflict(format!(
+                "the account's assortment and resale lists would hold {total} ids; at most {} in all (use \"all\")",
+                v::MAX_ACCOUNT_LIST_IDS
+            )));
+        }
+        Ok(())
+    }
+
     /// Both accounts of a connection half: they exist, differ, and share a currency.
     fn connection_pair(&self, seller: &str, marketplace: &str) -> Result<(AccountIdx, AccountIdx)> {
-        let s = self.account_idx(seller)?;
-        let m = self.account_idx(marketplace)?;
-        if s == m {
+        if seller == marketplace {
             return Err(DomainError::invalid("account", "a connection to oneself is not allowed"));
         }
+        let s = self.account_idx(seller)?;
+        let m = self.account_idx(marketplace)?;
         if self.accounts[s as usize].currency != self.accounts[m as usize].currency {
             return Err(DomainError::conflict(format!(
                 "`{seller}` sells in {} and `{marketplace}` in {}: a connection needs one currency",
@@ -282,7 +295,6 @@ impl Engine {
     }
 
     fn put_sku(&mut self, account: &str, sku_id: &str, body: &SkuBody, work: &mut Work) -> Result<()> {
-        let a = self.account_idx(account)?;
         v::item_id("sku", sku_id)?;
         let name = match &body.name {
             None => return Err(DomainError::invalid("name", "required")),
@@ -306,6 +318,7 @@ impl Engine {
         };
         let ref_id = opt_text("ref_id", &body.ref_id)?;
         let active = body.active.unwrap_or(true);
+        let a = self.account_idx(account)?;
 
         let acct = &mut self.accounts[a as usize];
         let idx = match acct.sku_idx(sku_id) {
@@ -345,7 +358,6 @@ impl Engine {
     }
 
     fn put_trade_policy(&mut self, account: &str, tp_id: &str, body: &TradePolicyBody, work: &mut Work) -> Result<()> {
-        let a = self.account_idx(account)?;
         v::item_id("trade_policy", tp_id)?;
         let name = opt_text("name", &body.name)?;
         let assortment = match &body.assortment {
@@ -368,6 +380,11 @@ impl Engine {
                 Assortment::List(ids, set)
             }
         };
+        let a = self.account_idx(account)?;
+        let old = self.accounts[a as usize]
+            .tp_idx(tp_id)
+            .map_or(0, |t| self.accounts[a as usize].trade_policies[t as usize].assortment.id_count());
+        self.check_list_ids(a, old, assortment.id_count())?;
         let acct = &mut self.accounts[a as usize];
         let tp = match acct.tp_idx(tp_id) {
             Some(tp) => {
@@ -398,12 +415,17 @@ impl Engine {
     }
 
     fn put_warehouse(&mut self, account: &str, wh_id: &str, body: &WarehouseBody, work: &mut Work) -> Result<()> {
-        let a = self.account_idx(account)?;
         v::item_id("warehouse", wh_id)?;
+        if let Some(l) = &body.trade_policies {
+            v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
+            for (i, t) in l.iter().enumerate() {
+                v::item_id(&format!("trade_policies[{i}]"), t)?;
+            }
+        }
+        let a = self.account_idx(account)?;
         let tps = match &body.trade_policies {
             None => vec![DEFAULT_TRADE_POLICY],
             Some(l) => {
-                v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
                 let mut tps = Vec::with_capacity(l.len());
                 for (i, t) in l.iter().enumerate() {
                     let tp = self.tp_of(a, &format!("trade_policies[{i}]"), t)?;
@@ -443,12 +465,6 @@ impl Engine {
     }
 
     fn put_stock(&mut self, account: &str, wh_id: &str, sku_id: &str, body: &StockBody, work: &mut Work) -> Result<()> {
-        let a = self.account_idx(account)?;
-        let wh = *self.accounts[a as usize]
-            .wh_index
-            .get(wh_id)
-            .ok_or_else(|| DomainError::not_found(format!("warehouse `{wh_id}` of account `{account}`")))?;
-        let s = self.sku_of(a, sku_id)?;
         let quantity = match (body.quantity, body.unlimited) {
             (Some(_), Some(true)) => {
                 return Err(DomainError::invalid("unlimited", "give either a quantity or unlimited: true, not both"))
@@ -457,6 +473,12 @@ impl Engine {
             (None, Some(true)) => Qty::UNLIMITED,
             (None, _) => return Err(DomainError::invalid("quantity", "required (or unlimited: true)")),
         };
+        let a = self.account_idx(account)?;
+        let wh = *self.accounts[a as usize]
+            .wh_index
+            .get(wh_id)
+            .ok_or_else(|| DomainError::not_found(format!("warehouse `{wh_id}` of account `{account}`")))?;
+        let s = self.sku_of(a, sku_id)?;
         let sku = &mut self.accounts[a as usize].skus[s as usize];
         match sku.stock.iter_mut().find(|e| e.warehouse == wh) {
             Some(e) => {
@@ -478,8 +500,6 @@ impl Engine {
     }
 
     fn put_price(&mut self, account: &str, sku_id: &str, body: &PriceBody, work: &mut Work) -> Result<()> {
-        let a = self.account_idx(account)?;
-        let s = self.sku_of(a, sku_id)?;
         let price = match body.price {
             None => return Err(DomainError::invalid("price", "required")),
             Some(p) => v::price("price", p)?,
@@ -494,6 +514,8 @@ impl Engine {
                 Some(lp)
             }
         };
+        let a = self.account_idx(account)?;
+        let s = self.sku_of(a, sku_id)?;
         let tp = match &body.trade_policy {
             None => None,
             Some(t) => Some(self.tp_of(a, "trade_policy", t)?),
@@ -512,17 +534,15 @@ impl Engine {
     }
 
     fn delete_price(&mut self, account: &str, sku_id: &str, tp: Option<&str>, work: &mut Work) -> Result<()> {
+        let Some(tp) = tp else {
+            return Err(DomainError::invalid(
+                "trade_policy",
+                "required: only a trade policy's fixed price can be deleted",
+            ));
+        };
         let a = self.account_idx(account)?;
         let s = self.sku_of(a, sku_id)?;
-        let tp = match tp {
-            None => {
-                return Err(DomainError::invalid(
-                    "trade_policy",
-                    "required: only a trade policy's fixed price can be deleted",
-                ))
-            }
-            Some(t) => self.tp_of(a, "trade_policy", t)?,
-        };
+        let tp = self.tp_of(a, "trade_policy", tp)?;
         let sku = &mut self.accounts[a as usize].skus[s as usize];
         let Some(pos) = sku.tp_prices.iter().position(|(t, _)| *t == tp) else {
             return Err(DomainError::not_found(format!("a fixed price of `{sku_id}` for that trade policy")));
@@ -541,6 +561,15 @@ impl Engine {
         patch: bool,
         work: &mut Work,
     ) -> Result<()> {
+        // Rule 39: the body whole first, then what depends on state.
+        if let Some(b) = body {
+            match &b.trade_policy {
+                None if !patch => return Err(DomainError::invalid("trade_policy", "required")),
+                None => {}
+                Some(t) => v::item_id("trade_policy", t)?,
+            }
+            parse_resale(&b.resale)?;
+        }
         let (s, m) = self.connection_pair(seller, marketplace)?;
         let current = self.accounts[s as usize].affiliations.get(&m).cloned();
         let next = match body {
@@ -590,6 +619,8 @@ impl Engine {
         if next == current {
             return Ok(());
         }
+        let len = |x: &Option<Affiliation>| x.as_ref().map_or(0, |x| x.resale.id_count());
+        self.check_list_ids(s, len(&current), len(&next))?;
         let acct = &mut self.accounts[s as usize];
         match next {
             Some(n) => acct.affiliations.insert(m, n),
@@ -608,6 +639,21 @@ impl Engine {
         patch: bool,
         work: &mut Work,
     ) -> Result<()> {
+        // Rule 39: the body whole first, then what depends on state.
+        if let Some(b) = body {
+            if let Some(l) = &b.trade_policies {
+                v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
+                for (i, t) in l.iter().enumerate() {
+                    v::item_id(&format!("trade_policies[{i}]"), t)?;
+                }
+            }
+            if let Some(mm) = &b.match_mode {
+                parse_match_mode(mm)?;
+            }
+            if let Some(c) = b.commission_bp {
+                parse_commission(c)?;
+            }
+        }
         let (s, m) = self.connection_pair(seller, marketplace)?;
         let current = self.accounts[m as usize].sellers.get(&s).cloned();
         let next = match body {
@@ -684,12 +730,12 @@ impl Engine {
         sku: Option<&str>,
         work: &mut Work,
     ) -> Result<()> {
-        let m = self.account_idx(marketplace)?;
-        let s = self.account_idx(seller)?;
-        let ss = self.sku_of(s, seller_sku)?;
         if let Some(id) = sku {
             v::item_id("sku", id)?;
         }
+        let m = self.account_idx(marketplace)?;
+        let s = self.account_idx(seller)?;
+        let ss = self.sku_of(s, seller_sku)?;
         let sugg = self.accounts[m as usize]
             .suggestions
             .get(&(s, ss))

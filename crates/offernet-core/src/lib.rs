@@ -26,7 +26,7 @@ pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT};
 pub use error::DomainError;
 pub use event::{Event, EventBody, OrderEvent};
-pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus};
+pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{OrderBody, OrderItemBody, OrderSettingsBody, OrderStatus};
 pub use reference::OfferKey;
 pub use views::*;

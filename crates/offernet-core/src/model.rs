@@ -25,6 +25,12 @@ pub const DEFAULT_TRADE_POLICY: TpIdx = 0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Qty(pub u64);
 
+/// Largest finite quantity a sum reaches: 2^53 − 1, the largest integer every JSON reader
+/// (IEEE doubles) holds exactly. One stock entry is at most 10^12, but an offer sums own stock
+/// over up to 1,000 warehouses and upstream sources over every chain, which can pass it; such
+/// a sum is shown capped (displayed quantities are upper bounds anyway, rule 15).
+pub const MAX_SHOWN_QUANTITY: u64 = (1 << 53) - 1;
+
 impl Qty {
     pub const ZERO: Qty = Qty(0);
     pub const UNLIMITED: Qty = Qty(u64::MAX);
@@ -41,7 +47,7 @@ impl Qty {
         if self.is_unlimited() || other.is_unlimited() {
             Qty::UNLIMITED
         } else {
-            Qty(self.0.saturating_add(other.0).min(u64::MAX - 1))
+            Qty(self.0.saturating_add(other.0).min(MAX_SHOWN_QUANTITY))
         }
     }
     /// The JSON form: a number, or `null` when unlimited (beside `"unlimited": true`).
@@ -296,7 +302,25 @@ pub enum Resale {
     List(Vec<Arc<str>>),
 }
 
+impl Assortment {
+    /// Ids listed (0 for `all`).
+    pub fn id_count(&self) -> usize {
+        match self {
+            Assortment::All => 0,
+            Assortment::List(ids, _) => ids.len(),
+        }
+    }
+}
+
 impl Resale {
+    /// Accounts listed (0 for `none` and `all`).
+    pub fn id_count(&self) -> usize {
+        match self {
+            Resale::List(ids) => ids.len(),
+            _ => 0,
+        }
+    }
+
     #[inline]
     pub fn authorises(&self, account_id: &str) -> bool {
         match self {
@@ -411,6 +435,13 @@ pub struct Account {
 }
 
 impl Account {
+    /// Ids held in this account's assortment and resale lists (`MAX_ACCOUNT_LIST_IDS`).
+    pub fn list_ids(&self) -> usize {
+        let assortments: usize = self.trade_policies.iter().map(|t| t.assortment.id_count()).sum();
+        let resale: usize = self.affiliations.values().map(|a| a.resale.id_count()).sum();
+        assortments + resale
+    }
+
     pub fn new(id: Arc<str>, name: Arc<str>, currency: Arc<str>, token_hash: Option<Arc<str>>) -> Self {
         let one: Arc<str> = Arc::from("1");
         let mut tp_index = FxHashMap::default();
@@ -443,5 +474,24 @@ impl Account {
     #[inline]
     pub fn in_assortment(&self, tp: TpIdx, sku: SkuIdx) -> bool {
         self.trade_policies[tp as usize].assortment.contains(&self.skus[sku as usize].id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_are_capped_where_json_numbers_stay_exact() {
+        let big = Qty(crate::validate::MAX_QUANTITY as u64 * 1_000);
+        let mut q = Qty::ZERO;
+        for _ in 0..20 {
+            q = q.plus(big);
+        }
+        assert_eq!(q, Qty(MAX_SHOWN_QUANTITY));
+        assert_eq!(Qty(MAX_SHOWN_QUANTITY).plus(Qty(MAX_SHOWN_QUANTITY)).finite(), Some(MAX_SHOWN_QUANTITY));
+        assert!(Qty(5).plus(Qty::UNLIMITED).is_unlimited());
+        assert_eq!(Qty(2).plus(Qty(3)), Qty(5));
+        assert_eq!(MAX_SHOWN_QUANTITY as f64 as u64, MAX_SHOWN_QUANTITY);
     }
 }

@@ -20,6 +20,12 @@ pub const MAX_PRICE: i64 = 1_000_000_000_000_000;
 pub const MAX_ASSORTMENT_LEN: usize = 100_000;
 /// Accounts named in a resale list, and trade policies in a registration.
 pub const MAX_LIST_LEN: usize = 1_000;
+/// Ids held in all of one account's lists together (assortments and resale lists). Each id
+/// costs about 70 bytes in memory (the shared string, its slot in the list and in the lookup
+/// set), so this bounds one account's lists at about 15 MB; without it the per-list limits
+/// allowed about 7 GB per account (1,000 trade policies of 100,000 ids). Trade-policy lists of
+/// warehouses and registrations hold 4-byte indices, deduplicated, and are not counted.
+pub const MAX_ACCOUNT_LIST_IDS: usize = 200_000;
 /// Basis points: 10,000 is 100 %.
 pub const MAX_COMMISSION_BP: i64 = 10_000;
 /// Trade policies and warehouses per account: the engine keeps them in small vectors.
@@ -50,13 +56,39 @@ pub fn item_id(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
-/// Free text: present, not blank, bounded.
+/// Characters that change how other text is shown rather than being text: C0 and C1
+/// controls (NUL, CR/LF, tab, the ESC of ANSI sequences) and the bidirectional embeddings,
+/// overrides and isolates that reorder what a reader sees (`U+202A`..`U+202E`,
+/// `U+2066`..`U+2069`). Names are one line of plain text shown to people and written to logs.
+fn is_control(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: zero-width spaces and joiners, marks, the byte-order mark,
+/// the soft hyphen, fillers. Text made only of these (and spaces) looks empty.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
+                | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+        )
+}
+
+/// Free text: present, bounded, one line of visible text (no control characters, no
+/// bidirectional overrides, not blank or invisible-only).
 pub fn text(field: &str, s: &str) -> Result<()> {
-    if s.trim().is_empty() {
-        return Err(DomainError::invalid(field, "must not be empty or blank"));
+    if s.chars().all(is_invisible) {
+        return Err(DomainError::invalid(field, "must not be empty, blank or invisible"));
     }
     if s.len() > MAX_TEXT_LEN {
         return Err(DomainError::invalid(field, format!("at most {MAX_TEXT_LEN} bytes")));
+    }
+    if let Some(c) = s.chars().find(|&c| is_control(c)) {
+        return Err(DomainError::invalid(
+            field,
+            format!("control and bidirectional-override characters are not allowed (found U+{:04X})", c as u32),
+        ));
     }
     Ok(())
 }
@@ -129,5 +161,29 @@ mod tests {
         assert!(category("c", "a/b/c").is_ok());
         assert!(currency("c", "BRL").is_ok());
         assert!(currency("c", "brl").is_err());
+    }
+
+    #[test]
+    fn text_is_one_line_of_visible_characters() {
+        for ok in ["Running shoe", "Tênis de corrida", "鞋", "a\u{200D}b", "שלום", "x y"] {
+            assert!(text("name", ok).is_ok(), "{ok:?}");
+        }
+        let refused = [
+            "a\0b",
+            "line\r\nInjected: 1",
+            "tab\there",
+            "\u{1b}[31mred\u{1b}[0m",
+            "\u{85}next line",
+            "evil\u{202E}gpj.exe",
+            "\u{2066}isolate",
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+            " \u{3164} ",
+            "\u{00AD}",
+        ];
+        for bad in refused {
+            assert!(text("name", bad).is_err(), "{bad:?}");
+            assert!(category("category", bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -44,6 +44,12 @@ fn int() -> Value {
 fn nint() -> Value {
     json!({"type": ["integer", "null"], "format": "int64"})
 }
+/// A quantity summed over warehouses and chains (offers, explain).
+fn shown_qty() -> Value {
+    json!({"type": ["integer", "null"], "format": "int64", "minimum": 0,
+           "maximum": offernet_core::MAX_SHOWN_QUANTITY,
+           "description": "Units, or null beside `unlimited: true`. A sum over warehouses and chains is capped at 2^53 − 1 (9007199254740991), the largest integer every JSON reader holds exactly; displayed quantities are upper bounds."})
+}
 fn b() -> Value {
     json!({"type": "boolean"})
 }
@@ -63,11 +69,11 @@ fn reasons() -> Value {
 fn schemas() -> Value {
     let offer = obj(
         json!({"seller": s(), "seller_sku": s(), "sku": s(), "price": nint(), "list_price": nint(),
-               "quantity": nint(), "unlimited": b(), "sellable": b(), "reasons": reasons()}),
+               "quantity": shown_qty(), "unlimited": b(), "sellable": b(), "reasons": reasons()}),
         &["seller", "seller_sku", "sku", "price", "list_price", "quantity", "unlimited", "sellable", "reasons"],
     );
     let source = json!({"type": "object", "properties": {
-        "account": s(), "sku": s(), "own": nint(), "third": nint(), "quantity": nint(), "unlimited": b(),
+        "account": s(), "sku": s(), "own": shown_qty(), "third": shown_qty(), "quantity": shown_qty(), "unlimited": b(),
         "included": b(), "reasons": reasons(), "sources": arr(r("ExplainSource"))}});
     json!({
         "Error": obj(json!({"error": obj(json!({"code": s(), "message": s(), "field": s()}), &["code", "message"])}), &["error"]),
@@ -107,13 +113,13 @@ fn schemas() -> Value {
         "SkuOffers": obj(json!({"sku": s(), "offers": arr(r("Offer"))}), &["sku", "offers"]),
         "OfferPage": obj(json!({"offers": arr(r("Offer")), "total": int(), "next_offset": nint()}), &["offers"]),
         "SentOffer": obj(json!({"marketplace": s(), "seller_sku": s(), "status": ns(), "sku": ns(), "price": nint(), "list_price": nint(),
-                                "quantity": nint(), "unlimited": b(), "sellable": b(), "reasons": reasons()}),
+                                "quantity": shown_qty(), "unlimited": b(), "sellable": b(), "reasons": reasons()}),
                          &["marketplace", "seller_sku", "sellable", "reasons"]),
         "SentOfferPage": obj(json!({"sent_offers": arr(r("SentOffer")), "total": int(), "next_offset": nint()}), &["sent_offers"]),
         "ExplainSource": source,
         "Explain": obj(json!({"marketplace": s(), "sku": s(), "offers": arr(json!({"type": "object", "properties": {
-            "seller": s(), "seller_sku": s(), "quantity": nint(), "unlimited": b(), "sellable": b(), "reasons": reasons(),
-            "path": {"type": "object", "properties": {"account": s(), "sku": s(), "own": nint(), "third": nint(), "gated": b(),
+            "seller": s(), "seller_sku": s(), "quantity": shown_qty(), "unlimited": b(), "sellable": b(), "reasons": reasons(),
+            "path": {"type": "object", "properties": {"account": s(), "sku": s(), "own": shown_qty(), "third": shown_qty(), "gated": b(),
                      "price": nint(), "reasons": reasons(), "sources": arr(r("ExplainSource"))}}}}))}), &["marketplace", "sku", "offers"]),
         "Event": {"type": "object", "properties": {"seq": int(), "account": s(),
             "type": {"type": "string", "enum": ["offer.changed", "suggestion.created", "suggestion.approved", "suggestion.denied",
@@ -123,8 +129,8 @@ fn schemas() -> Value {
         "OrderItemBody": obj(json!({"sku": s(), "quantity": int(), "seller": s()}), &["sku", "quantity"]),
         "SimulationBody": obj(json!({"items": arr(r("OrderItemBody"))}), &["items"]),
         "Simulation": obj(json!({"items": arr(json!({"type": "object", "properties": {"sku": s(), "quantity": int(), "seller": ns(),
-            "price": nint(), "available_quantity": nint(),
-            "offers": arr(json!({"type": "object", "properties": {"seller": s(), "seller_sku": s(), "price": nint(), "available_quantity": nint(), "unlimited": b()}}))}}))}), &["items"]),
+            "price": nint(), "available_quantity": shown_qty(),
+            "offers": arr(json!({"type": "object", "properties": {"seller": s(), "seller_sku": s(), "price": nint(), "available_quantity": shown_qty(), "unlimited": b()}}))}}))}), &["items"]),
         "OrderSettingsBody": obj(json!({"reservation_minutes": int()}), &["reservation_minutes"]),
         "OrderSettings": obj(json!({"reservation_minutes": int()}), &["reservation_minutes"]),
         "OrderBody": obj(json!({"id": s(), "items": arr(r("OrderItemBody"))}), &["id", "items"]),
