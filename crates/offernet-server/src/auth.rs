@@ -38,17 +38,34 @@ pub fn random_secret() -> std::io::Result<String> {
     Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// Shortest operator token accepted: it can do anything, so it must not be guessable. 32
+/// characters of hex or base64 carry 128 bits or more; the generated one has 64 hex digits.
+pub const MIN_OPERATOR_TOKEN_LEN: usize = 32;
+
+fn strong(t: String, source: &str) -> std::io::Result<String> {
+    let t = t.trim().to_string();
+    if t.chars().count() < MIN_OPERATOR_TOKEN_LEN || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "the operator token from {source} must be at least {MIN_OPERATOR_TOKEN_LEN} characters without spaces (e.g. `openssl rand -hex 32`)"
+            ),
+        ));
+    }
+    Ok(t)
+}
+
 /// The operator token: from the environment, else the one stored in the data directory, else
-/// a new one written there (mode 0600). Returns the token and where it came from.
+/// a new one written there (mode 0600). Surrounding white space is trimmed; a token shorter
+/// than `MIN_OPERATOR_TOKEN_LEN` is refused. Returns the token and where it came from.
 pub fn operator_token(env: Option<String>, data_dir: &Path) -> std::io::Result<(String, String)> {
     if let Some(t) = env.filter(|t| !t.trim().is_empty()) {
-        return Ok((t, "OFFERNET_ADMIN_TOKEN".into()));
+        return Ok((strong(t, "OFFERNET_ADMIN_TOKEN")?, "OFFERNET_ADMIN_TOKEN".into()));
     }
     let path = data_dir.join("admin-token");
     if let Ok(t) = std::fs::read_to_string(&path) {
-        let t = t.trim().to_string();
-        if !t.is_empty() {
-            return Ok((t, path.display().to_string()));
+        if !t.trim().is_empty() {
+            return Ok((strong(t, &path.display().to_string())?, path.display().to_string()));
         }
     }
     let t = format!("admin.{}", random_secret()?);
@@ -70,6 +87,18 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn operator_tokens_are_trimmed_and_long() {
+        let dir = std::env::temp_dir().join(format!("offernet-auth-{}", std::process::id()));
+        let long = "0123456789abcdef0123456789abcdef";
+        let (t, _) = operator_token(Some(format!("  {long}\n")), &dir).unwrap();
+        assert_eq!(t, long);
+        for weak in ["short", &long[1..], "0123456789abcdef 0123456789abcdef"] {
+            let e = operator_token(Some(weak.to_string()), &dir).unwrap_err();
+            assert!(e.to_string().contains("at least 32"), "{weak}: {e}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod events;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod strict_json;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -79,6 +80,39 @@ async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Res
     resp
 }
 
+/// Every error answer has the JSON error shape, also those made outside our handlers
+/// (axum's rejections of a path that is not UTF-8, a bad query string, a missing content
+/// type, ...): a plain-text error body becomes its message.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json =
+        resp.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    let message = match text {
+        Ok(t) if !t.is_empty() => t,
+        _ => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        s if s.is_server_error() => "internal",
+        _ => "invalid_request",
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    if let Some(v) = parts.headers.get(header::RETRY_AFTER) {
+        out.headers_mut().insert(header::RETRY_AFTER, v.clone());
+    }
+    out
+}
+
 async fn not_found() -> Response {
     ApiError::not_found("no such route").into_response()
 }
@@ -95,6 +129,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .into_response()
         })
         .with_state(state)
+        .layer(axum::middleware::from_fn(json_errors))
 }
 
 /// Opens everything and starts serving; returns once the listener is bound.

@@ -43,13 +43,28 @@ pub type St = State<Arc<AppState>>;
 
 // ---------------------------------------------------------------- authentication
 
+/// The token of the one `Authorization: Bearer <token>` header. The scheme is
+/// case-insensitive (RFC 7235); two such headers are refused, since proxies and servers may
+/// each pick a different one.
+fn bearer(headers: &HeaderMap) -> ApiResult<&str> {
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (all.next(), all.next()) else {
+        return Err(match headers.contains_key(header::AUTHORIZATION) {
+            true => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", "send one Authorization header, not several")
+            }
+            false => ApiError::unauthorized(),
+        });
+    };
+    let value = value.to_str().map_err(|_| ApiError::unauthorized())?.trim();
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => Ok(token.trim()),
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
 fn caller(st: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(ApiError::unauthorized)?;
+    let token = bearer(headers)?;
     let hash = sha256_hex(token);
     if constant_time_eq(hash.as_bytes(), st.admin_token_hash.as_bytes()) {
         return Ok(Caller::Operator);
@@ -86,12 +101,13 @@ fn authorize(st: &AppState, headers: &HeaderMap, account: &str) -> ApiResult<Cal
 /// strings, unknown fields and wrong types → `invalid_field` naming the field.
 async fn parse_body<T: DeserializeOwned>(st: &AppState, body: Body, patch: bool) -> ApiResult<T> {
     let limit = st.config.body_limit_bytes;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::body_too_large(limit))?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| body_error(e, limit))?;
     let value: Value = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         json!({})
     } else {
-        serde_json::from_slice(&bytes)
+        serde_json::from_slice::<crate::strict_json::Strict>(&bytes)
             .map_err(|e| ApiError::invalid_json(format!("the body is not valid JSON: {e}")))?
+            .0
     };
     if !value.is_object() {
         return Err(ApiError::invalid_json("the body must be a JSON object"));
@@ -107,6 +123,18 @@ async fn parse_body<T: DeserializeOwned>(st: &AppState, body: Body, patch: bool)
         };
         ApiError::invalid_field(field.clone(), format!("invalid field `{field}`: {inner}"))
     })
+}
+
+/// Why a body could not be read: over the limit (413), or cut off or badly framed (400).
+fn body_error(e: axum::Error, limit: usize) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(x) = source {
+        if x.is::<http_body_util::LengthLimitError>() {
+            return ApiError::body_too_large(limit);
+        }
+        source = x.source();
+    }
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("the request body could not be read: {e}"))
 }
 
 fn check_values(v: &Value, path: &str, patch: bool) -> ApiResult<()> {

@@ -35,7 +35,7 @@ pub fn must(c: &mut Conn, m: &str, p: &str, t: &str, b: serde_json::Value) -> Re
 }
 
 /// The operator token of the benchmarks' in-process servers.
-pub const BENCH_ADMIN: &str = "admin.bench";
+pub const BENCH_ADMIN: &str = "admin.bench-operator-token-0123456789abcdef";
 
 /// Starts an in-process server on 127.0.0.1 (port 0) with a fresh temporary data directory.
 pub fn bench_server(

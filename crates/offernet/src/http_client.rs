@@ -43,7 +43,13 @@ impl Conn {
         }
         req.push_str("\r\n");
         req.push_str(body);
-        self.r.get_mut().write_all(req.as_bytes())?;
+        self.send_raw(req.as_bytes())
+    }
+
+    /// Sends bytes as they are (a request the caller framed, well or badly) and reads one
+    /// response: (status, body).
+    pub fn send_raw(&mut self, request: &[u8]) -> std::io::Result<(u16, String)> {
+        self.r.get_mut().write_all(request)?;
         let (status, headers) = self.head()?;
         let body = if let Some(n) = header(&headers, "content-length") {
             let mut buf = vec![0u8; n.parse().unwrap_or(0)];

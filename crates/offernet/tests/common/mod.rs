@@ -14,7 +14,7 @@ pub use http_client::Conn;
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_offernet");
-pub const ADMIN: &str = "admin.test-operator-token";
+pub const ADMIN: &str = "admin.test-operator-token-0123456789abcdef";
 
 pub struct Server {
     pub child: Child,
