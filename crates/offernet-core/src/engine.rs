@@ -500,6 +500,9 @@ impl Engine {
     }
 
     fn put_price(&mut self, account: &str, sku_id: &str, body: &PriceBody, work: &mut Work) -> Result<()> {
+        if let Some(t) = &body.trade_policy {
+            v::item_id("trade_policy", t)?;
+        }
         let price = match body.price {
             None => return Err(DomainError::invalid("price", "required")),
             Some(p) => v::price("price", p)?,

@@ -57,6 +57,9 @@ pub struct OrderEvent {
     /// The account that cancelled (`order.cancelled` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Arc<str>>,
+    /// In the marketplace's event: the sellers whose seller orders this change concerns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sellers: Vec<Arc<str>>,
 }
 
 impl EventBody {

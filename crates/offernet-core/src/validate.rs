@@ -61,17 +61,20 @@ pub fn item_id(field: &str, s: &str) -> Result<()> {
 /// overrides and isolates that reorder what a reader sees (`U+202A`..`U+202E`,
 /// `U+2066`..`U+2069`). Names are one line of plain text shown to people and written to logs.
 fn is_control(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Characters that show nothing: zero-width spaces and joiners, marks, the byte-order mark,
-/// the soft hyphen, fillers. Text made only of these (and spaces) looks empty.
+/// the soft hyphen, fillers, variation selectors, tag characters. Text made only of these
+/// (and spaces) looks empty. (Text of combining marks alone is not caught: telling them apart
+/// needs the Unicode tables, which the core does without.)
 fn is_invisible(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
             '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
-                | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}'
+                | '\u{180B}'..='\u{180D}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}' | '\u{FFA0}' | '\u{E0000}'..='\u{E007F}' | '\u{E0100}'..='\u{E01EF}'
         )
 }
 
@@ -95,7 +98,7 @@ pub fn text(field: &str, s: &str) -> Result<()> {
 
 pub fn category(field: &str, s: &str) -> Result<()> {
     text(field, s)?;
-    if s.split('/').any(|seg| seg.trim().is_empty()) {
+    if s.split('/').any(|seg| seg.chars().all(is_invisible)) {
         return Err(DomainError::invalid(field, "a category is a path of non-empty segments, like a/b/c"));
     }
     Ok(())
@@ -159,6 +162,7 @@ mod tests {
         assert!(text("name", "  ").is_err());
         assert!(category("c", "a//b").is_err());
         assert!(category("c", "a/b/c").is_ok());
+        assert!(category("c", "a/\u{200B}/c").is_err());
         assert!(currency("c", "BRL").is_ok());
         assert!(currency("c", "brl").is_err());
     }
@@ -180,6 +184,8 @@ mod tests {
             "\u{FEFF}",
             " \u{3164} ",
             "\u{00AD}",
+            "para\u{2029}graph",
+            "\u{FE0F}\u{E0041}",
         ];
         for bad in refused {
             assert!(text("name", bad).is_err(), "{bad:?}");

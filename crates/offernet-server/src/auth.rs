@@ -44,11 +44,13 @@ pub const MIN_OPERATOR_TOKEN_LEN: usize = 32;
 
 fn strong(t: String, source: &str) -> std::io::Result<String> {
     let t = t.trim().to_string();
-    if t.chars().count() < MIN_OPERATOR_TOKEN_LEN || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    // Visible ASCII only: an HTTP header carries nothing else reliably, so another token
+    // could never be sent.
+    if t.len() < MIN_OPERATOR_TOKEN_LEN || !t.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!(
-                "the operator token from {source} must be at least {MIN_OPERATOR_TOKEN_LEN} characters without spaces (e.g. `openssl rand -hex 32`)"
+                "the operator token from {source} must be at least {MIN_OPERATOR_TOKEN_LEN} visible ASCII characters, without spaces (e.g. `openssl rand -hex 32`)"
             ),
         ));
     }
@@ -95,7 +97,7 @@ mod tests {
         let long = "0123456789abcdef0123456789abcdef";
         let (t, _) = operator_token(Some(format!("  {long}\n")), &dir).unwrap();
         assert_eq!(t, long);
-        for weak in ["short", &long[1..], "0123456789abcdef 0123456789abcdef"] {
+        for weak in ["short", &long[1..], "0123456789abcdef 0123456789abcdef", "0123456789abcdef0123456789abcdeé"] {
             let e = operator_token(Some(weak.to_string()), &dir).unwrap_err();
             assert!(e.to_string().contains("at least 32"), "{weak}: {e}");
         }

@@ -107,8 +107,10 @@ async fn json_errors(req: Request, next: Next) -> Response {
         _ => "invalid_request",
     };
     let mut out = ApiError::new(status, code, message).into_response();
-    if let Some(v) = parts.headers.get(header::RETRY_AFTER) {
-        out.headers_mut().insert(header::RETRY_AFTER, v.clone());
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name, value.clone());
+        }
     }
     out
 }

@@ -123,7 +123,12 @@ fn schemas() -> Value {
                      "price": nint(), "reasons": reasons(), "sources": arr(r("ExplainSource"))}}}}))}), &["marketplace", "sku", "offers"]),
         "Event": {"type": "object", "properties": {"seq": int(), "account": s(),
             "type": {"type": "string", "enum": ["offer.changed", "suggestion.created", "suggestion.approved", "suggestion.denied",
-                "order.created", "order.authorized", "order.invoiced", "order.cancelled", "order.expired"]}},
+                "order.created", "order.authorized", "order.invoiced", "order.cancelled", "order.expired"]},
+            "marketplace": s(), "order": {"type": "string", "description": "order.*: the marketplace's order id"},
+            "id": {"type": "string", "description": "order.*: this account's id of (its part of) the order"},
+            "status": {"type": "string", "description": "order.*: that order's status now"},
+            "by": {"type": "string", "description": "order.cancelled: the account that cancelled"},
+            "sellers": {"type": "array", "items": s(), "description": "order.* to the marketplace: the sellers whose seller orders changed"}},
             "required": ["seq", "account", "type"]},
         "EventPage": obj(json!({"events": arr(r("Event")), "last_seq": int()}), &["events", "last_seq"]),
         "OrderItemBody": obj(json!({"sku": s(), "quantity": int(), "seller": s()}), &["sku", "quantity"]),
@@ -164,7 +169,12 @@ pub fn spec() -> Value {
         };
         responses.insert(d.status.to_string(), ok);
         if d.who != "anyone" {
-            responses.insert("400".into(), error_response("invalid input (invalid_json, invalid_field)"));
+            responses.insert(
+                "400".into(),
+                error_response(
+                    "invalid input (invalid_json, invalid_field, invalid_body, invalid_header, invalid_request)",
+                ),
+            );
             responses.insert("401".into(), error_response("no valid token (unauthorized)"));
             responses.insert("403".into(), error_response("another account's data (forbidden)"));
             responses.insert("404".into(), error_response("not found (not_found)"));

@@ -84,6 +84,13 @@ fn bad_requests_are_refused_in_the_json_error_shape() {
     let (st, body) = s.raw("POST", "/v1/accounts/marketplace-a/orders", Some(&m), Some(&order.to_string()), &[]);
     assert_eq!(st, 400, "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["field"], "items[1].quantity", "{body}");
+    // The same for the operator on an account that does not exist: the body first.
+    let (st, body) = s.raw("PUT", "/v1/accounts/nobody/skus/x", Some(ADMIN), Some(r#"{"name": "a\u0000"}"#), &[]);
+    assert_eq!(st, 400, "{body}");
+    let (st, body) = s.raw("PUT", "/v1/accounts/nobody/skus/x", Some(ADMIN), Some(r#"{"name": "Hat"}"#), &[]);
+    assert_eq!(st, 404, "{body}");
+    let (st, body) = s.raw("GET", "/v1/accounts/nobody/skus/x", Some(ADMIN), None, &[]);
+    assert_eq!(st, 404, "{body}");
     s.stop();
 }
 
