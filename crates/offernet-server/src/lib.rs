@@ -25,7 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use offernet_core::{EngineConfig, EventBody};
-use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, WriterConfig, WriterHandle};
+use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, DataDirLock, WriterConfig, WriterHandle};
 
 pub use config::Config;
 use error::ApiError;
@@ -43,6 +43,8 @@ pub struct Running {
     writer_task: tokio::task::JoinHandle<AnyJournal>,
     stop: tokio::sync::oneshot::Sender<()>,
     stopping: tokio::sync::watch::Sender<bool>,
+    /// The data directory's lock, held for the server's life.
+    _lock: DataDirLock,
 }
 
 impl Running {
@@ -100,7 +102,11 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Opens everything and starts serving; returns once the listener is bound.
 pub async fn start(config: Config) -> Result<Running, String> {
     config.validate()?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
+    offernet_store::datadir::create_dir(&config.data_dir)?;
+    // One process per data directory (the journal, the high-water mark and the token live
+    // there), and a directory we cannot write is an error now, not at the first write.
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    offernet_store::datadir::check_writable(&config.data_dir)?;
     let engine_config = EngineConfig::new(config.max_chain).map_err(|e| e.to_string())?;
     let mut journal =
         AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
@@ -131,10 +137,6 @@ pub async fn start(config: Config) -> Result<Running, String> {
     .map_err(|e| e.to_string())?;
     let rep = &recovered.report;
     tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
-    if let Some((batch, seq, n, why)) = &rep.dropped_tail {
-        tracing::warn!(batch, seq, n, why, "dropped a damaged journal tail (never acknowledged)");
-        eprintln!("warning: dropped a damaged journal tail: batch {batch} from entry {seq} ({n} entries): {why}");
-    }
     for (seq, why) in &rep.skipped_snapshots {
         eprintln!("warning: skipped snapshot {seq}: {why}");
     }
@@ -187,7 +189,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
             })
             .await
     });
-    Ok(Running { addr, writer, server, writer_task, stop, stopping })
+    Ok(Running { addr, writer, server, writer_task, stop, stopping, _lock: lock })
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
