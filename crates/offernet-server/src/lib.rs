@@ -103,10 +103,10 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub async fn start(config: Config) -> Result<Running, String> {
     config.validate()?;
     offernet_store::datadir::create_dir(&config.data_dir)?;
-    // One process per data directory (the journal, the high-water mark and the token live
-    // there), and a directory we cannot write is an error now, not at the first write.
-    let lock = DataDirLock::acquire(&config.data_dir)?;
+    // A directory we cannot write is an error now, not at the first write; and one process per
+    // data directory (the journal, the high-water mark and the token live there).
     offernet_store::datadir::check_writable(&config.data_dir)?;
+    let lock = DataDirLock::acquire(&config.data_dir)?;
     let engine_config = EngineConfig::new(config.max_chain).map_err(|e| e.to_string())?;
     let mut journal =
         AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
