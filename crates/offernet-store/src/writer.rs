@@ -310,6 +310,7 @@ impl MarkWriter {
             .name("offernet-high-water-mark".into())
             .spawn(move || {
                 let mut written = written;
+                let mut failing = false;
                 loop {
                     let last = stopping.load(Ordering::Acquire);
                     // `last_seq` is stored after the commit: the mark never runs ahead of it.
@@ -319,8 +320,16 @@ impl MarkWriter {
                             Ok(()) => {
                                 written = committed;
                                 shared.stats.high_water_mark.store(committed, Ordering::Relaxed);
+                                if std::mem::take(&mut failing) {
+                                    info!(seq = committed, "the high-water mark is written again");
+                                }
                             }
-                            Err(e) => error!(error = %e, path = %path.display(), "writing the high-water mark failed"),
+                            // Logged once per failing stretch, not ten times a second.
+                            Err(e) if !failing => {
+                                failing = true;
+                                error!(error = %e, path = %path.display(), "writing the high-water mark failed");
+                            }
+                            Err(_) => {}
                         }
                     }
                     if last {

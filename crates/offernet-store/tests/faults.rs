@@ -165,7 +165,11 @@ async fn stored_commands(db: &Db) -> Vec<Command> {
         .collect()
 }
 
-both!(a_failing_commit_is_retried_and_nothing_is_lost, a_commit_whose_reply_is_lost_is_applied_once);
+both!(
+    a_failing_commit_is_retried_and_nothing_is_lost,
+    a_commit_whose_reply_is_lost_is_applied_once,
+    a_journal_written_by_another_process_stops_the_writer,
+);
 
 async fn a_failing_commit_is_retried_and_nothing_is_lost(db: &Db) {
     let setup = setup_commands();
@@ -379,7 +383,7 @@ async fn postgres_writer_survives_a_terminated_connection() {
     // 2. Mid-load: clients keep writing (retrying what is refused); nothing acknowledged is
     //    lost and nothing is applied twice.
     const CLIENTS: usize = 8;
-    const PER_CLIENT: u64 = 150;
+    const PER_CLIENT: u64 = 400;
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
         let h = h.clone();
@@ -404,9 +408,13 @@ async fn postgres_writer_survives_a_terminated_connection() {
         }));
     }
     let (watcher, stop) = watch_states(&h);
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    let before = h.shared().stats.commands.load(Ordering::Relaxed);
+    let start = h.shared().stats.commands.load(Ordering::Relaxed);
+    while h.shared().stats.commands.load(Ordering::Relaxed) < start + 300 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let before = h.shared().stats.commands.load(Ordering::Relaxed) - start;
     assert_eq!(terminate_writer(&db).await, 1);
+    assert!(before < CLIENTS as u64 * PER_CLIENT / 2, "terminated mid-load ({before} written)");
     let mut refused = 0;
     for t in tasks {
         refused += tokio::time::timeout(Duration::from_secs(60), t).await.expect("the load finishes").unwrap();
@@ -435,4 +443,46 @@ async fn postgres_writer_survives_a_terminated_connection() {
     }
     let (_, r) = open(&db).await;
     assert_eq!(r.engine.snapshot_bytes(), live, "engine and journal agree");
+}
+
+/// Someone else appends to the journal under a running writer (as a second writer would after
+/// taking the lease): the writer's next commit collides, and after reconnecting it finds the
+/// journal ahead of its engine with other commands. It must neither apply them blindly nor
+/// overwrite them: it stops, says why, and refuses writes until restarted.
+async fn a_journal_written_by_another_process_stops_the_writer(db: &Db) {
+    let setup = setup_commands();
+    write_all(db, &setup, WriterConfig::default()).await;
+    let (j, r) = open(db).await;
+    let next = r.last_seq + 1;
+    let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
+    let foreign = offernet_store::journal::encode_command(&stock(5, 555));
+    let crc = offernet_store::crc::crc32(foreign.as_bytes()) as i64;
+    let insert = "INSERT INTO {t}journal (seq, batch, batch_size, format, at_ms, command, crc) VALUES";
+    let row = format!("({next}, 999999, 1, 1, 0, '{foreign}', {crc})");
+    match &db.url {
+        None => {
+            let path = db.dir.join("journal.sqlite");
+            let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+            sqlx::raw_sql(AssertSqlSafe(format!("{} {row}", insert.replace("{t}", "")))).execute(&mut c).await.unwrap();
+        }
+        Some(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            let sql = format!("{} {row}", insert.replace("{t}", "offernet."));
+            sqlx::raw_sql(AssertSqlSafe(sql)).execute(&mut c).await.unwrap();
+        }
+    }
+    match h.submit(stock(1, 111)).await {
+        Err(SubmitError::Unavailable(m)) => assert!(m.contains("may or may not have been committed"), "{m}"),
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+    let health = h.health();
+    assert_eq!(health.state, WriterState::Stopped, "{health:?}");
+    assert!(health.last_error.unwrap_or_default().contains(&format!("the journal ends at entry {next}")));
+    assert!(matches!(h.submit(stock(2, 222)).await, Err(SubmitError::Unavailable(_))));
+    h.shutdown().await;
+    task.await.unwrap();
+    // The foreign entry is intact, and nothing of ours was written over or beside it.
+    let stored = stored_commands(db).await;
+    assert_eq!(stored.len(), setup.len() + 1);
+    assert_eq!(stored.last(), Some(&stock(5, 555)));
 }
