@@ -50,10 +50,12 @@ impl RepairPlan {
              entry {} so that no sequence number is reused{}",
             self.applied,
             self.floor + 1,
-            if self.floor > self.applied {
-                format!(" (entries {}..={} stay unused for good)", self.applied + 1, self.floor)
-            } else {
-                String::new()
+            // Numbers above everything stored (named by the high-water mark) are skipped too.
+            match self.quarantine.map_or(self.applied, |(_, last, _)| last) {
+                stored if self.floor > stored => {
+                    format!(" (numbers {}..={}, committed but missing, are skipped for good)", stored + 1, self.floor)
+                }
+                _ => String::new(),
             }
         )
     }
