@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod lease;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -90,7 +91,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     for (d, handler) in routes::table() {
         r = r.route(d.path, handler);
     }
-    r.route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
+    r.route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")

@@ -140,8 +140,9 @@ fn a_data_directory_that_cannot_be_written_is_refused_at_startup() {
 }
 
 /// PostgreSQL drops the server's connection and another process takes the writer lease
-/// meanwhile: the server says so (healthz 503, writes 503 `writer_unavailable`, metrics), and
-/// takes the lease back when it is free; no acknowledged write is lost.
+/// meanwhile: the server says so (healthz 503, reads and writes 503 `not_writer`, metrics), and
+/// takes the lease back when it is free; no acknowledged write is lost. (A writer that only retries
+/// the journal answers writes with 503 `writer_unavailable`: see offernet-store tests/faults.rs.)
 #[test]
 fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     let base = match std::env::var("OFFERNET_TEST_POSTGRES_URL") {
@@ -205,7 +206,10 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     assert_eq!(health.1["writer"], json!("not_writer"), "{}", health.1);
     let (st, v) =
         s.req("PUT", "/v1/accounts/s/warehouses/w/stock/k", Some(ADMIN), Some(&json!({"quantity": 2}).to_string()));
-    assert_eq!((st, &v["error"]["code"]), (503, &json!("writer_unavailable")), "{v}");
+    assert_eq!((st, &v["error"]["code"]), (503, &json!("not_writer")), "{v}");
+    // Its state may be stale (the rival may write): reads are refused too, health is not.
+    let (st, v) = s.req("GET", "/v1/accounts/s/skus/k", Some(ADMIN), None);
+    assert_eq!((st, &v["error"]["code"]), (503, &json!("not_writer")), "{v}");
     let (_, m) = s.raw("GET", "/metrics", None, None, &[]);
     assert!(m.contains("offernet_writer_up 0") && m.contains("offernet_writer_state{state=\"not_writer\"} 1"), "{m}");
     // The rival goes away: the server takes the lease back and writes again.
@@ -229,5 +233,85 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     let s = Server::start(&dir, &["--database", &url]);
     let (_, v) = s.req("GET", "/v1/accounts/s/skus/k", Some(ADMIN), None);
     assert_eq!(v["stock"][0]["quantity"], json!(3), "{v}");
+    // (Not SIGTERM right after startup: `serve` installs its handler just after printing the
+    // address, so an immediate SIGTERM can kill it with the default action.)
+    s.kill9();
+}
+
+/// A full disk over HTTP: the write that meets it waits (its batch is retried), later writes
+/// are refused at once with 503 `writer_unavailable`, healthz is 503 `retrying` while reads are
+/// still served; once there is space again everything works, and nothing acknowledged is lost.
+#[test]
+fn a_full_disk_is_reported_and_survived_over_http() {
+    let dir = temp_dir("full");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = Command::new("mount").args(["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir.to_str().unwrap()]).output();
+    match out {
+        Ok(o) if o.status.success() => {}
+        other => {
+            eprintln!("SKIPPED: full-disk HTTP test: cannot mount a tmpfs ({other:?})");
+            return;
+        }
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").args(["-l", self.0.to_str().unwrap()]).status();
+        }
+    }
+    let _unmount = Unmount(dir.clone());
+    let data = dir.join("data");
+    let s = Server::start(&data, &["--request-timeout-ms", "1000"]);
+    small_network(&s);
+    assert_eq!(put_stock(&s, 1), 200);
+    // Fill the file system.
+    let filler = dir.join("filler");
+    {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        while f.write_all(&[0u8; 4096]).is_ok() {}
+    }
+    // Big writes until one meets the full disk (the WAL may have some free room first).
+    let name = "x".repeat(900);
+    let mut n = 0;
+    let stuck = loop {
+        n += 1;
+        let body = json!({"name": name}).to_string();
+        let (st, v) = s.req("PUT", &format!("/v1/accounts/s/skus/big{n}"), Some(ADMIN), Some(&body));
+        if st != 200 {
+            break (st, v);
+        }
+        assert!(n < 5_000, "the disk never filled up");
+    };
+    assert_eq!((stuck.0, &stuck.1["error"]["code"]), (503, &json!("timeout")), "{}", stuck.1);
+    let (st, h) = s.req("GET", "/healthz", None, None);
+    assert_eq!((st, &h["writer"]), (503, &json!("retrying")), "{h}");
+    let (st, v) = s.req("PUT", "/v1/accounts/s/warehouses/w/stock/k", Some(ADMIN), Some(r#"{"quantity":2}"#));
+    assert_eq!((st, &v["error"]["code"]), (503, &json!("writer_unavailable")), "{v}");
+    let (st, _) = s.req("GET", "/v1/accounts/s/skus/k", Some(ADMIN), None);
+    assert_eq!(st, 200, "reads are still served");
+    std::fs::remove_file(&filler).unwrap();
+    let mut health = (0, serde_json::Value::Null);
+    for _ in 0..200 {
+        health = s.req("GET", "/healthz", None, None);
+        if health.0 == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(health.0, 200, "{}", health.1);
+    assert_eq!(put_stock(&s, 3), 200);
+    // The write that timed out was retried until it committed: it is there (the timeout said
+    // it might still be applied), and so is everything acknowledged.
+    let (st, v) = s.req("GET", &format!("/v1/accounts/s/skus/big{n}"), Some(ADMIN), None);
+    assert_eq!(st, 200, "big{n}: {v}; health {}", s.req("GET", "/healthz", None, None).1);
     s.stop();
+    let s = Server::start(&data, &[]);
+    let (_, v) = s.req("GET", "/v1/accounts/s/skus/k", Some(ADMIN), None);
+    assert_eq!(v["stock"][0]["quantity"], json!(3), "{v}");
+    for i in 1..=n {
+        let (st, v) = s.req("GET", &format!("/v1/accounts/s/skus/big{i}"), Some(ADMIN), None);
+        assert_eq!(st, 200, "big{i}: {v}");
+    }
+    s.kill9();
 }
