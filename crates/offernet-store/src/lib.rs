@@ -14,9 +14,11 @@ pub mod any;
 pub mod crc;
 pub mod datadir;
 pub mod journal;
+mod mark;
 pub mod postgres;
 pub mod recovery;
 pub mod repair;
+mod retry;
 pub mod sqlite;
 pub mod writer;
 

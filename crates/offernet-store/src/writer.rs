@@ -9,7 +9,7 @@
 //! applies that batch or commits it again. Its state (`ok | retrying | not_writer | stopped`)
 //! is shared for health checks and metrics. A separate thread keeps the high-water mark file.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -17,8 +17,10 @@ use offernet_core::{Command, DomainError, Engine, Event};
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{error, info, warn};
 
-use crate::journal::{encode_command, Entry, Journal, JournalError};
+use crate::journal::{Entry, Journal, JournalError};
+use crate::mark::MarkWriter;
 use crate::recovery::Recovered;
+use crate::retry::{commit, reconnect};
 
 /// Most commands in one commit. Bounds the time readers wait for the engine lock after a
 /// commit and the memory of one batch; 1,024 keeps a batch of simple commands in the low
@@ -29,22 +31,12 @@ pub const DEFAULT_MAX_BATCH: usize = 1_024;
 pub const DEFAULT_QUEUE_DEPTH: usize = 16_384;
 /// Commands between snapshots: bounds replay at startup.
 pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1_000_000;
-/// First wait before reconnecting after a journal error; doubled after every failed attempt.
-/// Short, because the common cause (PostgreSQL dropping an idle connection) heals at once.
-pub const RETRY_FIRST: Duration = Duration::from_millis(50);
-/// Longest wait between reconnection attempts: a full disk or a database that is down is
-/// retried every 2 s, and a writer comes back within 2 s of the journal doing so.
-pub const RETRY_MAX: Duration = Duration::from_secs(2);
 /// How often an idle writer checks its journal connection. On PostgreSQL the connection holds
 /// the writer lease (a session advisory lock): a dropped connection loses it, and an idle writer
 /// must notice within this time to say so (health 503) and retake it.
 pub const LEASE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
-/// How often the high-water mark file is brought up to date while commits happen. It lags the
-/// journal by at most this plus one write of the file (three fsyncs: a few ms quietly, tens of
-/// ms on a busy disk). 100 ms costs at most ten small atomic file replacements a second, on a
-/// thread of its own that commits never wait for; what a crash within the last 100 ms loses
-/// from a damaged journal is beyond any check, but everything older is caught at startup.
-pub const HIGH_WATER_MARK_INTERVAL: Duration = Duration::from_millis(100);
+pub use crate::mark::HIGH_WATER_MARK_INTERVAL;
+pub use crate::retry::{RETRY_FIRST, RETRY_MAX};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WriterConfig {
@@ -154,9 +146,9 @@ pub struct Shared {
     pub engine: RwLock<Engine>,
     pub stats: WriterStats,
     state: AtomicU8,
-    last_error: Mutex<Option<String>>,
+    pub(crate) last_error: Mutex<Option<String>>,
     /// Set by `shutdown`: a writer waiting for the journal to come back gives up.
-    stop: watch::Sender<bool>,
+    pub(crate) stop: watch::Sender<bool>,
 }
 
 impl Shared {
@@ -172,7 +164,7 @@ impl Shared {
         }
     }
 
-    fn set_state(&self, s: WriterState) {
+    pub(crate) fn set_state(&self, s: WriterState) {
         let old = WriterState::from_u8(self.state.swap(s as u8, Ordering::AcqRel));
         if old != s {
             info!(from = old.as_str(), to = s.as_str(), "writer state");
@@ -180,7 +172,7 @@ impl Shared {
     }
 
     /// Counts a journal error and moves to `retrying` (or `not_writer` for a lease refusal).
-    fn journal_error(&self, e: &JournalError) {
+    pub(crate) fn journal_error(&self, e: &JournalError) {
         self.stats.journal_errors.fetch_add(1, Ordering::Relaxed);
         warn!(error = %e, "journal error; the writer refuses writes until the journal answers again");
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
@@ -294,62 +286,6 @@ pub fn spawn_with_sink<J: Journal>(
     (WriterHandle { tx, shared }, task)
 }
 
-/// The thread that keeps the high-water mark file up to date (see [`HIGH_WATER_MARK_INTERVAL`]),
-/// off the writer's path: commits never wait for it.
-struct MarkWriter {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl MarkWriter {
-    fn start(path: std::path::PathBuf, written: u64, shared: Arc<Shared>) -> MarkWriter {
-        shared.stats.high_water_mark.store(written, Ordering::Relaxed);
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopping = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name("offernet-high-water-mark".into())
-            .spawn(move || {
-                let mut written = written;
-                let mut failing = false;
-                loop {
-                    let last = stopping.load(Ordering::Acquire);
-                    // `last_seq` is stored after the commit: the mark never runs ahead of it.
-                    let committed = shared.stats.last_seq.load(Ordering::Acquire);
-                    if committed > written {
-                        match crate::datadir::write_high_water_mark(&path, committed) {
-                            Ok(()) => {
-                                written = committed;
-                                shared.stats.high_water_mark.store(committed, Ordering::Relaxed);
-                                if std::mem::take(&mut failing) {
-                                    info!(seq = committed, "the high-water mark is written again");
-                                }
-                            }
-                            // Logged once per failing stretch, not ten times a second.
-                            Err(e) if !failing => {
-                                failing = true;
-                                error!(error = %e, path = %path.display(), "writing the high-water mark failed");
-                            }
-                            Err(_) => {}
-                        }
-                    }
-                    if last {
-                        return;
-                    }
-                    std::thread::park_timeout(HIGH_WATER_MARK_INTERVAL);
-                }
-            })
-            .expect("a thread for the high-water mark");
-        MarkWriter { stop, thread }
-    }
-
-    /// Writes the final value and stops the thread.
-    fn finish(self) {
-        self.stop.store(true, Ordering::Release);
-        self.thread.thread().unpark();
-        let _ = tokio::task::block_in_place(|| self.thread.join());
-    }
-}
-
 async fn snapshot<J: Journal>(journal: &mut J, shared: &Shared, seq: u64) {
     let bytes = tokio::task::block_in_place(|| {
         let engine = shared.engine.read().unwrap_or_else(|p| p.into_inner());
@@ -363,91 +299,6 @@ async fn snapshot<J: Journal>(journal: &mut J, shared: &Shared, seq: u64) {
         // A failed snapshot costs only restart time; the journal still has everything.
         Err(e) => error!(seq, error = %e, "snapshot failed"),
     }
-}
-
-/// Waits (with backoff, giving up on shutdown), reopens the journal (retaking the lease) until
-/// it answers, and then says whether `batch`, whose commit failed, is in the journal: `false`
-/// when the journal ends at `last_seq` (not committed), `true` when it ends with exactly this
-/// batch (committed, the reply was lost). Anything else means the journal moved under this
-/// writer (another writer, or lost entries): an error it cannot recover from.
-async fn reconnect<J: Journal>(
-    journal: &mut J,
-    shared: &Shared,
-    backoff: &mut Duration,
-    last_seq: u64,
-    batch: Option<&[Entry]>,
-) -> Result<bool, String> {
-    let mut stop = shared.stop.subscribe();
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(*backoff) => {}
-            _ = stop.wait_for(|s| *s) => {
-                return Err("the server is shutting down while the journal is unavailable".into());
-            }
-        }
-        *backoff = (*backoff * 2).min(RETRY_MAX);
-        if let Err(e) = journal.reopen().await {
-            shared.journal_error(&e);
-            continue;
-        }
-        let stored = match journal.last().await {
-            Ok((s, _)) => s,
-            Err(e) => {
-                shared.journal_error(&e);
-                continue;
-            }
-        };
-        if stored == last_seq {
-            return Ok(false);
-        }
-        if let Some(b) = batch.filter(|b| stored == last_seq + b.len() as u64) {
-            match journal.read_after(last_seq, b.len() as u64).await {
-                Ok(raw)
-                    if raw.len() == b.len()
-                        && raw
-                            .iter()
-                            .zip(b)
-                            .all(|(r, e)| r.seq == e.seq && r.command == encode_command(&e.command)) =>
-                {
-                    return Ok(true)
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    shared.journal_error(&e);
-                    continue;
-                }
-            }
-        }
-        return Err(format!(
-            "after reconnecting, the journal ends at entry {stored} but this writer has applied up to entry              {last_seq}{}: another writer wrote to it, or it lost entries; restart offernet to recover from the journal",
-            batch.map_or(String::new(), |b| format!(" (plus a batch of {} whose commit failed)", b.len()))
-        ));
-    }
-}
-
-/// Commits `entries` as batch `batch`, retrying through journal errors until it is in the
-/// journal (then `Ok`), or until the writer must stop (`Err`: the batch's fate is then unknown
-/// to the callers, and the next startup replays it if it was committed).
-async fn commit<J: Journal>(
-    journal: &mut J,
-    shared: &Shared,
-    batch: u64,
-    last_seq: u64,
-    entries: &[Entry],
-) -> Result<(), String> {
-    let mut backoff = RETRY_FIRST;
-    loop {
-        match journal.append_batch(batch, entries).await {
-            Ok(()) => break,
-            Err(e) => shared.journal_error(&e),
-        }
-        if reconnect(journal, shared, &mut backoff, last_seq, Some(entries)).await? {
-            info!(batch, "the failed commit had landed; applying it");
-            break;
-        }
-    }
-    shared.set_state(WriterState::Ok);
-    Ok(())
 }
 
 type Reply = oneshot::Sender<Result<Outcome, SubmitError>>;
