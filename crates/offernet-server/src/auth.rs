@@ -71,12 +71,18 @@ pub fn operator_token(env: Option<String>, data_dir: &Path) -> std::io::Result<(
         }
     }
     let t = format!("admin.{}", random_secret()?);
-    std::fs::write(&path, format!("{t}\n"))?;
-    #[cfg(unix)]
+    // Created 0600 from the start (never readable by others, not even for a moment), and only
+    // if absent: an existing (empty) file is replaced by rename, keeping the same guarantee.
+    let tmp = data_dir.join("admin-token.tmp");
+    let _ = std::fs::remove_file(&tmp);
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        f.write_all(format!("{t}\n").as_bytes())?;
+        f.sync_all()?;
     }
+    std::fs::rename(&tmp, &path)?;
     Ok((t, path.display().to_string()))
 }
 
@@ -93,7 +99,7 @@ mod tests {
 
     #[test]
     fn operator_tokens_are_trimmed_and_long() {
-        let dir = std::env::temp_dir().join(format!("offernet-auth-{}", std::process::id()));
+        let dir = std::env::temp_dir().join(format!("offernet-auth-env-{}", std::process::id()));
         let long = "0123456789abcdef0123456789abcdef";
         let (t, _) = operator_token(Some(format!("  {long}\n")), &dir).unwrap();
         assert_eq!(t, long);
@@ -101,6 +107,20 @@ mod tests {
             let e = operator_token(Some(weak.to_string()), &dir).unwrap_err();
             assert!(e.to_string().contains("at least 32"), "{weak}: {e}");
         }
+    }
+
+    #[test]
+    fn a_generated_operator_token_is_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("offernet-auth-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        // Even with a umask that lets everyone read new files, the token is 0600 when written.
+        let (t, _) = operator_token(None, &dir).unwrap();
+        let mode = std::fs::metadata(dir.join("admin-token")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(operator_token(None, &dir).unwrap().0, t, "read back, not regenerated");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -77,13 +77,12 @@ impl From<SubmitError> for ApiError {
                 x.retry_after = Some(5);
                 x
             }
-            SubmitError::Journal(m) => {
-                tracing::error!(error = %m, "journal failure");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "journal_error",
-                    "the journal could not commit the write",
-                )
+            // The journal failed and the writer is reconnecting (or another process holds the
+            // lease): the message says whether this write may have been applied.
+            SubmitError::Unavailable(m) => {
+                let mut x = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "writer_unavailable", m);
+                x.retry_after = Some(1);
+                x
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod lease;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
@@ -26,7 +27,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use offernet_core::{EngineConfig, EventBody};
-use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, WriterConfig, WriterHandle};
+use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, DataDirLock, WriterConfig, WriterHandle};
 
 pub use config::Config;
 use error::ApiError;
@@ -44,6 +45,8 @@ pub struct Running {
     writer_task: tokio::task::JoinHandle<AnyJournal>,
     stop: tokio::sync::oneshot::Sender<()>,
     stopping: tokio::sync::watch::Sender<bool>,
+    /// The data directory's lock, held for the server's life.
+    _lock: DataDirLock,
 }
 
 impl Running {
@@ -124,7 +127,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     for (d, handler) in routes::table() {
         r = r.route(d.path, handler);
     }
-    r.route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
+    r.route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
@@ -137,7 +141,11 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Opens everything and starts serving; returns once the listener is bound.
 pub async fn start(config: Config) -> Result<Running, String> {
     config.validate()?;
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
+    offernet_store::datadir::create_dir(&config.data_dir)?;
+    // A directory we cannot write is an error now, not at the first write; and one process per
+    // data directory (the journal, the high-water mark and the token live there).
+    offernet_store::datadir::check_writable(&config.data_dir)?;
+    let lock = DataDirLock::acquire(&config.data_dir)?;
     let engine_config = EngineConfig::new(config.max_chain).map_err(|e| e.to_string())?;
     let mut journal =
         AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
@@ -168,10 +176,6 @@ pub async fn start(config: Config) -> Result<Running, String> {
     .map_err(|e| e.to_string())?;
     let rep = &recovered.report;
     tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
-    if let Some((batch, seq, n, why)) = &rep.dropped_tail {
-        tracing::warn!(batch, seq, n, why, "dropped a damaged journal tail (never acknowledged)");
-        eprintln!("warning: dropped a damaged journal tail: batch {batch} from entry {seq} ({n} entries): {why}");
-    }
     for (seq, why) in &rep.skipped_snapshots {
         eprintln!("warning: skipped snapshot {seq}: {why}");
     }
@@ -224,7 +228,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
             })
             .await
     });
-    Ok(Running { addr, writer, server, writer_task, stop, stopping })
+    Ok(Running { addr, writer, server, writer_task, stop, stopping, _lock: lock })
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.

@@ -68,7 +68,15 @@ impl Metrics {
         }
         let s = &writer.shared().stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
-        let series: [(&str, &str, &str, u64); 9] = [
+        let health = writer.health();
+        let series: [(&str, &str, &str, u64); 11] = [
+            (
+                "offernet_writer_up",
+                "gauge",
+                "1 while the writer can write; 0 while it retries the journal, lost the lease, or stopped.",
+                (health.state == offernet_store::WriterState::Ok) as u64,
+            ),
+            ("offernet_journal_errors_total", "counter", "Journal errors seen by the writer.", health.journal_errors),
             ("offernet_journal_batches_total", "counter", "Journal commits (batches).", get(&s.batches)),
             ("offernet_journal_commands_total", "counter", "Commands committed.", get(&s.commands)),
             ("offernet_journal_last_batch_size", "gauge", "Commands in the last commit.", get(&s.last_batch_size)),
@@ -86,6 +94,11 @@ impl Metrics {
         ];
         for (name, kind, help, v) in series {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
+        }
+        let _ = writeln!(o, "# HELP offernet_writer_state The writer's state (1 for the current one).");
+        let _ = writeln!(o, "# TYPE offernet_writer_state gauge");
+        for s in ["ok", "retrying", "not_writer", "stopped"] {
+            let _ = writeln!(o, "offernet_writer_state{{state=\"{s}\"}} {}", (health.state.as_str() == s) as u8);
         }
         o
     }

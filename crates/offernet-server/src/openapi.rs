@@ -143,7 +143,10 @@ fn schemas() -> Value {
             "properties": {"id": s(), "marketplace": s(), "seller": s(), "buyer": s(),
                 "status": {"type": "string", "enum": ["reserved", "authorized", "invoiced", "cancelled", "expired"]},
                 "items": arr(json!({"type": "object"})), "seller_orders": arr(json!({"type": "object"})), "chain_orders": arr(json!({"type": "object"}))}},
-        "Health": {"type": "object", "properties": {"status": s(), "journal_seq": int(), "event_seq": int(), "queue_depth": int()}},
+        "Health": {"type": "object", "description": "200 while the writer can write; 503 (same body) while it retries the journal, another process holds the writer lease, or it stopped",
+            "properties": {"status": s(), "writer": {"type": "string", "enum": ["ok", "retrying", "not_writer", "stopped"]},
+            "last_journal_error": {"type": ["string", "null"]}, "journal_errors": int(),
+            "journal_seq": int(), "event_seq": int(), "queue_depth": int()}},
     })
 }
 

@@ -728,7 +728,18 @@ fn sse(e: &Event) -> SseEvent {
 async fn healthz(State(st): St) -> Response {
     let seq = st.writer.shared().stats.last_seq.load(Ordering::Relaxed);
     let event_seq = st.writer.read(|e| e.last_seq());
-    ok(json!({"status": "ok", "journal_seq": seq, "event_seq": event_seq, "queue_depth": st.writer.queue_depth()}))
+    let h = st.writer.health();
+    // 503 while the writer cannot write (journal error, lease lost): a load balancer or an
+    // orchestrator then routes writes elsewhere or restarts us.
+    let up = h.state == offernet_store::WriterState::Ok;
+    let body = json!({"status": if up { "ok" } else { "unavailable" }, "writer": h.state.as_str(),
+        "last_journal_error": h.last_error, "journal_errors": h.journal_errors,
+        "journal_seq": seq, "event_seq": event_seq, "queue_depth": st.writer.queue_depth()});
+    if up {
+        ok(body)
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+    }
 }
 
 async fn metrics(State(st): St) -> Response {

@@ -17,15 +17,15 @@ impl AnyJournal {
     pub async fn open(database: Option<&str>, data_dir: &Path) -> JResult<AnyJournal> {
         match database {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-                Ok(AnyJournal::Postgres(PgJournal::open(url).await?))
+                crate::datadir::create_dir(data_dir).map_err(JournalError::Db)?;
+                Ok(AnyJournal::Postgres(PgJournal::open(url).await?.with_data_dir(data_dir)))
             }
             Some(other) => Err(JournalError::Incompatible(format!(
                 "--database takes a postgres:// URL (got `{}`); without it the journal is SQLite in the data directory",
                 other.split('@').next_back().unwrap_or("")
             ))),
             None => {
-                std::fs::create_dir_all(data_dir)
-                    .map_err(|e| JournalError::Db(format!("creating {}: {e}", data_dir.display())))?;
+                crate::datadir::create_dir(data_dir).map_err(JournalError::Db)?;
                 Ok(AnyJournal::Sqlite(SqliteJournal::open(&data_dir.join(crate::JOURNAL_FILE)).await?))
             }
         }
@@ -64,8 +64,20 @@ impl Journal for AnyJournal {
     async fn first_seq(&mut self) -> JResult<Option<u64>> {
         delegate!(self, j => j.first_seq().await)
     }
-    async fn drop_from_batch(&mut self, batch: u64) -> JResult<u64> {
-        delegate!(self, j => j.drop_from_batch(batch).await)
+    async fn quarantine(&mut self, repair: &Repair) -> JResult<u64> {
+        delegate!(self, j => j.quarantine(repair).await)
+    }
+    async fn repairs(&mut self) -> JResult<Vec<Repair>> {
+        delegate!(self, j => j.repairs().await)
+    }
+    async fn reopen(&mut self) -> JResult<()> {
+        delegate!(self, j => j.reopen().await)
+    }
+    async fn ping(&mut self) -> JResult<()> {
+        delegate!(self, j => j.ping().await)
+    }
+    fn high_water_mark_file(&self) -> Option<std::path::PathBuf> {
+        delegate!(self, j => j.high_water_mark_file())
     }
     async fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> JResult<()> {
         delegate!(self, j => j.save_snapshot(seq, bytes).await)

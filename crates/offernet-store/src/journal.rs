@@ -51,6 +51,12 @@ pub enum JournalError {
     Corrupt(String),
     /// Refused by configuration (another format, another max_chain).
     Incompatible(String),
+    /// Another process holds the writer lease (PostgreSQL advisory lock).
+    NotWriter(String),
+    /// Startup found a damaged or incomplete tail, or a journal that ends before the
+    /// high-water mark: it refuses rather than lose or reuse anything. The plan says what
+    /// `offernet journal repair --accept-loss` would do.
+    NeedsRepair(Box<crate::repair::RepairPlan>),
 }
 
 impl std::fmt::Display for JournalError {
@@ -59,6 +65,8 @@ impl std::fmt::Display for JournalError {
             JournalError::Db(m) => write!(f, "journal database error: {m}"),
             JournalError::Corrupt(m) => write!(f, "journal corrupt: {m}"),
             JournalError::Incompatible(m) => write!(f, "journal incompatible: {m}"),
+            JournalError::NotWriter(m) => write!(f, "not the writer: {m}"),
+            JournalError::NeedsRepair(plan) => write!(f, "{plan}"),
         }
     }
 }
@@ -87,6 +95,34 @@ pub fn encode_command(cmd: &Command) -> String {
     serde_json::to_string(cmd).expect("commands always serialize")
 }
 
+/// A repair done by `offernet journal repair --accept-loss`: the entries `first_seq..` that
+/// were moved to the quarantine table, and the floor: every sequence number up to `floor` is
+/// used for good (quarantined, or acknowledged once per the high-water mark), so the next entry
+/// is at least `floor + 1`. Replay skips the gap `first_seq..=floor`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Repair {
+    pub id: u64,
+    pub at_ms: u64,
+    /// The first sequence number that is no longer in the journal.
+    pub first_seq: u64,
+    /// The highest sequence number ever used when the repair was made.
+    pub floor: u64,
+    /// The highest batch number ever used when the repair was made.
+    pub floor_batch: u64,
+    /// Entries moved to the quarantine table.
+    pub quarantined: u64,
+    pub reason: String,
+}
+
+/// The sequence number replay expects after the repairs' gaps: `seq` itself unless a repair's
+/// gap covers it, else the first one after that gap (repeatedly).
+pub fn skip_gaps(repairs: &[Repair], mut seq: u64) -> u64 {
+    while let Some(r) = repairs.iter().find(|r| r.first_seq <= seq && seq <= r.floor) {
+        seq = r.floor + 1;
+    }
+    seq
+}
+
 /// What a journal backend does. One durable transaction per `append_batch`.
 pub trait Journal: Send + 'static {
     /// The engine configuration this journal was written with (checked at open).
@@ -95,12 +131,22 @@ pub trait Journal: Send + 'static {
     fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> impl Future<Output = JResult<()>> + Send;
     /// Entries with `seq > after`, in order, at most `limit`.
     fn read_after(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<RawEntry>>> + Send;
-    /// The last sequence number and batch number written (0, 0 when empty).
+    /// The highest sequence number and batch number ever used (0, 0 when empty): the stored
+    /// entries, snapshots (after compaction) and repair floors.
     fn last(&mut self) -> impl Future<Output = JResult<(u64, u64)>> + Send;
     /// The first sequence number still stored (after compaction), or `None` when empty.
     fn first_seq(&mut self) -> impl Future<Output = JResult<Option<u64>>> + Send;
-    /// Deletes the entries of `batch` and everything after it (a damaged tail).
-    fn drop_from_batch(&mut self, batch: u64) -> impl Future<Output = JResult<u64>> + Send;
+    /// In one transaction: moves the entries with `seq >= repair.first_seq` to the quarantine
+    /// table (kept, readable, never replayed) and records `repair`. Returns the entries moved.
+    fn quarantine(&mut self, repair: &Repair) -> impl Future<Output = JResult<u64>> + Send;
+    /// The repairs made so far, oldest first.
+    fn repairs(&mut self) -> impl Future<Output = JResult<Vec<Repair>>> + Send;
+    /// Closes the connection and opens it again (retaking the writer lease where there is one).
+    fn reopen(&mut self) -> impl Future<Output = JResult<()>> + Send;
+    /// A cheap round trip: fails when the connection (and with it the lease) is gone.
+    fn ping(&mut self) -> impl Future<Output = JResult<()>> + Send;
+    /// The high-water mark file that goes with this journal (in the data directory), if any.
+    fn high_water_mark_file(&self) -> Option<std::path::PathBuf>;
     fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> impl Future<Output = JResult<()>> + Send;
     /// Stored snapshots, newest first.
     fn snapshots(&mut self) -> impl Future<Output = JResult<Vec<SnapshotMeta>>> + Send;

@@ -5,23 +5,33 @@
 //! - [`postgres`]: the same journal on PostgreSQL, with a writer lease (advisory lock).
 //! - [`any`]: either backend, chosen at startup.
 //! - [`writer`]: the single writer with group commit and backpressure.
-//! - [`recovery`]: startup (newest valid snapshot + replay, damaged tail handling), `verify`
-//!   and `compact`.
+//! - [`recovery`]: startup (newest valid snapshot + replay; a damaged tail or a journal behind
+//!   the high-water mark refuses to start), `verify` and `compact`.
+//! - [`repair`]: the plan startup prints when it refuses, and `journal repair --accept-loss`.
+//! - [`datadir`]: the data directory's lock, modes, writability check and high-water mark.
 
 pub mod any;
 pub mod crc;
+pub mod datadir;
 pub mod journal;
+mod mark;
 pub mod postgres;
 pub mod recovery;
+pub mod repair;
+mod retry;
 pub mod sqlite;
 pub mod writer;
 
 pub use any::AnyJournal;
-pub use journal::{Entry, Journal, JournalError, COMMAND_FORMAT};
+pub use datadir::DataDirLock;
+pub use journal::{Entry, Journal, JournalError, Repair, COMMAND_FORMAT};
 pub use postgres::PgJournal;
 pub use recovery::{compact, import, recover, recover_with_events, verify, Recovered, RecoveryReport, VerifyReport};
+pub use repair::{repair, RepairOutcome, RepairPlan};
 pub use sqlite::SqliteJournal;
-pub use writer::{spawn, spawn_with_sink, EventSink, Outcome, SubmitError, WriterConfig, WriterHandle};
+pub use writer::{
+    spawn, spawn_with_sink, EventSink, Outcome, SubmitError, WriterConfig, WriterHandle, WriterHealth, WriterState,
+};
 
 /// The journal file's name inside the data directory.
 pub const JOURNAL_FILE: &str = "journal.sqlite";

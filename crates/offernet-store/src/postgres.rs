@@ -23,9 +23,10 @@ const ROWS_PER_INSERT: usize = 1_000;
 const SNAPSHOT_CHUNK: usize = 16 << 20;
 
 /// Schema migrations, applied in order, each once (recorded in `offernet.migrations`).
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    r#"
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        r#"
 CREATE TABLE IF NOT EXISTS offernet.meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -56,10 +57,42 @@ CREATE TABLE IF NOT EXISTS offernet.snapshot_chunks (
     PRIMARY KEY (seq, idx)
 );
 "#,
-)];
+    ),
+    (
+        2,
+        r#"
+-- Entries moved out of the journal by `offernet journal repair --accept-loss`: kept as they
+-- were found (readable), never replayed. `repair` is the `repairs.id` that moved them.
+CREATE TABLE IF NOT EXISTS offernet.quarantine (
+    seq          BIGINT PRIMARY KEY,
+    batch        BIGINT NOT NULL,
+    batch_size   BIGINT NOT NULL,
+    format       BIGINT NOT NULL,
+    at_ms        BIGINT NOT NULL,
+    command      TEXT   NOT NULL,
+    crc          BIGINT NOT NULL,
+    repair       BIGINT NOT NULL
+);
+-- Every repair: sequence numbers first_seq..=floor are used for good and never reused.
+CREATE TABLE IF NOT EXISTS offernet.repairs (
+    id           BIGSERIAL PRIMARY KEY,
+    at_ms        BIGINT NOT NULL,
+    first_seq    BIGINT NOT NULL,
+    floor        BIGINT NOT NULL,
+    floor_batch  BIGINT NOT NULL,
+    quarantined  BIGINT NOT NULL,
+    reason       TEXT   NOT NULL
+);
+"#,
+    ),
+];
 
 pub struct PgJournal {
-    conn: PgConnection,
+    /// `None` only between a failed reopen and the next one.
+    conn: Option<PgConnection>,
+    url: String,
+    /// The data directory, home of the high-water mark (see `datadir`).
+    data_dir: Option<std::path::PathBuf>,
 }
 
 fn i(v: u64) -> i64 {
@@ -75,6 +108,17 @@ impl PgJournal {
 
     /// [`PgJournal::open`], waiting at most `wait` for another writer to release the lease.
     pub async fn open_with_lease_wait(url: &str, wait: std::time::Duration) -> JResult<Self> {
+        let conn = Self::connect(url, wait).await?;
+        Ok(PgJournal { conn: Some(conn), url: url.to_string(), data_dir: None })
+    }
+
+    /// Keeps the high-water mark in `dir` (the server's data directory).
+    pub fn with_data_dir(mut self, dir: &std::path::Path) -> Self {
+        self.data_dir = Some(dir.to_path_buf());
+        self
+    }
+
+    async fn connect(url: &str, wait: std::time::Duration) -> JResult<PgConnection> {
         let opts: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| JournalError::Db(e.to_string()))?;
         let mut conn = PgConnection::connect_with(&opts).await?;
         let deadline = std::time::Instant::now() + wait;
@@ -89,7 +133,7 @@ impl PgJournal {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         };
         if !got {
-            return Err(JournalError::Incompatible(
+            return Err(JournalError::NotWriter(
                 "another offernet process holds the writer lease on this database (PostgreSQL advisory lock); \
                  only one writer at a time: stop it first"
                     .into(),
@@ -113,24 +157,28 @@ impl PgJournal {
                 tx.commit().await?;
             }
         }
-        Ok(PgJournal { conn })
+        Ok(conn)
     }
 
     pub fn connection(&mut self) -> &mut PgConnection {
-        &mut self.conn
+        self.conn.as_mut().expect("the journal is open")
+    }
+
+    fn c(&mut self) -> JResult<&mut PgConnection> {
+        self.conn.as_mut().ok_or_else(|| JournalError::Db("the journal connection is closed (reopening)".into()))
     }
 }
 
 impl Journal for PgJournal {
     async fn check_max_chain(&mut self, max_chain: u8) -> JResult<()> {
         let stored: Option<String> = sqlx::query_scalar("SELECT value FROM offernet.meta WHERE key = 'max_chain'")
-            .fetch_optional(&mut self.conn)
+            .fetch_optional(self.c()?)
             .await?;
         match stored {
             None => {
                 sqlx::query("INSERT INTO offernet.meta (key, value) VALUES ('max_chain', $1)")
                     .bind(max_chain.to_string())
-                    .execute(&mut self.conn)
+                    .execute(self.c()?)
                     .await?;
                 Ok(())
             }
@@ -142,7 +190,7 @@ impl Journal for PgJournal {
     }
 
     async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
-        let mut tx = self.conn.begin().await?;
+        let mut tx = self.c()?.begin().await?;
         let size = entries.len() as i64;
         for chunk in entries.chunks(ROWS_PER_INSERT) {
             let mut qb: QueryBuilder<sqlx::Postgres> = QueryBuilder::new(
@@ -173,7 +221,7 @@ impl Journal for PgJournal {
         )
         .bind(i(after))
         .bind(i(limit.min(i64::MAX as u64)))
-        .fetch_all(&mut self.conn)
+        .fetch_all(self.c()?)
         .await?;
         rows.into_iter()
             .map(|r| {
@@ -193,34 +241,103 @@ impl Journal for PgJournal {
 
     async fn last(&mut self) -> JResult<(u64, u64)> {
         let row = sqlx::query("SELECT seq, batch FROM offernet.journal ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut self.conn)
+            .fetch_optional(self.c()?)
             .await?;
         let (seq, batch): (i64, i64) = match row {
             Some(r) => (r.try_get(0)?, r.try_get(1)?),
             None => (0, 0),
         };
-        let snap: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0)::BIGINT FROM offernet.snapshots")
-            .fetch_one(&mut self.conn)
-            .await?;
-        Ok((seq.max(snap) as u64, batch as u64))
+        let r = sqlx::query(
+            "SELECT (SELECT COALESCE(MAX(seq), 0) FROM offernet.snapshots)::BIGINT, \
+                    (SELECT COALESCE(MAX(floor), 0) FROM offernet.repairs)::BIGINT, \
+                    (SELECT COALESCE(MAX(floor_batch), 0) FROM offernet.repairs)::BIGINT",
+        )
+        .fetch_one(self.c()?)
+        .await?;
+        let (snap, floor, floor_batch): (i64, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+        Ok((seq.max(snap).max(floor) as u64, batch.max(floor_batch) as u64))
     }
 
     async fn first_seq(&mut self) -> JResult<Option<u64>> {
-        let v: Option<i64> =
-            sqlx::query_scalar("SELECT MIN(seq) FROM offernet.journal").fetch_one(&mut self.conn).await?;
+        let v: Option<i64> = sqlx::query_scalar("SELECT MIN(seq) FROM offernet.journal").fetch_one(self.c()?).await?;
         Ok(v.map(|x| x as u64))
     }
 
-    async fn drop_from_batch(&mut self, batch: u64) -> JResult<u64> {
-        let r = sqlx::query("DELETE FROM offernet.journal WHERE batch >= $1")
-            .bind(i(batch))
-            .execute(&mut self.conn)
+    async fn quarantine(&mut self, repair: &Repair) -> JResult<u64> {
+        let mut tx = self.c()?.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO offernet.repairs (at_ms, first_seq, floor, floor_batch, quarantined, reason) \
+             VALUES ($1, $2, $3, $4, 0, $5) RETURNING id",
+        )
+        .bind(i(repair.at_ms))
+        .bind(i(repair.first_seq))
+        .bind(i(repair.floor))
+        .bind(i(repair.floor_batch))
+        .bind(&repair.reason)
+        .fetch_one(&mut *tx)
+        .await?;
+        let moved = sqlx::query(
+            "INSERT INTO offernet.quarantine (seq, batch, batch_size, format, at_ms, command, crc, repair) \
+             SELECT seq, batch, batch_size, format, at_ms, command, crc, $1 FROM offernet.journal WHERE seq >= $2",
+        )
+        .bind(id)
+        .bind(i(repair.first_seq))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query("DELETE FROM offernet.journal WHERE seq >= $1").bind(i(repair.first_seq)).execute(&mut *tx).await?;
+        sqlx::query("UPDATE offernet.repairs SET quarantined = $1 WHERE id = $2")
+            .bind(moved as i64)
+            .bind(id)
+            .execute(&mut *tx)
             .await?;
-        Ok(r.rows_affected())
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    async fn repairs(&mut self) -> JResult<Vec<Repair>> {
+        let rows = sqlx::query(
+            "SELECT id, at_ms, first_seq, floor, floor_batch, quarantined, reason FROM offernet.repairs ORDER BY id",
+        )
+        .fetch_all(self.c()?)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Repair {
+                    id: r.try_get::<i64, _>(0)? as u64,
+                    at_ms: r.try_get::<i64, _>(1)? as u64,
+                    first_seq: r.try_get::<i64, _>(2)? as u64,
+                    floor: r.try_get::<i64, _>(3)? as u64,
+                    floor_batch: r.try_get::<i64, _>(4)? as u64,
+                    quarantined: r.try_get::<i64, _>(5)? as u64,
+                    reason: r.try_get(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Reconnects and retakes the writer lease. The old connection is closed first: if it is
+    /// still alive it holds the lease, and the new one would wait for itself.
+    async fn reopen(&mut self) -> JResult<()> {
+        if let Some(old) = self.conn.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), old.close()).await;
+        }
+        self.conn = Some(Self::connect(&self.url, LEASE_WAIT).await?);
+        Ok(())
+    }
+
+    async fn ping(&mut self) -> JResult<()> {
+        sqlx::query("SELECT 1").execute(self.c()?).await?;
+        Ok(())
+    }
+
+    fn high_water_mark_file(&self) -> Option<std::path::PathBuf> {
+        self.data_dir.as_deref().map(crate::datadir::high_water_mark_path)
     }
 
     async fn save_snapshot(&mut self, seq: u64, bytes: &[u8]) -> JResult<()> {
-        let mut tx = self.conn.begin().await?;
+        let mut tx = self.c()?.begin().await?;
         sqlx::query("DELETE FROM offernet.snapshot_chunks WHERE seq = $1").bind(i(seq)).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM offernet.snapshots WHERE seq = $1").bind(i(seq)).execute(&mut *tx).await?;
         let chunks: Vec<&[u8]> = bytes.chunks(SNAPSHOT_CHUNK).collect();
@@ -246,7 +363,7 @@ impl Journal for PgJournal {
 
     async fn snapshots(&mut self) -> JResult<Vec<SnapshotMeta>> {
         let rows = sqlx::query("SELECT seq, format, size, crc FROM offernet.snapshots ORDER BY seq DESC")
-            .fetch_all(&mut self.conn)
+            .fetch_all(self.c()?)
             .await?;
         rows.into_iter()
             .map(|r| {
@@ -264,7 +381,7 @@ impl Journal for PgJournal {
     async fn load_snapshot(&mut self, seq: u64) -> JResult<Vec<u8>> {
         let rows = sqlx::query("SELECT data FROM offernet.snapshot_chunks WHERE seq = $1 ORDER BY idx")
             .bind(i(seq))
-            .fetch_all(&mut self.conn)
+            .fetch_all(self.c()?)
             .await?;
         let mut out = Vec::new();
         for r in rows {
@@ -274,7 +391,7 @@ impl Journal for PgJournal {
     }
 
     async fn compact(&mut self, upto: u64) -> JResult<u64> {
-        let mut tx = self.conn.begin().await?;
+        let mut tx = self.c()?.begin().await?;
         let r = sqlx::query("DELETE FROM offernet.journal WHERE seq <= $1").bind(i(upto)).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM offernet.snapshot_chunks WHERE seq < $1").bind(i(upto)).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM offernet.snapshots WHERE seq < $1").bind(i(upto)).execute(&mut *tx).await?;

@@ -19,8 +19,8 @@ pub struct RecoveryReport {
     pub skipped_snapshots: Vec<(u64, String)>,
     /// Entries replayed after the snapshot.
     pub replayed: u64,
-    /// A damaged last batch that was dropped: (batch, first seq, entries, why).
-    pub dropped_tail: Option<(u64, u64, u64, String)>,
+    /// The high-water mark found in the data directory (the journal reaches it), if any.
+    pub high_water_mark: Option<u64>,
 }
 
 pub struct Recovered {
@@ -33,10 +33,10 @@ pub struct Recovered {
 }
 
 /// A damaged entry found while reading the journal.
-struct Damage {
-    seq: u64,
-    batch: u64,
-    why: String,
+pub(crate) struct Damage {
+    pub(crate) seq: u64,
+    pub(crate) batch: u64,
+    pub(crate) why: String,
 }
 
 /// Applies a whole pending batch, or says why it is not whole.
@@ -62,15 +62,17 @@ fn finish_batch(
 }
 
 /// Reads the journal after `from` batch by batch, calling `apply` for every whole, valid batch.
-/// Stops at the first damage and returns it, with the last seq and batch applied.
+/// Stops at the first damage and returns it, with the last seq and batch applied. The gaps
+/// left by repairs are skipped (their sequence numbers are used for good, not missing).
 async fn replay_batches<J: Journal>(
     j: &mut J,
     from: u64,
+    repairs: &[Repair],
     mut apply: impl FnMut(&[Entry]),
     progress: &mut dyn FnMut(u64),
 ) -> JResult<((u64, u64), Option<Damage>)> {
     let mut cursor = from;
-    let mut expected = from + 1;
+    let mut expected = skip_gaps(repairs, from + 1);
     let mut pending: Vec<Entry> = Vec::new();
     let (mut pending_batch, mut pending_size) = (0u64, 0u64);
     let mut last_applied = (from, 0u64);
@@ -105,7 +107,7 @@ async fn replay_batches<J: Journal>(
             if let Some(d) = damage {
                 return Ok((last_applied, Some(d)));
             }
-            expected += 1;
+            expected = skip_gaps(repairs, expected + 1);
         }
     }
     let damage = finish_batch(&mut pending, (pending_batch, pending_size), &mut apply, progress, &mut last_applied);
@@ -157,9 +159,11 @@ async fn newest_snapshot<J: Journal>(
     Ok(None)
 }
 
-/// Startup: the newest valid snapshot, then the journal after it. A damaged *last* batch is
-/// dropped (it was never acknowledged: acknowledgements follow the commit) and reported; damage
-/// before the last batch refuses to start and names the entry.
+/// Startup: the newest valid snapshot, then the journal after it. Nothing is ever deleted
+/// here: a damaged or incomplete batch anywhere, or a journal that ends before the high-water
+/// mark (committed entries lost from the journal), refuses to start with
+/// [`JournalError::NeedsRepair`], which says what was found and what
+/// `offernet journal repair --accept-loss` would do.
 pub async fn recover<J: Journal>(j: &mut J, config: EngineConfig, progress: &mut dyn FnMut(u64)) -> JResult<Recovered> {
     recover_with_events(j, config, progress, None).await
 }
@@ -182,36 +186,32 @@ pub async fn recover_with_events<J: Journal>(
         }
         None => (0, Engine::new(config)),
     };
+    let repairs = j.repairs().await?;
     let first = first_entry(j).await?;
-    if first > base_seq + 1 {
+    if first > skip_gaps(&repairs, base_seq + 1) {
         return Err(JournalError::Corrupt(format!(
             "the journal starts at entry {first} but no valid snapshot covers entries up to {}",
             first - 1
         )));
     }
     let mut replayed = 0u64;
-    let outcome = replay_batches(j, base_seq, |batch| apply_all(&mut engine, batch, sink.as_ref()), &mut |n| {
-        replayed += n;
-        progress(n)
-    })
-    .await?;
+    let outcome =
+        replay_batches(j, base_seq, &repairs, |batch| apply_all(&mut engine, batch, sink.as_ref()), &mut |n| {
+            replayed += n;
+            progress(n)
+        })
+        .await?;
     report.replayed = replayed;
     let (applied, damage) = outcome;
-    if let Some(d) = damage {
-        let (_, final_batch) = j.last().await?;
-        if d.batch < final_batch {
-            return Err(JournalError::Corrupt(format!(
-                "entry {} (batch {}) is damaged: {}; later batches exist, so offernet refuses to start \
-                 rather than lose them (restore the file or truncate the journal by hand)",
-                d.seq, d.batch, d.why
-            )));
-        }
-        let dropped = j.drop_from_batch(d.batch).await?;
-        warn!(batch = d.batch, first_seq = d.seq, dropped, why = %d.why, "dropped a damaged journal tail");
-        report.dropped_tail = Some((d.batch, d.seq, dropped, d.why));
-    }
-    // The next entry follows everything ever written (including what compaction removed).
+    let hwm = crate::repair::high_water_mark(j)?;
+    report.high_water_mark = hwm;
+    // The next entry follows everything ever used (including what compaction removed and
+    // what a repair quarantined).
     let (stored_last, stored_batch) = j.last().await?;
+    if damage.is_some() || hwm.is_some_and(|h| h > stored_last) {
+        let plan = crate::repair::plan(j, applied.0, damage, (stored_last, stored_batch), hwm).await?;
+        return Err(JournalError::NeedsRepair(Box::new(plan)));
+    }
     Ok(Recovered { engine, last_seq: applied.0.max(stored_last), last_batch: applied.1.max(stored_batch), report })
 }
 
@@ -238,10 +238,11 @@ pub async fn verify<J: Journal>(
     j.check_max_chain(config.max_chain).await?;
     let mut snaps = j.snapshots().await?;
     snaps.reverse(); // oldest first
+    let repairs = j.repairs().await?;
     let first = first_entry(j).await?;
     let mut report = VerifyReport { base: None, entries: 0, snapshots_ok: Vec::new(), divergence: None };
-    let (base_seq, mut engine) = if first > 1 {
-        let Some(base) = snaps.iter().find(|s| s.seq == first - 1).cloned() else {
+    let (base_seq, mut engine) = if first > skip_gaps(&repairs, 1) {
+        let Some(base) = snaps.iter().find(|s| skip_gaps(&repairs, s.seq + 1) == first).cloned() else {
             report.divergence =
                 Some((first, format!("the journal starts at entry {first} and no snapshot covers 1..{}", first - 1)));
             return Ok(report);
@@ -278,6 +279,7 @@ pub async fn verify<J: Journal>(
     let outcome = replay_batches(
         j,
         base_seq,
+        &repairs,
         |batch| {
             apply_all(&mut engine, batch, None);
             let at = batch.last().unwrap().seq;
@@ -311,13 +313,25 @@ pub async fn verify<J: Journal>(
         report.divergence = Some(d);
     } else if let Some((seq, _, _)) = pending_check.last() {
         report.divergence = Some((*seq, "snapshot beyond the end of the journal".into()));
+    } else {
+        let (last, _) = j.last().await?;
+        if let Some(hwm) = crate::repair::high_water_mark(j)?.filter(|h| *h > last) {
+            report.divergence = Some((last + 1, crate::repair::behind_mark(j, last, hwm)));
+        }
     }
     Ok(report)
 }
 
-/// Drops the entries covered by the newest snapshot, after `verify` has checked it; keeps that
-/// snapshot as the base that a later `verify` starts from. Returns (snapshot, entries dropped),
-/// or `None` when there is nothing to compact.
+/// How many verified snapshots compaction keeps: the newest, and one before it, so that if the
+/// newest is ever damaged, startup can still load the older one and replay the entries after it
+/// (compaction drops only the entries the OLDER kept snapshot covers).
+pub const KEEP_VERIFIED_SNAPSHOTS: usize = 2;
+
+/// After `verify` has checked every snapshot, drops the entries covered by the second newest
+/// verified snapshot (the base a later `verify` starts from) and the snapshots before it, so the
+/// [`KEEP_VERIFIED_SNAPSHOTS`] newest verified snapshots are kept with every entry after the
+/// older one. Returns (base snapshot, entries dropped), or `None` when fewer than two verified
+/// snapshots exist (nothing can be dropped while keeping both).
 pub async fn compact<J: Journal>(
     j: &mut J,
     config: EngineConfig,
@@ -327,11 +341,16 @@ pub async fn compact<J: Journal>(
     if report.divergence.is_some() {
         return Ok(Err(report));
     }
-    let Some(&newest) = report.snapshots_ok.iter().max() else {
+    let mut ok = report.snapshots_ok.clone();
+    ok.sort_unstable_by(|a, b| b.cmp(a));
+    // The base of the verification counts as verified too (it is where replay started).
+    ok.extend(report.base);
+    ok.dedup();
+    let Some(&upto) = ok.get(KEEP_VERIFIED_SNAPSHOTS - 1) else {
         return Ok(Ok(None));
     };
-    let dropped = j.compact(newest).await?;
-    Ok(Ok(Some((newest, dropped))))
+    let dropped = j.compact(upto).await?;
+    Ok(Ok(Some((upto, dropped))))
 }
 
 /// Most commands per transaction of a bulk import: large enough to amortise the commit,

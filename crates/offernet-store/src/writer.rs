@@ -2,17 +2,25 @@
 //! in one transaction, then applies it to the engine, then answers every waiting caller.
 //! Nothing is acknowledged before it is durable, and no reader ever sees a state that a crash
 //! could lose (the engine changes only after the commit).
+//!
+//! A journal error does not kill the writer: it refuses new writes (`Unavailable`, HTTP 503)
+//! while it reconnects with backoff, retakes the lease, finds out whether the failed commit
+//! landed (the ambiguous commit: a connection can drop after COMMIT was sent), and then either
+//! applies that batch or commits it again. Its state (`ok | retrying | not_writer | stopped`)
+//! is shared for health checks and metrics. A separate thread keeps the high-water mark file.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use offernet_core::{Command, DomainError, Engine, Event};
-use tokio::sync::{mpsc, oneshot};
-use tracing::{error, info};
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{error, info, warn};
 
-use crate::journal::{Entry, Journal};
+use crate::journal::{Entry, Journal, JournalError};
+use crate::mark::MarkWriter;
 use crate::recovery::Recovered;
+use crate::retry::{commit, reconnect};
 
 /// Most commands in one commit. Bounds the time readers wait for the engine lock after a
 /// commit and the memory of one batch; 1,024 keeps a batch of simple commands in the low
@@ -23,6 +31,12 @@ pub const DEFAULT_MAX_BATCH: usize = 1_024;
 pub const DEFAULT_QUEUE_DEPTH: usize = 16_384;
 /// Commands between snapshots: bounds replay at startup.
 pub const DEFAULT_SNAPSHOT_EVERY: u64 = 1_000_000;
+/// How often an idle writer checks its journal connection. On PostgreSQL the connection holds
+/// the writer lease (a session advisory lock): a dropped connection loses it, and an idle writer
+/// must notice within this time to say so (health 503) and retake it.
+pub const LEASE_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+pub use crate::mark::HIGH_WATER_MARK_INTERVAL;
+pub use crate::retry::{RETRY_FIRST, RETRY_MAX};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WriterConfig {
@@ -49,10 +63,12 @@ pub type Outcome = Result<Vec<Event>, DomainError>;
 pub enum SubmitError {
     /// The queue is full: try again shortly.
     Busy,
-    /// The writer has stopped (shutdown, or a journal failure before it).
+    /// The writer has stopped (shutdown).
     Closed,
-    /// The journal failed to commit this command's batch; it was not applied.
-    Journal(String),
+    /// The writer cannot write now (the journal failed and it is reconnecting, another process
+    /// holds the lease, or it stopped on an error it cannot recover from); the message says
+    /// which, and whether this command may have been applied.
+    Unavailable(String),
 }
 
 impl std::fmt::Display for SubmitError {
@@ -60,9 +76,50 @@ impl std::fmt::Display for SubmitError {
         match self {
             SubmitError::Busy => write!(f, "the write queue is full; retry shortly"),
             SubmitError::Closed => write!(f, "the writer has stopped"),
-            SubmitError::Journal(m) => write!(f, "the journal failed: {m}"),
+            SubmitError::Unavailable(m) => write!(f, "the writer is unavailable: {m}"),
         }
     }
+}
+
+/// What the writer is doing about the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum WriterState {
+    /// Writing normally.
+    Ok = 0,
+    /// The journal failed; reconnecting with backoff. Writes are refused meanwhile.
+    Retrying = 1,
+    /// Connected, but another process holds the writer lease. Writes are refused.
+    NotWriter = 2,
+    /// Stopped on an error it cannot recover from (restart needed). Writes are refused.
+    Stopped = 3,
+}
+
+impl WriterState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriterState::Ok => "ok",
+            WriterState::Retrying => "retrying",
+            WriterState::NotWriter => "not_writer",
+            WriterState::Stopped => "stopped",
+        }
+    }
+    fn from_u8(v: u8) -> WriterState {
+        match v {
+            0 => WriterState::Ok,
+            1 => WriterState::Retrying,
+            2 => WriterState::NotWriter,
+            _ => WriterState::Stopped,
+        }
+    }
+}
+
+/// The writer's state for health checks: the state, the last journal error, and how many.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriterHealth {
+    pub state: WriterState,
+    pub last_error: Option<String>,
+    pub journal_errors: u64,
 }
 
 impl std::error::Error for SubmitError {}
@@ -78,12 +135,50 @@ pub struct WriterStats {
     pub snapshots: AtomicU64,
     /// Last journal sequence number committed and applied.
     pub last_seq: AtomicU64,
+    /// Journal errors seen by the writer (failed commits, reconnection attempts, pings).
+    pub journal_errors: AtomicU64,
+    /// The last value written to the high-water mark file.
+    pub high_water_mark: AtomicU64,
 }
 
 /// What readers share with the writer: the committed engine state and the counters.
 pub struct Shared {
     pub engine: RwLock<Engine>,
     pub stats: WriterStats,
+    state: AtomicU8,
+    pub(crate) last_error: Mutex<Option<String>>,
+    /// Set by `shutdown`: a writer waiting for the journal to come back gives up.
+    pub(crate) stop: watch::Sender<bool>,
+}
+
+impl Shared {
+    pub fn state(&self) -> WriterState {
+        WriterState::from_u8(self.state.load(Ordering::Acquire))
+    }
+
+    pub fn health(&self) -> WriterHealth {
+        WriterHealth {
+            state: self.state(),
+            last_error: self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            journal_errors: self.stats.journal_errors.load(Ordering::Relaxed),
+        }
+    }
+
+    pub(crate) fn set_state(&self, s: WriterState) {
+        let old = WriterState::from_u8(self.state.swap(s as u8, Ordering::AcqRel));
+        if old != s {
+            info!(from = old.as_str(), to = s.as_str(), "writer state");
+        }
+    }
+
+    /// Counts a journal error and moves to `retrying` (or `not_writer` for a lease refusal).
+    pub(crate) fn journal_error(&self, e: &JournalError) {
+        self.stats.journal_errors.fetch_add(1, Ordering::Relaxed);
+        warn!(error = %e, "journal error; the writer refuses writes until the journal answers again");
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+        let s = if matches!(e, JournalError::NotWriter(_)) { WriterState::NotWriter } else { WriterState::Retrying };
+        self.set_state(s);
+    }
 }
 
 enum Request {
@@ -99,8 +194,17 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
-    /// Submits a command; answers once its batch is committed and applied.
+    /// Submits a command; answers once its batch is committed and applied. Refused at once
+    /// (`Unavailable`) while the writer is not in the `ok` state.
     pub async fn submit(&self, command: Command) -> Result<Outcome, SubmitError> {
+        let state = self.shared.state();
+        if state != WriterState::Ok {
+            let why = self.shared.health().last_error.unwrap_or_default();
+            return Err(SubmitError::Unavailable(format!(
+                "the writer is {} ({why}); nothing was written, retry shortly",
+                state.as_str()
+            )));
+        }
         let (reply, rx) = oneshot::channel();
         self.tx.try_send(Request::Command { command, reply }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
@@ -119,6 +223,11 @@ impl WriterHandle {
         &self.shared
     }
 
+    /// The writer's state, last journal error and error count.
+    pub fn health(&self) -> WriterHealth {
+        self.shared.health()
+    }
+
     /// Commands waiting in the queue now.
     pub fn queue_depth(&self) -> usize {
         self.tx.max_capacity() - self.tx.capacity()
@@ -126,6 +235,8 @@ impl WriterHandle {
 
     /// Drains everything queued before this call, snapshots, and stops the writer.
     pub async fn shutdown(&self) {
+        // A writer waiting for the journal to come back gives up rather than hang shutdown.
+        let _ = self.shared.stop.send(true);
         let (done, rx) = oneshot::channel();
         if self.tx.send(Request::Shutdown { done }).await.is_ok() {
             let _ = rx.await;
@@ -159,9 +270,19 @@ pub fn spawn_with_sink<J: Journal>(
     sink: Option<EventSink>,
 ) -> (WriterHandle, tokio::task::JoinHandle<J>) {
     let (tx, rx) = mpsc::channel(config.queue_depth.max(1));
-    let shared = Arc::new(Shared { engine: RwLock::new(recovered.engine), stats: WriterStats::default() });
+    let shared = Arc::new(Shared {
+        engine: RwLock::new(recovered.engine),
+        stats: WriterStats::default(),
+        state: AtomicU8::new(WriterState::Ok as u8),
+        last_error: Mutex::new(None),
+        stop: watch::channel(false).0,
+    });
     shared.stats.last_seq.store(recovered.last_seq, Ordering::Relaxed);
-    let task = tokio::spawn(run(journal, rx, shared.clone(), config, recovered.last_seq, recovered.last_batch, sink));
+    let mark = journal
+        .high_water_mark_file()
+        .map(|path| MarkWriter::start(path, recovered.report.high_water_mark.unwrap_or(0), shared.clone()));
+    let task =
+        tokio::spawn(run(journal, rx, shared.clone(), config, recovered.last_seq, recovered.last_batch, sink, mark));
     (WriterHandle { tx, shared }, task)
 }
 
@@ -180,6 +301,23 @@ async fn snapshot<J: Journal>(journal: &mut J, shared: &Shared, seq: u64) {
     }
 }
 
+type Reply = oneshot::Sender<Result<Outcome, SubmitError>>;
+
+/// Stops for good on an error the writer cannot recover from: refuses everything queued.
+fn stop_on(shared: &Shared, rx: &mut mpsc::Receiver<Request>, why: &str) {
+    error!(error = why, "the writer stops");
+    *shared.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.to_string());
+    shared.set_state(WriterState::Stopped);
+    rx.close();
+    while let Ok(req) = rx.try_recv() {
+        if let Request::Command { reply, .. } = req {
+            let _ =
+                reply.send(Err(SubmitError::Unavailable(format!("the writer stopped: {why}; nothing was written"))));
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn run<J: Journal>(
     mut journal: J,
     mut rx: mpsc::Receiver<Request>,
@@ -188,13 +326,33 @@ async fn run<J: Journal>(
     mut last_seq: u64,
     mut last_batch: u64,
     sink: Option<EventSink>,
+    mark: Option<MarkWriter>,
 ) -> J {
     let mut since_snapshot = 0u64;
     let mut snapshot_seq = last_seq;
-    let mut requests: Vec<(Command, oneshot::Sender<Result<Outcome, SubmitError>>)> = Vec::new();
+    let mut requests: Vec<(Command, Reply)> = Vec::new();
     let mut shutdown: Option<oneshot::Sender<()>> = None;
+    let mut failed = false;
     while shutdown.is_none() {
-        let Some(first) = rx.recv().await else { break };
+        let first = match tokio::time::timeout(LEASE_CHECK_INTERVAL, rx.recv()).await {
+            Ok(Some(first)) => first,
+            Ok(None) => break,
+            Err(_) => {
+                // Idle: is the connection (and on PostgreSQL the lease it holds) still there?
+                if let Err(e) = journal.ping().await {
+                    shared.journal_error(&e);
+                    match reconnect(&mut journal, &shared, &mut RETRY_FIRST.clone(), last_seq, None).await {
+                        Ok(_) => shared.set_state(WriterState::Ok),
+                        Err(why) => {
+                            stop_on(&shared, &mut rx, &why);
+                            failed = true;
+                            break;
+                        }
+                    }
+                }
+                continue;
+            }
+        };
         let mut next = Some(first);
         while let Some(req) = next.take() {
             match req {
@@ -219,20 +377,17 @@ async fn run<J: Journal>(
             .map(|(i, (c, _))| Entry { seq: last_seq + 1 + i as u64, at_ms, command: c.clone() })
             .collect();
         let started = Instant::now();
-        if let Err(e) = journal.append_batch(last_batch + 1, &entries).await {
-            // Fail closed: nothing of this batch was applied or acknowledged, and no later
-            // command may be accepted on top of a journal we cannot write.
-            error!(error = %e, "journal commit failed; the writer stops");
+        if let Err(why) = commit(&mut journal, &shared, last_batch + 1, last_seq, &entries).await {
+            // Nothing of this batch was applied; whether it is in the journal is unknown, and
+            // the next startup settles it by replaying the journal.
             for (_, reply) in requests.drain(..) {
-                let _ = reply.send(Err(SubmitError::Journal(e.to_string())));
+                let _ = reply.send(Err(SubmitError::Unavailable(format!(
+                    "{why}; this write may or may not have been committed: read it back after the restart"
+                ))));
             }
-            rx.close();
-            while let Ok(req) = rx.try_recv() {
-                if let Request::Command { reply, .. } = req {
-                    let _ = reply.send(Err(SubmitError::Closed));
-                }
-            }
-            return journal;
+            stop_on(&shared, &mut rx, &why);
+            failed = true;
+            break;
         }
         let commit_us = started.elapsed().as_micros() as u64;
         last_batch += 1;
@@ -248,7 +403,7 @@ async fn run<J: Journal>(
         stats.commands.fetch_add(entries.len() as u64, Ordering::Relaxed);
         stats.last_batch_size.store(entries.len() as u64, Ordering::Relaxed);
         stats.commit_micros.fetch_add(commit_us, Ordering::Relaxed);
-        stats.last_seq.store(last_seq, Ordering::Relaxed);
+        stats.last_seq.store(last_seq, Ordering::Release);
         if let Some(sink) = &sink {
             for events in outcomes.iter().flatten() {
                 sink(events);
@@ -271,7 +426,11 @@ async fn run<J: Journal>(
             let _ = reply.send(Err(SubmitError::Closed));
         }
     }
-    if last_seq > snapshot_seq {
+    if let Some(mark) = mark {
+        mark.finish();
+    }
+    // After a failure the journal's state is not known well enough to snapshot.
+    if !failed && last_seq > snapshot_seq {
         snapshot(&mut journal, &shared, last_seq).await;
     }
     if let Some(done) = shutdown {

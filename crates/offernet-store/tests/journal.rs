@@ -1,213 +1,27 @@
 //! The SQLite journal, the group-commit writer, recovery, verify and compact.
 
-use std::path::PathBuf;
+mod common;
 
+use common::*;
 use offernet_core::{Command, Engine, EngineConfig};
 use offernet_store::journal::Journal;
 use offernet_store::*;
-use serde_json::json;
-use sqlx::{AssertSqlSafe, Connection, Row};
-
-/// Where a test's journal lives: a SQLite file in a fresh directory, or a fresh PostgreSQL
-/// database. Every test runs against both backends (see `both!`).
-struct Db {
-    dir: PathBuf,
-    url: Option<String>,
-}
-
-/// The PostgreSQL server for tests: `OFFERNET_TEST_POSTGRES_URL` (CI sets it). Without it the
-/// PostgreSQL variants say they were skipped and why; under CI (`CI=true`) they fail instead.
-fn postgres_base() -> Option<String> {
-    match std::env::var("OFFERNET_TEST_POSTGRES_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!(
-                    "CI=true but OFFERNET_TEST_POSTGRES_URL is not set: the PostgreSQL journal tests must run in CI"
-                );
-            }
-            eprintln!("SKIPPED: PostgreSQL journal test (set OFFERNET_TEST_POSTGRES_URL=postgres://user@127.0.0.1/db to run it)");
-            None
-        }
-    }
-}
-
-fn with_database(base: &str, db: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, format!("?{q}")),
-        None => (base, String::new()),
-    };
-    let root = head.rsplit_once('/').map(|(r, _)| r).unwrap_or(head);
-    format!("{root}/{db}{query}")
-}
-
-impl Db {
-    async fn new(postgres: bool, name: &str) -> Option<Db> {
-        let dir = std::env::temp_dir().join(format!("offernet-store-test-{}-{name}-{}", std::process::id(), postgres));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        if !postgres {
-            return Some(Db { dir, url: None });
-        }
-        let base = postgres_base()?;
-        let db = format!("offernet_test_{}_{name}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL reachable");
-        sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}"))).execute(&mut admin).await.unwrap();
-        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
-        Some(Db { dir, url: Some(with_database(&base, &db)) })
-    }
-
-    async fn journal(&self) -> AnyJournal {
-        AnyJournal::open(self.url.as_deref(), &self.dir).await.unwrap()
-    }
-
-    /// Runs SQL against the journal's own tables; `{t}` stands for the table prefix.
-    async fn sql(j: &mut AnyJournal, sql: &str) {
-        match j {
-            AnyJournal::Sqlite(s) => {
-                sqlx::raw_sql(AssertSqlSafe(sql.replace("{t}", ""))).execute(s.connection()).await.unwrap();
-            }
-            AnyJournal::Postgres(p) => {
-                sqlx::raw_sql(AssertSqlSafe(sql.replace("{t}", "offernet."))).execute(p.connection()).await.unwrap();
-            }
-        }
-    }
-
-    async fn scalar(j: &mut AnyJournal, sql: &str) -> i64 {
-        match j {
-            AnyJournal::Sqlite(s) => {
-                sqlx::query(AssertSqlSafe(sql.replace("{t}", ""))).fetch_one(s.connection()).await.unwrap().get(0)
-            }
-            AnyJournal::Postgres(p) => sqlx::query(AssertSqlSafe(sql.replace("{t}", "offernet.")))
-                .fetch_one(p.connection())
-                .await
-                .unwrap()
-                .get(0),
-        }
-    }
-}
-
-/// Holds the engine's write lock on another OS thread until the returned sender is dropped
-/// or sent to: the writer then commits its next batch and waits to apply it, which is how
-/// these tests make the queue fill up or batches grow. (Holding a std lock inside the async
-/// test itself would block the runtime's timers.)
-fn stall_engine(h: &WriterHandle) -> std::sync::mpsc::Sender<()> {
-    let shared = h.shared().clone();
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let (held_tx, held_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let _guard = shared.engine.write().unwrap();
-        held_tx.send(()).unwrap();
-        let _ = rx.recv();
-    });
-    held_rx.recv().unwrap();
-    tx
-}
-
-/// Defines one test per backend from an `async fn(&Db)`.
-macro_rules! both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let db = super::Db::new(false, stringify!($name)).await.unwrap();
-                super::$name(&db).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $name() {
-                let Some(db) = super::Db::new(true, stringify!($name)).await else { return };
-                super::$name(&db).await;
-            })*
-        }
-    };
-}
 
 both!(
     restart_restores_every_acknowledged_command,
     concurrent_writers_share_commits,
     a_full_queue_says_busy,
     a_snapshot_with_a_bad_checksum_is_skipped,
-    a_damaged_tail_is_dropped_and_reported,
-    an_incomplete_last_batch_is_dropped_whole,
+    a_damaged_last_batch_refuses_to_start_until_repaired,
+    an_incomplete_last_batch_refuses_to_start_until_repaired,
+    a_journal_behind_the_high_water_mark_refuses_to_start,
     damage_in_the_middle_refuses_to_start_and_names_the_entry,
     verify_finds_a_snapshot_that_differs_from_the_replay,
-    compact_drops_covered_entries_and_keeps_verify_working,
+    compact_keeps_the_two_newest_verified_snapshots,
+    data_files_are_private,
     another_max_chain_is_refused,
     a_format_1_journal_still_replays,
 );
-
-fn cmd(v: serde_json::Value) -> Command {
-    serde_json::from_value(v).unwrap()
-}
-
-/// A small network: a seller and a marketplace, connected, with stock and prices.
-fn setup_commands() -> Vec<Command> {
-    let mut out = vec![
-        cmd(json!({"type": "create_account", "id": "s", "name": "S", "currency": "BRL"})),
-        cmd(json!({"type": "create_account", "id": "m", "name": "M", "currency": "BRL"})),
-        cmd(json!({"type": "put_warehouse", "account": "s", "warehouse": "w", "body": {}})),
-        cmd(json!({"type": "put_affiliation", "seller": "s", "marketplace": "m", "body": {"trade_policy": "1"}})),
-        cmd(json!({"type": "put_seller", "marketplace": "m", "seller": "s", "body": {}})),
-    ];
-    for i in 0..20 {
-        let sku = format!("k{i}");
-        out.push(cmd(json!({"type": "put_sku", "account": "s", "sku": sku, "body": {"name": "K"}})));
-        out.push(cmd(json!({"type": "put_price", "account": "s", "sku": sku, "body": {"price": 100 + i}})));
-        out.push(cmd(
-            json!({"type": "put_stock", "account": "s", "warehouse": "w", "sku": sku, "body": {"quantity": i}}),
-        ));
-    }
-    out
-}
-
-fn stock(i: usize, q: u64) -> Command {
-    cmd(
-        json!({"type": "put_stock", "account": "s", "warehouse": "w", "sku": format!("k{}", i % 20), "body": {"quantity": q}}),
-    )
-}
-
-fn reference(commands: &[Command]) -> Engine {
-    let mut e = Engine::default();
-    for c in commands {
-        let _ = e.apply(c, 0);
-    }
-    e
-}
-
-/// Removes every snapshot, as if the process had been killed before taking one.
-async fn drop_snapshots(j: &mut AnyJournal) {
-    Db::sql(j, "DELETE FROM {t}snapshot_chunks; DELETE FROM {t}snapshots").await;
-}
-
-/// The engine that the journal's stored entries replay to.
-async fn replay_stored(j: &mut AnyJournal) -> Engine {
-    let mut e = Engine::default();
-    for raw in j.read_after(0, u64::MAX / 2).await.unwrap() {
-        let c = offernet_store::journal::decode_command(raw.format, &raw.command).unwrap();
-        let _ = e.apply(&c, raw.at_ms);
-    }
-    e
-}
-
-async fn open(db: &Db) -> (AnyJournal, Recovered) {
-    let mut j = db.journal().await;
-    let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
-    (j, r)
-}
-
-/// Writes `commands` through the writer (concurrently, in order of submission per task).
-async fn write_all(db: &Db, commands: &[Command], config: WriterConfig) -> u64 {
-    let (j, r) = open(db).await;
-    let (h, task) = spawn(j, r, config);
-    for c in commands {
-        h.submit(c.clone()).await.unwrap().unwrap();
-    }
-    h.shutdown().await;
-    let _ = task.await.unwrap();
-    h.shared().stats.batches.load(std::sync::atomic::Ordering::Relaxed)
-}
 
 async fn restart_restores_every_acknowledged_command(db: &Db) {
     let mut all = setup_commands();
@@ -296,23 +110,88 @@ async fn a_snapshot_with_a_bad_checksum_is_skipped(db: &Db) {
     assert_eq!(r.engine.snapshot_bytes(), reference(&all).snapshot_bytes());
 }
 
-async fn a_damaged_tail_is_dropped_and_reported(db: &Db) {
+/// The plan in a refusal: startup deleted nothing and says what repair would do.
+fn refusal(err: JournalError) -> RepairPlan {
+    match err {
+        JournalError::NeedsRepair(plan) => *plan,
+        other => panic!("expected a refusal with a repair plan, got: {other}"),
+    }
+}
+
+async fn rows(j: &mut AnyJournal, table: &str) -> i64 {
+    Db::scalar(j, &format!("SELECT COUNT(*) FROM {{t}}{table}")).await
+}
+
+/// Repairs with `--accept-loss`, restarts, and checks that the next write gets a sequence
+/// number above `above` and that the journal verifies.
+async fn repair_and_continue(db: &Db, above: u64) -> Recovered {
+    let mut j = db.journal().await;
+    match repair(&mut j, EngineConfig::default(), false).await.unwrap() {
+        RepairOutcome::Planned(_) => {}
+        other => panic!("without --accept-loss repair only plans: {other:?}"),
+    }
+    let planned_rows = rows(&mut j, "journal").await;
+    match repair(&mut j, EngineConfig::default(), true).await.unwrap() {
+        RepairOutcome::Repaired(..) => {}
+        other => panic!("repair --accept-loss repairs: {other:?}"),
+    }
+    assert!(rows(&mut j, "journal").await <= planned_rows);
+    assert_eq!(repair(&mut j, EngineConfig::default(), true).await.unwrap(), RepairOutcome::Healthy);
+    drop(j);
+    let (j, r) = open(db).await;
+    let kept = r.engine.snapshot_bytes();
+    let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
+    h.submit(stock(1, 4242)).await.unwrap().unwrap();
+    h.shutdown().await;
+    let mut j = task.await.unwrap();
+    let (last, _) = j.last().await.unwrap();
+    let newest = j.read_after(last - 1, 1).await.unwrap();
+    assert_eq!(newest.len(), 1);
+    assert!(newest[0].seq > above, "the next write got seq {} (must be above {above})", newest[0].seq);
+    let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(v.divergence, None, "{v:?}");
+    drop(j);
+    let (_, r) = open(db).await;
+    let mut expected = Engine::from_snapshot_bytes(EngineConfig::default(), &kept).unwrap();
+    let _ = expected.apply(&stock(1, 4242), 0);
+    assert_eq!(r.engine.snapshot_bytes(), expected.snapshot_bytes());
+    r
+}
+
+async fn a_damaged_last_batch_refuses_to_start_until_repaired(db: &Db) {
     let all = setup_commands();
     write_all(db, &all, WriterConfig { snapshot_every: 0, max_batch: 1, ..Default::default() }).await;
     let last = all.len() as i64;
     {
         let mut j = db.journal().await;
         drop_snapshots(&mut j).await;
-        Db::sql(&mut j, &format!("UPDATE {{t}}journal SET command = substr(command, 1, 10) WHERE seq = {last}")).await;
+        // One flipped character in the last batch's row: its checksum fails.
+        Db::sql(
+            &mut j,
+            &format!("UPDATE {{t}}journal SET command = replace(command, 'put', 'pUt') WHERE seq = {last}"),
+        )
+        .await;
     }
-    let (_, r) = open(db).await;
-    let dropped = r.report.dropped_tail.clone().expect("the tail was dropped");
-    assert_eq!(dropped.1, last as u64, "{dropped:?}");
-    assert_eq!(r.last_seq, last as u64 - 1);
-    assert_eq!(r.engine.snapshot_bytes(), reference(&all[..all.len() - 1]).snapshot_bytes());
+    let mut j = db.journal().await;
+    let plan = refusal(recover(&mut j, EngineConfig::default(), &mut |_| {}).await.err().expect("refuses"));
+    let msg = plan.to_string();
+    assert!(msg.contains(&format!("entry {last} (batch {last}) is damaged: checksum mismatch")), "{msg}");
+    assert!(msg.contains("--accept-loss") && msg.contains(&format!("continue at entry {}", last + 1)), "{msg}");
+    assert_eq!(plan.quarantine, Some((last as u64, last as u64, 1)));
+    assert_eq!(rows(&mut j, "journal").await, last, "nothing was deleted");
+    // Refusing again changes nothing either.
+    assert!(recover(&mut j, EngineConfig::default(), &mut |_| {}).await.is_err());
+    assert_eq!(rows(&mut j, "journal").await, last);
+    drop(j);
+    let r = repair_and_continue(db, last as u64).await;
+    assert_eq!(r.last_seq, last as u64 + 1);
+    let mut j = db.journal().await;
+    assert_eq!(rows(&mut j, "quarantine").await, 1, "the damaged entry is kept in quarantine");
+    let q = Db::scalar(&mut j, "SELECT seq FROM {t}quarantine").await;
+    assert_eq!(q, last);
 }
 
-async fn an_incomplete_last_batch_is_dropped_whole(db: &Db) {
+async fn an_incomplete_last_batch_refuses_to_start_until_repaired(db: &Db) {
     write_all(db, &setup_commands(), WriterConfig { snapshot_every: 0, ..Default::default() }).await;
     // Many stock updates, submitted while the engine is held, land in a few large batches.
     let (j, r) = open(db).await;
@@ -337,13 +216,48 @@ async fn an_incomplete_last_batch_is_dropped_whole(db: &Db) {
     assert!(last_seq as i64 > first_of_last, "the last batch has several entries");
     // Lose the last entry of the last batch, as a torn write would.
     Db::sql(&mut j, &format!("DELETE FROM {{t}}journal WHERE seq = {last_seq}")).await;
+    let stored = rows(&mut j, "journal").await;
     drop(j);
-    let (mut j, r) = open(db).await;
-    let dropped = r.report.dropped_tail.clone().expect("the incomplete batch was dropped");
-    assert_eq!(dropped.0, last_batch);
-    assert_eq!(r.last_seq, first_of_last as u64 - 1, "no half batch is applied");
-    assert_eq!(j.last().await.unwrap().0, first_of_last as u64 - 1, "the batch is gone from the journal");
-    assert_eq!(r.engine.snapshot_bytes(), replay_stored(&mut j).await.snapshot_bytes());
+    let mut j = db.journal().await;
+    let plan = refusal(recover(&mut j, EngineConfig::default(), &mut |_| {}).await.err().expect("refuses"));
+    let msg = plan.to_string();
+    assert!(msg.contains(&format!("(batch {last_batch}) is damaged")) && msg.contains("entries"), "{msg}");
+    assert_eq!(plan.applied, first_of_last as u64 - 1, "no half batch counts as applied");
+    assert_eq!(rows(&mut j, "journal").await, stored, "nothing was deleted");
+    drop(j);
+    // The lost entry's number is used too (the high-water mark names it): never reused.
+    let r = repair_and_continue(db, last_seq).await;
+    assert_eq!(r.last_seq, last_seq + 1);
+}
+
+/// The journal lost its newest committed entries (as a damaged or deleted SQLite WAL loses
+/// them): the high-water mark in the data directory says so, startup refuses naming both
+/// numbers, verify reports it, and after repair the lost numbers are never reused.
+async fn a_journal_behind_the_high_water_mark_refuses_to_start(db: &Db) {
+    let all = setup_commands();
+    write_all(db, &all, WriterConfig { snapshot_every: 0, max_batch: 1, ..Default::default() }).await;
+    let last = all.len() as u64;
+    let mark = std::fs::read_to_string(db.dir.join("committed-seq")).expect("the writer wrote the mark");
+    assert_eq!(mark.trim(), last.to_string());
+    {
+        let mut j = db.journal().await;
+        drop_snapshots(&mut j).await;
+        Db::sql(&mut j, &format!("DELETE FROM {{t}}journal WHERE seq > {}", last - 5)).await;
+    }
+    let mut j = db.journal().await;
+    let msg = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.err().expect("refuses").to_string();
+    assert!(
+        msg.contains(&format!("the journal ends at entry {}", last - 5))
+            && msg.contains(&format!("says entry {last} was committed")),
+        "{msg}"
+    );
+    let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    let (seq, why) = v.divergence.expect("verify reports the missing entries");
+    assert_eq!(seq, last - 4, "{why}");
+    assert!(why.contains("high-water mark"), "{why}");
+    drop(j);
+    let r = repair_and_continue(db, last).await;
+    assert_eq!(r.last_seq, last + 1);
 }
 
 async fn damage_in_the_middle_refuses_to_start_and_names_the_entry(db: &Db) {
@@ -371,18 +285,30 @@ async fn verify_finds_a_snapshot_that_differs_from_the_replay(db: &Db) {
     assert_eq!(v.divergence.as_ref().map(|d| d.0), Some(30), "{v:?}");
 }
 
-async fn compact_drops_covered_entries_and_keeps_verify_working(db: &Db) {
+async fn compact_keeps_the_two_newest_verified_snapshots(db: &Db) {
     let mut all = setup_commands();
+    // Each run of the writer ends with a snapshot: at 65, then at 75.
     write_all(db, &all, WriterConfig { snapshot_every: 0, ..Default::default() }).await;
+    let older = all.len() as u64;
     let more: Vec<Command> = (0..10).map(|i| stock(i, 5)).collect();
     write_all(db, &more, WriterConfig { snapshot_every: 0, ..Default::default() }).await;
     all.extend(more);
     let mut j = db.journal().await;
     let (snap, dropped) = compact(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap().unwrap().unwrap();
-    assert_eq!(snap, all.len() as u64);
-    assert_eq!(dropped, all.len() as u64);
+    assert_eq!((snap, dropped), (older, older), "only what the older of the two snapshots covers is dropped");
+    let kept: Vec<u64> = j.snapshots().await.unwrap().iter().map(|s| s.seq).collect();
+    assert_eq!(kept, vec![all.len() as u64, older], "both verified snapshots are kept");
     let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
     assert_eq!((v.base, v.divergence), (Some(snap), None));
+    // If the newest snapshot is damaged, startup still has the older one and the entries after it.
+    let zeros = match &j {
+        AnyJournal::Sqlite(_) => "zeroblob(length(data))",
+        AnyJournal::Postgres(_) => "decode(repeat('00', length(data)), 'hex')",
+    };
+    Db::sql(&mut j, &format!("UPDATE {{t}}snapshot_chunks SET data = {zeros} WHERE seq = {}", all.len())).await;
+    let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(r.report.snapshot, Some(older));
+    assert_eq!(r.engine.snapshot_bytes(), reference(&all).snapshot_bytes());
     drop(j);
     // Writing continues after compaction with the right sequence numbers.
     let extra = vec![stock(3, 77)];
@@ -391,7 +317,34 @@ async fn compact_drops_covered_entries_and_keeps_verify_working(db: &Db) {
     let (mut j, r) = open(db).await;
     assert_eq!(r.last_seq, all.len() as u64);
     assert_eq!(r.engine.snapshot_bytes(), reference(&all).snapshot_bytes());
-    assert_eq!(verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap().divergence, None);
+    // A second compaction keeps the two newest verified snapshots again (76 and 65 passes its
+    // checksum no more, 75 was damaged above: verify refuses to compact over it).
+    let out = compact(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    assert!(out.is_err(), "a damaged snapshot stops compaction: {out:?}");
+}
+
+/// Everything offernet creates in the data directory is private: the directory 0700, the files
+/// 0600 (the journal and its -wal/-shm files, the lock, the high-water mark).
+async fn data_files_are_private(db: &Db) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = db.dir.join("fresh");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let mut j = AnyJournal::open(db.url.as_deref(), &dir).await.unwrap();
+    let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    let _lock = DataDirLock::acquire(&dir).unwrap();
+    let (h, task) = spawn(j, r, WriterConfig::default());
+    h.submit(setup_commands()[0].clone()).await.unwrap().unwrap();
+    h.shutdown().await;
+    let j = task.await.unwrap();
+    assert_eq!(mode(&dir), 0o700, "the data directory");
+    let mut files = vec!["lock", "committed-seq"];
+    if db.url.is_none() {
+        files.extend(["journal.sqlite", "journal.sqlite-wal", "journal.sqlite-shm"]);
+    }
+    for f in files {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+    drop(j);
 }
 
 async fn another_max_chain_is_refused(db: &Db) {

@@ -1,5 +1,6 @@
-//! Commands that work on a data directory: `journal verify|compact`, and `load`, a load
-//! generator through the durable writer (used by the crash tests and benchmarks).
+//! Commands that work on a data directory: `journal verify|compact|repair`, and `load`, a load
+//! generator through the durable writer (used by the crash tests and benchmarks). Every command
+//! that writes takes the data directory's lock first: none may run beside a live server.
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -15,7 +16,8 @@ pub type Result<T> = std::result::Result<T, String>;
 /// Where offernet keeps its data.
 #[derive(Args, Clone, Debug)]
 pub struct DataArgs {
-    /// Data directory (created if missing): holds journal.sqlite.
+    /// Data directory (created if missing, mode 0700): holds journal.sqlite, the lock and the
+    /// high-water mark `committed-seq` (also with --database).
     #[arg(long, env = "OFFERNET_DATA_DIR", default_value = "offernet-data")]
     pub data_dir: PathBuf,
     /// The journal on PostgreSQL (`postgres://user@host/db`); default: SQLite in the data directory.
@@ -40,8 +42,23 @@ pub enum JournalCmd {
     /// Replay everything and check every snapshot against the replay; report the first
     /// divergence by sequence number (exit status 1).
     Verify(DataArgs),
-    /// Drop the entries covered by the newest verified snapshot (after verifying).
+    /// Drop the entries covered by the older of the two newest verified snapshots (after
+    /// verifying); both snapshots are kept.
     Compact(DataArgs),
+    /// When startup refuses a damaged or incomplete journal tail, or a journal that ends before
+    /// the high-water mark: say what was found and what repair would do (exit status 1); with
+    /// --accept-loss, move the damaged tail to the quarantine table (kept, readable, never
+    /// replayed) and record the floor so that no sequence number is ever reused.
+    Repair(RepairArgs),
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct RepairArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Do it: accept that the entries after the last whole batch leave the replayed history.
+    #[arg(long)]
+    pub accept_loss: bool,
 }
 
 fn progress(total: u64, what: &str) -> ProgressBar {
@@ -53,6 +70,12 @@ fn progress(total: u64, what: &str) -> ProgressBar {
     );
     bar.set_message(what.to_string());
     bar
+}
+
+/// Takes the data directory's lock (refusing, with the holder's pid, beside a live server).
+pub fn lock(data: &DataArgs) -> Result<DataDirLock> {
+    offernet_store::datadir::create_dir(&data.data_dir)?;
+    DataDirLock::acquire(&data.data_dir)
 }
 
 pub async fn open_existing(data: &DataArgs) -> Result<AnyJournal> {
@@ -75,7 +98,7 @@ pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
     bar.finish_and_clear();
     let rep = &r.report;
     eprintln!(
-        "recovered the {} journal: snapshot {}, {} entries replayed{}{}",
+        "recovered the {} journal: snapshot {}, {} entries replayed{}",
         j.describe(),
         rep.snapshot.map_or("none".to_string(), |s| format!("at {s}")),
         rep.replayed,
@@ -84,11 +107,6 @@ pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
         } else {
             format!(", skipped snapshots {:?}", rep.skipped_snapshots)
         },
-        match &rep.dropped_tail {
-            None => String::new(),
-            Some((batch, seq, n, why)) =>
-                format!(", DROPPED damaged tail: batch {batch} from entry {seq} ({n} entries): {why}"),
-        }
     );
     Ok((j, r))
 }
@@ -116,20 +134,50 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
             }
         }
         JournalCmd::Compact(data) => {
+            let _lock = lock(&data)?;
             let mut j = open_existing(&data).await?;
             let total = j.last().await.map_err(|e| e.to_string())?.0;
             let bar = progress(total, "verifying before compaction");
             let out = compact(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
             bar.finish_and_clear();
             match out {
-                Ok(None) => println!("nothing to compact: no verified snapshot"),
-                Ok(Some((seq, dropped))) => println!("dropped {dropped} entries covered by snapshot {seq}"),
+                Ok(None) => println!("nothing to compact: fewer than two verified snapshots"),
+                Ok(Some((seq, dropped))) => {
+                    println!("dropped {dropped} entries covered by snapshot {seq} (it and the newer ones are kept)")
+                }
                 Err(rep) => {
                     let (seq, why) = rep.divergence.unwrap_or((0, "unknown".into()));
                     return Err(format!("not compacted: the journal diverges at entry {seq}: {why}"));
                 }
             }
             Ok(())
+        }
+        JournalCmd::Repair(args) => {
+            let _lock = lock(&args.data)?;
+            let mut j = open_existing(&args.data).await?;
+            let out = repair(&mut j, args.data.engine_config()?, args.accept_loss).await.map_err(|e| e.to_string())?;
+            match out {
+                RepairOutcome::Healthy => {
+                    println!("nothing to repair: the journal replays whole and reaches the high-water mark");
+                    Ok(())
+                }
+                RepairOutcome::Planned(plan) => Err(format!(
+                    "found: {}.\nNothing was changed. {}; run it again with --accept-loss to do that \
+                     (restore from a backup instead if you have one)",
+                    plan.found,
+                    plan.describe_repair()
+                )),
+                RepairOutcome::Repaired(plan, moved) => {
+                    println!(
+                        "repaired: {moved} entries moved to the quarantine table; the state is that of entry {}; \
+                         the next entry is {} (found: {})",
+                        plan.applied,
+                        plan.floor + 1,
+                        plan.found
+                    );
+                    Ok(())
+                }
+            }
         }
     }
 }
@@ -156,6 +204,7 @@ fn c(v: serde_json::Value) -> Command {
 /// `ack <client> <n>` after each command is durable (acknowledged). Killing it at any moment
 /// must lose no acknowledged write.
 pub async fn load(args: LoadArgs) -> Result<()> {
+    let _lock = lock(&args.data)?;
     let (j, r) = recover_store(&args.data).await?;
     let cfg = WriterConfig { snapshot_every: args.snapshot_every, ..Default::default() };
     let (h, task) = spawn(j, r, cfg);

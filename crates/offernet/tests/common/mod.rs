@@ -83,6 +83,14 @@ impl Server {
     }
 }
 
+/// A test that fails must not leave its server running.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Reads events until one satisfies `pred`.
 pub fn read_until(r: &mut Conn, mut pred: impl FnMut(&Value) -> bool) -> Value {
     loop {

@@ -1,0 +1,41 @@
+//! Stale reads are refused. While another process holds the writer lease (PostgreSQL), or the
+//! writer stopped on an error it cannot recover from (the journal moved under it), this
+//! process's committed state may be behind the journal: every route but `/healthz` and
+//! `/metrics` answers 503 `not_writer` (with Retry-After) until the lease is retaken. While the
+//! writer only retries the journal (a full disk, a dropped connection), nobody else writes, so
+//! reads stay correct and are served; writes are refused by the writer itself.
+
+use std::sync::Arc;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use offernet_store::WriterState;
+
+use crate::error::ApiError;
+use crate::routes::AppState;
+
+/// Routes that answer whatever the writer's state: they are how an operator finds out.
+const ALWAYS_SERVED: [&str; 2] = ["/healthz", "/metrics"];
+
+pub async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let health = st.writer.health();
+    if matches!(health.state, WriterState::NotWriter | WriterState::Stopped) {
+        let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str()).unwrap_or_default();
+        if !ALWAYS_SERVED.contains(&route) {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_writer",
+                format!(
+                    "this server is {} and its state may be stale ({}); see GET /healthz",
+                    health.state.as_str(),
+                    health.last_error.unwrap_or_default()
+                ),
+            );
+            e.retry_after = Some(1);
+            return e.into_response();
+        }
+    }
+    next.run(req).await
+}
