@@ -20,6 +20,16 @@ pub const MIN_CHAIN_LIMIT: u8 = 2;
 /// The documents' example is a chain of three accounts.
 pub const DEFAULT_MAX_CHAIN: u8 = 3;
 
+/// The version of the rules `apply` follows. Replay is deterministic only under the rules a
+/// command was accepted under, so a journal records the version it was written with, and one
+/// written under older rules is not replayed past its newest snapshot (offernet-store's
+/// `rules::check_rules`). Bump it whenever a command that was accepted before could now be
+/// refused or do something else.
+/// 1: the first release. 2: cancels take whole order trees (rule 34), the marketplace order's
+/// status follows its seller orders (rule 38), bodies are checked before state (rule 39),
+/// text refuses control characters, an account's lists are bounded together.
+pub const RULES_VERSION: u32 = 2;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
     /// Most accounts on a chain, both ends counted (domain rule 14).

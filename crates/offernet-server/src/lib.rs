@@ -159,6 +159,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         me.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
         ev.push(batch);
     });
+    offernet_store::check_rules(&mut journal).await.map_err(|e| e.to_string())?;
     let mut replayed = 0u64;
     // Replayed commands give their events to the log too: a client can resume after a restart.
     let recovered = recover_with_events(

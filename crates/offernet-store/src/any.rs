@@ -52,6 +52,12 @@ impl Journal for AnyJournal {
     async fn check_max_chain(&mut self, max_chain: u8) -> JResult<()> {
         delegate!(self, j => j.check_max_chain(max_chain).await)
     }
+    async fn meta(&mut self, key: &str) -> JResult<Option<String>> {
+        delegate!(self, j => j.meta(key).await)
+    }
+    async fn set_meta(&mut self, key: &str, value: &str) -> JResult<()> {
+        delegate!(self, j => j.set_meta(key, value).await)
+    }
     async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
         delegate!(self, j => j.append_batch(batch, entries).await)
     }

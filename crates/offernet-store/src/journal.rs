@@ -127,6 +127,10 @@ pub fn skip_gaps(repairs: &[Repair], mut seq: u64) -> u64 {
 pub trait Journal: Send + 'static {
     /// The engine configuration this journal was written with (checked at open).
     fn check_max_chain(&mut self, max_chain: u8) -> impl Future<Output = JResult<()>> + Send;
+    /// A value of the journal's `meta` table (its settings: `max_chain`, `rules_version`, …).
+    fn meta(&mut self, key: &str) -> impl Future<Output = JResult<Option<String>>> + Send;
+    /// Sets a value of the journal's `meta` table (durable when it returns).
+    fn set_meta(&mut self, key: &str, value: &str) -> impl Future<Output = JResult<()>> + Send;
     /// Appends one batch in one transaction; durable when it returns `Ok`.
     fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> impl Future<Output = JResult<()>> + Send;
     /// Entries with `seq > after`, in order, at most `limit`.

@@ -9,6 +9,8 @@
 //!   the high-water mark refuses to start), `verify` and `compact`.
 //! - [`repair`]: the plan startup prints when it refuses, and `journal repair --accept-loss`.
 //! - [`datadir`]: the data directory's lock, modes, writability check and high-water mark.
+//! - [`rules`]: the engine's rules version a journal is written under; older journals are
+//!   upgraded only from a snapshot that covers them.
 
 pub mod any;
 pub mod crc;
@@ -19,6 +21,7 @@ pub mod postgres;
 pub mod recovery;
 pub mod repair;
 mod retry;
+pub mod rules;
 pub mod sqlite;
 pub mod writer;
 
@@ -28,6 +31,7 @@ pub use journal::{Entry, Journal, JournalError, Repair, COMMAND_FORMAT};
 pub use postgres::PgJournal;
 pub use recovery::{compact, import, recover, recover_with_events, verify, Recovered, RecoveryReport, VerifyReport};
 pub use repair::{repair, RepairOutcome, RepairPlan};
+pub use rules::check_rules;
 pub use sqlite::SqliteJournal;
 pub use writer::{
     spawn, spawn_with_sink, EventSink, Outcome, SubmitError, WriterConfig, WriterHandle, WriterHealth, WriterState,

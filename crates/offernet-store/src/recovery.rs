@@ -186,6 +186,13 @@ pub async fn recover_with_events<J: Journal>(
         }
         None => (0, Engine::new(config)),
     };
+    let rules_from = crate::rules::rules_from_seq(j).await?;
+    if base_seq < rules_from {
+        return Err(JournalError::Incompatible(format!(
+            "this build's rules start at the snapshot at {rules_from} (entries before it were accepted under older rules), \
+             but the newest valid snapshot is at {base_seq}: replaying from there could change what those entries did"
+        )));
+    }
     let repairs = j.repairs().await?;
     let first = first_entry(j).await?;
     if first > skip_gaps(&repairs, base_seq + 1) {
@@ -241,10 +248,22 @@ pub async fn verify<J: Journal>(
     let repairs = j.repairs().await?;
     let first = first_entry(j).await?;
     let mut report = VerifyReport { base: None, entries: 0, snapshots_ok: Vec::new(), divergence: None };
-    let (base_seq, mut engine) = if first > skip_gaps(&repairs, 1) {
-        let Some(base) = snaps.iter().find(|s| skip_gaps(&repairs, s.seq + 1) == first).cloned() else {
-            report.divergence =
-                Some((first, format!("the journal starts at entry {first} and no snapshot covers 1..{}", first - 1)));
+    // Entries accepted under older rules are not replayed: verification starts at the snapshot
+    // this build's rules start from (`rules`), or after compaction at the oldest snapshot.
+    let rules_from = crate::rules::rules_from_seq(j).await?;
+    let older_rules_stored = rules_from > 0 && first <= rules_from;
+    let (base_seq, mut engine) = if older_rules_stored || first > skip_gaps(&repairs, 1) {
+        let found = if older_rules_stored {
+            snaps.iter().find(|s| s.seq == rules_from)
+        } else {
+            snaps.iter().find(|s| skip_gaps(&repairs, s.seq + 1) == first)
+        };
+        let Some(base) = found.cloned() else {
+            report.divergence = Some(if older_rules_stored {
+                (rules_from, format!("the snapshot at {rules_from}, where this build's rules start, is missing"))
+            } else {
+                (first, format!("the journal starts at entry {first} and no snapshot covers 1..{}", first - 1))
+            });
             return Ok(report);
         };
         let bytes = j.load_snapshot(base.seq).await?;

@@ -159,6 +159,21 @@ impl Journal for SqliteJournal {
         }
     }
 
+    async fn meta(&mut self, key: &str) -> JResult<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = ?").bind(key).fetch_optional(self.c()?).await?)
+    }
+
+    async fn set_meta(&mut self, key: &str, value: &str) -> JResult<()> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(self.c()?)
+        .await?;
+        Ok(())
+    }
+
     async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
         let mut tx = self.c()?.begin().await?;
         let size = entries.len() as i64;

@@ -105,6 +105,12 @@ impl Journal for Faulty {
     async fn check_max_chain(&mut self, m: u8) -> JResult<()> {
         self.inner.check_max_chain(m).await
     }
+    async fn meta(&mut self, key: &str) -> JResult<Option<String>> {
+        self.inner.meta(key).await
+    }
+    async fn set_meta(&mut self, key: &str, value: &str) -> JResult<()> {
+        self.inner.set_meta(key, value).await
+    }
     async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
         if take(&self.fail) {
             return Err(JournalError::Db("injected: database or disk is full".into()));

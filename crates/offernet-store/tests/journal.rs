@@ -21,6 +21,7 @@ both!(
     data_files_are_private,
     another_max_chain_is_refused,
     a_format_1_journal_still_replays,
+    a_journal_of_older_rules_is_upgraded_only_from_a_snapshot,
 );
 
 async fn restart_restores_every_acknowledged_command(db: &Db) {
@@ -392,4 +393,60 @@ async fn postgres_allows_one_writer_at_a_time() {
             Err(e) => panic!("the lease was not released: {e}"),
         }
     }
+}
+
+fn incompatible(err: JournalError) -> String {
+    match err {
+        JournalError::Incompatible(m) => m,
+        other => panic!("expected a refusal as incompatible, got: {other}"),
+    }
+}
+
+/// Entries accepted under older rules (`offernet_core::RULES_VERSION`) are never replayed by
+/// this build: the journal is upgraded only when a snapshot covers them all, and recovery and
+/// verify start from that snapshot.
+async fn a_journal_of_older_rules_is_upgraded_only_from_a_snapshot(db: &Db) {
+    let mut all = setup_commands();
+    write_all(db, &all, WriterConfig { snapshot_every: 0, ..Default::default() }).await;
+    let mut j = db.journal().await;
+    let current = offernet_core::RULES_VERSION.to_string();
+    // A new journal is written under this build's rules; say it was written under version 1,
+    // and that entries came after its last snapshot.
+    check_rules(&mut j).await.unwrap();
+    assert_eq!(j.meta("rules_version").await.unwrap(), Some(current.clone()));
+    j.set_meta("rules_version", "1").await.unwrap();
+    let (last, batch) = j.last().await.unwrap();
+    let more: Vec<Command> = (0..5).map(|i| stock(i, 2)).collect();
+    let entries: Vec<Entry> = more
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Entry { seq: last + 1 + i as u64, at_ms: 0, command: c.clone() })
+        .collect();
+    j.append_batch(batch + 1, &entries).await.unwrap();
+    all.extend(more);
+    let why = incompatible(check_rules(&mut j).await.unwrap_err());
+    assert!(why.contains(&format!("entries {}..={}", last + 1, last + 5)) && why.contains("rules version 1"), "{why}");
+    assert_eq!(j.meta("rules_version").await.unwrap().as_deref(), Some("1"), "a refusal changes nothing");
+    // The old build's graceful stop writes a snapshot of everything: then the upgrade passes.
+    let end = last + 5;
+    j.save_snapshot(end, &reference(&all).snapshot_bytes()).await.unwrap();
+    check_rules(&mut j).await.unwrap();
+    assert_eq!(j.meta("rules_version").await.unwrap(), Some(current));
+    assert_eq!(j.meta("rules_from_seq").await.unwrap(), Some(end.to_string()));
+    drop(j);
+    let (mut j, r) = open(db).await;
+    assert_eq!((r.report.snapshot, r.report.replayed), (Some(end), 0));
+    let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    assert_eq!((v.base, v.divergence, v.entries), (Some(end), None, 0), "verify starts at the upgrade");
+    // Should that snapshot be damaged, recovery does not fall back to replaying older rules.
+    let zeros = match &j {
+        AnyJournal::Sqlite(_) => "zeroblob(length(data))",
+        AnyJournal::Postgres(_) => "decode(repeat('00', length(data)), 'hex')",
+    };
+    Db::sql(&mut j, &format!("UPDATE {{t}}snapshot_chunks SET data = {zeros} WHERE seq = {end}")).await;
+    let why = incompatible(recover(&mut j, EngineConfig::default(), &mut |_| {}).await.err().unwrap());
+    assert!(why.contains(&format!("snapshot at {end}")), "{why}");
+    // A journal of newer rules is refused.
+    j.set_meta("rules_version", "999").await.unwrap();
+    assert!(incompatible(check_rules(&mut j).await.unwrap_err()).contains("newer"));
 }
