@@ -83,6 +83,16 @@ impl Server {
     }
 }
 
+/// A test that fails leaves no server behind.
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Reads events until one satisfies `pred`.
 pub fn read_until(r: &mut Conn, mut pred: impl FnMut(&Value) -> bool) -> Value {
     loop {
