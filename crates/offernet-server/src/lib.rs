@@ -8,6 +8,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod metrics;
@@ -94,18 +95,21 @@ pub fn router(state: Arc<AppState>) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
                 .into_response()
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), conn::body_timeout))
         .with_state(state)
 }
 
 /// Opens everything and starts serving; returns once the listener is bound.
 pub async fn start(config: Config) -> Result<Running, String> {
     config.validate()?;
+    let open_files = conn::raise_open_file_limit();
+    let max_connections = conn::connection_cap(config.max_connections, open_files)?;
     std::fs::create_dir_all(&config.data_dir).map_err(|e| format!("creating {}: {e}", config.data_dir.display()))?;
     let engine_config = EngineConfig::new(config.max_chain).map_err(|e| e.to_string())?;
     let mut journal =
         AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
     eprintln!("journal: {}", journal.describe());
-    let events = Arc::new(events::EventLog::new(config.event_retention));
+    let events = Arc::new(events::EventLog::new(config.event_retention, config.max_streams_per_account));
     let metrics = Arc::new(metrics::Metrics::default());
     let (ev, me) = (events.clone(), metrics.clone());
     let sink: offernet_store::EventSink = Arc::new(move |batch| {
@@ -129,6 +133,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
+    events.start_at(recovered.engine.last_seq());
     let rep = &recovered.report;
     tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
     if let Some((batch, seq, n, why)) = &rep.dropped_tail {
@@ -147,8 +152,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         snapshot_every: config.snapshot_every,
     };
     let (writer, writer_task) = spawn_with_sink(journal, recovered, wc, Some(sink));
-    let listener =
-        tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| format!("binding {}: {e}", config.listen))?;
+    let listener = conn::bind(&config.listen).await.map_err(|e| format!("binding {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
@@ -178,15 +182,17 @@ pub async fn start(config: Config) -> Result<Running, String> {
             }
         }
     });
+    let limits = conn::Limits {
+        max_connections,
+        header_read_timeout: Duration::from_millis(state.config.header_read_timeout_ms),
+        send_timeout: Duration::from_millis(state.config.send_timeout_ms),
+        shutdown_grace: Duration::from_millis(state.config.shutdown_grace_ms),
+    };
+    tracing::info!(max_connections, open_files, "accepting connections");
+    let conn_stats = state.metrics.connections.clone();
     let app = router(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping })
 }
 
