@@ -175,7 +175,8 @@ pub async fn serve(
     drop(listener);
     // Idle connections close at once; in-flight requests finish, up to the grace period.
     if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await.is_err() {
-        let left = tasks.len() as u64;
+        // Not `tasks.len()`: that counts finished connections not yet reaped.
+        let left = stats.open.load(Ordering::Relaxed);
         stats.forced_at_shutdown.fetch_add(left, Ordering::Relaxed);
         tracing::warn!(connections = left, "grace period over: closing the connections left");
     }
