@@ -19,10 +19,13 @@ pub const DEFAULT_EVENT_RETENTION: usize = 100_000;
 /// a few processes and reconnects need a handful; 64 keeps one tenant from taking the
 /// connection places of all the others.
 pub const DEFAULT_MAX_STREAMS_PER_ACCOUNT: usize = 64;
-/// A request head must arrive whole within 10 s of the accept or of the previous response
-/// (also the keep-alive idle timeout): a client that sends nothing or trickles its headers
-/// holds a connection place no longer than this.
+/// A request head must arrive whole within 10 s of the accept or of the previous response: a
+/// client that trickles its headers holds a connection place no longer than this.
 pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// A connection with no request in progress for 5 s is closed: a client that reuses its
+/// connection sends the next request within moments, and an idle one holds a place (and a
+/// file descriptor). Shorter than the header-read timeout, which also runs while idle.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 5_000;
 /// A request body must arrive whole within 5 s of its head (then 408): half the request
 /// timeout, so a stalled body is told apart from a slow server; 1 MiB needs 200 KiB/s.
 pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 5_000;
@@ -58,8 +61,10 @@ pub struct Config {
     /// Most open connections; 0: the open-file limit minus a headroom (conn.rs). Connections
     /// over the cap wait in the kernel's listen backlog.
     pub max_connections: usize,
-    /// Time for a whole request head (also the keep-alive idle timeout).
+    /// Time for a whole request head, from the accept or the previous response.
     pub header_read_timeout_ms: u64,
+    /// A connection with no request in progress this long is closed.
+    pub idle_timeout_ms: u64,
     /// Time for a whole request body after its head (then 408).
     pub body_timeout_ms: u64,
     /// A client that takes no bytes for this long while bytes wait is disconnected.
@@ -93,6 +98,7 @@ impl Default for Config {
             max_streams_per_account: DEFAULT_MAX_STREAMS_PER_ACCOUNT,
             max_connections: 0,
             header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             send_timeout_ms: DEFAULT_SEND_TIMEOUT_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
@@ -117,12 +123,12 @@ impl Config {
         }
         if self.max_streams_per_account == 0
             || self.header_read_timeout_ms == 0
+            || self.idle_timeout_ms == 0
             || self.body_timeout_ms == 0
             || self.send_timeout_ms == 0
         {
             return Err(
-                "max_streams_per_account, header_read_timeout_ms, body_timeout_ms and send_timeout_ms must be positive"
-                    .into(),
+                "max_streams_per_account and the timeouts (header read, idle, body, send) must be positive".into()
             );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {

@@ -6,8 +6,11 @@
 //!   free up) instead of using file descriptors. The cap is derived from the open-file limit,
 //!   raised to its hard limit at startup, minus [`FD_HEADROOM`].
 //! - **Header-read timeout** (hyper's, with a tokio timer): a request head must arrive whole
-//!   within it, counted from the accept or from the end of the previous response, so it is also
-//!   the keep-alive idle timeout.
+//!   within it, counted from the accept or from the end of the previous response.
+//! - **Idle timeout** ([`Activity`]): a connection with no request in progress (none yet, or
+//!   between keep-alive requests) for this long is closed; a response being sent, such as an
+//!   event stream, counts as in progress until its body is dropped. The header-read timeout
+//!   runs over the same idle time, so the shorter of the two applies.
 //! - **Send timeout** ([`SendTimeout`]): a connection whose client takes no bytes for this long
 //!   while the server has bytes for it is closed; this is what frees a non-reading event stream.
 //! - **Body timeout** ([`body_timeout`]): a request body not complete within it is answered 408.
@@ -29,8 +32,6 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
@@ -110,6 +111,7 @@ pub fn connection_cap(configured: usize, open_files: u64) -> Result<usize, Strin
 pub struct Limits {
     pub max_connections: usize,
     pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
     pub send_timeout: Duration,
     pub shutdown_grace: Duration,
 }
@@ -138,7 +140,7 @@ pub async fn serve(
     mut stop: tokio::sync::oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let places = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
-    let graceful = GracefulShutdown::new();
+    let (closing, _) = tokio::sync::watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
@@ -161,28 +163,151 @@ pub async fn serve(
         };
         let _ = tcp.set_nodelay(true);
         let io = TokioIo::new(SendTimeout::new(tcp, limits.send_timeout, stats.clone()));
-        let conn = graceful.watch(http.serve_connection(io, TowerToHyperService::new(app.clone())));
+        let activity = Arc::new(Activity::default());
+        let conn = http.serve_connection(io, service(app.clone(), activity.clone()));
         stats.open.fetch_add(1, Ordering::Relaxed);
         let open = OpenGuard(stats.clone());
+        let (closing, idle_timeout) = (closing.subscribe(), limits.idle_timeout);
         tasks.spawn(async move {
             let _place = place;
             let _open = open;
-            if let Err(e) = conn.await {
+            if let Err(e) = run_connection(conn, activity, idle_timeout, closing).await {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
     }
     drop(listener);
-    // Idle connections close at once; in-flight requests finish, up to the grace period.
-    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown()).await.is_err() {
-        // Not `tasks.len()`: that counts finished connections not yet reaped.
-        let left = stats.open.load(Ordering::Relaxed);
-        stats.forced_at_shutdown.fetch_add(left, Ordering::Relaxed);
-        tracing::warn!(connections = left, "grace period over: closing the connections left");
+    // Connections without a request in progress close at once; in-flight requests finish, up
+    // to the grace period.
+    let _ = closing.send(true);
+    let grace = tokio::time::sleep(limits.shutdown_grace);
+    tokio::pin!(grace);
+    loop {
+        tokio::select! {
+            next = tasks.join_next() => if next.is_none() { break },
+            _ = &mut grace => {
+                let left = stats.open.load(Ordering::Relaxed);
+                stats.forced_at_shutdown.fetch_add(left, Ordering::Relaxed);
+                tracing::warn!(connections = left, "grace period over: closing the connections left");
+                break;
+            }
+        }
     }
     tasks.abort_all();
     while tasks.join_next().await.is_some() {}
     Ok(())
+}
+
+/// Requests in progress on one connection: from the head's arrival until the response body is
+/// dropped (sent whole, or the connection ended). A connection with none is idle.
+#[derive(Default)]
+struct Activity {
+    in_flight: AtomicU64,
+    /// Counts requests begun, so an idle period interrupted by a request is noticed.
+    begun: AtomicU64,
+    changed: tokio::sync::Notify,
+}
+
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify_one();
+    }
+}
+
+/// The router as a hyper service that keeps `activity` current.
+fn service(
+    app: Router,
+    activity: Arc<Activity>,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl Future<Output = Result<Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        activity.in_flight.fetch_add(1, Ordering::SeqCst);
+        activity.begun.fetch_add(1, Ordering::SeqCst);
+        activity.changed.notify_one();
+        let guard = InFlight(activity.clone());
+        let mut app = app.clone();
+        async move {
+            let resp = tower_service::Service::call(&mut app, req.map(Body::new)).await?;
+            Ok(resp.map(|inner| Body::new(Tracked { inner, _guard: guard })))
+        }
+    })
+}
+
+/// Serves one connection; closes it gracefully (after the request in progress, if any) once
+/// it has been idle for `idle_timeout` or the server is shutting down.
+async fn run_connection<S>(
+    conn: hyper::server::conn::http1::Connection<TokioIo<SendTimeout>, S>,
+    activity: Arc<Activity>,
+    idle_timeout: Duration,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) -> hyper::Result<()>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = Body>,
+{
+    tokio::pin!(conn);
+    let mut asked_to_close = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => return r,
+            _ = closing.wait_for(|c| *c), if !asked_to_close => {}
+            _ = idle_for(&activity, idle_timeout), if !asked_to_close => {}
+        }
+        conn.as_mut().graceful_shutdown();
+        asked_to_close = true;
+    }
+}
+
+/// Returns once no request has been in progress for `limit`.
+async fn idle_for(activity: &Activity, limit: Duration) {
+    loop {
+        let changed = activity.changed.notified();
+        tokio::pin!(changed);
+        changed.as_mut().enable();
+        if activity.in_flight.load(Ordering::SeqCst) > 0 {
+            changed.await;
+            continue;
+        }
+        let begun = activity.begun.load(Ordering::SeqCst);
+        tokio::select! {
+            _ = tokio::time::sleep(limit) => {
+                if activity.in_flight.load(Ordering::SeqCst) == 0 && activity.begun.load(Ordering::SeqCst) == begun {
+                    return;
+                }
+            }
+            _ = changed => {}
+        }
+    }
+}
+
+/// A response body that keeps its request counted as in progress until it is dropped.
+struct Tracked {
+    inner: Body,
+    _guard: InFlight,
+}
+
+impl axum::body::HttpBody for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// A TCP stream whose writes fail once the peer has taken nothing for `limit` while bytes are

@@ -185,6 +185,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let limits = conn::Limits {
         max_connections,
         header_read_timeout: Duration::from_millis(state.config.header_read_timeout_ms),
+        idle_timeout: Duration::from_millis(state.config.idle_timeout_ms),
         send_timeout: Duration::from_millis(state.config.send_timeout_ms),
         shutdown_grace: Duration::from_millis(state.config.shutdown_grace_ms),
     };

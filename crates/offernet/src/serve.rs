@@ -46,9 +46,12 @@ pub struct ServeArgs {
     /// Most open connections (more wait in the listen backlog). Default: 0, the open-file limit minus 64.
     #[arg(long, env = "OFFERNET_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
-    /// Time for a whole request head, also the keep-alive idle timeout (ms). Default: 10000.
+    /// Time for a whole request head, from the accept or the previous response (ms). Default: 10000.
     #[arg(long, env = "OFFERNET_HEADER_READ_TIMEOUT_MS")]
     pub header_read_timeout_ms: Option<u64>,
+    /// Close a connection with no request in progress for this long (ms). Default: 5000.
+    #[arg(long, env = "OFFERNET_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: Option<u64>,
     /// Time for a whole request body after its head, then 408 (ms). Default: 5000.
     #[arg(long, env = "OFFERNET_BODY_TIMEOUT_MS")]
     pub body_timeout_ms: Option<u64>,
@@ -88,6 +91,7 @@ impl ServeArgs {
             max_streams_per_account,
             max_connections,
             header_read_timeout_ms,
+            idle_timeout_ms,
             body_timeout_ms,
             send_timeout_ms,
             shutdown_grace_ms,

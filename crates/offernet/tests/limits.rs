@@ -291,6 +291,8 @@ fn sigterm_with_idle_and_slow_connections_open_exits_within_the_grace_period() {
         &[
             "--header-read-timeout-ms",
             "600000",
+            "--idle-timeout-ms",
+            "600000",
             "--body-timeout-ms",
             "600000",
             "--request-timeout-ms",
@@ -326,4 +328,29 @@ fn sigterm_with_idle_and_slow_connections_open_exits_within_the_grace_period() {
     let status = status.expect("the server exits after SIGTERM despite idle and trickling connections");
     assert!(status.success(), "{status}");
     eprintln!("exited {:?} after SIGTERM", started.elapsed());
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed_but_streams_are_not() {
+    let dir = temp_dir("keepalive");
+    // The header-read timeout far beyond the test: only the idle timeout can close these.
+    let s = Server::start(&dir, &["--header-read-timeout-ms", "600000", "--idle-timeout-ms", "1000"]);
+    let (ts, tm) = seller_and_marketplace(&s, 1);
+    let newest = s.req("GET", "/healthz", None, None).1["event_seq"].as_u64().unwrap();
+    let mut stream = s.stream(&format!("/v1/accounts/m/events?after={newest}"), &tm);
+    // A kept-alive connection after its request, and one that never sends anything.
+    let mut kept = TcpStream::connect(&s.addr).unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut silent = TcpStream::connect(&s.addr).unwrap();
+    assert!(closed_within(&mut kept, Duration::from_secs(30)), "an idle keep-alive connection is closed");
+    assert!(closed_within(&mut silent, Duration::from_secs(30)), "a connection that sends nothing is closed");
+    // The event stream outlived the idle timeout (its response is in progress) and goes on.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(stream.next_event());
+    });
+    toggle_warehouse(&s, &ts, 1);
+    let e = rx.recv_timeout(Duration::from_secs(30)).expect("the stream is still open").unwrap();
+    assert_eq!(e["seq"], newest + 1, "{e}");
+    s.stop();
 }
