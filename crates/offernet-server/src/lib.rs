@@ -2,7 +2,8 @@
 //!
 //! `start(config)` opens the journal in the data directory, recovers the engine, starts the
 //! writer and binds the listener; `serve(config)` also waits for SIGINT/SIGTERM and then shuts
-//! down gracefully: stop accepting, finish requests, drain the write queue, commit, snapshot.
+//! down gracefully: stop accepting, end event streams, give in-flight requests the grace period
+//! (`conn.rs`), close what is left, drain the write queue, commit, snapshot.
 
 #![recursion_limit = "512"]
 
@@ -47,8 +48,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Graceful shutdown: stop accepting, finish in-flight requests, drain the queue,
-    /// commit, snapshot.
+    /// Graceful shutdown: stop accepting, end event streams, let in-flight requests finish
+    /// within the grace period, close the rest, drain the queue, commit, snapshot.
     pub async fn shutdown(self) -> Result<(), String> {
         let _ = self.stopping.send(true);
         let _ = self.stop.send(());
