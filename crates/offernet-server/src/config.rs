@@ -15,6 +15,27 @@ pub const DEFAULT_PAGE_SIZE: usize = 100;
 pub const MAX_PAGE_SIZE: usize = 1_000;
 /// Events kept in memory per account for `GET …/events?after=`; older ones answer 410.
 pub const DEFAULT_EVENT_RETENTION: usize = 100_000;
+/// Open event streams per account (then 429 `too_many_streams`): a consumer needs one stream,
+/// a few processes and reconnects need a handful; 64 keeps one tenant from taking the
+/// connection places of all the others.
+pub const DEFAULT_MAX_STREAMS_PER_ACCOUNT: usize = 64;
+/// A request head must arrive whole within 10 s of the accept or of the previous response: a
+/// client that trickles its headers holds a connection place no longer than this.
+pub const DEFAULT_HEADER_READ_TIMEOUT_MS: u64 = 10_000;
+/// A connection with no request in progress for 5 s is closed: a client that reuses its
+/// connection sends the next request within moments, and an idle one holds a place (and a
+/// file descriptor). Shorter than the header-read timeout, which also runs while idle.
+pub const DEFAULT_IDLE_TIMEOUT_MS: u64 = 5_000;
+/// A request body must arrive whole within 5 s of its head (then 408): half the request
+/// timeout, so a stalled body is told apart from a slow server; 1 MiB needs 200 KiB/s.
+pub const DEFAULT_BODY_TIMEOUT_MS: u64 = 5_000;
+/// A client that takes no bytes for 30 s while the server has bytes for it is disconnected:
+/// a non-reading event stream is closed and its memory freed. Live streams send a keep-alive
+/// comment every 15 s, so a reading client always makes progress within it.
+pub const DEFAULT_SEND_TIMEOUT_MS: u64 = 30_000;
+/// At shutdown, in-flight requests get 10 s (the request timeout) to finish, then the
+/// remaining connections are closed and the writer drains.
+pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -35,6 +56,21 @@ pub struct Config {
     pub request_timeout_ms: u64,
     pub max_page_size: usize,
     pub event_retention: usize,
+    /// Open event streams per account (then 429).
+    pub max_streams_per_account: usize,
+    /// Most open connections; 0: the open-file limit minus a headroom (conn.rs). Connections
+    /// over the cap wait in the kernel's listen backlog.
+    pub max_connections: usize,
+    /// Time for a whole request head, from the accept or the previous response.
+    pub header_read_timeout_ms: u64,
+    /// A connection with no request in progress this long is closed.
+    pub idle_timeout_ms: u64,
+    /// Time for a whole request body after its head (then 408).
+    pub body_timeout_ms: u64,
+    /// A client that takes no bytes for this long while bytes wait is disconnected.
+    pub send_timeout_ms: u64,
+    /// At shutdown, how long in-flight requests may still run before connections are closed.
+    pub shutdown_grace_ms: u64,
     /// `text` or `json` logs.
     pub log_format: String,
     /// A `postgres://` URL for the journal on PostgreSQL; none: SQLite in `data_dir`. Never
@@ -59,6 +95,13 @@ impl Default for Config {
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             max_page_size: MAX_PAGE_SIZE,
             event_retention: DEFAULT_EVENT_RETENTION,
+            max_streams_per_account: DEFAULT_MAX_STREAMS_PER_ACCOUNT,
+            max_connections: 0,
+            header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
+            send_timeout_ms: DEFAULT_SEND_TIMEOUT_MS,
+            shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
             log_format: "text".into(),
             admin_token: None,
             database: None,
@@ -77,6 +120,16 @@ impl Config {
         offernet_core::EngineConfig::new(self.max_chain).map_err(|e| e.to_string())?;
         if self.max_batch == 0 || self.queue_depth == 0 || self.max_page_size == 0 || self.body_limit_bytes == 0 {
             return Err("max_batch, queue_depth, max_page_size and body_limit_bytes must be positive".into());
+        }
+        if self.max_streams_per_account == 0
+            || self.header_read_timeout_ms == 0
+            || self.idle_timeout_ms == 0
+            || self.body_timeout_ms == 0
+            || self.send_timeout_ms == 0
+        {
+            return Err(
+                "max_streams_per_account and the timeouts (header read, idle, body, send) must be positive".into()
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err("log_format is `text` or `json`".into());

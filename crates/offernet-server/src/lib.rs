@@ -2,12 +2,14 @@
 //!
 //! `start(config)` opens the journal in the data directory, recovers the engine, starts the
 //! writer and binds the listener; `serve(config)` also waits for SIGINT/SIGTERM and then shuts
-//! down gracefully: stop accepting, finish requests, drain the write queue, commit, snapshot.
+//! down gracefully: stop accepting, end event streams, give in-flight requests the grace period
+//! (`conn.rs`), close what is left, drain the write queue, commit, snapshot.
 
 #![recursion_limit = "512"]
 
 pub mod auth;
 pub mod config;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod lease;
@@ -50,8 +52,8 @@ pub struct Running {
 }
 
 impl Running {
-    /// Graceful shutdown: stop accepting, finish in-flight requests, drain the queue,
-    /// commit, snapshot.
+    /// Graceful shutdown: stop accepting, end event streams, let in-flight requests finish
+    /// within the grace period, close the rest, drain the queue, commit, snapshot.
     pub async fn shutdown(self) -> Result<(), String> {
         let _ = self.stopping.send(true);
         let _ = self.stop.send(());
@@ -134,6 +136,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take that method")
                 .into_response()
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), conn::body_timeout))
         .with_state(state)
         .layer(axum::middleware::from_fn(json_errors))
 }
@@ -141,6 +144,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 /// Opens everything and starts serving; returns once the listener is bound.
 pub async fn start(config: Config) -> Result<Running, String> {
     config.validate()?;
+    let open_files = conn::raise_open_file_limit();
+    let max_connections = conn::connection_cap(config.max_connections, open_files)?;
     offernet_store::datadir::create_dir(&config.data_dir)?;
     // A directory we cannot write is an error now, not at the first write; and one process per
     // data directory (the journal, the high-water mark and the token live there).
@@ -150,7 +155,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let mut journal =
         AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
     eprintln!("journal: {}", journal.describe());
-    let events = Arc::new(events::EventLog::new(config.event_retention));
+    let events = Arc::new(events::EventLog::new(config.event_retention, config.max_streams_per_account));
     let metrics = Arc::new(metrics::Metrics::default());
     let (ev, me) = (events.clone(), metrics.clone());
     let sink: offernet_store::EventSink = Arc::new(move |batch| {
@@ -175,6 +180,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     )
     .await
     .map_err(|e| e.to_string())?;
+    events.start_at(recovered.engine.last_seq());
     let rep = &recovered.report;
     tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
     for (seq, why) in &rep.skipped_snapshots {
@@ -189,8 +195,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         snapshot_every: config.snapshot_every,
     };
     let (writer, writer_task) = spawn_with_sink(journal, recovered, wc, Some(sink));
-    let listener =
-        tokio::net::TcpListener::bind(&config.listen).await.map_err(|e| format!("binding {}: {e}", config.listen))?;
+    let listener = conn::bind(&config.listen).await.map_err(|e| format!("binding {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
@@ -220,15 +225,18 @@ pub async fn start(config: Config) -> Result<Running, String> {
             }
         }
     });
+    let limits = conn::Limits {
+        max_connections,
+        header_read_timeout: Duration::from_millis(state.config.header_read_timeout_ms),
+        idle_timeout: Duration::from_millis(state.config.idle_timeout_ms),
+        send_timeout: Duration::from_millis(state.config.send_timeout_ms),
+        shutdown_grace: Duration::from_millis(state.config.shutdown_grace_ms),
+    };
+    tracing::info!(max_connections, open_files, "accepting connections");
+    let conn_stats = state.metrics.connections.clone();
     let app = router(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping, _lock: lock })
 }
 

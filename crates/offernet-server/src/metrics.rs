@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use offernet_store::WriterHandle;
 
@@ -24,6 +24,9 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     pub offers_changed: AtomicU64,
     pub events: AtomicU64,
+    pub connections: Arc<crate::conn::ConnStats>,
+    /// Event streams refused by the per-account cap.
+    pub streams_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -40,7 +43,7 @@ impl Metrics {
         h.sum += seconds;
     }
 
-    pub fn render(&self, writer: &WriterHandle) -> String {
+    pub fn render(&self, writer: &WriterHandle, open_streams: u64) -> String {
         let mut o = String::new();
         let _ = writeln!(o, "# HELP offernet_http_requests_total HTTP requests by method, route and status.");
         let _ = writeln!(o, "# TYPE offernet_http_requests_total counter");
@@ -68,8 +71,9 @@ impl Metrics {
         }
         let s = &writer.shared().stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let c = &self.connections;
         let health = writer.health();
-        let series: [(&str, &str, &str, u64); 11] = [
+        let series: [(&str, &str, &str, u64); 16] = [
             (
                 "offernet_writer_up",
                 "gauge",
@@ -91,6 +95,26 @@ impl Metrics {
             ("offernet_writer_queue_depth", "gauge", "Commands waiting for the writer.", writer.queue_depth() as u64),
             ("offernet_offers_changed_total", "counter", "offer.changed events emitted.", get(&self.offers_changed)),
             ("offernet_events_total", "counter", "Events emitted.", get(&self.events)),
+            ("offernet_http_connections", "gauge", "Open HTTP connections.", get(&c.open)),
+            (
+                "offernet_http_send_timeouts_total",
+                "counter",
+                "Connections closed because the client took no bytes within the send timeout.",
+                get(&c.send_timeouts),
+            ),
+            (
+                "offernet_http_connections_forced_total",
+                "counter",
+                "Connections closed at shutdown after the grace period.",
+                get(&c.forced_at_shutdown),
+            ),
+            ("offernet_event_streams", "gauge", "Open event streams.", open_streams),
+            (
+                "offernet_event_streams_refused_total",
+                "counter",
+                "Event streams refused by the per-account cap.",
+                get(&self.streams_refused),
+            ),
         ];
         for (name, kind, help, v) in series {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");

@@ -3,7 +3,6 @@
 //! submit the command through the writer (answered once durable), answer from committed state.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Json;
@@ -679,48 +678,27 @@ async fn events(
         )
     };
     if !wants_stream {
-        let evs = st.events.after(&a, after, limit, engine_seq).map_err(gone)?;
-        let last = evs.last().map(|e| e.seq).unwrap_or(after);
-        return Ok(ok(json!({"events": evs, "last_seq": last})));
+        let p = st.events.page(&a, after, limit, engine_seq).map_err(gone)?;
+        return Ok(ok(json!({"events": p.events, "last_seq": p.last_seq})));
     }
-    // Live: subscribe first, then send the backlog, then live events past the backlog.
-    let rx = st.events.subscribe();
-    let backlog = st.events.after(&a, after, usize::MAX, engine_seq).map_err(gone)?;
-    let last = backlog.last().map(|e| e.seq).unwrap_or(after);
-    let account: Arc<str> = Arc::from(a.as_str());
-    let first: Vec<Result<SseEvent, Infallible>> = backlog.iter().map(|e| Ok(sse(e))).collect();
-    let stopping = st.stopping.clone();
-    let live = futures_util::stream::unfold(Some((rx, last, account, stopping)), |state| async move {
-        let (mut rx, mut last, account, mut stopping) = state?;
-        loop {
-            if *stopping.borrow() {
-                return None;
-            }
-            let next = tokio::select! {
-                r = rx.recv() => r,
-                _ = stopping.changed() => return None,
-            };
-            match next {
-                Ok(e) if *e.account == *account && e.seq > last => {
-                    last = e.seq;
-                    return Some((Ok::<SseEvent, Infallible>(sse(&e)), Some((rx, last, account, stopping))));
-                }
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Too slow to keep up: say where to resume, then end the stream.
-                    let ev = SseEvent::default().event("resume").data(format!("{{\"after\":{last}}}"));
-                    return Some((Ok(ev), None));
-                }
-                Err(_) => return None,
-            }
-        }
-    });
-    let stream = futures_util::StreamExt::chain(futures_util::stream::iter(first), live);
+    // Live: check the start, take a stream place, then the stream pages lazily (events.rs).
+    let start = st.events.page(&a, after, 0, engine_seq).map_err(gone)?;
+    let slot = st.events.open_stream(&a).ok_or_else(|| {
+        st.metrics.streams_refused.fetch_add(1, Ordering::Relaxed);
+        let mut e = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_streams",
+            format!(
+                "account `{a}` already has {} open event streams; close one or retry later",
+                st.config.max_streams_per_account
+            ),
+        );
+        e.retry_after = Some(5);
+        e
+    })?;
+    // Asked beyond the newest event: start from the newest, so the next events are not skipped.
+    let stream = crate::events::stream(slot, after.min(start.last_seq), st.stopping.clone());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
-}
-
-fn sse(e: &Event) -> SseEvent {
-    SseEvent::default().id(e.seq.to_string()).event(e.body.kind()).data(serde_json::to_string(e).unwrap_or_default())
 }
 
 // ---------------------------------------------------------------- operations
@@ -743,7 +721,11 @@ async fn healthz(State(st): St) -> Response {
 }
 
 async fn metrics(State(st): St) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], st.metrics.render(&st.writer)).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed)),
+    )
+        .into_response()
 }
 
 async fn openapi_json() -> Response {

@@ -21,7 +21,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Serve the HTTP API (embedded SQLite journal in the data directory by default).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Run the source documents' example in-process and print what each marketplace sees and why.
     Demo,
     /// Measure the engine (see BENCHMARKS.md).

@@ -40,6 +40,27 @@ pub struct ServeArgs {
     /// Largest page of list routes. Default: 1000.
     #[arg(long, env = "OFFERNET_MAX_PAGE_SIZE")]
     pub max_page_size: Option<usize>,
+    /// Open event streams per account (then 429 too_many_streams). Default: 64.
+    #[arg(long, env = "OFFERNET_MAX_STREAMS_PER_ACCOUNT")]
+    pub max_streams_per_account: Option<usize>,
+    /// Most open connections (more wait in the listen backlog). Default: 0, the open-file limit minus 64.
+    #[arg(long, env = "OFFERNET_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Time for a whole request head, from the accept or the previous response (ms). Default: 10000.
+    #[arg(long, env = "OFFERNET_HEADER_READ_TIMEOUT_MS")]
+    pub header_read_timeout_ms: Option<u64>,
+    /// Close a connection with no request in progress for this long (ms). Default: 5000.
+    #[arg(long, env = "OFFERNET_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: Option<u64>,
+    /// Time for a whole request body after its head, then 408 (ms). Default: 5000.
+    #[arg(long, env = "OFFERNET_BODY_TIMEOUT_MS")]
+    pub body_timeout_ms: Option<u64>,
+    /// Disconnect a client that takes no bytes for this long while bytes wait (ms). Default: 30000.
+    #[arg(long, env = "OFFERNET_SEND_TIMEOUT_MS")]
+    pub send_timeout_ms: Option<u64>,
+    /// At shutdown, time for in-flight requests before connections are closed (ms). Default: 10000.
+    #[arg(long, env = "OFFERNET_SHUTDOWN_GRACE_MS")]
+    pub shutdown_grace_ms: Option<u64>,
     /// `text` or `json` logs (on stderr). Default: text.
     #[arg(long, env = "OFFERNET_LOG_FORMAT")]
     pub log_format: Option<String>,
@@ -67,6 +88,13 @@ impl ServeArgs {
             body_limit_bytes,
             request_timeout_ms,
             max_page_size,
+            max_streams_per_account,
+            max_connections,
+            header_read_timeout_ms,
+            idle_timeout_ms,
+            body_timeout_ms,
+            send_timeout_ms,
+            shutdown_grace_ms,
             log_format
         );
         c.admin_token = std::env::var("OFFERNET_ADMIN_TOKEN").ok().filter(|t| !t.trim().is_empty());
