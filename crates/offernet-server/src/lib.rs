@@ -242,14 +242,18 @@ pub async fn start(config: Config) -> Result<Running, String> {
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
 pub async fn serve(config: Config) -> Result<(), String> {
+    // The handlers are installed before "listening" is printed: a SIGTERM sent as soon as the
+    // address is known must shut down gracefully, not kill the process.
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut interrupt =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(|e| e.to_string())?;
     let running = start(config).await?;
     println!("offernet listening on http://{}", running.addr);
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
-    let mut term =
-        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
+        _ = interrupt.recv() => {}
         _ = term.recv() => {}
     }
     eprintln!("shutting down: draining the write queue, then a snapshot");

@@ -182,10 +182,28 @@ pub fn spec() -> Value {
             responses.insert("403".into(), error_response("another account's data (forbidden)"));
             responses.insert("404".into(), error_response("not found (not_found)"));
         }
+        if d.who != "anyone" {
+            responses.insert(
+                "503".into(),
+                error_response(
+                    "write queue full (busy), the writer retrying its journal (writer_unavailable) or another process holding the writer lease (not_writer), the request took too long (timeout); with Retry-After",
+                ),
+            );
+        }
         if d.method != "GET" {
+            responses.insert("408".into(), error_response("the body did not arrive in time (body_timeout)"));
             responses.insert("409".into(), error_response("conflicts with the current state (conflict)"));
             responses.insert("413".into(), error_response("body too large (body_too_large)"));
-            responses.insert("503".into(), error_response("write queue full (busy), with Retry-After"));
+        }
+        if d.path.ends_with("/events") {
+            responses.insert(
+                "410".into(),
+                error_response("events before the retained history were asked for (events_expired): resume from the sequence named"),
+            );
+            responses.insert(
+                "429".into(),
+                error_response("too many open event streams for this account (too_many_streams), with Retry-After"),
+            );
         }
         let mut op = json!({
             "summary": d.summary,
