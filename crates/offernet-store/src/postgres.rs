@@ -7,7 +7,7 @@
 //! One writer at a time: opening takes a session-level advisory lock on a dedicated connection
 //! and holds it for the journal's life; a second process is refused with a clear message.
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgRow};
 use sqlx::{Connection, QueryBuilder, Row};
 
 use crate::crc::crc32;
@@ -97,6 +97,22 @@ pub struct PgJournal {
 
 fn i(v: u64) -> i64 {
     v as i64
+}
+
+/// A BIGINT column read back as the unsigned number [`i`] stored.
+fn u(r: &PgRow, col: usize) -> Result<u64, sqlx::Error> {
+    Ok(r.try_get::<i64, _>(col)? as u64)
+}
+
+/// Runs `query` and decodes every row it returns with `decode`; a row that does not decode
+/// fails the whole read.
+async fn fetch_decoded<T>(
+    conn: &mut PgConnection,
+    query: sqlx::query::Query<'_, sqlx::Postgres, PgArguments>,
+    decode: impl Fn(&PgRow) -> Result<T, sqlx::Error>,
+) -> JResult<Vec<T>> {
+    let rows = query.fetch_all(conn).await?;
+    rows.iter().map(decode).collect::<Result<Vec<_>, sqlx::Error>>().map_err(Into::into)
 }
 
 impl PgJournal {
@@ -233,28 +249,24 @@ impl Journal for PgJournal {
     }
 
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT seq, batch, batch_size, format, at_ms, command, crc FROM offernet.journal \
              WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(i(after))
-        .bind(i(limit.min(i64::MAX as u64)))
-        .fetch_all(self.c()?)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(RawEntry {
-                    seq: r.try_get::<i64, _>(0)? as u64,
-                    batch: r.try_get::<i64, _>(1)? as u64,
-                    batch_size: r.try_get::<i64, _>(2)? as u64,
-                    format: r.try_get::<i64, _>(3)?,
-                    at_ms: r.try_get::<i64, _>(4)? as u64,
-                    command: r.try_get::<String, _>(5)?,
-                    crc: r.try_get::<i64, _>(6)? as u32,
-                })
+        .bind(i(limit.min(i64::MAX as u64)));
+        fetch_decoded(self.c()?, query, |r| {
+            Ok(RawEntry {
+                seq: u(r, 0)?,
+                batch: u(r, 1)?,
+                batch_size: u(r, 2)?,
+                format: r.try_get::<i64, _>(3)?,
+                at_ms: u(r, 4)?,
+                command: r.try_get::<String, _>(5)?,
+                crc: r.try_get::<i64, _>(6)? as u32,
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(Into::into)
+        })
+        .await
     }
 
     async fn last(&mut self) -> JResult<(u64, u64)> {
@@ -314,25 +326,21 @@ impl Journal for PgJournal {
     }
 
     async fn repairs(&mut self) -> JResult<Vec<Repair>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT id, at_ms, first_seq, floor, floor_batch, quarantined, reason FROM offernet.repairs ORDER BY id",
-        )
-        .fetch_all(self.c()?)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(Repair {
-                    id: r.try_get::<i64, _>(0)? as u64,
-                    at_ms: r.try_get::<i64, _>(1)? as u64,
-                    first_seq: r.try_get::<i64, _>(2)? as u64,
-                    floor: r.try_get::<i64, _>(3)? as u64,
-                    floor_batch: r.try_get::<i64, _>(4)? as u64,
-                    quarantined: r.try_get::<i64, _>(5)? as u64,
-                    reason: r.try_get(6)?,
-                })
+        );
+        fetch_decoded(self.c()?, query, |r| {
+            Ok(Repair {
+                id: u(r, 0)?,
+                at_ms: u(r, 1)?,
+                first_seq: u(r, 2)?,
+                floor: u(r, 3)?,
+                floor_batch: u(r, 4)?,
+                quarantined: u(r, 5)?,
+                reason: r.try_get(6)?,
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(Into::into)
+        })
+        .await
     }
 
     /// Reconnects and retakes the writer lease. The old connection is closed first: if it is
@@ -380,20 +388,16 @@ impl Journal for PgJournal {
     }
 
     async fn snapshots(&mut self) -> JResult<Vec<SnapshotMeta>> {
-        let rows = sqlx::query("SELECT seq, format, size, crc FROM offernet.snapshots ORDER BY seq DESC")
-            .fetch_all(self.c()?)
-            .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(SnapshotMeta {
-                    seq: r.try_get::<i64, _>(0)? as u64,
-                    format: r.try_get::<i64, _>(1)? as u32,
-                    size: r.try_get::<i64, _>(2)? as u64,
-                    crc: r.try_get::<i64, _>(3)? as u32,
-                })
+        let query = sqlx::query("SELECT seq, format, size, crc FROM offernet.snapshots ORDER BY seq DESC");
+        fetch_decoded(self.c()?, query, |r| {
+            Ok(SnapshotMeta {
+                seq: u(r, 0)?,
+                format: r.try_get::<i64, _>(1)? as u32,
+                size: u(r, 2)?,
+                crc: r.try_get::<i64, _>(3)? as u32,
             })
-            .collect::<Result<Vec<_>, sqlx::Error>>()
-            .map_err(Into::into)
+        })
+        .await
     }
 
     async fn load_snapshot(&mut self, seq: u64) -> JResult<Vec<u8>> {

@@ -56,6 +56,44 @@ fn small_network(s: &Server) {
     assert_eq!(s.req("PUT", "/v1/accounts/s/warehouses/w", Some(ADMIN), Some("{}")).0, 200);
 }
 
+/// Polls healthz (up to 200 times, 50 ms apart) until it answers `status`; returns its last
+/// answer.
+fn wait_for_health(s: &Server, status: u16) -> (u16, serde_json::Value) {
+    let mut health = (0, serde_json::Value::Null);
+    for _ in 0..200 {
+        health = s.req("GET", "/healthz", None, None);
+        if health.0 == status {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    health
+}
+
+/// A tmpfs mounted on `dir` (created first) with mount `options`, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// `None` (with a SKIPPED line naming `test`) where no tmpfs can be mounted.
+    fn mount(dir: &std::path::Path, options: &str, test: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).unwrap();
+        let out = Command::new("mount").args(["-t", "tmpfs", "-o", options, "tmpfs", dir.to_str().unwrap()]).output();
+        match out {
+            Ok(o) if o.status.success() => Some(Tmpfs(dir.to_path_buf())),
+            other => {
+                eprintln!("SKIPPED: {test}: cannot mount a tmpfs ({other:?})");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").args(["-l", self.0.to_str().unwrap()]).status();
+    }
+}
+
 #[test]
 fn a_second_process_on_one_data_directory_is_refused_naming_the_pid() {
     let dir = temp_dir("lock");
@@ -124,18 +162,12 @@ fn a_damaged_journal_is_refused_at_startup_and_repair_accepts_the_loss() {
 #[test]
 fn a_data_directory_that_cannot_be_written_is_refused_at_startup() {
     let dir = temp_dir("readonly");
-    std::fs::create_dir_all(&dir).unwrap();
     // Root ignores permission bits: a read-only file system is the real thing.
-    let out = Command::new("mount").args(["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir.to_str().unwrap()]).output();
-    match out {
-        Ok(o) if o.status.success() => {}
-        other => {
-            eprintln!("SKIPPED: read-only data directory test: cannot mount a tmpfs ({other:?})");
-            return;
-        }
-    }
+    let Some(tmpfs) = Tmpfs::mount(&dir, "ro,size=1m", "read-only data directory test") else {
+        return;
+    };
     let msg = refused_serve(&dir, &[]);
-    let _ = Command::new("umount").args(["-l", dir.to_str().unwrap()]).status();
+    drop(tmpfs);
     assert!(msg.contains(&format!("the data directory {} is not writable", dir.display())), "{msg}");
 }
 
@@ -186,14 +218,7 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
             .unwrap();
         rival
     });
-    let mut health = (0, serde_json::Value::Null);
-    for _ in 0..200 {
-        health = s.req("GET", "/healthz", None, None);
-        if health.0 == 503 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut health = wait_for_health(&s, 503);
     assert_eq!(health.0, 503, "healthz says the writer cannot write: {}", health.1);
     // Within the lease wait it may still be `retrying`; then it is `not_writer`.
     for _ in 0..200 {
@@ -214,13 +239,7 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     assert!(m.contains("offernet_writer_up 0") && m.contains("offernet_writer_state{state=\"not_writer\"} 1"), "{m}");
     // The rival goes away: the server takes the lease back and writes again.
     rt.block_on(async { rival.close().await.unwrap() });
-    for _ in 0..200 {
-        health = s.req("GET", "/healthz", None, None);
-        if health.0 == 200 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let health = wait_for_health(&s, 200);
     assert_eq!(health.0, 200, "{}", health.1);
     assert_eq!(put_stock(&s, 3), 200);
     let (_, m) = s.raw("GET", "/metrics", None, None, &[]);
@@ -244,22 +263,9 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
 #[test]
 fn a_full_disk_is_reported_and_survived_over_http() {
     let dir = temp_dir("full");
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = Command::new("mount").args(["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir.to_str().unwrap()]).output();
-    match out {
-        Ok(o) if o.status.success() => {}
-        other => {
-            eprintln!("SKIPPED: full-disk HTTP test: cannot mount a tmpfs ({other:?})");
-            return;
-        }
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = Command::new("umount").args(["-l", self.0.to_str().unwrap()]).status();
-        }
-    }
-    let _unmount = Unmount(dir.clone());
+    let Some(_tmpfs) = Tmpfs::mount(&dir, "size=2m", "full-disk HTTP test") else {
+        return;
+    };
     let data = dir.join("data");
     let s = Server::start(&data, &["--request-timeout-ms", "1000"]);
     small_network(&s);
@@ -291,14 +297,7 @@ fn a_full_disk_is_reported_and_survived_over_http() {
     let (st, _) = s.req("GET", "/v1/accounts/s/skus/k", Some(ADMIN), None);
     assert_eq!(st, 200, "reads are still served");
     std::fs::remove_file(&filler).unwrap();
-    let mut health = (0, serde_json::Value::Null);
-    for _ in 0..200 {
-        health = s.req("GET", "/healthz", None, None);
-        if health.0 == 200 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let health = wait_for_health(&s, 200);
     assert_eq!(health.0, 200, "{}", health.1);
     assert_eq!(put_stock(&s, 3), 200);
     // The write that timed out was retried until it committed: it is there (the timeout said

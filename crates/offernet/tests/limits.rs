@@ -64,6 +64,18 @@ fn toggle_warehouse(s: &Server, ts: &str, times: usize) {
     }
 }
 
+/// Toggles the warehouse once while `stream` waits for its next event: that event must arrive
+/// (else panics with `expect`) and be the one after `newest`.
+fn toggle_and_expect_next(s: &Server, ts: &str, mut stream: Conn, newest: u64, expect: &str) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(stream.next_event());
+    });
+    toggle_warehouse(s, ts, 1);
+    let e = rx.recv_timeout(Duration::from_secs(30)).expect(expect).unwrap();
+    assert_eq!(e["seq"], newest + 1, "{e}");
+}
+
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
@@ -90,17 +102,25 @@ fn non_reading_stream(addr: &str, token: &str, after: u64) -> (TcpStream, u16) {
     (t, status)
 }
 
+/// One read (bounded by `t`'s read timeout) into `buf`: whether the peer has closed the
+/// connection. Data or a read timeout mean it is still open.
+fn read_sees_close(t: &mut TcpStream, buf: &mut [u8]) -> bool {
+    match t.read(buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => false,
+        Err(_) => true,
+    }
+}
+
 /// Reads until the peer closes (`true`) or `limit` passes (`false`).
 fn closed_within(t: &mut TcpStream, limit: Duration) -> bool {
     let started = Instant::now();
     t.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
     let mut buf = vec![0u8; 1 << 16];
     while started.elapsed() < limit {
-        match t.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-            Err(_) => return true,
+        if read_sees_close(t, &mut buf) {
+            return true;
         }
     }
     false
@@ -183,14 +203,8 @@ fn events_after_beyond_the_newest_answer_the_newest() {
     let newest = s.req("GET", "/healthz", None, None).1["event_seq"].as_u64().unwrap();
     assert!(newest > 0);
     // A stream asked from beyond the newest still gets the next events.
-    let mut stream = s.stream("/v1/accounts/m/events?after=1000000000", &tm);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(stream.next_event());
-    });
-    toggle_warehouse(&s, &ts, 1);
-    let e = rx.recv_timeout(Duration::from_secs(30)).expect("the next event arrives").unwrap();
-    assert_eq!(e["seq"], newest + 1, "{e}");
+    let stream = s.stream("/v1/accounts/m/events?after=1000000000", &tm);
+    toggle_and_expect_next(&s, &ts, stream, newest, "the next event arrives");
     let newest = s.req("GET", "/healthz", None, None).1["event_seq"].as_u64().unwrap();
     let (st, v) = s.req("GET", "/v1/accounts/m/events?after=1000000000", Some(&tm), None);
     assert_eq!(st, 200, "{v}");
@@ -227,14 +241,8 @@ fn trickle_head(addr: &str, stop: &std::sync::atomic::AtomicBool, limit: Duratio
     let started = Instant::now();
     let mut buf = [0u8; 1024];
     while started.elapsed() < limit && !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        if t.write_all(b"x").is_err() {
+        if t.write_all(b"x").is_err() || read_sees_close(&mut t, &mut buf) {
             return true;
-        }
-        match t.read(&mut buf) {
-            Ok(0) => return true,
-            Ok(_) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-            Err(_) => return true,
         }
     }
     false
@@ -337,7 +345,7 @@ fn idle_keep_alive_connections_are_closed_but_streams_are_not() {
     let s = Server::start(&dir, &["--header-read-timeout-ms", "600000", "--idle-timeout-ms", "1000"]);
     let (ts, tm) = seller_and_marketplace(&s, 1);
     let newest = s.req("GET", "/healthz", None, None).1["event_seq"].as_u64().unwrap();
-    let mut stream = s.stream(&format!("/v1/accounts/m/events?after={newest}"), &tm);
+    let stream = s.stream(&format!("/v1/accounts/m/events?after={newest}"), &tm);
     // A kept-alive connection after its request, and one that never sends anything.
     let mut kept = TcpStream::connect(&s.addr).unwrap();
     kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
@@ -345,12 +353,6 @@ fn idle_keep_alive_connections_are_closed_but_streams_are_not() {
     assert!(closed_within(&mut kept, Duration::from_secs(30)), "an idle keep-alive connection is closed");
     assert!(closed_within(&mut silent, Duration::from_secs(30)), "a connection that sends nothing is closed");
     // The event stream outlived the idle timeout (its response is in progress) and goes on.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(stream.next_event());
-    });
-    toggle_warehouse(&s, &ts, 1);
-    let e = rx.recv_timeout(Duration::from_secs(30)).expect("the stream is still open").unwrap();
-    assert_eq!(e["seq"], newest + 1, "{e}");
+    toggle_and_expect_next(&s, &ts, stream, newest, "the stream is still open");
     s.stop();
 }
