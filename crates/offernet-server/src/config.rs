@@ -131,6 +131,12 @@ impl Config {
                 "max_streams_per_account and the timeouts (header read, idle, body, send) must be positive".into()
             );
         }
+        if self.body_timeout_ms >= self.request_timeout_ms {
+            return Err(format!(
+                "body_timeout_ms ({}) must be below request_timeout_ms ({}): a body that never arrives answers 408 only if its timeout fires first",
+                self.body_timeout_ms, self.request_timeout_ms
+            ));
+        }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err("log_format is `text` or `json`".into());
         }

@@ -248,7 +248,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut interrupt =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let running = start(config).await?;
+    // A signal during startup (a long replay, the wait for the writer lease) stops it there:
+    // dropping `start` closes the journal and releases the lock; nothing was acknowledged yet.
+    let running = tokio::select! {
+        r = start(config) => r?,
+        _ = interrupt.recv() => return Err("interrupted during startup".into()),
+        _ = term.recv() => return Err("terminated during startup".into()),
+    };
     println!("offernet listening on http://{}", running.addr);
     use std::io::Write as _;
     let _ = std::io::stdout().flush();

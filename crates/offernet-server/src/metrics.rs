@@ -73,7 +73,7 @@ impl Metrics {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let c = &self.connections;
         let health = writer.health();
-        let series: [(&str, &str, &str, u64); 16] = [
+        let series: [(&str, &str, &str, u64); 17] = [
             (
                 "offernet_writer_up",
                 "gauge",
@@ -92,6 +92,12 @@ impl Metrics {
             ),
             ("offernet_snapshots_total", "counter", "Snapshots taken.", get(&s.snapshots)),
             ("offernet_journal_last_seq", "gauge", "Last journal sequence number applied.", get(&s.last_seq)),
+            (
+                "offernet_high_water_mark",
+                "gauge",
+                "Sequence number last written to the high-water mark file (committed-seq); trails offernet_journal_last_seq by at most 100 ms of writes while writing it works.",
+                get(&s.high_water_mark),
+            ),
             ("offernet_writer_queue_depth", "gauge", "Commands waiting for the writer.", writer.queue_depth() as u64),
             ("offernet_offers_changed_total", "counter", "offer.changed events emitted.", get(&self.offers_changed)),
             ("offernet_events_total", "counter", "Events emitted.", get(&self.events)),

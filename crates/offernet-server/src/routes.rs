@@ -40,6 +40,12 @@ pub struct AppState {
 
 pub type St = State<Arc<AppState>>;
 
+/// A comment line on an idle event stream this often: proxies keep the connection, and a
+/// client that stopped reading is found once these fill its socket buffers (the send
+/// timeout then closes it). On a quiet account that takes long: the stream then holds only
+/// its cursor and one of the account's stream places.
+const SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
+
 // ---------------------------------------------------------------- authentication
 
 /// The token of the one `Authorization: Bearer <token>` header. The scheme is
@@ -698,7 +704,7 @@ async fn events(
     })?;
     // Asked beyond the newest event: start from the newest, so the next events are not skipped.
     let stream = crate::events::stream(slot, after.min(start.last_seq), st.stopping.clone());
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(SSE_KEEP_ALIVE)).into_response())
 }
 
 // ---------------------------------------------------------------- operations

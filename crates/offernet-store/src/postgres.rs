@@ -349,7 +349,10 @@ impl Journal for PgJournal {
         if let Some(old) = self.conn.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(1), old.close()).await;
         }
-        self.conn = Some(Self::connect(&self.url, LEASE_WAIT).await?);
+        // One try for the lease, no wait: if another process holds it, it may be writing, so
+        // this writer must say `not_writer` (and the server stop serving reads) at once; the
+        // writer's retry loop tries again with backoff.
+        self.conn = Some(Self::connect(&self.url, std::time::Duration::ZERO).await?);
         Ok(())
     }
 

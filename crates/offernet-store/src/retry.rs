@@ -68,7 +68,7 @@ pub(crate) async fn reconnect<J: Journal>(
             }
         }
         return Err(format!(
-            "after reconnecting, the journal ends at entry {stored} but this writer has applied up to entry              {last_seq}{}: another writer wrote to it, or it lost entries; restart offernet to recover from the journal",
+            "after reconnecting, the journal ends at entry {stored} but this writer has applied up to entry {last_seq}{}: another writer wrote to it, or it lost entries; restart offernet to recover from the journal",
             batch.map_or(String::new(), |b| format!(" (plus a batch of {} whose commit failed)", b.len()))
         ));
     }

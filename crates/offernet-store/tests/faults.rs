@@ -187,7 +187,12 @@ async fn a_failing_commit_is_retried_and_nothing_is_lost(db: &Db) {
     let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
     let h2 = h.clone();
     let first = tokio::spawn(async move { h2.submit(stock(1, 111)).await });
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // The writer takes the write and fails its commit (three times, with backoff from 50 ms):
+    // wait until it says so, however loaded the machine is.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while h.health().state != WriterState::Retrying && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     let health = h.health();
     assert_eq!(health.state, WriterState::Retrying, "{health:?}");
     assert!(health.last_error.as_deref().unwrap_or("").contains("disk is full"), "{health:?}");
@@ -377,8 +382,17 @@ async fn postgres_writer_survives_a_terminated_connection() {
     let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
     // 1. While idle: the writer notices within LEASE_CHECK_INTERVAL and reconnects.
     let (watcher, stop) = watch_states(&h);
-    assert_eq!(terminate_writer(&db).await, 1, "the writer's backend was terminated");
-    tokio::time::sleep(offernet_store::writer::LEASE_CHECK_INTERVAL * 2).await;
+    // At least the writer's backend (connections other tests' helpers dropped may linger).
+    assert!(terminate_writer(&db).await >= 1, "the writer's backend was terminated");
+    // The writer notices at its next lease check, then reconnects: wait for both, with a
+    // deadline far above LEASE_CHECK_INTERVAL for a loaded machine.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    tokio::time::sleep(offernet_store::writer::LEASE_CHECK_INTERVAL).await;
+    while (h.health().state != WriterState::Ok || h.health().journal_errors == 0)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let _ = stop.send(());
     let seen = watcher.await.unwrap();
     assert!(seen.contains(&WriterState::Retrying) && seen.last() == Some(&WriterState::Ok), "{seen:?}");
@@ -419,7 +433,7 @@ async fn postgres_writer_survives_a_terminated_connection() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let before = h.shared().stats.commands.load(Ordering::Relaxed) - start;
-    assert_eq!(terminate_writer(&db).await, 1);
+    assert!(terminate_writer(&db).await >= 1);
     assert!(before < CLIENTS as u64 * PER_CLIENT / 2, "terminated mid-load ({before} written)");
     let mut refused = 0;
     for t in tasks {

@@ -252,8 +252,6 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     let s = Server::start(&dir, &["--database", &url]);
     let (_, v) = s.req("GET", "/v1/accounts/s/skus/k", Some(ADMIN), None);
     assert_eq!(v["stock"][0]["quantity"], json!(3), "{v}");
-    // (Not SIGTERM right after startup: `serve` installs its handler just after printing the
-    // address, so an immediate SIGTERM can kill it with the default action.)
     s.kill9();
 }
 
@@ -267,7 +265,7 @@ fn a_full_disk_is_reported_and_survived_over_http() {
         return;
     };
     let data = dir.join("data");
-    let s = Server::start(&data, &["--request-timeout-ms", "1000"]);
+    let s = Server::start(&data, &["--request-timeout-ms", "1000", "--body-timeout-ms", "500"]);
     small_network(&s);
     assert_eq!(put_stock(&s, 1), 200);
     // Fill the file system.

@@ -302,7 +302,7 @@ fn sigterm_with_idle_and_slow_connections_open_exits_within_the_grace_period() {
             "--idle-timeout-ms",
             "600000",
             "--body-timeout-ms",
-            "600000",
+            "500000",
             "--request-timeout-ms",
             "600000",
             "--shutdown-grace-ms",
