@@ -182,4 +182,10 @@ pub enum Command {
     },
     /// Time passes: reservations whose expiry is at or before the command's time expire.
     ExpireOrders {},
+    /// Event sequence numbers up to `seq` were used by history that `journal repair` gave up:
+    /// the next event is numbered above it, so no number a client saw is used for another
+    /// change. Only ever moves the numbering forward; written by the repair, never by clients.
+    SkipEventSeq {
+        seq: u64,
+    },
 }

@@ -281,6 +281,7 @@ impl Engine {
             Command::CancelOrder { account, id } => self.cancel_order(account, id, &mut work)?,
             Command::InvoiceOrder { account, id } => self.invoice_order(account, id, &mut work)?,
             Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
+            Command::SkipEventSeq { seq } => self.seq = self.seq.max(*seq),
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);

@@ -1,5 +1,6 @@
 //! Limits that depend on state: an account's lists together stay bounded
-//! (`MAX_ACCOUNT_LIST_IDS`), so one account cannot hold gigabytes through lists.
+//! (`MAX_ACCOUNT_LIST_IDS`), so one account cannot hold gigabytes through lists; and event
+//! numbers only move forward.
 
 use offernet_core::validate::{MAX_ACCOUNT_LIST_IDS, MAX_ASSORTMENT_LEN};
 use offernet_core::*;
@@ -50,4 +51,28 @@ fn an_accounts_lists_together_are_bounded() {
     put_tp(&mut e, "more", ids("k", 10)).unwrap();
     e.apply(&Command::PutAffiliation { seller: "s".into(), marketplace: "m".into(), body: resale }, 0).unwrap();
     e.check_invariants().unwrap();
+}
+
+#[test]
+fn skipping_event_numbers_only_moves_them_forward() {
+    let mut e = Engine::new(EngineConfig::new(3).unwrap());
+    e.apply(&Command::CreateAccount { id: "s".into(), name: "S".into(), currency: "BRL".into(), token_hash: None }, 0)
+        .unwrap();
+    e.apply(&Command::SkipEventSeq { seq: 500 }, 0).unwrap();
+    e.apply(&Command::SkipEventSeq { seq: 10 }, 0).unwrap();
+    assert_eq!(e.last_seq(), 500);
+    let ev = e
+        .apply(
+            &Command::PutSku {
+                account: "s".into(),
+                sku: "k".into(),
+                body: SkuBody { name: Some("K".into()), ..Default::default() },
+            },
+            0,
+        )
+        .unwrap();
+    assert!(ev.iter().all(|x| x.seq > 500), "{ev:?}");
+    // Snapshots carry the numbering on.
+    let copy = Engine::from_snapshot_bytes(e.config(), &e.snapshot_bytes()).unwrap();
+    assert_eq!(copy.last_seq(), e.last_seq());
 }

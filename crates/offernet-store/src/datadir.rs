@@ -103,25 +103,40 @@ pub fn high_water_mark_path(dir: &Path) -> PathBuf {
 /// Reads the high-water mark: `None` when there is no file (a new data directory, or a journal
 /// written before the mark existed).
 pub fn read_high_water_mark(path: &Path) -> Result<Option<u64>, String> {
-    match std::fs::read_to_string(path) {
-        Ok(s) => s
-            .trim()
-            .parse::<u64>()
-            .map(Some)
-            .map_err(|e| format!("the high-water mark {} is unreadable ({e}): `{}`", path.display(), s.trim())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(format!("reading the high-water mark {}: {e}", path.display())),
+    Ok(read_marks(path)?.map(|(seq, _)| seq))
+}
+
+/// The event sequence number written beside the high-water mark: the last event the applied
+/// history had given (at most as old as the mark). `None` when there is no mark.
+pub fn read_high_water_events(path: &Path) -> Result<Option<u64>, String> {
+    Ok(read_marks(path)?.map(|(_, events)| events))
+}
+
+/// The file holds `SEQ EVENT_SEQ`: the last committed journal sequence number and the last
+/// event sequence number of the applied history.
+fn read_marks(path: &Path) -> Result<Option<(u64, u64)>, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("reading the high-water mark {}: {e}", path.display())),
+    };
+    let unreadable =
+        |why: String| format!("the high-water mark {} is unreadable ({why}): `{}`", path.display(), text.trim());
+    let mut parts = text.split_whitespace().map(|p| p.parse::<u64>().map_err(|e| unreadable(e.to_string())));
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(seq), Some(events), None) => Ok(Some((seq?, events?))),
+        _ => Err(unreadable("expected two numbers".into())),
     }
 }
 
 /// Writes the high-water mark atomically and durably: a temporary file, fsync, rename over the
 /// old one, fsync of the directory. A crash leaves the old value or the new one, never a torn one.
-pub fn write_high_water_mark(path: &Path, seq: u64) -> std::io::Result<()> {
+pub fn write_high_water_mark(path: &Path, seq: u64, events: u64) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = path.with_extension("tmp");
     {
         let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(FILE_MODE).open(&tmp)?;
-        writeln!(f, "{seq}")?;
+        writeln!(f, "{seq} {events}")?;
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
@@ -144,9 +159,10 @@ mod tests {
         create_dir(&d).unwrap();
         let p = high_water_mark_path(&d);
         assert_eq!(read_high_water_mark(&p).unwrap(), None);
-        write_high_water_mark(&p, 251).unwrap();
-        write_high_water_mark(&p, 252).unwrap();
+        write_high_water_mark(&p, 251, 900).unwrap();
+        write_high_water_mark(&p, 252, 903).unwrap();
         assert_eq!(read_high_water_mark(&p).unwrap(), Some(252));
+        assert_eq!(read_high_water_events(&p).unwrap(), Some(903));
         std::fs::write(&p, "garbage").unwrap();
         assert!(read_high_water_mark(&p).unwrap_err().contains("unreadable"));
     }

@@ -38,8 +38,10 @@ impl MarkWriter {
                     let last = stopping.load(Ordering::Acquire);
                     // `last_seq` is stored after the commit: the mark never runs ahead of it.
                     let committed = shared.stats.last_seq.load(Ordering::Acquire);
+                    // Stored before `last_seq`: the events of the history up to `committed`.
+                    let events = shared.stats.last_event_seq.load(Ordering::Acquire);
                     if committed > written {
-                        match crate::datadir::write_high_water_mark(&path, committed) {
+                        match crate::datadir::write_high_water_mark(&path, committed, events) {
                             Ok(()) => {
                                 written = committed;
                                 shared.stats.high_water_mark.store(committed, Ordering::Relaxed);

@@ -11,7 +11,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use offernet_core::EngineConfig;
+use offernet_core::{Command, EngineConfig};
 
 use crate::journal::*;
 use crate::recovery::{recover, Damage};
@@ -169,5 +169,20 @@ pub async fn repair<J: Journal>(j: &mut J, config: EngineConfig, accept_loss: bo
         reason: plan.found.clone(),
     };
     let moved = j.quarantine(&record).await?;
+    // Clients may have seen events of the history given up, numbered up to the mark's event
+    // number: a journaled `SkipEventSeq` makes the next event be numbered above it (replay
+    // applies it in order, like any command), so no event number is ever reused either.
+    if let Some(events) = high_water_events(j)? {
+        let entry = Entry { seq: plan.floor + 1, at_ms, command: Command::SkipEventSeq { seq: events } };
+        j.append_batch(plan.floor_batch + 1, &[entry]).await?;
+    }
     Ok(RepairOutcome::Repaired(plan, moved))
+}
+
+/// The event sequence number written beside the high-water mark, if there is one.
+fn high_water_events<J: Journal>(j: &J) -> JResult<Option<u64>> {
+    match j.high_water_mark_file() {
+        Some(p) => crate::datadir::read_high_water_events(&p).map_err(JournalError::Corrupt),
+        None => Ok(None),
+    }
 }

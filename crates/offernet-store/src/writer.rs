@@ -139,6 +139,9 @@ pub struct WriterStats {
     pub journal_errors: AtomicU64,
     /// The last value written to the high-water mark file.
     pub high_water_mark: AtomicU64,
+    /// The engine's last event sequence number after the last applied batch (written beside
+    /// the high-water mark, so that a repair never reuses event numbers clients saw).
+    pub last_event_seq: AtomicU64,
 }
 
 /// What readers share with the writer: the committed engine state and the counters.
@@ -270,6 +273,7 @@ pub fn spawn_with_sink<J: Journal>(
     sink: Option<EventSink>,
 ) -> (WriterHandle, tokio::task::JoinHandle<J>) {
     let (tx, rx) = mpsc::channel(config.queue_depth.max(1));
+    let event_seq = recovered.engine.last_seq();
     let shared = Arc::new(Shared {
         engine: RwLock::new(recovered.engine),
         stats: WriterStats::default(),
@@ -278,6 +282,7 @@ pub fn spawn_with_sink<J: Journal>(
         stop: watch::channel(false).0,
     });
     shared.stats.last_seq.store(recovered.last_seq, Ordering::Relaxed);
+    shared.stats.last_event_seq.store(event_seq, Ordering::Relaxed);
     let mark = journal
         .high_water_mark_file()
         .map(|path| MarkWriter::start(path, recovered.report.high_water_mark.unwrap_or(0), shared.clone()));
@@ -394,15 +399,17 @@ async fn run<J: Journal>(
         last_seq += entries.len() as u64;
         // Taking the write lock may wait for readers: do it off the async scheduler, so that a
         // waiting writer never stalls the runtime's other tasks, timers or IO.
-        let outcomes: Vec<Outcome> = tokio::task::block_in_place(|| {
+        let (outcomes, event_seq): (Vec<Outcome>, u64) = tokio::task::block_in_place(|| {
             let mut engine = shared.engine.write().unwrap_or_else(|p| p.into_inner());
-            entries.iter().map(|e| engine.apply(&e.command, e.at_ms)).collect()
+            let outcomes = entries.iter().map(|e| engine.apply(&e.command, e.at_ms)).collect();
+            (outcomes, engine.last_seq())
         });
         let stats = &shared.stats;
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.commands.fetch_add(entries.len() as u64, Ordering::Relaxed);
         stats.last_batch_size.store(entries.len() as u64, Ordering::Relaxed);
         stats.commit_micros.fetch_add(commit_us, Ordering::Relaxed);
+        stats.last_event_seq.store(event_seq, Ordering::Release);
         stats.last_seq.store(last_seq, Ordering::Release);
         if let Some(sink) = &sink {
             for events in outcomes.iter().flatten() {

@@ -73,7 +73,11 @@ async fn flipped_bytes_in_the_sqlite_wal_refuse_to_start() {
     let mut j = AnyJournal::open(None, &copy).await.unwrap();
     assert!(matches!(repair(&mut j, EngineConfig::default(), true).await.unwrap(), RepairOutcome::Repaired(..)));
     let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
-    assert_eq!(r.last_seq, mark, "the next entry is {} (above the mark)", mark + 1);
+    // The repair's `SkipEventSeq` follows the mark; the next entry comes after it.
+    assert_eq!(r.last_seq, mark + 1, "the next entry is {} (above the mark)", mark + 2);
+    let marks = std::fs::read_to_string(copy.join("committed-seq")).unwrap();
+    let events: u64 = marks.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(r.engine.last_seq() >= events, "event numbers up to {events} are never reused");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -169,12 +169,12 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
                     plan.describe_repair()
                 )),
                 RepairOutcome::Repaired(plan, moved) => {
+                    // Above the floor, after the repair's own entry that keeps event numbers unique.
+                    let next = j.last().await.map_err(|e| e.to_string())?.0 + 1;
                     println!(
                         "repaired: {moved} entries moved to the quarantine table; the state is that of entry {}; \
-                         the next entry is {} (found: {})",
-                        plan.applied,
-                        plan.floor + 1,
-                        plan.found
+                         the next entry is {next} (found: {})",
+                        plan.applied, plan.found
                     );
                     Ok(())
                 }
