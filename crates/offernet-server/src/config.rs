@@ -36,6 +36,12 @@ pub const DEFAULT_SEND_TIMEOUT_MS: u64 = 30_000;
 /// At shutdown, in-flight requests get 10 s (the request timeout) to finish, then the
 /// remaining connections are closed and the writer drains.
 pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
+/// At shutdown, after the connections, the writer gets 60 s to commit what is queued and write
+/// its snapshot; a journal that hangs (a PostgreSQL commit that never answers) then no longer
+/// holds the process. Generous, because a snapshot of a large network takes seconds. Writes
+/// still queued then were never acknowledged; one whose commit lands anyway is replayed at the
+/// next start, like a write whose request timed out.
+pub const DEFAULT_SHUTDOWN_DRAIN_MS: u64 = 60_000;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -71,6 +77,8 @@ pub struct Config {
     pub send_timeout_ms: u64,
     /// At shutdown, how long in-flight requests may still run before connections are closed.
     pub shutdown_grace_ms: u64,
+    /// At shutdown, how long the writer may take to drain its queue and snapshot.
+    pub shutdown_drain_ms: u64,
     /// `text` or `json` logs.
     pub log_format: String,
     /// A `postgres://` URL for the journal on PostgreSQL; none: SQLite in `data_dir`. Never
@@ -102,6 +110,7 @@ impl Default for Config {
             body_timeout_ms: DEFAULT_BODY_TIMEOUT_MS,
             send_timeout_ms: DEFAULT_SEND_TIMEOUT_MS,
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
+            shutdown_drain_ms: DEFAULT_SHUTDOWN_DRAIN_MS,
             log_format: "text".into(),
             admin_token: None,
             database: None,
@@ -126,9 +135,10 @@ impl Config {
             || self.idle_timeout_ms == 0
             || self.body_timeout_ms == 0
             || self.send_timeout_ms == 0
+            || self.shutdown_drain_ms == 0
         {
             return Err(
-                "max_streams_per_account and the timeouts (header read, idle, body, send) must be positive".into()
+                "max_streams_per_account and the timeouts (header read, idle, body, send, shutdown drain) must be positive".into()
             );
         }
         if self.body_timeout_ms >= self.request_timeout_ms {

@@ -47,6 +47,8 @@ pub struct Running {
     writer_task: tokio::task::JoinHandle<AnyJournal>,
     stop: tokio::sync::oneshot::Sender<()>,
     stopping: tokio::sync::watch::Sender<bool>,
+    /// How long the writer may take to drain at shutdown (`shutdown_drain_ms`).
+    drain_limit: Duration,
     /// The data directory's lock, held for the server's life.
     _lock: DataDirLock,
 }
@@ -58,9 +60,18 @@ impl Running {
         let _ = self.stopping.send(true);
         let _ = self.stop.send(());
         self.server.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-        self.writer.shutdown().await;
-        self.writer_task.await.map_err(|e| e.to_string())?;
-        Ok(())
+        let drain = async {
+            self.writer.shutdown().await;
+            self.writer_task.await.map_err(|e| e.to_string())
+        };
+        match tokio::time::timeout(self.drain_limit, drain).await {
+            Ok(r) => r.map(|_| ()),
+            Err(_) => Err(format!(
+                "the journal did not finish the last commits within {} ms (shutdown_drain_ms); writes not yet \
+                 acknowledged may or may not have been committed (the next start replays what was)",
+                self.drain_limit.as_millis()
+            )),
+        }
     }
 }
 
@@ -225,6 +236,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
             }
         }
     });
+    let drain_limit = Duration::from_millis(state.config.shutdown_drain_ms);
     let limits = conn::Limits {
         max_connections,
         header_read_timeout: Duration::from_millis(state.config.header_read_timeout_ms),
@@ -237,7 +249,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let app = router(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
-    Ok(Running { addr, writer, server, writer_task, stop, stopping, _lock: lock })
+    Ok(Running { addr, writer, server, writer_task, stop, stopping, drain_limit, _lock: lock })
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.

@@ -61,6 +61,9 @@ pub struct ServeArgs {
     /// At shutdown, time for in-flight requests before connections are closed (ms). Default: 10000.
     #[arg(long, env = "OFFERNET_SHUTDOWN_GRACE_MS")]
     pub shutdown_grace_ms: Option<u64>,
+    /// At shutdown, time for the writer to commit what is queued and snapshot, then exit 1 (ms). Default: 60000.
+    #[arg(long, env = "OFFERNET_SHUTDOWN_DRAIN_MS")]
+    pub shutdown_drain_ms: Option<u64>,
     /// `text` or `json` logs (on stderr). Default: text.
     #[arg(long, env = "OFFERNET_LOG_FORMAT")]
     pub log_format: Option<String>,
@@ -95,6 +98,7 @@ impl ServeArgs {
             body_timeout_ms,
             send_timeout_ms,
             shutdown_grace_ms,
+            shutdown_drain_ms,
             log_format
         );
         c.admin_token = std::env::var("OFFERNET_ADMIN_TOKEN").ok().filter(|t| !t.trim().is_empty());

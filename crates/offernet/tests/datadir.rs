@@ -176,29 +176,38 @@ fn a_data_directory_that_cannot_be_written_is_refused_at_startup() {
 /// meanwhile: the server says so (healthz 503, reads and writes 503 `not_writer`, metrics), and
 /// takes the lease back when it is free; no acknowledged write is lost. (A writer that only retries
 /// the journal answers writes with 503 `writer_unavailable`: see offernet-store tests/faults.rs.)
-#[test]
-fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
+/// A fresh PostgreSQL database `offernet_lease_{tag}_{pid}` (CI drops them afterwards): its
+/// name, URL and a connection to the server's maintenance database. `None` (SKIPPED) without
+/// `OFFERNET_TEST_POSTGRES_URL`, which CI always sets.
+fn fresh_database(rt: &tokio::runtime::Runtime, tag: &str) -> Option<(String, String, sqlx::PgConnection)> {
+    use sqlx::Connection;
     let base = match std::env::var("OFFERNET_TEST_POSTGRES_URL") {
         Ok(u) if !u.is_empty() => u,
         _ => {
             assert!(std::env::var("CI").map_or(true, |v| v != "true"), "CI=true needs OFFERNET_TEST_POSTGRES_URL");
-            eprintln!("SKIPPED: lease test on PostgreSQL (set OFFERNET_TEST_POSTGRES_URL to run it)");
-            return;
+            eprintln!("SKIPPED: {tag} test on PostgreSQL (set OFFERNET_TEST_POSTGRES_URL to run it)");
+            return None;
         }
     };
-    let db = format!("offernet_lease_{}", std::process::id());
+    let db = format!("offernet_lease_{tag}_{}", std::process::id());
     let (head, query) =
         base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
     let url = format!("{}/{db}{query}", head.rsplit_once('/').map(|(r, _)| r).unwrap_or(&head));
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    use sqlx::Connection;
-    let mut admin = rt.block_on(async {
+    let admin = rt.block_on(async {
         let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
         for sql in [format!("DROP DATABASE IF EXISTS {db}"), format!("CREATE DATABASE {db}")] {
             sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
         }
         admin
     });
+    Some((db, url, admin))
+}
+
+#[test]
+fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Some((db, url, mut admin)) = fresh_database(&rt, "lease") else { return };
+    use sqlx::Connection;
     let dir = temp_dir("lease");
     let s = Server::start(&dir, &["--database", &url]);
     small_network(&s);
@@ -312,4 +321,58 @@ fn a_full_disk_is_reported_and_survived_over_http() {
         assert_eq!(st, 200, "big{i}: {v}");
     }
     s.kill9();
+}
+
+/// A journal that hangs (a PostgreSQL commit waiting on a lock forever) does not hold a
+/// SIGTERM'd server: after the grace period and `shutdown_drain_ms` it exits, saying why.
+#[test]
+fn sigterm_is_bounded_while_a_commit_hangs() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Some((_db, url, _admin)) = fresh_database(&rt, "drain") else { return };
+    use sqlx::Connection;
+    let dir = temp_dir("drain");
+    let s = Server::start(
+        &dir,
+        &[
+            "--database",
+            &url,
+            "--request-timeout-ms",
+            "1000",
+            "--body-timeout-ms",
+            "500",
+            "--shutdown-grace-ms",
+            "500",
+            "--shutdown-drain-ms",
+            "1500",
+        ],
+    );
+    small_network(&s);
+    assert_eq!(put_stock(&s, 1), 200);
+    // Another session locks the journal table: the next commit waits for it, forever.
+    let mut blocker = rt.block_on(async {
+        let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+        sqlx::raw_sql("BEGIN; LOCK TABLE offernet.journal IN ACCESS EXCLUSIVE MODE").execute(&mut c).await.unwrap();
+        c
+    });
+    assert_eq!(put_stock(&s, 2), 503, "the write waits for the journal and times out");
+    let started = std::time::Instant::now();
+    let mut s = s;
+    Command::new("kill").args(["-TERM", &s.child.id().to_string()]).status().unwrap();
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "SIGTERM did not end the server");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success(), "the cut-short drain is reported: {status}");
+    rt.block_on(async {
+        sqlx::raw_sql("ROLLBACK").execute(&mut blocker).await.unwrap();
+        blocker.close().await.unwrap();
+    });
+    // Nothing acknowledged was lost: the server starts again with the first write.
+    let s = Server::start(&dir, &["--database", &url]);
+    let (_, v) = s.req("GET", "/v1/accounts/s/skus/k", Some(ADMIN), None);
+    assert_eq!(v["stock"][0]["quantity"], json!(1), "{v}");
+    s.stop();
 }
