@@ -60,17 +60,25 @@ impl Running {
         let _ = self.stopping.send(true);
         let _ = self.stop.send(());
         self.server.await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
-        let drain = async {
+        let mut task = self.writer_task;
+        let drained = tokio::time::timeout(self.drain_limit, async {
             self.writer.shutdown().await;
-            self.writer_task.await.map_err(|e| e.to_string())
-        };
-        match tokio::time::timeout(self.drain_limit, drain).await {
-            Ok(r) => r.map(|_| ()),
-            Err(_) => Err(format!(
-                "the journal did not finish the last commits within {} ms (shutdown_drain_ms); writes not yet \
-                 acknowledged may or may not have been committed (the next start replays what was)",
-                self.drain_limit.as_millis()
-            )),
+            (&mut task).await
+        })
+        .await;
+        match drained {
+            Ok(r) => r.map(|_| ()).map_err(|e| e.to_string()),
+            Err(_) => {
+                // Stop the writer before the data directory's lock is released (on return).
+                task.abort();
+                let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+                Err(format!(
+                    "the writer did not finish its last commits and snapshot within {} ms (shutdown_drain_ms): the \
+                     journal did not answer; writes not yet acknowledged may or may not have been committed (the \
+                     next start replays what was)",
+                    self.drain_limit.as_millis()
+                ))
+            }
         }
     }
 }
@@ -175,7 +183,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         me.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
         ev.push(batch);
     });
-    offernet_store::check_rules(&mut journal).await.map_err(|e| e.to_string())?;
+    offernet_store::check_rules(&mut journal, engine_config).await.map_err(|e| e.to_string())?;
     let mut replayed = 0u64;
     // Replayed commands give their events to the log too: a client can resume after a restart.
     let recovered = recover_with_events(

@@ -14,7 +14,15 @@ pub enum AnyJournal {
 
 impl AnyJournal {
     /// `database`: a `postgres://` or `postgresql://` URL, or `None` for SQLite in `data_dir`.
+    /// A journal opened here for the first time (empty) is born with this build's rules
+    /// version (`rules`): whatever writes it, its entries are accepted under these rules.
     pub async fn open(database: Option<&str>, data_dir: &Path) -> JResult<AnyJournal> {
+        let mut j = Self::open_backend(database, data_dir).await?;
+        crate::rules::stamp_if_new(&mut j).await?;
+        Ok(j)
+    }
+
+    async fn open_backend(database: Option<&str>, data_dir: &Path) -> JResult<AnyJournal> {
         match database {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 crate::datadir::create_dir(data_dir).map_err(JournalError::Db)?;

@@ -107,14 +107,15 @@ pub fn read_high_water_mark(path: &Path) -> Result<Option<u64>, String> {
 }
 
 /// The event sequence number written beside the high-water mark: the last event the applied
-/// history had given (at most as old as the mark). `None` when there is no mark.
+/// history had given (at most as old as the mark). `None` when there is no mark, or a mark of
+/// one number (written before event numbers were kept beside it).
 pub fn read_high_water_events(path: &Path) -> Result<Option<u64>, String> {
-    Ok(read_marks(path)?.map(|(_, events)| events))
+    Ok(read_marks(path)?.and_then(|(_, events)| events))
 }
 
 /// The file holds `SEQ EVENT_SEQ`: the last committed journal sequence number and the last
-/// event sequence number of the applied history.
-fn read_marks(path: &Path) -> Result<Option<(u64, u64)>, String> {
+/// event sequence number of the applied history (`SEQ` alone is read too).
+fn read_marks(path: &Path) -> Result<Option<(u64, Option<u64>)>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -124,8 +125,8 @@ fn read_marks(path: &Path) -> Result<Option<(u64, u64)>, String> {
         |why: String| format!("the high-water mark {} is unreadable ({why}): `{}`", path.display(), text.trim());
     let mut parts = text.split_whitespace().map(|p| p.parse::<u64>().map_err(|e| unreadable(e.to_string())));
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(seq), Some(events), None) => Ok(Some((seq?, events?))),
-        _ => Err(unreadable("expected two numbers".into())),
+        (Some(seq), events, None) => Ok(Some((seq?, events.transpose()?))),
+        _ => Err(unreadable("expected one or two numbers".into())),
     }
 }
 
@@ -163,6 +164,8 @@ mod tests {
         write_high_water_mark(&p, 252, 903).unwrap();
         assert_eq!(read_high_water_mark(&p).unwrap(), Some(252));
         assert_eq!(read_high_water_events(&p).unwrap(), Some(903));
+        std::fs::write(&p, "77\n").unwrap();
+        assert_eq!((read_high_water_mark(&p).unwrap(), read_high_water_events(&p).unwrap()), (Some(77), None));
         std::fs::write(&p, "garbage").unwrap();
         assert!(read_high_water_mark(&p).unwrap_err().contains("unreadable"));
     }

@@ -136,6 +136,14 @@ async fn first_entry<J: Journal>(j: &mut J) -> JResult<u64> {
 }
 
 /// Loads the newest snapshot that passes its checksum and decodes.
+/// Whether a stored snapshot passes its checksum and loads.
+pub(crate) async fn valid_snapshot<J: Journal>(j: &mut J, meta: &SnapshotMeta, config: EngineConfig) -> JResult<bool> {
+    let bytes = j.load_snapshot(meta.seq).await?;
+    Ok(bytes.len() as u64 == meta.size
+        && crc32(&bytes) == meta.crc
+        && Engine::from_snapshot_bytes(config, &bytes).is_ok())
+}
+
 async fn newest_snapshot<J: Journal>(
     j: &mut J,
     config: EngineConfig,
@@ -250,17 +258,28 @@ pub async fn verify<J: Journal>(
     let mut report = VerifyReport { base: None, entries: 0, snapshots_ok: Vec::new(), divergence: None };
     // Entries accepted under older rules are not replayed: verification starts at the snapshot
     // this build's rules start from (`rules`), or after compaction at the oldest snapshot.
-    let rules_from = crate::rules::rules_from_seq(j).await?;
+    let rules_from = crate::rules::rules_start(j, config).await?;
     let older_rules_stored = rules_from > 0 && first <= rules_from;
+    // With older rules' entries stored, the base is the oldest valid snapshot at or after the
+    // point this build's rules start from.
+    let mut rules_base = None;
+    if older_rules_stored {
+        for s in snaps.iter().filter(|s| s.seq >= rules_from) {
+            if valid_snapshot(j, s, config).await? {
+                rules_base = Some(s.clone());
+                break;
+            }
+        }
+    }
     let (base_seq, mut engine) = if older_rules_stored || first > skip_gaps(&repairs, 1) {
         let found = if older_rules_stored {
-            snaps.iter().find(|s| s.seq == rules_from)
+            rules_base.as_ref()
         } else {
             snaps.iter().find(|s| skip_gaps(&repairs, s.seq + 1) == first)
         };
         let Some(base) = found.cloned() else {
             report.divergence = Some(if older_rules_stored {
-                (rules_from, format!("the snapshot at {rules_from}, where this build's rules start, is missing"))
+                (rules_from, format!("no valid snapshot at or after {rules_from}, where this build's rules start"))
             } else {
                 (first, format!("the journal starts at entry {first} and no snapshot covers 1..{}", first - 1))
             });

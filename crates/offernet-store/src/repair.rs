@@ -150,6 +150,8 @@ pub enum RepairOutcome {
 /// `offernet journal repair`: finds what startup would refuse and, only with `accept_loss`,
 /// quarantines the damaged tail and records the floor (in one transaction).
 pub async fn repair<J: Journal>(j: &mut J, config: EngineConfig, accept_loss: bool) -> JResult<RepairOutcome> {
+    // A journal of older rules that is not yet taken over is refused here too.
+    crate::rules::rules_start(j, config).await?;
     let plan = match recover(j, config, &mut |_| {}).await {
         Ok(_) => return Ok(RepairOutcome::Healthy),
         Err(JournalError::NeedsRepair(plan)) => *plan,

@@ -7,7 +7,7 @@
 //! rules start from (`rules_from_seq`). Entries at or before that snapshot are never replayed
 //! by this build: startup loads a snapshot at or after it, and `verify` starts there.
 
-use offernet_core::RULES_VERSION;
+use offernet_core::{EngineConfig, RULES_VERSION};
 
 use crate::journal::{JResult, Journal, JournalError};
 
@@ -21,47 +21,92 @@ fn parse(key: &str, v: Option<String>) -> JResult<Option<u64>> {
         .transpose()
 }
 
-/// The sequence number of the snapshot this build's rules start from (0: from the start).
+/// The sequence number of the snapshot this build's rules start from (0: from the start), as
+/// recorded by the upgrade.
 pub async fn rules_from_seq<J: Journal>(j: &mut J) -> JResult<u64> {
     Ok(parse(RULES_FROM_KEY, j.meta(RULES_FROM_KEY).await?)?.unwrap_or(0))
 }
 
-/// Run before a writer opens the journal. A new journal, or one written under these rules,
-/// passes. One written under older rules (a journal with no `rules_version` was written by
-/// version 1) is upgraded only when its newest snapshot covers every entry: then nothing of
-/// the older rules is ever replayed. Otherwise it is refused, saying how to upgrade safely.
-/// A journal of newer rules is refused.
-pub async fn check_rules<J: Journal>(j: &mut J) -> JResult<()> {
+/// An empty journal without a recorded version gets this build's: everything written to it
+/// from now on is accepted under these rules.
+pub async fn stamp_if_new<J: Journal>(j: &mut J) -> JResult<()> {
+    if j.meta(RULES_VERSION_KEY).await?.is_none() && j.last().await?.0 == 0 {
+        j.set_meta(RULES_VERSION_KEY, &RULES_VERSION.to_string()).await?;
+    }
+    Ok(())
+}
+
+/// Where a journal stands with this build's rules.
+enum Standing {
+    /// Written under these rules (or empty and new).
+    Current { new: bool },
+    /// Written under older rules `from`; every stored entry is covered by the valid snapshot
+    /// at `snapshot` (0: there are no entries), so nothing of the older rules needs replaying.
+    Upgradable { from: u64, snapshot: u64 },
+}
+
+async fn standing<J: Journal>(j: &mut J, config: EngineConfig) -> JResult<Standing> {
     let stored = parse(RULES_VERSION_KEY, j.meta(RULES_VERSION_KEY).await?)?;
-    let (last, _) = j.last().await?;
     let current = u64::from(RULES_VERSION);
-    let stored = match stored {
-        Some(v) => v,
-        None if last == 0 => {
-            j.set_meta(RULES_VERSION_KEY, &current.to_string()).await?;
-            return Ok(());
+    let (last, _) = j.last().await?;
+    let from = match stored {
+        Some(v) if v == current => return Ok(Standing::Current { new: false }),
+        Some(v) if v > current => {
+            return Err(JournalError::Incompatible(format!(
+                "this journal is written under rules version {v}, by a newer offernet; this build follows version {current}: start the newer build"
+            )))
         }
+        Some(v) => v,
+        None if last == 0 => return Ok(Standing::Current { new: true }),
+        // Journals from before the version was recorded were written under version 1.
         None => 1,
     };
-    if stored == current {
-        return Ok(());
+    let mut snapshot = 0;
+    for meta in j.snapshots().await? {
+        if crate::recovery::valid_snapshot(j, &meta, config).await? {
+            snapshot = meta.seq;
+            break;
+        }
     }
-    if stored > current {
+    if let Some(after) = j.read_after(snapshot, 1).await?.first() {
         return Err(JournalError::Incompatible(format!(
-            "this journal is written under rules version {stored}, by a newer offernet; this build follows version {current}: start the newer build"
+            "this journal's entries {}..={last} come after its newest valid snapshot ({snapshot}) and were accepted under \
+             rules version {from}; this build follows version {current} (cancels, order statuses and input checks changed), \
+             so replaying them could change what they did. Start the build that wrote them, make one write (any PUT), and \
+             stop it with SIGTERM: it then writes a snapshot of everything. Then start this build",
+            after.seq
         )));
     }
-    let newest = j.snapshots().await?.first().map_or(0, |s| s.seq);
-    if newest < last {
-        return Err(JournalError::Incompatible(format!(
-            "this journal's entries {}..={last} were accepted under rules version {stored}, and this build follows version {current} \
-             (cancels, order statuses and input checks changed): replaying them could change what they did. Start the build that \
-             wrote them and stop it with SIGTERM (it writes a snapshot of everything), then start this one",
-            newest + 1
-        )));
+    Ok(Standing::Upgradable { from, snapshot })
+}
+
+/// Run before a writer opens the journal. A new journal, or one written under these rules,
+/// passes. One written under older rules (a journal with no `rules_version` was written by
+/// version 1) is upgraded only when its newest valid snapshot covers every stored entry: then
+/// nothing of the older rules is ever replayed. Otherwise it is refused, saying how to upgrade
+/// safely. A journal of newer rules is refused.
+pub async fn check_rules<J: Journal>(j: &mut J, config: EngineConfig) -> JResult<()> {
+    let current = RULES_VERSION.to_string();
+    match standing(j, config).await? {
+        Standing::Current { new: false } => {}
+        Standing::Current { new: true } => j.set_meta(RULES_VERSION_KEY, &current).await?,
+        Standing::Upgradable { from, snapshot } => {
+            // `rules_from_seq` first: a crash between the two writes leaves the old version,
+            // and the next start upgrades again.
+            j.set_meta(RULES_FROM_KEY, &snapshot.to_string()).await?;
+            j.set_meta(RULES_VERSION_KEY, &current).await?;
+            tracing::info!(from, to = RULES_VERSION, snapshot, "journal upgraded to this build's rules");
+        }
     }
-    j.set_meta(RULES_FROM_KEY, &newest.to_string()).await?;
-    j.set_meta(RULES_VERSION_KEY, &current.to_string()).await?;
-    tracing::info!(from = stored, to = current, snapshot = newest, "journal upgraded to this build's rules");
     Ok(())
+}
+
+/// For `verify`, `compact` and `repair`, which change nothing about the rules: the snapshot
+/// this build's rules start from (as `check_rules` would record it), or the same refusal.
+pub async fn rules_start<J: Journal>(j: &mut J, config: EngineConfig) -> JResult<u64> {
+    match standing(j, config).await? {
+        Standing::Current { new: false } => rules_from_seq(j).await,
+        Standing::Current { new: true } => Ok(0),
+        Standing::Upgradable { snapshot, .. } => Ok(snapshot),
+    }
 }

@@ -185,7 +185,8 @@ async fn a_failing_commit_is_retried_and_nothing_is_lost(db: &Db) {
     let setup = setup_commands();
     write_all(db, &setup, WriterConfig::default()).await;
     let (j, r) = open(db).await;
-    let fail = Arc::new(AtomicU32::new(3));
+    // The commit fails until the test has seen the writer retrying (then it heals).
+    let fail = Arc::new(AtomicU32::new(u32::MAX));
     let reopens = Arc::new(AtomicU32::new(0));
     let j = Faulty { inner: j, fail: fail.clone(), lose_reply: Arc::new(AtomicU32::new(0)), reopens: reopens.clone() };
     let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
@@ -205,10 +206,16 @@ async fn a_failing_commit_is_retried_and_nothing_is_lost(db: &Db) {
         Err(SubmitError::Unavailable(m)) => assert!(m.contains("retrying"), "{m}"),
         other => panic!("expected Unavailable, got {other:?}"),
     }
+    fail.store(0, Ordering::SeqCst); // the disk has space again
     first.await.unwrap().unwrap().unwrap();
     let health = h.health();
-    assert_eq!((health.state, health.journal_errors), (WriterState::Ok, 3), "{health:?}");
-    assert_eq!(reopens.load(Ordering::SeqCst), 3, "the journal was reopened after every failure");
+    assert_eq!(health.state, WriterState::Ok, "{health:?}");
+    assert!(health.journal_errors >= 1, "{health:?}");
+    assert_eq!(
+        u64::from(reopens.load(Ordering::SeqCst)),
+        health.journal_errors,
+        "the journal was reopened after every failure"
+    );
     h.submit(stock(3, 333)).await.unwrap().unwrap();
     let live = h.read(|e| e.snapshot_bytes());
     h.shutdown().await;
@@ -399,7 +406,10 @@ async fn postgres_writer_survives_a_terminated_connection() {
     }
     let _ = stop.send(());
     let seen = watcher.await.unwrap();
-    assert!(seen.contains(&WriterState::Retrying) && seen.last() == Some(&WriterState::Ok), "{seen:?}");
+    // The writer noticed (an error counted; a short `retrying` may fall between two samples)
+    // and is back.
+    let health = h.health();
+    assert!(health.journal_errors >= 1 && health.state == WriterState::Ok, "{seen:?} {health:?}");
     // The lease is held again: a second writer is refused.
     let err = PgJournal::open_with_lease_wait(db.url.as_deref().unwrap(), Duration::from_millis(200)).await.err();
     assert!(matches!(err, Some(JournalError::NotWriter(_))), "the lease was retaken: {:?}", err.map(|e| e.to_string()));
@@ -445,7 +455,10 @@ async fn postgres_writer_survives_a_terminated_connection() {
     }
     let _ = stop.send(());
     let seen = watcher.await.unwrap();
-    assert!(seen.contains(&WriterState::Retrying) && seen.last() == Some(&WriterState::Ok), "{seen:?}");
+    // The writer noticed (an error counted; a short `retrying` may fall between two samples)
+    // and is back.
+    let health = h.health();
+    assert!(health.journal_errors >= 1 && health.state == WriterState::Ok, "{seen:?} {health:?}");
     assert!(h.health().journal_errors >= 2, "{:?}", h.health());
     eprintln!("terminated after {before} commands; {refused} submissions refused and retried");
     let live = h.read(|e| e.snapshot_bytes());

@@ -373,6 +373,15 @@ async fn a_format_1_journal_still_replays(db: &Db) {
     let offers = r.engine.offers_for_sku("marketplace-b", "marketplace-a-seller-a-shoe-1").unwrap();
     assert_eq!(offers.len(), 1);
     assert_eq!((offers[0].quantity, offers[0].sellable), (Some(13), true));
+    // It was written under rules version 1 (no version recorded) and has no snapshot: a writer
+    // of this build does not take it over (its entries would be replayed under other rules),
+    // and says how to upgrade.
+    Db::sql(&mut j, "DELETE FROM {t}meta WHERE key = 'rules_version'").await;
+    let why = match check_rules(&mut j, EngineConfig::default()).await.unwrap_err() {
+        JournalError::Incompatible(m) => m,
+        other => panic!("{other}"),
+    };
+    assert!(why.contains("entries 1..=15") && why.contains("SIGTERM"), "{why}");
 }
 
 /// Two offernet processes on one PostgreSQL database must not both write: the second is
@@ -409,19 +418,24 @@ fn incompatible(err: JournalError) -> String {
 }
 
 /// Entries accepted under older rules (`offernet_core::RULES_VERSION`) are never replayed by
-/// this build: the journal is upgraded only when a snapshot covers them all, and recovery and
-/// verify start from that snapshot.
+/// this build: the journal is upgraded only when a valid snapshot covers every stored entry,
+/// and recovery and verify start from that snapshot.
 async fn a_journal_of_older_rules_is_upgraded_only_from_a_snapshot(db: &Db) {
+    let config = EngineConfig::default();
     let mut all = setup_commands();
     write_all(db, &all, WriterConfig { snapshot_every: 0, ..Default::default() }).await;
     let mut j = db.journal().await;
     let current = offernet_core::RULES_VERSION.to_string();
-    // A new journal is written under this build's rules; say it was written under version 1,
-    // and that entries came after its last snapshot.
-    check_rules(&mut j).await.unwrap();
+    // A journal is born with this build's rules version. Say it came from a build that
+    // recorded none (version 1): its shutdown snapshot covers every entry, so it is taken over.
     assert_eq!(j.meta("rules_version").await.unwrap(), Some(current.clone()));
-    j.set_meta("rules_version", "1").await.unwrap();
+    Db::sql(&mut j, "DELETE FROM {t}meta WHERE key = 'rules_version'").await;
     let (last, batch) = j.last().await.unwrap();
+    check_rules(&mut j, config).await.unwrap();
+    assert_eq!(j.meta("rules_version").await.unwrap(), Some(current.clone()));
+    assert_eq!(j.meta("rules_from_seq").await.unwrap(), Some(last.to_string()));
+    // Now say the journal was written under version 1 with entries after its last snapshot.
+    j.set_meta("rules_version", "1").await.unwrap();
     let more: Vec<Command> = (0..5).map(|i| stock(i, 2)).collect();
     let entries: Vec<Entry> = more
         .iter()
@@ -430,19 +444,23 @@ async fn a_journal_of_older_rules_is_upgraded_only_from_a_snapshot(db: &Db) {
         .collect();
     j.append_batch(batch + 1, &entries).await.unwrap();
     all.extend(more);
-    let why = incompatible(check_rules(&mut j).await.unwrap_err());
+    let why = incompatible(check_rules(&mut j, config).await.unwrap_err());
     assert!(why.contains(&format!("entries {}..={}", last + 1, last + 5)) && why.contains("rules version 1"), "{why}");
     assert_eq!(j.meta("rules_version").await.unwrap().as_deref(), Some("1"), "a refusal changes nothing");
-    // The old build's graceful stop writes a snapshot of everything: then the upgrade passes.
+    // verify and repair refuse the same way instead of replaying older rules.
+    assert!(incompatible(verify(&mut j, config, &mut |_| {}).await.unwrap_err()).contains("rules version 1"));
+    assert!(incompatible(repair(&mut j, config, true).await.unwrap_err()).contains("rules version 1"));
+    // The old build's stop writes a snapshot of everything: then the upgrade passes, also when
+    // an even newer snapshot is damaged (the newest valid one counts).
     let end = last + 5;
     j.save_snapshot(end, &reference(&all).snapshot_bytes()).await.unwrap();
-    check_rules(&mut j).await.unwrap();
+    check_rules(&mut j, config).await.unwrap();
     assert_eq!(j.meta("rules_version").await.unwrap(), Some(current));
     assert_eq!(j.meta("rules_from_seq").await.unwrap(), Some(end.to_string()));
     drop(j);
     let (mut j, r) = open(db).await;
     assert_eq!((r.report.snapshot, r.report.replayed), (Some(end), 0));
-    let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    let v = verify(&mut j, config, &mut |_| {}).await.unwrap();
     assert_eq!((v.base, v.divergence, v.entries), (Some(end), None, 0), "verify starts at the upgrade");
     // Should that snapshot be damaged, recovery does not fall back to replaying older rules.
     let zeros = match &j {
@@ -450,9 +468,9 @@ async fn a_journal_of_older_rules_is_upgraded_only_from_a_snapshot(db: &Db) {
         AnyJournal::Postgres(_) => "decode(repeat('00', length(data)), 'hex')",
     };
     Db::sql(&mut j, &format!("UPDATE {{t}}snapshot_chunks SET data = {zeros} WHERE seq = {end}")).await;
-    let why = incompatible(recover(&mut j, EngineConfig::default(), &mut |_| {}).await.err().unwrap());
+    let why = incompatible(recover(&mut j, config, &mut |_| {}).await.err().unwrap());
     assert!(why.contains(&format!("snapshot at {end}")), "{why}");
     // A journal of newer rules is refused.
     j.set_meta("rules_version", "999").await.unwrap();
-    assert!(incompatible(check_rules(&mut j).await.unwrap_err()).contains("newer"));
+    assert!(incompatible(check_rules(&mut j, config).await.unwrap_err()).contains("newer"));
 }

@@ -92,7 +92,7 @@ pub async fn open_or_create(data: &DataArgs) -> Result<AnyJournal> {
 /// Opens the journal and recovers the engine, with a progress bar over the replay.
 pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
     let mut j = open_or_create(data).await?;
-    offernet_store::check_rules(&mut j).await.map_err(|e| e.to_string())?;
+    offernet_store::check_rules(&mut j, data.engine_config()?).await.map_err(|e| e.to_string())?;
     let total = j.last().await.map_err(|e| e.to_string())?.0;
     let bar = progress(total, "replaying");
     let r = recover(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;

@@ -172,10 +172,6 @@ fn a_data_directory_that_cannot_be_written_is_refused_at_startup() {
     assert!(msg.contains(&format!("the data directory {} is not writable", dir.display())), "{msg}");
 }
 
-/// PostgreSQL drops the server's connection and another process takes the writer lease
-/// meanwhile: the server says so (healthz 503, reads and writes 503 `not_writer`, metrics), and
-/// takes the lease back when it is free; no acknowledged write is lost. (A writer that only retries
-/// the journal answers writes with 503 `writer_unavailable`: see offernet-store tests/faults.rs.)
 /// A fresh PostgreSQL database `offernet_lease_{tag}_{pid}` (CI drops them afterwards): its
 /// name, URL and a connection to the server's maintenance database. `None` (SKIPPED) without
 /// `OFFERNET_TEST_POSTGRES_URL`, which CI always sets.
@@ -203,6 +199,10 @@ fn fresh_database(rt: &tokio::runtime::Runtime, tag: &str) -> Option<(String, St
     Some((db, url, admin))
 }
 
+/// PostgreSQL drops the server's connection and another process takes the writer lease
+/// meanwhile: the server says so (healthz 503, reads and writes 503 `not_writer`, metrics), and
+/// takes the lease back when it is free; no acknowledged write is lost. (A writer that only retries
+/// the journal answers writes with 503 `writer_unavailable`: see offernet-store tests/faults.rs.)
 #[test]
 fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
