@@ -78,8 +78,8 @@ impl Journal for AnyJournal {
     async fn first_seq(&mut self) -> JResult<Option<u64>> {
         delegate!(self, j => j.first_seq().await)
     }
-    async fn quarantine(&mut self, repair: &Repair) -> JResult<u64> {
-        delegate!(self, j => j.quarantine(repair).await)
+    async fn quarantine(&mut self, repair: &Repair, then: &[Entry], then_batch: u64) -> JResult<u64> {
+        delegate!(self, j => j.quarantine(repair, then, then_batch).await)
     }
     async fn repairs(&mut self) -> JResult<Vec<Repair>> {
         delegate!(self, j => j.repairs().await)

@@ -141,8 +141,14 @@ pub trait Journal: Send + 'static {
     /// The first sequence number still stored (after compaction), or `None` when empty.
     fn first_seq(&mut self) -> impl Future<Output = JResult<Option<u64>>> + Send;
     /// In one transaction: moves the entries with `seq >= repair.first_seq` to the quarantine
-    /// table (kept, readable, never replayed) and records `repair`. Returns the entries moved.
-    fn quarantine(&mut self, repair: &Repair) -> impl Future<Output = JResult<u64>> + Send;
+    /// table (kept, readable, never replayed), records `repair`, and appends `then` (if any) as
+    /// batch `then_batch`. Returns the entries moved.
+    fn quarantine(
+        &mut self,
+        repair: &Repair,
+        then: &[Entry],
+        then_batch: u64,
+    ) -> impl Future<Output = JResult<u64>> + Send;
     /// The repairs made so far, oldest first.
     fn repairs(&mut self) -> impl Future<Output = JResult<Vec<Repair>>> + Send;
     /// Closes the connection and opens it again (retaking the writer lease where there is one).

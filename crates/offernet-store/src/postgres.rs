@@ -225,24 +225,7 @@ impl Journal for PgJournal {
 
     async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
         let mut tx = self.c()?.begin().await?;
-        let size = entries.len() as i64;
-        for chunk in entries.chunks(ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<sqlx::Postgres> = QueryBuilder::new(
-                "INSERT INTO offernet.journal (seq, batch, batch_size, format, at_ms, command, crc) ",
-            );
-            qb.push_values(chunk, |mut b, e| {
-                let json = encode_command(&e.command);
-                let crc = crc32(json.as_bytes());
-                b.push_bind(i(e.seq))
-                    .push_bind(i(batch))
-                    .push_bind(size)
-                    .push_bind(COMMAND_FORMAT)
-                    .push_bind(i(e.at_ms))
-                    .push_bind(json)
-                    .push_bind(crc as i64);
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
+        insert_entries(&mut tx, batch, entries).await?;
         // COMMIT returns once the WAL record is flushed (synchronous_commit = on, the default).
         tx.commit().await?;
         Ok(())
@@ -293,7 +276,7 @@ impl Journal for PgJournal {
         Ok(v.map(|x| x as u64))
     }
 
-    async fn quarantine(&mut self, repair: &Repair) -> JResult<u64> {
+    async fn quarantine(&mut self, repair: &Repair, then: &[Entry], then_batch: u64) -> JResult<u64> {
         let mut tx = self.c()?.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO offernet.repairs (at_ms, first_seq, floor, floor_batch, quarantined, reason) \
@@ -321,6 +304,9 @@ impl Journal for PgJournal {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if !then.is_empty() {
+            insert_entries(&mut tx, then_batch, then).await?;
+        }
         tx.commit().await?;
         Ok(moved)
     }
@@ -423,4 +409,26 @@ impl Journal for PgJournal {
         tx.commit().await?;
         Ok(r.rows_affected())
     }
+}
+
+/// Inserts `entries` as batch `batch` (inside the caller's transaction).
+async fn insert_entries(c: &mut PgConnection, batch: u64, entries: &[Entry]) -> JResult<()> {
+    let size = entries.len() as i64;
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let mut qb: QueryBuilder<sqlx::Postgres> =
+            QueryBuilder::new("INSERT INTO offernet.journal (seq, batch, batch_size, format, at_ms, command, crc) ");
+        qb.push_values(chunk, |mut b, e| {
+            let json = encode_command(&e.command);
+            let crc = crc32(json.as_bytes());
+            b.push_bind(i(e.seq))
+                .push_bind(i(batch))
+                .push_bind(size)
+                .push_bind(COMMAND_FORMAT)
+                .push_bind(i(e.at_ms))
+                .push_bind(json)
+                .push_bind(crc as i64);
+        });
+        qb.build().execute(&mut *c).await?;
+    }
+    Ok(())
 }

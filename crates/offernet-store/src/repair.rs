@@ -170,14 +170,15 @@ pub async fn repair<J: Journal>(j: &mut J, config: EngineConfig, accept_loss: bo
         quarantined: 0,
         reason: plan.found.clone(),
     };
-    let moved = j.quarantine(&record).await?;
     // Clients may have seen events of the history given up, numbered up to the mark's event
     // number: a journaled `SkipEventSeq` makes the next event be numbered above it (replay
-    // applies it in order, like any command), so no event number is ever reused either.
-    if let Some(events) = high_water_events(j)? {
-        let entry = Entry { seq: plan.floor + 1, at_ms, command: Command::SkipEventSeq { seq: events } };
-        j.append_batch(plan.floor_batch + 1, &[entry]).await?;
-    }
+    // applies it in order, like any command), so no event number is ever reused either. It is
+    // written in the same transaction as the quarantine: a repair happens whole or not at all.
+    let then: Vec<Entry> = high_water_events(j)?
+        .map(|events| Entry { seq: plan.floor + 1, at_ms, command: Command::SkipEventSeq { seq: events } })
+        .into_iter()
+        .collect();
+    let moved = j.quarantine(&record, &then, plan.floor_batch + 1).await?;
     Ok(RepairOutcome::Repaired(plan, moved))
 }
 

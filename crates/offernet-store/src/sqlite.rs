@@ -176,23 +176,7 @@ impl Journal for SqliteJournal {
 
     async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
         let mut tx = self.c()?.begin().await?;
-        let size = entries.len() as i64;
-        for chunk in entries.chunks(ROWS_PER_INSERT) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO journal (seq, batch, batch_size, format, at_ms, command, crc) ");
-            qb.push_values(chunk, |mut b, e| {
-                let json = encode_command(&e.command);
-                let crc = crc32(json.as_bytes());
-                b.push_bind(i(e.seq))
-                    .push_bind(i(batch))
-                    .push_bind(size)
-                    .push_bind(COMMAND_FORMAT)
-                    .push_bind(i(e.at_ms))
-                    .push_bind(json)
-                    .push_bind(crc as i64);
-            });
-            qb.build().execute(&mut *tx).await?;
-        }
+        insert_entries(&mut tx, batch, entries).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -247,7 +231,7 @@ impl Journal for SqliteJournal {
         Ok(v.map(|x| x as u64))
     }
 
-    async fn quarantine(&mut self, repair: &Repair) -> JResult<u64> {
+    async fn quarantine(&mut self, repair: &Repair, then: &[Entry], then_batch: u64) -> JResult<u64> {
         let mut tx = self.c()?.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO repairs (at_ms, first_seq, floor, floor_batch, quarantined, reason) VALUES (?, ?, ?, ?, 0, ?) RETURNING id",
@@ -274,6 +258,9 @@ impl Journal for SqliteJournal {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if !then.is_empty() {
+            insert_entries(&mut tx, then_batch, then).await?;
+        }
         tx.commit().await?;
         Ok(moved)
     }
@@ -378,4 +365,26 @@ impl Journal for SqliteJournal {
         tx.commit().await?;
         Ok(r.rows_affected())
     }
+}
+
+/// Inserts `entries` as batch `batch` (inside the caller's transaction).
+async fn insert_entries(c: &mut SqliteConnection, batch: u64, entries: &[Entry]) -> JResult<()> {
+    let size = entries.len() as i64;
+    for chunk in entries.chunks(ROWS_PER_INSERT) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new("INSERT INTO journal (seq, batch, batch_size, format, at_ms, command, crc) ");
+        qb.push_values(chunk, |mut b, e| {
+            let json = encode_command(&e.command);
+            let crc = crc32(json.as_bytes());
+            b.push_bind(i(e.seq))
+                .push_bind(i(batch))
+                .push_bind(size)
+                .push_bind(COMMAND_FORMAT)
+                .push_bind(i(e.at_ms))
+                .push_bind(json)
+                .push_bind(crc as i64);
+        });
+        qb.build().execute(&mut *c).await?;
+    }
+    Ok(())
 }

@@ -134,8 +134,8 @@ impl Journal for Faulty {
     async fn first_seq(&mut self) -> JResult<Option<u64>> {
         self.inner.first_seq().await
     }
-    async fn quarantine(&mut self, r: &Repair) -> JResult<u64> {
-        self.inner.quarantine(r).await
+    async fn quarantine(&mut self, r: &Repair, then: &[Entry], then_batch: u64) -> JResult<u64> {
+        self.inner.quarantine(r, then, then_batch).await
     }
     async fn repairs(&mut self) -> JResult<Vec<Repair>> {
         self.inner.repairs().await
