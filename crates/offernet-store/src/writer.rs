@@ -384,13 +384,14 @@ async fn run<J: Journal>(
         let started = Instant::now();
         if let Err(why) = commit(&mut journal, &shared, last_batch + 1, last_seq, &entries).await {
             // Nothing of this batch was applied; whether it is in the journal is unknown, and
-            // the next startup settles it by replaying the journal.
+            // the next startup settles it by replaying the journal. The state says `stopped`
+            // before the callers hear it.
+            stop_on(&shared, &mut rx, &why);
             for (_, reply) in requests.drain(..) {
                 let _ = reply.send(Err(SubmitError::Unavailable(format!(
                     "{why}; this write may or may not have been committed: read it back after the restart"
                 ))));
             }
-            stop_on(&shared, &mut rx, &why);
             failed = true;
             break;
         }

@@ -512,6 +512,11 @@ async fn a_journal_written_by_another_process_stops_the_writer(db: &Db) {
         Err(SubmitError::Unavailable(m)) => assert!(m.contains("may or may not have been committed"), "{m}"),
         other => panic!("expected Unavailable, got {other:?}"),
     }
+    // The caller is answered first; the writer then reconnects and finds the foreign entry.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while h.health().state != WriterState::Stopped && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let health = h.health();
     assert_eq!(health.state, WriterState::Stopped, "{health:?}");
     assert!(health.last_error.unwrap_or_default().contains(&format!("the journal ends at entry {next}")));
