@@ -1,0 +1,112 @@
+//! The order invariants the tests check after every command.
+
+use crate::engine::Engine;
+use crate::fx::FxHashMap;
+use crate::model::*;
+
+use super::*;
+
+impl Engine {
+    /// The order trees are whole (checked by tests after every command):
+    ///
+    /// - *Coverage*: every seller order or chain order that is not cancelled or expired (open
+    ///   or invoiced) holds all its units: the sum of its lines equals its own reservations plus
+    ///   the lines of its chain orders, and none of its chain orders is cancelled or expired.
+    ///   So units sold on are never released below an order that still counts them, and no
+    ///   unit is invoiced twice along a chain.
+    /// - *Closed trees*: a cancelled (expired) order's chain orders are cancelled (expired).
+    /// - *Status*: the marketplace order's status follows rule 38 from its seller orders, and
+    ///   each seller's lines of the marketplace order equal its seller order's lines.
+    pub(crate) fn check_order_trees(&self) -> std::result::Result<(), String> {
+        use OrderStatus::*;
+        for o in &self.orders.list {
+            for (si, s) in o.subs.iter().enumerate() {
+                let children = o.subs.iter().filter(|c| c.parent == Some(si));
+                let units: u64 = s.items.iter().map(|it| it.quantity).sum();
+                let own: u64 = s.items.iter().flat_map(|it| &it.reservations).map(|r| r.1).sum();
+                match s.status {
+                    Cancelled | Expired => {
+                        if let Some(c) = children.clone().find(|c| c.status != s.status) {
+                            return Err(format!(
+                                "{} is {:?} but its chain order {} is {:?}",
+                                s.id, s.status, c.id, c.status
+                            ));
+                        }
+                    }
+                    Reserved | Authorized | Invoiced => {
+                        if let Some(c) = children.clone().find(|c| matches!(c.status, Cancelled | Expired)) {
+                            return Err(format!(
+                                "{} is {:?} but its chain order {} is {:?}",
+                                s.id, s.status, c.id, c.status
+                            ));
+                        }
+                        let below: u64 = children.flat_map(|c| &c.items).map(|it| it.quantity).sum();
+                        if units != own + below {
+                            return Err(format!(
+                                "{} holds {units} units: {own} reserved and {below} in chain orders",
+                                s.id
+                            ));
+                        }
+                    }
+                }
+            }
+            let sellers: Vec<&SubOrder> = o.subs.iter().filter(|s| s.parent.is_none()).collect();
+            for s in &sellers {
+                let lines: u64 = o.items.iter().filter(|it| it.seller == s.seller).map(|it| it.quantity).sum();
+                if lines != s.items.iter().map(|it| it.quantity).sum::<u64>() {
+                    return Err(format!("order {}: the lines of {} differ from its seller order", o.id, s.id));
+                }
+            }
+            let all = |f: fn(OrderStatus) -> bool| sellers.iter().all(|s| f(s.status));
+            let want = if all(|s| s == Cancelled) {
+                Some(Cancelled)
+            } else if all(|s| matches!(s, Invoiced | Cancelled)) {
+                Some(Invoiced)
+            } else if all(|s| matches!(s, Expired | Cancelled)) {
+                Some(Expired)
+            } else if sellers.iter().any(|s| s.status == Reserved) {
+                Some(Reserved)
+            } else if sellers.iter().any(|s| s.status == Authorized) {
+                Some(Authorized)
+            } else {
+                None // unreachable: every case of the seller orders' statuses is named above
+            };
+            if want != Some(o.status) {
+                return Err(format!("order {} is {:?}; its seller orders say {want:?}", o.id, o.status));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reserved units must equal the units of open orders, everywhere (checked by tests).
+    pub(crate) fn check_reservations(&self) -> std::result::Result<(), String> {
+        let mut expected: FxHashMap<(AccountIdx, SkuIdx, WhIdx), u64> = FxHashMap::default();
+        for o in &self.orders.list {
+            for s in &o.subs {
+                if s.status.open() {
+                    for it in &s.items {
+                        for &(wh, n) in &it.reservations {
+                            *expected.entry((s.seller, it.sku, wh)).or_default() += n;
+                        }
+                    }
+                }
+            }
+            if (o.status == OrderStatus::Reserved)
+                != self.orders.expiry.contains(&(o.expires_ms, self.orders.index[&(o.marketplace, o.id.clone())].0))
+            {
+                return Err(format!("order {} is {:?} but the expiry index disagrees", o.id, o.status));
+            }
+        }
+        for (ai, a) in self.accounts.iter().enumerate() {
+            for (si, s) in a.skus.iter().enumerate() {
+                for e in &s.stock {
+                    let want = expected.get(&(ai as AccountIdx, si as SkuIdx, e.warehouse)).copied().unwrap_or(0);
+                    if e.reserved != want {
+                        return Err(format!("{}/{}: reserved {} but open orders hold {want}", a.id, s.id, e.reserved));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! Placement (rules 39, 40): every line checked first, then a plan of every reservation along
+//! the chain against current stock, and only when the whole order fits, the reservations.
+
+use std::sync::Arc;
+
+use crate::derive::Chain;
+use crate::engine::{Engine, Work};
+use crate::error::{DomainError, Result};
+use crate::fx::FxHashMap;
+use crate::model::*;
+use crate::validate as v;
+
+use super::*;
+
+/// One line of a cart or order, checked without looking at state.
+pub(super) struct Line<'a> {
+    pub(super) sku: &'a str,
+    pub(super) quantity: u64,
+    pub(super) seller: Option<&'a str>,
+}
+
+/// Rule 39: every line of a cart or order is checked (400) before anything that depends on
+/// state, so a bad quantity in the second line answers 400 even when the first cannot be filled.
+pub(super) fn order_lines(items: &[OrderItemBody], seller_required: bool) -> Result<Vec<Line<'_>>> {
+    if items.is_empty() || items.len() > MAX_ORDER_ITEMS {
+        return Err(DomainError::invalid("items", format!("1 to {MAX_ORDER_ITEMS} items")));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, it) in items.iter().enumerate() {
+        let f = |name: &str| format!("items[{i}].{name}");
+        let sku = it.sku.as_deref().ok_or_else(|| DomainError::invalid(f("sku"), "required"))?;
+        v::item_id(&f("sku"), sku)?;
+        let q = it.quantity.ok_or_else(|| DomainError::invalid(f("quantity"), "required"))?;
+        if !(1..=MAX_ORDER_QUANTITY).contains(&q) {
+            return Err(DomainError::invalid(f("quantity"), format!("between 1 and {MAX_ORDER_QUANTITY}")));
+        }
+        let seller = it.seller.as_deref();
+        match seller {
+            None if seller_required => return Err(DomainError::invalid(f("seller"), "required")),
+            None => {}
+            Some(x) => v::account_id(&f("seller"), x)?,
+        }
+        out.push(Line { sku, quantity: q as u64, seller });
+    }
+    Ok(out)
+}
+
+/// A placement being planned: nothing is written until the whole order fits.
+pub(super) struct Plan {
+    /// Units tentatively reserved per (account, SKU, warehouse).
+    tentative: FxHashMap<(AccountIdx, SkuIdx, WhIdx), u64>,
+    subs: Vec<SubOrder>,
+}
+
+impl Engine {
+    pub(super) fn available(&self, plan: &Plan, a: AccountIdx, sku: SkuIdx, e: &StockEntry) -> Qty {
+        let t = plan.tentative.get(&(a, sku, e.warehouse)).copied().unwrap_or(0);
+        match e.available() {
+            q if q.is_unlimited() => q,
+            q => Qty(q.0.saturating_sub(t)),
+        }
+    }
+
+    pub(super) fn own_with_plan(&self, plan: &Plan, a: AccountIdx, sku: SkuIdx, tp: TpIdx) -> Qty {
+        let acct = &self.accounts[a as usize];
+        let mut q = Qty::ZERO;
+        for e in &acct.skus[sku as usize].stock {
+            if acct.warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
+                q = q.plus(self.available(plan, a, sku, e));
+            }
+        }
+        q
+    }
+
+    /// Fills up to `want` units of account `a`'s SKU for sub order `sub`: own warehouses
+    /// serving `tp` first, then included upstream sources (chain orders), recursively.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fill(
+        &self,
+        plan: &mut Plan,
+        sub: usize,
+        a: AccountIdx,
+        sku: SkuIdx,
+        want: u64,
+        price: i64,
+        tp: TpIdx,
+        chain: &mut Chain,
+    ) -> u64 {
+        let acct = &self.accounts[a as usize];
+        let mut left = want;
+        let mut reservations = Vec::new();
+        for e in &acct.skus[sku as usize].stock {
+            if left == 0 {
+                break;
+            }
+            if !acct.warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
+                continue;
+            }
+            let avail = self.available(plan, a, sku, e);
+            let take = if avail.is_unlimited() { left } else { avail.0.min(left) };
+            if take > 0 {
+                *plan.tentative.entry((a, sku, e.warehouse)).or_default() += take;
+                reservations.push((e.warehouse, take));
+                left -= take;
+            }
+        }
+        let mut sources = acct.skus[sku as usize].sources.clone();
+        sources.sort_by(|x, y| {
+            let (ax, ay) = (&self.accounts[x.0 as usize], &self.accounts[y.0 as usize]);
+            (&ax.id, &ax.skus[x.1 as usize].id).cmp(&(&ay.id, &ay.skus[y.1 as usize].id))
+        });
+        for (u, usku) in sources {
+            if left == 0 {
+                break;
+            }
+            if !self.source_cut(a, u, chain, Some(tp)).is_empty() || !self.source_blocking(a, sku, u, usku).is_empty() {
+                continue;
+            }
+            let upstream = &self.accounts[u as usize];
+            let aff = upstream.affiliations.get(&a).expect("an included source has its half");
+            let uitem = &upstream.skus[usku as usize];
+            if !uitem.sources.is_empty()
+                && aff.require_own_stock
+                && self.own_with_plan(plan, u, usku, aff.trade_policy).is_zero()
+            {
+                continue; // the upstream forwarder's own gate
+            }
+            let uprice = uitem.price_for(aff.trade_policy).expect("an included source has a price").price;
+            let child = match plan.subs.iter().position(|s| s.parent == Some(sub) && s.seller == u) {
+                Some(c) => c,
+                None => {
+                    let id: Arc<str> = Arc::from(format!("{}.{}", plan.subs[sub].id, acct.id));
+                    plan.subs.push(SubOrder {
+                        id,
+                        seller: u,
+                        buyer: a,
+                        status: OrderStatus::Reserved,
+                        items: Vec::new(),
+                        parent: Some(sub),
+                    });
+                    plan.subs.len() - 1
+                }
+            };
+            chain.push(u);
+            let got = self.fill(plan, child, u, usku, left, uprice, aff.trade_policy, chain);
+            chain.pop();
+            left -= got;
+            if plan.subs[child].items.is_empty() && child == plan.subs.len() - 1 {
+                plan.subs.pop();
+            }
+        }
+        let filled = want - left;
+        if filled > 0 {
+            plan.subs[sub].items.push(SubItem { sku, quantity: filled, price, reservations });
+        }
+        filled
+    }
+
+    pub(super) fn order_item(&self, m: AccountIdx, line: &Line) -> Result<(SkuIdx, u64, AccountIdx, SkuIdx)> {
+        let (sku, q) = (line.sku, line.quantity);
+        let seller = line.seller.expect("order lines name their seller");
+        let mk = self.sku_of(m, sku)?;
+        let s = self.account_idx(seller)?;
+        let &(_, ss) = self.accounts[m as usize].skus[mk as usize]
+            .sources
+            .iter()
+            .find(|(u, _)| *u == s)
+            .ok_or_else(|| DomainError::not_found(format!("an offer of `{seller}` for SKU `{sku}`")))?;
+        Ok((mk, q, s, ss))
+    }
+
+    pub(crate) fn place_order(
+        &mut self,
+        marketplace: &str,
+        body: &OrderBody,
+        now_ms: u64,
+        work: &mut Work,
+    ) -> Result<()> {
+        let id = body.id.as_deref().ok_or_else(|| DomainError::invalid("id", "required"))?;
+        v::item_id("id", id)?;
+        if id.contains('.') {
+            return Err(DomainError::invalid("id", "an order id has no '.' (seller and chain order ids use it)"));
+        }
+        let items = body.items.as_ref().ok_or_else(|| DomainError::invalid("items", "required"))?;
+        let checked = order_lines(items, true)?;
+        let m = self.account_idx(marketplace)?;
+        let request: Vec<(String, u64, String)> = items
+            .iter()
+            .map(|i| {
+                (
+                    i.sku.clone().unwrap_or_default(),
+                    i.quantity.unwrap_or(0).max(0) as u64,
+                    i.seller.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        if let Some(&(oi, None)) = self.orders.index.get(&(m, Arc::from(id))) {
+            if self.orders.list[oi].request == request {
+                return Ok(()); // the same order again: idempotent
+            }
+            return Err(DomainError::IdempotencyMismatch { id: id.to_string() });
+        }
+        let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
+        let mut lines = Vec::with_capacity(items.len());
+        for (i, line) in checked.iter().enumerate() {
+            let (mk, q, s, ss) = self.order_item(m, line)?;
+            let e = self.eval_offer(m, s, ss, Some(mk), None);
+            let blocking: Vec<&str> = e
+                .reasons
+                .iter()
+                .filter(|r| !matches!(r, Reason::OutOfStock | Reason::ForwarderHasNoOwnStock) && !Reasons::CUTS.has(*r))
+                .map(Reason::code)
+                .collect();
+            if !blocking.is_empty() {
+                return Err(DomainError::conflict(format!(
+                    "items[{i}]: the offer is not sellable ({})",
+                    blocking.join(", ")
+                )));
+            }
+            let seller = &self.accounts[s as usize];
+            let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
+            let price = e.price.expect("a sellable offer has a price").price;
+            let sourced = !seller.skus[ss as usize].sources.is_empty();
+            let gated =
+                sourced && aff.require_own_stock && self.own_with_plan(&plan, s, ss, aff.trade_policy).is_zero();
+            let sub = match plan.subs.iter().position(|x| x.parent.is_none() && x.seller == s) {
+                Some(x) => x,
+                None => {
+                    plan.subs.push(SubOrder {
+                        id: Arc::from(format!("{}.{}", self.accounts[m as usize].id, id)),
+                        seller: s,
+                        buyer: m,
+                        status: OrderStatus::Reserved,
+                        items: Vec::new(),
+                        parent: None,
+                    });
+                    plan.subs.len() - 1
+                }
+            };
+            let got = if gated {
+                0
+            } else {
+                let mut chain = Chain::new(m, s);
+                self.fill(&mut plan, sub, s, ss, q, price, aff.trade_policy, &mut chain)
+            };
+            if got < q {
+                return Err(DomainError::InsufficientStock {
+                    item: i,
+                    reason: format!(
+                        "{got} of {q} units of `{}` from `{}` can be reserved",
+                        self.accounts[m as usize].skus[mk as usize].id, seller.id
+                    ),
+                });
+            }
+            lines.push(OrderItem { sku: mk, quantity: q, seller: s, price });
+        }
+        // The whole order fits: reserve.
+        for (&(a, sku, wh), &n) in &plan.tentative {
+            let e = self.accounts[a as usize].skus[sku as usize].stock.iter_mut().find(|e| e.warehouse == wh).unwrap();
+            e.reserved += n;
+            work.dirty.push((a, sku));
+        }
+        work.dirty.sort_unstable();
+        let reservation = self.orders.reservation_ms.get(&m).copied().unwrap_or(DEFAULT_RESERVATION_MS);
+        let oi = self.orders.list.len();
+        let order = Order {
+            id: Arc::from(id),
+            marketplace: m,
+            status: OrderStatus::Reserved,
+            items: lines,
+            request,
+            created_ms: now_ms,
+            expires_ms: now_ms.saturating_add(reservation),
+            subs: plan.subs,
+        };
+        self.orders.index.insert((m, order.id.clone()), (oi, None));
+        for (si, s) in order.subs.iter().enumerate() {
+            self.orders.index.insert((s.seller, s.id.clone()), (oi, Some(si)));
+        }
+        self.orders.expiry.insert((order.expires_ms, oi));
+        self.orders.list.push(order);
+        self.order_events(oi, None, "order.created", work);
+        Ok(())
+    }
+}

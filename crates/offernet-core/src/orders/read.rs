@@ -1,0 +1,120 @@
+//! Reads: an order as an account may see it, and simulation (a cart priced against the live
+//! offers; never changes state).
+
+use crate::engine::Engine;
+use crate::error::Result;
+
+use super::place::order_lines;
+use super::*;
+
+impl Engine {
+    pub(super) fn sub_view(&self, o: &Order, si: usize) -> SubOrderView {
+        let s = &o.subs[si];
+        let seller = &self.accounts[s.seller as usize];
+        SubOrderView {
+            id: s.id.clone(),
+            seller: seller.id.clone(),
+            buyer: self.accounts[s.buyer as usize].id.clone(),
+            status: s.status,
+            items: s
+                .items
+                .iter()
+                .map(|it| SubItemView {
+                    sku: seller.skus[it.sku as usize].id.clone(),
+                    quantity: it.quantity,
+                    price: it.price,
+                    reserved_own: it.reservations.iter().map(|r| r.1).sum(),
+                })
+                .collect(),
+            chain_orders: o
+                .subs
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.parent == Some(si))
+                .map(|(c, _)| self.sub_view(o, c))
+                .collect(),
+        }
+    }
+
+    /// An order as `account` may see it: the marketplace sees the whole order; a seller its
+    /// seller order or chain order (with the chain orders below it).
+    pub fn order(&self, account: &str, id: &str) -> Result<serde_json::Value> {
+        let (_, oi, si) = self.order_of(account, id)?;
+        let o = &self.orders.list[oi];
+        Ok(match si {
+            Some(si) => serde_json::to_value(self.sub_view(o, si)).unwrap(),
+            None => {
+                let m = &self.accounts[o.marketplace as usize];
+                serde_json::to_value(OrderView {
+                    id: o.id.clone(),
+                    marketplace: m.id.clone(),
+                    status: o.status,
+                    created_ms: o.created_ms,
+                    expires_ms: o.expires_ms,
+                    items: o
+                        .items
+                        .iter()
+                        .map(|it| OrderItemView {
+                            sku: m.skus[it.sku as usize].id.clone(),
+                            quantity: it.quantity,
+                            seller: self.accounts[it.seller as usize].id.clone(),
+                            price: it.price,
+                        })
+                        .collect(),
+                    seller_orders: (0..o.subs.len())
+                        .filter(|&c| o.subs[c].parent.is_none())
+                        .map(|c| self.sub_view(o, c))
+                        .collect(),
+                })
+                .unwrap()
+            }
+        })
+    }
+
+    /// Prices a cart at marketplace `m` against the live offers. Never changes state.
+    pub fn simulate(&self, m: &str, items: &[OrderItemBody]) -> Result<Vec<SimulationItem>> {
+        let lines = order_lines(items, false)?;
+        let mi = self.account_idx(m)?;
+        let mut out = Vec::with_capacity(items.len());
+        for (it, line) in items.iter().zip(&lines) {
+            let (sku, q) = (line.sku, line.quantity);
+            let mk = self.sku_of(mi, sku)?;
+            let market = &self.accounts[mi as usize];
+            let mut offers: Vec<(Qty, SimulationOffer)> = Vec::new();
+            for &(s, ss) in &market.skus[mk as usize].sources {
+                let seller = &self.accounts[s as usize];
+                if it.seller.as_deref().is_some_and(|x| x != &*seller.id) {
+                    continue;
+                }
+                let Some(st) = market.suggestions.get(&(s, ss)).and_then(|x| x.offer) else { continue };
+                if !st.sellable() {
+                    continue;
+                }
+                offers.push((
+                    st.quantity,
+                    SimulationOffer {
+                        seller: seller.id.clone(),
+                        seller_sku: seller.skus[ss as usize].id.clone(),
+                        price: st.price.map(|p| p.price),
+                        available_quantity: st.quantity.finite(),
+                        unlimited: st.quantity.is_unlimited(),
+                    },
+                ));
+            }
+            offers.sort_by(|a, b| a.1.seller.cmp(&b.1.seller));
+            let chosen = offers
+                .iter()
+                .filter(|(qty, _)| qty.0 >= q)
+                .min_by(|a, b| a.1.price.cmp(&b.1.price).then(b.0.cmp(&a.0)).then(a.1.seller.cmp(&b.1.seller)));
+            out.push(SimulationItem {
+                sku: market.skus[mk as usize].id.clone(),
+                quantity: q,
+                seller: chosen.map(|c| c.1.seller.clone()),
+                price: chosen.and_then(|c| c.1.price),
+                available_quantity: chosen.and_then(|c| c.1.available_quantity),
+                offers: offers.into_iter().map(|(_, o)| o).collect(),
+            });
+        }
+        Ok(out)
+    }
+}
