@@ -6,7 +6,9 @@
 //! bindings) and the offers derived from it, kept equal to a from-scratch recomputation
 //! after every command. No IO, no clock, no randomness, no async.
 
+mod catalog;
 pub mod command;
+mod connect;
 mod derive;
 pub mod engine;
 pub mod error;

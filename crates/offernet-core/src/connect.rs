@@ -1,0 +1,239 @@
+//! The two halves of a connection: the seller's affiliation and the marketplace's
+//! registration (PUT, PATCH, DELETE), and the checks they share.
+
+use std::sync::Arc;
+
+use crate::command::*;
+use crate::engine::{Engine, Work};
+use crate::error::{DomainError, Result};
+use crate::model::*;
+use crate::validate as v;
+
+pub(crate) fn parse_resale(r: &Option<WordOrList>) -> Result<Resale> {
+    Ok(match r {
+        None => Resale::None,
+        Some(WordOrList::Word(w)) if w == "none" => Resale::None,
+        Some(WordOrList::Word(w)) if w == "all" => Resale::All,
+        Some(WordOrList::Word(_)) => {
+            return Err(DomainError::invalid("resale", "\"none\", \"all\" or a list of account ids"))
+        }
+        Some(WordOrList::List(l)) => {
+            v::list_len("resale", l.len(), v::MAX_LIST_LEN)?;
+            for (i, a) in l.iter().enumerate() {
+                v::account_id(&format!("resale[{i}]"), a)?;
+            }
+            let mut ids: Vec<Arc<str>> = l.iter().map(|a| Arc::from(a.as_str())).collect();
+            ids.sort();
+            ids.dedup();
+            if ids.is_empty() {
+                Resale::None
+            } else {
+                Resale::List(ids)
+            }
+        }
+    })
+}
+
+pub(crate) fn parse_match_mode(m: &str) -> Result<MatchMode> {
+    match m {
+        "auto" => Ok(MatchMode::Auto),
+        "score" => Ok(MatchMode::Score),
+        "manual" => Ok(MatchMode::Manual),
+        _ => Err(DomainError::invalid("match_mode", "one of auto, score, manual")),
+    }
+}
+
+pub(crate) fn parse_commission(c: i64) -> Result<u16> {
+    if !(0..=v::MAX_COMMISSION_BP).contains(&c) {
+        return Err(DomainError::invalid("commission_bp", "between 0 and 10000 basis points"));
+    }
+    Ok(c as u16)
+}
+
+impl Engine {
+    /// Both accounts of a connection half: they exist, differ, and share a currency.
+    pub(crate) fn connection_pair(&self, seller: &str, marketplace: &str) -> Result<(AccountIdx, AccountIdx)> {
+        if seller == marketplace {
+            return Err(DomainError::invalid("account", "a connection to oneself is not allowed"));
+        }
+        let s = self.account_idx(seller)?;
+        let m = self.account_idx(marketplace)?;
+        if self.accounts[s as usize].currency != self.accounts[m as usize].currency {
+            return Err(DomainError::conflict(format!(
+                "`{seller}` sells in {} and `{marketplace}` in {}: a connection needs one currency",
+                self.accounts[s as usize].currency, self.accounts[m as usize].currency
+            )));
+        }
+        Ok((s, m))
+    }
+
+    /// PUT (`body`, not `patch`), PATCH (`body`, `patch`) or DELETE (no `body`) of a seller's half.
+    pub(crate) fn write_affiliation(
+        &mut self,
+        seller: &str,
+        marketplace: &str,
+        body: Option<&AffiliationBody>,
+        patch: bool,
+        work: &mut Work,
+    ) -> Result<()> {
+        // Rule 39: the body whole first, then what depends on state.
+        if let Some(b) = body {
+            match &b.trade_policy {
+                None if !patch => return Err(DomainError::invalid("trade_policy", "required")),
+                None => {}
+                Some(t) => v::item_id("trade_policy", t)?,
+            }
+            parse_resale(&b.resale)?;
+        }
+        let (s, m) = self.connection_pair(seller, marketplace)?;
+        let current = self.accounts[s as usize].affiliations.get(&m).cloned();
+        let next = match body {
+            None => {
+                if current.is_none() {
+                    return Err(DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`")));
+                }
+                None
+            }
+            Some(b) => {
+                let base = if patch {
+                    match &current {
+                        Some(c) => c.clone(),
+                        None => {
+                            return Err(DomainError::not_found(format!(
+                                "the affiliation of `{seller}` with `{marketplace}`"
+                            )))
+                        }
+                    }
+                } else {
+                    match &b.trade_policy {
+                        None => return Err(DomainError::invalid("trade_policy", "required")),
+                        Some(_) => Affiliation {
+                            trade_policy: DEFAULT_TRADE_POLICY,
+                            active: true,
+                            resale: Resale::None,
+                            require_own_stock: true,
+                        },
+                    }
+                };
+                let mut next = base;
+                if let Some(t) = &b.trade_policy {
+                    next.trade_policy = self.tp_of(s, "trade_policy", t)?;
+                }
+                if let Some(x) = b.active {
+                    next.active = x;
+                }
+                if b.resale.is_some() {
+                    next.resale = parse_resale(&b.resale)?;
+                }
+                if let Some(x) = b.require_own_stock {
+                    next.require_own_stock = x;
+                }
+                Some(next)
+            }
+        };
+        if next == current {
+            return Ok(());
+        }
+        let len = |x: &Option<Affiliation>| x.as_ref().map_or(0, |x| x.resale.id_count());
+        self.check_list_ids(s, len(&current), len(&next))?;
+        let acct = &mut self.accounts[s as usize];
+        match next {
+            Some(n) => acct.affiliations.insert(m, n),
+            None => acct.affiliations.remove(&m),
+        };
+        work.all_skus(self, s);
+        Ok(())
+    }
+
+    /// PUT, PATCH or DELETE of a marketplace's half (its registration of a seller).
+    pub(crate) fn write_registration(
+        &mut self,
+        marketplace: &str,
+        seller: &str,
+        body: Option<&SellerBody>,
+        patch: bool,
+        work: &mut Work,
+    ) -> Result<()> {
+        // Rule 39: the body whole first, then what depends on state.
+        if let Some(b) = body {
+            if let Some(l) = &b.trade_policies {
+                v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
+                for (i, t) in l.iter().enumerate() {
+                    v::item_id(&format!("trade_policies[{i}]"), t)?;
+                }
+            }
+            if let Some(mm) = &b.match_mode {
+                parse_match_mode(mm)?;
+            }
+            if let Some(c) = b.commission_bp {
+                parse_commission(c)?;
+            }
+        }
+        let (s, m) = self.connection_pair(seller, marketplace)?;
+        let current = self.accounts[m as usize].sellers.get(&s).cloned();
+        let next = match body {
+            None => {
+                if current.is_none() {
+                    return Err(DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`")));
+                }
+                None
+            }
+            Some(b) => {
+                let mut next = if patch {
+                    match &current {
+                        Some(c) => c.clone(),
+                        None => {
+                            return Err(DomainError::not_found(format!(
+                                "the registration of `{seller}` at `{marketplace}`"
+                            )))
+                        }
+                    }
+                } else {
+                    Registration {
+                        trade_policies: vec![DEFAULT_TRADE_POLICY],
+                        active: true,
+                        match_mode: MatchMode::Auto,
+                        commission_bp: 0,
+                    }
+                };
+                if let Some(l) = &b.trade_policies {
+                    v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
+                    let mut tps = Vec::with_capacity(l.len());
+                    for (i, t) in l.iter().enumerate() {
+                        let tp = self.tp_of(m, &format!("trade_policies[{i}]"), t)?;
+                        if !tps.contains(&tp) {
+                            tps.push(tp);
+                        }
+                    }
+                    next.trade_policies = tps;
+                }
+                if let Some(x) = b.active {
+                    next.active = x;
+                }
+                if let Some(mm) = &b.match_mode {
+                    next.match_mode = parse_match_mode(mm)?;
+                }
+                if let Some(c) = b.commission_bp {
+                    next.commission_bp = parse_commission(c)?;
+                }
+                Some(next)
+            }
+        };
+        if next == current {
+            return Ok(());
+        }
+        match next {
+            Some(n) => {
+                self.accounts[m as usize].sellers.insert(s, n);
+                self.registered_at[s as usize].insert(m);
+            }
+            None => {
+                self.accounts[m as usize].sellers.remove(&s);
+                self.registered_at[s as usize].remove(&m);
+            }
+        }
+        work.all_skus(self, s);
+        work.match_dirty.insert(m);
+        Ok(())
+    }
+}
