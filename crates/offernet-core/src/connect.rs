@@ -197,7 +197,6 @@ impl Engine {
                     }
                 };
                 if let Some(l) = &b.trade_policies {
-                    v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
                     let mut tps = Vec::with_capacity(l.len());
                     for (i, t) in l.iter().enumerate() {
                         let tp = self.tp_of(m, &format!("trade_policies[{i}]"), t)?;

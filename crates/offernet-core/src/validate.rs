@@ -21,9 +21,10 @@ pub const MAX_ASSORTMENT_LEN: usize = 100_000;
 /// Accounts named in a resale list, and trade policies in a registration.
 pub const MAX_LIST_LEN: usize = 1_000;
 /// Ids held in all of one account's lists together (assortments and resale lists). Each id
-/// costs about 70 bytes in memory (the shared string, its slot in the list and in the lookup
-/// set), so this bounds one account's lists at about 15 MB; without it the per-list limits
-/// allowed about 7 GB per account (1,000 trade policies of 100,000 ids). Trade-policy lists of
+/// costs about 70 bytes in memory by estimate (the shared string, its slot in the list and in
+/// the lookup set), so this bounds one account's lists at about 15 MB; without it the per-list
+/// limits allowed about 7 GB per account (the review that found it measured about 7 MB per
+/// 100,000-id list) (1,000 trade policies of 100,000 ids). Trade-policy lists of
 /// warehouses and registrations hold 4-byte indices, deduplicated, and are not counted.
 pub const MAX_ACCOUNT_LIST_IDS: usize = 200_000;
 /// Basis points: 10,000 is 100 %.

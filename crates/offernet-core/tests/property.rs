@@ -347,8 +347,6 @@ fn setup(r: &mut Rng) -> Vec<Command> {
     out
 }
 
-/// One case: `orders` is the percentage of order commands (placing, authorising, invoicing
-/// and cancelling at every level, expiring).
 /// A chain a -> b -> c -> d with resale everywhere, prices and a little stock at every level,
 /// so that orders at c and d need chain orders upstream.
 fn setup_chains(r: &mut Rng) -> Vec<Command> {
@@ -400,6 +398,8 @@ fn setup_chains(r: &mut Rng) -> Vec<Command> {
     out
 }
 
+/// One case: `orders` is the percentage of order commands (placing, authorising, invoicing
+/// and cancelling at every level, expiring).
 fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
     let mut r = Rng(seed);
     let max_chain = 2 + r.below(4) as u8;

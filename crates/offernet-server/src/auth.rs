@@ -71,18 +71,8 @@ pub fn operator_token(env: Option<String>, data_dir: &Path) -> std::io::Result<(
         }
     }
     let t = format!("admin.{}", random_secret()?);
-    // Created 0600 from the start (never readable by others, not even for a moment), and only
-    // if absent: an existing (empty) file is replaced by rename, keeping the same guarantee.
-    let tmp = data_dir.join("admin-token.tmp");
-    let _ = std::fs::remove_file(&tmp);
-    {
-        use std::io::Write as _;
-        use std::os::unix::fs::OpenOptionsExt as _;
-        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
-        f.write_all(format!("{t}\n").as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, &path)?;
+    // Created 0600 from the start (never readable by others, not even for a moment).
+    offernet_store::datadir::write_private_atomic(&path, format!("{t}\n").as_bytes())?;
     Ok((t, path.display().to_string()))
 }
 

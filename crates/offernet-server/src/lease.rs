@@ -20,8 +20,9 @@ use crate::routes::AppState;
 const ALWAYS_SERVED: [&str; 2] = ["/healthz", "/metrics"];
 
 pub async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let health = st.writer.health();
-    if matches!(health.state, WriterState::NotWriter | WriterState::Stopped) {
+    // One atomic read per request; the error text is read only to refuse.
+    if matches!(st.writer.shared().state(), WriterState::NotWriter | WriterState::Stopped) {
+        let health = st.writer.health();
         let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str()).unwrap_or_default();
         if !ALWAYS_SERVED.contains(&route) {
             let mut e = ApiError::new(

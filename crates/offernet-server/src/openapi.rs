@@ -181,8 +181,6 @@ pub fn spec() -> Value {
             responses.insert("401".into(), error_response("no valid token (unauthorized)"));
             responses.insert("403".into(), error_response("another account's data (forbidden)"));
             responses.insert("404".into(), error_response("not found (not_found)"));
-        }
-        if d.who != "anyone" {
             responses.insert(
                 "503".into(),
                 error_response(

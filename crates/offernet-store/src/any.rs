@@ -57,9 +57,6 @@ macro_rules! delegate {
 }
 
 impl Journal for AnyJournal {
-    async fn check_max_chain(&mut self, max_chain: u8) -> JResult<()> {
-        delegate!(self, j => j.check_max_chain(max_chain).await)
-    }
     async fn meta(&mut self, key: &str) -> JResult<Option<String>> {
         delegate!(self, j => j.meta(key).await)
     }

@@ -106,16 +106,10 @@ pub fn read_high_water_mark(path: &Path) -> Result<Option<u64>, String> {
     Ok(read_marks(path)?.map(|(seq, _)| seq))
 }
 
-/// The event sequence number written beside the high-water mark: the last event the applied
-/// history had given (at most as old as the mark). `None` when there is no mark, or a mark of
-/// one number (written before event numbers were kept beside it).
-pub fn read_high_water_events(path: &Path) -> Result<Option<u64>, String> {
-    Ok(read_marks(path)?.and_then(|(_, events)| events))
-}
-
 /// The file holds `SEQ EVENT_SEQ`: the last committed journal sequence number and the last
-/// event sequence number of the applied history (`SEQ` alone is read too).
-fn read_marks(path: &Path) -> Result<Option<(u64, Option<u64>)>, String> {
+/// event sequence number of the applied history (at most as old as the mark). `SEQ` alone (a
+/// mark written before event numbers were kept beside it) reads with no event number.
+pub fn read_marks(path: &Path) -> Result<Option<(u64, Option<u64>)>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -130,14 +124,22 @@ fn read_marks(path: &Path) -> Result<Option<(u64, Option<u64>)>, String> {
     }
 }
 
-/// Writes the high-water mark atomically and durably: a temporary file, fsync, rename over the
-/// old one, fsync of the directory. A crash leaves the old value or the new one, never a torn one.
+/// Writes the high-water mark atomically and durably (see [`write_private_atomic`]).
 pub fn write_high_water_mark(path: &Path, seq: u64, events: u64) -> std::io::Result<()> {
+    write_private_atomic(path, format!("{seq} {events}\n").as_bytes())
+}
+
+/// Replaces `path` with `bytes` atomically and durably, readable by the owner only: a new
+/// temporary file created 0600 (a leftover one is removed first, so its mode never carries
+/// over), fsync, rename over the old file, fsync of the directory. A crash leaves the old
+/// contents or the new ones, never a torn file.
+pub fn write_private_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = path.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
     {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).mode(FILE_MODE).open(&tmp)?;
-        writeln!(f, "{seq} {events}")?;
+        let mut f = OpenOptions::new().write(true).create_new(true).mode(FILE_MODE).open(&tmp)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
     }
     std::fs::rename(&tmp, path)?;
@@ -163,9 +165,9 @@ mod tests {
         write_high_water_mark(&p, 251, 900).unwrap();
         write_high_water_mark(&p, 252, 903).unwrap();
         assert_eq!(read_high_water_mark(&p).unwrap(), Some(252));
-        assert_eq!(read_high_water_events(&p).unwrap(), Some(903));
+        assert_eq!(read_marks(&p).unwrap().and_then(|m| m.1), Some(903));
         std::fs::write(&p, "77\n").unwrap();
-        assert_eq!((read_high_water_mark(&p).unwrap(), read_high_water_events(&p).unwrap()), (Some(77), None));
+        assert_eq!((read_high_water_mark(&p).unwrap(), read_marks(&p).unwrap().and_then(|m| m.1)), (Some(77), None));
         std::fs::write(&p, "garbage").unwrap();
         assert!(read_high_water_mark(&p).unwrap_err().contains("unreadable"));
     }

@@ -125,8 +125,6 @@ pub fn skip_gaps(repairs: &[Repair], mut seq: u64) -> u64 {
 
 /// What a journal backend does. One durable transaction per `append_batch`.
 pub trait Journal: Send + 'static {
-    /// The engine configuration this journal was written with (checked at open).
-    fn check_max_chain(&mut self, max_chain: u8) -> impl Future<Output = JResult<()>> + Send;
     /// A value of the journal's `meta` table (its settings: `max_chain`, `rules_version`, …).
     fn meta(&mut self, key: &str) -> impl Future<Output = JResult<Option<String>>> + Send;
     /// Sets a value of the journal's `meta` table (durable when it returns).
@@ -163,4 +161,16 @@ pub trait Journal: Send + 'static {
     fn load_snapshot(&mut self, seq: u64) -> impl Future<Output = JResult<Vec<u8>>> + Send;
     /// Deletes entries with `seq <= upto` and snapshots older than `upto`.
     fn compact(&mut self, upto: u64) -> impl Future<Output = JResult<u64>> + Send;
+}
+
+/// The `max_chain` this journal was written with, recorded at first open: offers depend on it,
+/// so opening with another value is refused.
+pub async fn check_max_chain<J: Journal>(j: &mut J, max_chain: u8) -> JResult<()> {
+    match j.meta("max_chain").await? {
+        None => j.set_meta("max_chain", &max_chain.to_string()).await,
+        Some(v) if v == max_chain.to_string() => Ok(()),
+        Some(v) => Err(JournalError::Incompatible(format!(
+            "this journal was written with max_chain {v}; start with --max-chain {v} (offers depend on it)"
+        ))),
+    }
 }

@@ -186,25 +186,6 @@ impl PgJournal {
 }
 
 impl Journal for PgJournal {
-    async fn check_max_chain(&mut self, max_chain: u8) -> JResult<()> {
-        let stored: Option<String> = sqlx::query_scalar("SELECT value FROM offernet.meta WHERE key = 'max_chain'")
-            .fetch_optional(self.c()?)
-            .await?;
-        match stored {
-            None => {
-                sqlx::query("INSERT INTO offernet.meta (key, value) VALUES ('max_chain', $1)")
-                    .bind(max_chain.to_string())
-                    .execute(self.c()?)
-                    .await?;
-                Ok(())
-            }
-            Some(v) if v == max_chain.to_string() => Ok(()),
-            Some(v) => Err(JournalError::Incompatible(format!(
-                "this journal was written with max_chain {v}; start with --max-chain {v} (offers depend on it)"
-            ))),
-        }
-    }
-
     async fn meta(&mut self, key: &str) -> JResult<Option<String>> {
         Ok(sqlx::query_scalar("SELECT value FROM offernet.meta WHERE key = $1")
             .bind(key)

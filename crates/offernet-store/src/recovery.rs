@@ -135,7 +135,6 @@ async fn first_entry<J: Journal>(j: &mut J) -> JResult<u64> {
     }
 }
 
-/// Loads the newest snapshot that passes its checksum and decodes.
 /// Whether a stored snapshot passes its checksum and loads.
 pub(crate) async fn valid_snapshot<J: Journal>(j: &mut J, meta: &SnapshotMeta, config: EngineConfig) -> JResult<bool> {
     let bytes = j.load_snapshot(meta.seq).await?;
@@ -144,6 +143,7 @@ pub(crate) async fn valid_snapshot<J: Journal>(j: &mut J, meta: &SnapshotMeta, c
         && Engine::from_snapshot_bytes(config, &bytes).is_ok())
 }
 
+/// Loads the newest snapshot that passes its checksum and decodes.
 async fn newest_snapshot<J: Journal>(
     j: &mut J,
     config: EngineConfig,
@@ -185,7 +185,7 @@ pub async fn recover_with_events<J: Journal>(
     progress: &mut dyn FnMut(u64),
     sink: Option<crate::writer::EventSink>,
 ) -> JResult<Recovered> {
-    j.check_max_chain(config.max_chain).await?;
+    crate::journal::check_max_chain(j, config.max_chain).await?;
     let mut report = RecoveryReport::default();
     let (base_seq, mut engine) = match newest_snapshot(j, config, &mut report).await? {
         Some((seq, e)) => {
@@ -250,7 +250,7 @@ pub async fn verify<J: Journal>(
     config: EngineConfig,
     progress: &mut dyn FnMut(u64),
 ) -> JResult<VerifyReport> {
-    j.check_max_chain(config.max_chain).await?;
+    crate::journal::check_max_chain(j, config.max_chain).await?;
     let mut snaps = j.snapshots().await?;
     snaps.reverse(); // oldest first
     let repairs = j.repairs().await?;

@@ -76,8 +76,14 @@ impl std::fmt::Display for RepairPlan {
 /// The high-water mark that goes with `j` (none without a data directory or before the first
 /// commit).
 pub fn high_water_mark<J: Journal>(j: &J) -> JResult<Option<u64>> {
+    Ok(marks(j)?.map(|(seq, _)| seq))
+}
+
+/// The high-water mark file's numbers: the last committed sequence number and, when written,
+/// the last event number (`datadir::read_marks`).
+fn marks<J: Journal>(j: &J) -> JResult<Option<(u64, Option<u64>)>> {
     match j.high_water_mark_file() {
-        Some(p) => crate::datadir::read_high_water_mark(&p).map_err(JournalError::Corrupt),
+        Some(p) => crate::datadir::read_marks(&p).map_err(JournalError::Corrupt),
         None => Ok(None),
     }
 }
@@ -174,18 +180,11 @@ pub async fn repair<J: Journal>(j: &mut J, config: EngineConfig, accept_loss: bo
     // number: a journaled `SkipEventSeq` makes the next event be numbered above it (replay
     // applies it in order, like any command), so no event number is ever reused either. It is
     // written in the same transaction as the quarantine: a repair happens whole or not at all.
-    let then: Vec<Entry> = high_water_events(j)?
+    let then: Vec<Entry> = marks(j)?
+        .and_then(|(_, events)| events)
         .map(|events| Entry { seq: plan.floor + 1, at_ms, command: Command::SkipEventSeq { seq: events } })
         .into_iter()
         .collect();
     let moved = j.quarantine(&record, &then, plan.floor_batch + 1).await?;
     Ok(RepairOutcome::Repaired(plan, moved))
-}
-
-/// The event sequence number written beside the high-water mark, if there is one.
-fn high_water_events<J: Journal>(j: &J) -> JResult<Option<u64>> {
-    match j.high_water_mark_file() {
-        Some(p) => crate::datadir::read_high_water_events(&p).map_err(JournalError::Corrupt),
-        None => Ok(None),
-    }
 }

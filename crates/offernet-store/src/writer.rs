@@ -339,14 +339,21 @@ async fn run<J: Journal>(
     let mut shutdown: Option<oneshot::Sender<()>> = None;
     let mut failed = false;
     while shutdown.is_none() {
-        let first = match tokio::time::timeout(LEASE_CHECK_INTERVAL, rx.recv()).await {
+        // Under load the queue is rarely empty: take from it without arming the idle timer.
+        let queued = rx.try_recv().ok().map(Some);
+        let next = match queued {
+            Some(q) => Ok(q),
+            None => tokio::time::timeout(LEASE_CHECK_INTERVAL, rx.recv()).await,
+        };
+        let first = match next {
             Ok(Some(first)) => first,
             Ok(None) => break,
             Err(_) => {
                 // Idle: is the connection (and on PostgreSQL the lease it holds) still there?
                 if let Err(e) = journal.ping().await {
                     shared.journal_error(&e);
-                    match reconnect(&mut journal, &shared, &mut RETRY_FIRST.clone(), last_seq, None).await {
+                    let mut backoff = RETRY_FIRST;
+                    match reconnect(&mut journal, &shared, &mut backoff, last_seq, None).await {
                         Ok(_) => shared.set_state(WriterState::Ok),
                         Err(why) => {
                             stop_on(&shared, &mut rx, &why);

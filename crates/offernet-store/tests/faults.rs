@@ -106,9 +106,6 @@ fn take(n: &AtomicU32) -> bool {
 }
 
 impl Journal for Faulty {
-    async fn check_max_chain(&mut self, m: u8) -> JResult<()> {
-        self.inner.check_max_chain(m).await
-    }
     async fn meta(&mut self, key: &str) -> JResult<Option<String>> {
         self.inner.meta(key).await
     }
@@ -367,24 +364,6 @@ async fn terminate_writer(db: &Db) -> u64 {
     n as u64
 }
 
-/// Polls the writer's state every 2 ms until `stop`, recording every state seen.
-fn watch_states(h: &WriterHandle) -> (tokio::task::JoinHandle<Vec<WriterState>>, tokio::sync::oneshot::Sender<()>) {
-    let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
-    let h = h.clone();
-    let t = tokio::spawn(async move {
-        let mut seen = vec![h.health().state];
-        while rx.try_recv().is_err() {
-            let s = h.health().state;
-            if seen.last() != Some(&s) {
-                seen.push(s);
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        seen
-    });
-    (t, tx)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_writer_survives_a_terminated_connection() {
     let Some(db) = Db::new(true, "terminated").await else { return };
@@ -392,7 +371,6 @@ async fn postgres_writer_survives_a_terminated_connection() {
     let (j, r) = open(&db).await;
     let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
     // 1. While idle: the writer notices within LEASE_CHECK_INTERVAL and reconnects.
-    let (watcher, stop) = watch_states(&h);
     // At least the writer's backend (connections other tests' helpers dropped may linger).
     assert!(terminate_writer(&db).await >= 1, "the writer's backend was terminated");
     // The writer notices at its next lease check, then reconnects: wait for both, with a
@@ -404,12 +382,10 @@ async fn postgres_writer_survives_a_terminated_connection() {
     {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let _ = stop.send(());
-    let seen = watcher.await.unwrap();
     // The writer noticed (an error counted; a short `retrying` may fall between two samples)
     // and is back.
     let health = h.health();
-    assert!(health.journal_errors >= 1 && health.state == WriterState::Ok, "{seen:?} {health:?}");
+    assert!(health.journal_errors >= 1 && health.state == WriterState::Ok, "{health:?}");
     // The lease is held again: a second writer is refused.
     let err = PgJournal::open_with_lease_wait(db.url.as_deref().unwrap(), Duration::from_millis(200)).await.err();
     assert!(matches!(err, Some(JournalError::NotWriter(_))), "the lease was retaken: {:?}", err.map(|e| e.to_string()));
@@ -441,7 +417,6 @@ async fn postgres_writer_survives_a_terminated_connection() {
             refused
         }));
     }
-    let (watcher, stop) = watch_states(&h);
     let start = h.shared().stats.commands.load(Ordering::Relaxed);
     while h.shared().stats.commands.load(Ordering::Relaxed) < start + 300 {
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -453,12 +428,10 @@ async fn postgres_writer_survives_a_terminated_connection() {
     for t in tasks {
         refused += tokio::time::timeout(Duration::from_secs(60), t).await.expect("the load finishes").unwrap();
     }
-    let _ = stop.send(());
-    let seen = watcher.await.unwrap();
     // The writer noticed (an error counted; a short `retrying` may fall between two samples)
     // and is back.
     let health = h.health();
-    assert!(health.journal_errors >= 1 && health.state == WriterState::Ok, "{seen:?} {health:?}");
+    assert!(health.journal_errors >= 1 && health.state == WriterState::Ok, "{health:?}");
     assert!(h.health().journal_errors >= 2, "{:?}", h.health());
     eprintln!("terminated after {before} commands; {refused} submissions refused and retried");
     let live = h.read(|e| e.snapshot_bytes());
@@ -512,11 +485,7 @@ async fn a_journal_written_by_another_process_stops_the_writer(db: &Db) {
         Err(SubmitError::Unavailable(m)) => assert!(m.contains("may or may not have been committed"), "{m}"),
         other => panic!("expected Unavailable, got {other:?}"),
     }
-    // The caller is answered first; the writer then reconnects and finds the foreign entry.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while h.health().state != WriterState::Stopped && std::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    // The writer says `stopped` before it answers the batch that stopped it.
     let health = h.health();
     assert_eq!(health.state, WriterState::Stopped, "{health:?}");
     assert!(health.last_error.unwrap_or_default().contains(&format!("the journal ends at entry {next}")));

@@ -127,8 +127,8 @@ fn closed_within(t: &mut TcpStream, limit: Duration) -> bool {
 }
 
 /// Memory bound for 50 event streams that never read, over an account with ~100,000 retained
-/// events (measured: see ARCHITECTURE.md). Before streams were paged, each one copied the
-/// whole backlog (~45 MB) and kept it.
+/// events (measured: see ARCHITECTURE.md). Run against f432197, before streams were paged,
+/// the same test grew RSS from 114.6 MB to 3.1 GB.
 const STREAMS_RSS_GROWTH_KIB: u64 = 64 * 1024;
 
 #[test]

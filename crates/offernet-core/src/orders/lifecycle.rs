@@ -24,15 +24,9 @@ fn under(o: &Order, mut c: usize, top: usize) -> bool {
 }
 
 impl Engine {
-    /// `order.*` events to every account involved in (part of) an order.
-    pub(super) fn order_events(&mut self, oi: usize, only: Option<&[usize]>, kind: &'static str, work: &mut Work) {
-        let all: Vec<usize> = (0..self.orders.list[oi].subs.len()).collect();
-        self.order_events_by(oi, only.unwrap_or(&all), kind, None, work);
-    }
-
     /// `order.*` events to the marketplace and to the seller of each of `only`; `by` names
     /// the account that caused them, where that is news (a cancel).
-    pub(super) fn order_events_by(
+    pub(super) fn order_events(
         &mut self,
         oi: usize,
         only: &[usize],
@@ -144,7 +138,7 @@ impl Engine {
                 changed.push(si);
             }
         }
-        self.order_events(oi, Some(&changed), "order.authorized", work);
+        self.order_events(oi, &changed, "order.authorized", None, work);
         Ok(())
     }
 
@@ -162,7 +156,7 @@ impl Engine {
         self.release(oi, si, true, work);
         self.orders.list[oi].subs[si].status = OrderStatus::Invoiced;
         self.follow_seller_orders(oi);
-        self.order_events(oi, Some(&[si]), "order.invoiced", work);
+        self.order_events(oi, &[si], "order.invoiced", None, work);
         Ok(())
     }
 
@@ -202,7 +196,7 @@ impl Engine {
         }
         self.follow_seller_orders(oi);
         let by = self.accounts[by as usize].id.clone();
-        self.order_events_by(oi, &changed, "order.cancelled", Some(by), work);
+        self.order_events(oi, &changed, "order.cancelled", Some(by), work);
         Ok(())
     }
 
@@ -223,7 +217,7 @@ impl Engine {
                 }
             }
             self.orders.list[oi].status = OrderStatus::Expired;
-            self.order_events(oi, Some(&changed), "order.expired", work);
+            self.order_events(oi, &changed, "order.expired", None, work);
         }
     }
 

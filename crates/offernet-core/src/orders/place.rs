@@ -184,16 +184,8 @@ impl Engine {
         let items = body.items.as_ref().ok_or_else(|| DomainError::invalid("items", "required"))?;
         let checked = order_lines(items, true)?;
         let m = self.account_idx(marketplace)?;
-        let request: Vec<(String, u64, String)> = items
-            .iter()
-            .map(|i| {
-                (
-                    i.sku.clone().unwrap_or_default(),
-                    i.quantity.unwrap_or(0).max(0) as u64,
-                    i.seller.clone().unwrap_or_default(),
-                )
-            })
-            .collect();
+        let request: Vec<(String, u64, String)> =
+            checked.iter().map(|l| (l.sku.to_string(), l.quantity, l.seller.unwrap_or_default().to_string())).collect();
         if let Some(&(oi, None)) = self.orders.index.get(&(m, Arc::from(id))) {
             if self.orders.list[oi].request == request {
                 return Ok(()); // the same order again: idempotent
@@ -279,7 +271,8 @@ impl Engine {
         }
         self.orders.expiry.insert((order.expires_ms, oi));
         self.orders.list.push(order);
-        self.order_events(oi, None, "order.created", work);
+        let all: Vec<usize> = (0..self.orders.list[oi].subs.len()).collect();
+        self.order_events(oi, &all, "order.created", None, work);
         Ok(())
     }
 }

@@ -76,14 +76,14 @@ impl Engine {
         let lines = order_lines(items, false)?;
         let mi = self.account_idx(m)?;
         let mut out = Vec::with_capacity(items.len());
-        for (it, line) in items.iter().zip(&lines) {
+        for line in &lines {
             let (sku, q) = (line.sku, line.quantity);
             let mk = self.sku_of(mi, sku)?;
             let market = &self.accounts[mi as usize];
             let mut offers: Vec<(Qty, SimulationOffer)> = Vec::new();
             for &(s, ss) in &market.skus[mk as usize].sources {
                 let seller = &self.accounts[s as usize];
-                if it.seller.as_deref().is_some_and(|x| x != &*seller.id) {
+                if line.seller.is_some_and(|x| x != &*seller.id) {
                     continue;
                 }
                 let Some(st) = market.suggestions.get(&(s, ss)).and_then(|x| x.offer) else { continue };
