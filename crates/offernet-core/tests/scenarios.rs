@@ -54,141 +54,112 @@ fn check(file: &str) {
     for (i, step) in scenario["steps"].as_array().unwrap().iter().enumerate() {
         let at = format!("{file} step {i}: {step}");
         if let Some(cmd) = step.get("do") {
-            let cmd: Command = serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"));
-            let now = step.get("at_ms").and_then(Value::as_u64).unwrap_or(0);
-            let events = engine.apply(&cmd, now).unwrap_or_else(|e| panic!("{at}: refused: {e}"));
-            let changed: Vec<(String, String)> = events
-                .iter()
-                .filter_map(|ev| match &ev.body {
-                    EventBody::OfferChanged { marketplace, sku, .. } => {
-                        Some((marketplace.to_string(), sku.to_string()))
-                    }
-                    _ => None,
-                })
-                .collect();
-            if let Some(want) = step.get("offer_changed") {
-                for pair in want.as_array().unwrap() {
-                    let p = strs(pair);
-                    assert!(
-                        changed.contains(&(p[0].clone(), p[1].clone())),
-                        "{at}: expected offer.changed for {p:?} in the same command, got {changed:?}"
-                    );
-                }
-                if step.get("only") == Some(&json!(true)) {
-                    assert_eq!(
-                        changed.len(),
-                        want.as_array().unwrap().len(),
-                        "{at}: other offers changed: {changed:?}"
-                    );
-                }
-            }
-            if let Some(kinds) = step.get("events") {
-                let got: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
-                assert_eq!(got, strs(kinds), "{at}: events");
-            }
-            if let Some(want) = step.get("order_events") {
-                let got: Vec<Value> = events
-                    .iter()
-                    .filter(|e| e.body.kind().starts_with("order."))
-                    .map(|e| serde_json::to_value(e).unwrap())
-                    .collect();
-                contains(&Value::Array(got), want, "order_events").unwrap_or_else(|m| panic!("{at}: {m}"));
-            }
+            apply_ok(&mut engine, step, cmd, &at);
         } else if let Some(cmd) = step.get("fail") {
-            let cmd: Command = serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"));
-            let before = engine.stored_offers();
-            let seq = engine.last_seq();
-            let now = step.get("at_ms").and_then(Value::as_u64).unwrap_or(0);
-            let err = engine.apply(&cmd, now).expect_err(&at);
-            assert_eq!(err.code(), step["code"].as_str().unwrap(), "{at}: {err}");
-            if let Some(f) = step.get("field") {
-                match &err {
-                    DomainError::InvalidField { field, .. } => assert_eq!(field, f.as_str().unwrap(), "{at}"),
-                    other => panic!("{at}: expected invalid_field, got {other}"),
-                }
-            }
-            assert_eq!(engine.stored_offers(), before, "{at}: a refused command changed offers");
-            assert_eq!(engine.last_seq(), seq, "{at}: a refused command emitted events");
-        } else if let Some(k) = step.get("offer") {
-            let k = strs(k);
-            let offers = engine.offers_for_sku(&k[0], &k[1]).unwrap_or_else(|e| panic!("{at}: {e}"));
-            let got = offers.into_iter().find(|o| *o.seller == *k[2]).map(|o| serde_json::to_value(o).unwrap());
+            apply_refused(&mut engine, step, cmd, &at);
+        } else if step.get("about").is_none() {
+            let (what, got) = read(&engine, step, &at);
             match (got, &step["is"]) {
                 (None, Value::Null) => {}
-                (None, _) => panic!("{at}: no offer"),
-                (Some(g), Value::Null) => panic!("{at}: expected no offer, got {g}"),
-                (Some(g), e) => contains(&g, e, "offer").unwrap_or_else(|m| panic!("{at}: {m}")),
+                (None, _) => panic!("{at}: no {what}"),
+                (Some(g), Value::Null) => panic!("{at}: expected no {what}, got {g}"),
+                (Some(g), e) => contains(&g, e, what).unwrap_or_else(|m| panic!("{at}: {m}")),
             }
-        } else if let Some(k) = step.get("suggestion") {
-            let k = strs(k);
-            let got = engine
-                .suggestions(&k[0], None)
-                .unwrap()
-                .into_iter()
-                .find(|s| *s.seller == *k[1] && *s.seller_sku == *k[2])
-                .map(|s| serde_json::to_value(s).unwrap());
-            match (got, &step["is"]) {
-                (None, Value::Null) => {}
-                (None, _) => panic!("{at}: no suggestion"),
-                (Some(g), Value::Null) => panic!("{at}: expected no suggestion, got {g}"),
-                (Some(g), e) => contains(&g, e, "suggestion").unwrap_or_else(|m| panic!("{at}: {m}")),
-            }
-        } else if let Some(k) = step.get("sent") {
-            let k = strs(k);
-            let got = engine
-                .sent_offers(&k[0], Some(&k[1]))
-                .unwrap()
-                .into_iter()
-                .find(|s| *s.seller_sku == *k[2])
-                .map(|s| serde_json::to_value(s).unwrap());
-            match (got, &step["is"]) {
-                (None, Value::Null) => {}
-                (None, _) => panic!("{at}: not in sent-offers"),
-                (Some(g), Value::Null) => panic!("{at}: expected absent from sent-offers, got {g}"),
-                (Some(g), e) => contains(&g, e, "sent").unwrap_or_else(|m| panic!("{at}: {m}")),
-            }
-        } else if let Some(k) = step.get("explain") {
-            let k = strs(k);
-            let got = serde_json::to_value(engine.explain(&k[0], &k[1]).unwrap()).unwrap();
-            contains(&got, &step["is"], "explain").unwrap_or_else(|m| panic!("{at}: {m}"));
-        } else if let Some(k) = step.get("sku") {
-            let k = strs(k);
-            match (engine.sku(&k[0], &k[1]), &step["is"]) {
-                (Err(_), Value::Null) => {}
-                (Err(e), _) => panic!("{at}: {e}"),
-                (Ok(g), Value::Null) => panic!("{at}: expected no SKU, got {g:?}"),
-                (Ok(g), e) => {
-                    contains(&serde_json::to_value(g).unwrap(), e, "sku").unwrap_or_else(|m| panic!("{at}: {m}"))
-                }
-            }
-        } else if let Some(k) = step.get("order") {
-            let k = strs(k);
-            match (engine.order(&k[0], &k[1]), &step["is"]) {
-                (Err(_), Value::Null) => {}
-                (Err(e), _) => panic!("{at}: {e}"),
-                (Ok(g), Value::Null) => panic!("{at}: expected no order, got {g}"),
-                (Ok(g), e) => contains(&g, e, "order").unwrap_or_else(|m| panic!("{at}: {m}")),
-            }
-        } else if let Some(k) = step.get("stock") {
-            // [account, sku, warehouse]: {"quantity", "reserved"}
-            let k = strs(k);
-            let sku = engine.sku(&k[0], &k[1]).unwrap_or_else(|e| panic!("{at}: {e}"));
-            let entry =
-                sku.stock.iter().find(|s| *s.warehouse == *k[2]).unwrap_or_else(|| panic!("{at}: no stock entry"));
-            contains(&serde_json::to_value(entry).unwrap(), &step["is"], "stock")
-                .unwrap_or_else(|m| panic!("{at}: {m}"));
-        } else if let Some(k) = step.get("simulate") {
-            let k = strs(k);
-            let items: Vec<offernet_core::OrderItemBody> = serde_json::from_value(step["items"].clone()).unwrap();
-            let got =
-                serde_json::to_value(engine.simulate(&k[0], &items).unwrap_or_else(|e| panic!("{at}: {e}"))).unwrap();
-            contains(&got, &step["is"], "simulation").unwrap_or_else(|m| panic!("{at}: {m}"));
-        } else if step.get("about").is_some() {
-            // A comment for the reader.
-        } else {
-            panic!("{at}: unknown step");
         }
         engine.check_invariants().unwrap_or_else(|m| panic!("{at}: invariant broken: {m}"));
+    }
+}
+
+fn command_of(cmd: &Value, at: &str) -> Command {
+    serde_json::from_value(cmd.clone()).unwrap_or_else(|e| panic!("{at}: {e}"))
+}
+
+/// A `do` step: the command succeeds, with the offer changes and events the step names.
+fn apply_ok(engine: &mut Engine, step: &Value, cmd: &Value, at: &str) {
+    let now = step.get("at_ms").and_then(Value::as_u64).unwrap_or(0);
+    let events = engine.apply(&command_of(cmd, at), now).unwrap_or_else(|e| panic!("{at}: refused: {e}"));
+    let changed: Vec<(String, String)> = events
+        .iter()
+        .filter_map(|ev| match &ev.body {
+            EventBody::OfferChanged { marketplace, sku, .. } => Some((marketplace.to_string(), sku.to_string())),
+            _ => None,
+        })
+        .collect();
+    if let Some(want) = step.get("offer_changed") {
+        for pair in want.as_array().unwrap() {
+            let p = strs(pair);
+            assert!(
+                changed.contains(&(p[0].clone(), p[1].clone())),
+                "{at}: expected offer.changed for {p:?} in the same command, got {changed:?}"
+            );
+        }
+        if step.get("only") == Some(&json!(true)) {
+            assert_eq!(changed.len(), want.as_array().unwrap().len(), "{at}: other offers changed: {changed:?}");
+        }
+    }
+    if let Some(kinds) = step.get("events") {
+        let got: Vec<&str> = events.iter().map(|e| e.body.kind()).collect();
+        assert_eq!(got, strs(kinds), "{at}: events");
+    }
+    if let Some(want) = step.get("order_events") {
+        let got: Vec<Value> = events
+            .iter()
+            .filter(|e| e.body.kind().starts_with("order."))
+            .map(|e| serde_json::to_value(e).unwrap())
+            .collect();
+        contains(&Value::Array(got), want, "order_events").unwrap_or_else(|m| panic!("{at}: {m}"));
+    }
+}
+
+/// A `fail` step: the command is refused with the code (and field) named, and nothing changed.
+fn apply_refused(engine: &mut Engine, step: &Value, cmd: &Value, at: &str) {
+    let cmd = command_of(cmd, at);
+    let before = engine.stored_offers();
+    let seq = engine.last_seq();
+    let now = step.get("at_ms").and_then(Value::as_u64).unwrap_or(0);
+    let err = engine.apply(&cmd, now).expect_err(at);
+    assert_eq!(err.code(), step["code"].as_str().unwrap(), "{at}: {err}");
+    if let Some(f) = step.get("field") {
+        match &err {
+            DomainError::InvalidField { field, .. } => assert_eq!(field, f.as_str().unwrap(), "{at}"),
+            other => panic!("{at}: expected invalid_field, got {other}"),
+        }
+    }
+    assert_eq!(engine.stored_offers(), before, "{at}: a refused command changed offers");
+    assert_eq!(engine.last_seq(), seq, "{at}: a refused command emitted events");
+}
+
+fn json<T: serde::Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap()
+}
+
+/// A reading step: what it reads, and the answer (None when there is none).
+fn read(engine: &Engine, step: &Value, at: &str) -> (&'static str, Option<Value>) {
+    let key = |k: &str| step.get(k).map(strs);
+    if let Some(k) = key("offer") {
+        let offers = engine.offers_for_sku(&k[0], &k[1]).unwrap_or_else(|e| panic!("{at}: {e}"));
+        ("offer", offers.into_iter().find(|o| *o.seller == *k[2]).map(json))
+    } else if let Some(k) = key("suggestion") {
+        let all = engine.suggestions(&k[0], None).unwrap();
+        ("suggestion", all.into_iter().find(|s| *s.seller == *k[1] && *s.seller_sku == *k[2]).map(json))
+    } else if let Some(k) = key("sent") {
+        let all = engine.sent_offers(&k[0], Some(&k[1])).unwrap();
+        ("sent offer", all.into_iter().find(|s| *s.seller_sku == *k[2]).map(json))
+    } else if let Some(k) = key("explain") {
+        ("explain", Some(json(engine.explain(&k[0], &k[1]).unwrap_or_else(|e| panic!("{at}: {e}")))))
+    } else if let Some(k) = key("sku") {
+        ("SKU", engine.sku(&k[0], &k[1]).ok().map(json))
+    } else if let Some(k) = key("order") {
+        ("order", engine.order(&k[0], &k[1]).ok().map(json))
+    } else if let Some(k) = key("stock") {
+        // [account, sku, warehouse]: {"quantity", "reserved"}
+        let sku = engine.sku(&k[0], &k[1]).unwrap_or_else(|e| panic!("{at}: {e}"));
+        ("stock entry", sku.stock.iter().find(|s| *s.warehouse == *k[2]).map(json))
+    } else if let Some(k) = key("simulate") {
+        let items: Vec<offernet_core::OrderItemBody> = serde_json::from_value(step["items"].clone()).unwrap();
+        ("simulation", Some(json(engine.simulate(&k[0], &items).unwrap_or_else(|e| panic!("{at}: {e}")))))
+    } else {
+        panic!("{at}: unknown step")
     }
 }
 
