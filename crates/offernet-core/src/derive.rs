@@ -82,6 +82,17 @@ impl Eval {
     }
 }
 
+/// An offer's quantity (rules 13, 15): own stock plus what the included sources add, or
+/// nothing while the stock gate is closed (then `forwarder_has_no_own_stock` joins `reasons`).
+fn gated_quantity(gated: bool, own: Qty, third: Qty, reasons: &mut Reasons) -> Qty {
+    if gated {
+        reasons.add(Reason::ForwarderHasNoOwnStock);
+        Qty::ZERO
+    } else {
+        own.plus(third)
+    }
+}
+
 impl Engine {
     /// Evaluates seller `s`'s SKU `sku` as marketplace `m` sees it. `bound` is M's SKU when a
     /// binding exists (its activity matters, rule 19). With `tree`, the sources are recorded.
@@ -132,25 +143,19 @@ impl Engine {
         if price.is_none() {
             reasons.add(Reason::NoPrice);
         }
-        let own = item.own_available(&seller.warehouses, tp);
+        let own = seller.own_available(sku, tp);
         let mut chain = Chain::new(m, s);
         let sum = self.eval_sources(s, sku, Some(tp), &mut chain, tree);
-        let sourced = !item.sources.is_empty();
-        let gated = sourced && aff.require_own_stock && own.is_zero();
-        let quantity = if gated {
-            reasons.add(Reason::ForwarderHasNoOwnStock);
-            Qty::ZERO
-        } else {
-            let q = own.plus(sum.third);
-            if q.is_zero() {
-                reasons.add(Reason::OutOfStock);
-            }
-            q
-        };
+        let gated = stock_gated(item, Some(aff), own);
+        let quantity = gated_quantity(gated, own, sum.third, &mut reasons);
+        if !gated && quantity.is_zero() {
+            reasons.add(Reason::OutOfStock);
+        }
         if !reasons.is_empty() {
             reasons = reasons.union(sum.cuts);
         }
-        let gate_open = !sourced || !own.is_zero() || (!aff.require_own_stock && sum.path);
+        // Rule 6: an open gate sends from an origin, or from a forwarder with a path to one.
+        let gate_open = !gated && (is_origin(item, own) || sum.path);
         let sends = aff.active && reg.active && item.active && in_assortment && gate_open;
         Eval { price, own, third: sum.third, quantity, gated, reasons, sends }
     }
@@ -173,7 +178,7 @@ impl Engine {
             let cut = self.source_cut(a, u, chain, tp_for_buyer);
             let tp_u = aff_u.map(|x| x.trade_policy);
             let uitem = &upstream.skus[usku as usize];
-            let own_of = || tp_u.map_or(Qty::ZERO, |tp| uitem.own_available(&upstream.warehouses, tp));
+            let own_of = || tp_u.map_or(Qty::ZERO, |tp| upstream.own_available(usku, tp));
             let mut node = tree.as_ref().map(|_| SourceTree {
                 account: u,
                 sku: usku,
@@ -191,15 +196,9 @@ impl Engine {
                 chain.pop();
                 // The source's own blocking reasons, as its offer at `a` would show them.
                 let mut blocking = self.source_blocking(a, sku, u, usku);
-                let gated = !uitem.sources.is_empty() && aff_u.is_some_and(|x| x.require_own_stock) && own_u.is_zero();
-                let quantity = if gated {
-                    blocking.add(Reason::ForwarderHasNoOwnStock);
-                    Qty::ZERO
-                } else {
-                    own_u.plus(sub.third)
-                };
-                let origin = !own_u.is_zero() || uitem.sources.is_empty();
-                sum.path |= origin || sub.path;
+                let gated = stock_gated(uitem, aff_u, own_u);
+                let quantity = gated_quantity(gated, own_u, sub.third, &mut blocking);
+                sum.path |= is_origin(uitem, own_u) || sub.path;
                 let included = cut.is_empty() && blocking.is_empty();
                 if included {
                     sum.third = sum.third.plus(quantity);

@@ -244,17 +244,6 @@ impl Sku {
         }
     }
 
-    /// Available own stock for a trade policy: the warehouses that serve it (rule 13).
-    #[inline]
-    pub fn own_available(&self, warehouses: &[Warehouse], tp: TpIdx) -> Qty {
-        let mut q = Qty::ZERO;
-        for e in &self.stock {
-            if warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
-                q = q.plus(e.available());
-            }
-        }
-        q
-    }
     /// Price for a trade policy: its fixed price if any, else the base price (rule 3).
     #[inline]
     pub fn price_for(&self, tp: TpIdx) -> Option<Price> {
@@ -338,6 +327,21 @@ pub struct Affiliation {
     pub active: bool,
     pub resale: Resale,
     pub require_own_stock: bool,
+}
+
+/// The stock gate (rules 6 and 13): a forwarder (a SKU with upstream sources) whose
+/// affiliation requires own stock offers nothing while its own stock is zero. The one
+/// definition, used by offers, explain, sending and orders alike; a missing half (`None`)
+/// does not gate.
+#[inline]
+pub fn stock_gated(item: &Sku, aff: Option<&Affiliation>, own: Qty) -> bool {
+    !item.sources.is_empty() && aff.is_some_and(|x| x.require_own_stock) && own.is_zero()
+}
+
+/// An origin of stock (rule 27): a SKU that has own stock, or that forwards nothing.
+#[inline]
+pub fn is_origin(item: &Sku, own: Qty) -> bool {
+    !own.is_zero() || item.sources.is_empty()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -470,6 +474,27 @@ impl Account {
     }
     pub fn tp_idx(&self, id: &str) -> Option<TpIdx> {
         self.tp_index.get(id).copied()
+    }
+    /// The stock entries of SKU `sku` in the warehouses serving trade policy `tp` (rule 13).
+    /// The one definition of "warehouses serving a trade policy": offers, explain, sending
+    /// and orders all read own stock through it.
+    #[inline]
+    pub fn serving_stock(&self, sku: SkuIdx, tp: TpIdx) -> impl Iterator<Item = &StockEntry> + '_ {
+        self.skus[sku as usize]
+            .stock
+            .iter()
+            .filter(move |e| self.warehouses[e.warehouse as usize].trade_policies.contains(&tp))
+    }
+    /// Own stock of SKU `sku` for trade policy `tp`: `available` of each serving warehouse,
+    /// summed (orders pass what their plan leaves; offers pass `StockEntry::available`).
+    #[inline]
+    pub fn own_stock(&self, sku: SkuIdx, tp: TpIdx, available: impl Fn(&StockEntry) -> Qty) -> Qty {
+        self.serving_stock(sku, tp).fold(Qty::ZERO, |q, e| q.plus(available(e)))
+    }
+    /// Available own stock of SKU `sku` for trade policy `tp` (rule 13).
+    #[inline]
+    pub fn own_available(&self, sku: SkuIdx, tp: TpIdx) -> Qty {
+        self.own_stock(sku, tp, StockEntry::available)
     }
     #[inline]
     pub fn in_assortment(&self, tp: TpIdx, sku: SkuIdx) -> bool {

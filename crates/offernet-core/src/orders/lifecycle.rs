@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Result};
-use crate::event::{EventBody, OrderEvent};
+use crate::event::{EventBody, OrderEvent, OrderEventKind};
 use crate::model::*;
 
 use super::*;
@@ -30,7 +30,7 @@ impl Engine {
         &mut self,
         oi: usize,
         only: &[usize],
-        kind: &'static str,
+        kind: OrderEventKind,
         by: Option<Arc<str>>,
         work: &mut Work,
     ) {
@@ -138,7 +138,7 @@ impl Engine {
                 changed.push(si);
             }
         }
-        self.order_events(oi, &changed, "order.authorized", None, work);
+        self.order_events(oi, &changed, OrderEventKind::Authorized, None, work);
         Ok(())
     }
 
@@ -156,7 +156,7 @@ impl Engine {
         self.release(oi, si, true, work);
         self.orders.list[oi].subs[si].status = OrderStatus::Invoiced;
         self.follow_seller_orders(oi);
-        self.order_events(oi, &[si], "order.invoiced", None, work);
+        self.order_events(oi, &[si], OrderEventKind::Invoiced, None, work);
         Ok(())
     }
 
@@ -196,7 +196,7 @@ impl Engine {
         }
         self.follow_seller_orders(oi);
         let by = self.accounts[by as usize].id.clone();
-        self.order_events(oi, &changed, "order.cancelled", Some(by), work);
+        self.order_events(oi, &changed, OrderEventKind::Cancelled, Some(by), work);
         Ok(())
     }
 
@@ -217,7 +217,7 @@ impl Engine {
                 }
             }
             self.orders.list[oi].status = OrderStatus::Expired;
-            self.order_events(oi, &changed, "order.expired", None, work);
+            self.order_events(oi, &changed, OrderEventKind::Expired, None, work);
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::derive::Chain;
 use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Result};
+use crate::event::OrderEventKind;
 use crate::fx::FxHashMap;
 use crate::model::*;
 use crate::validate as v;
@@ -61,15 +62,9 @@ impl Engine {
         }
     }
 
+    /// Own stock as offers count it (`Account::own_stock`), less what the plan already took.
     pub(super) fn own_with_plan(&self, plan: &Plan, a: AccountIdx, sku: SkuIdx, tp: TpIdx) -> Qty {
-        let acct = &self.accounts[a as usize];
-        let mut q = Qty::ZERO;
-        for e in &acct.skus[sku as usize].stock {
-            if acct.warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
-                q = q.plus(self.available(plan, a, sku, e));
-            }
-        }
-        q
+        self.accounts[a as usize].own_stock(sku, tp, |e| self.available(plan, a, sku, e))
     }
 
     /// Fills up to `want` units of account `a`'s SKU for sub order `sub`: own warehouses
@@ -89,12 +84,9 @@ impl Engine {
         let acct = &self.accounts[a as usize];
         let mut left = want;
         let mut reservations = Vec::new();
-        for e in &acct.skus[sku as usize].stock {
+        for e in acct.serving_stock(sku, tp) {
             if left == 0 {
                 break;
-            }
-            if !acct.warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
-                continue;
             }
             let avail = self.available(plan, a, sku, e);
             let take = if avail.is_unlimited() { left } else { avail.0.min(left) };
@@ -119,10 +111,7 @@ impl Engine {
             let upstream = &self.accounts[u as usize];
             let aff = upstream.affiliations.get(&a).expect("an included source has its half");
             let uitem = &upstream.skus[usku as usize];
-            if !uitem.sources.is_empty()
-                && aff.require_own_stock
-                && self.own_with_plan(plan, u, usku, aff.trade_policy).is_zero()
-            {
+            if stock_gated(uitem, Some(aff), self.own_with_plan(plan, u, usku, aff.trade_policy)) {
                 continue; // the upstream forwarder's own gate
             }
             let uprice = uitem.price_for(aff.trade_policy).expect("an included source has a price").price;
@@ -212,9 +201,8 @@ impl Engine {
             let seller = &self.accounts[s as usize];
             let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
             let price = e.price.expect("a sellable offer has a price").price;
-            let sourced = !seller.skus[ss as usize].sources.is_empty();
-            let gated =
-                sourced && aff.require_own_stock && self.own_with_plan(&plan, s, ss, aff.trade_policy).is_zero();
+            let own = self.own_with_plan(&plan, s, ss, aff.trade_policy);
+            let gated = stock_gated(&seller.skus[ss as usize], Some(aff), own);
             let sub = match plan.subs.iter().position(|x| x.parent.is_none() && x.seller == s) {
                 Some(x) => x,
                 None => {
@@ -272,7 +260,7 @@ impl Engine {
         self.orders.expiry.insert((order.expires_ms, oi));
         self.orders.list.push(order);
         let all: Vec<usize> = (0..self.orders.list[oi].subs.len()).collect();
-        self.order_events(oi, &all, "order.created", None, work);
+        self.order_events(oi, &all, OrderEventKind::Created, None, work);
         Ok(())
     }
 }
