@@ -50,6 +50,32 @@ pub(crate) fn parse_commission(c: i64) -> Result<u16> {
     Ok(c as u16)
 }
 
+/// Rule 39: the fields of an affiliation body that are given, checked before any state is read.
+fn check_affiliation_body(b: &AffiliationBody) -> Result<()> {
+    if let Some(t) = &b.trade_policy {
+        v::item_id("trade_policy", t)?;
+    }
+    parse_resale(&b.resale)?;
+    Ok(())
+}
+
+/// Rule 39: the fields of a registration body that are given, checked before any state is read.
+fn check_seller_body(b: &SellerBody) -> Result<()> {
+    if let Some(l) = &b.trade_policies {
+        v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
+        for (i, t) in l.iter().enumerate() {
+            v::item_id(&format!("trade_policies[{i}]"), t)?;
+        }
+    }
+    if let Some(mm) = &b.match_mode {
+        parse_match_mode(mm)?;
+    }
+    if let Some(c) = b.commission_bp {
+        parse_commission(c)?;
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Both accounts of a connection half: they exist, differ, and share a currency.
     pub(crate) fn connection_pair(&self, seller: &str, marketplace: &str) -> Result<(AccountIdx, AccountIdx)> {
@@ -67,75 +93,97 @@ impl Engine {
         Ok((s, m))
     }
 
-    /// PUT (`body`, not `patch`), PATCH (`body`, `patch`) or DELETE (no `body`) of a seller's half.
-    pub(crate) fn write_affiliation(
+    /// PUT of a seller's half: `trade_policy` is required; absent fields take their defaults.
+    pub(crate) fn put_affiliation(
         &mut self,
         seller: &str,
         marketplace: &str,
-        body: Option<&AffiliationBody>,
-        patch: bool,
+        b: &AffiliationBody,
         work: &mut Work,
     ) -> Result<()> {
         // Rule 39: the body whole first, then what depends on state.
-        if let Some(b) = body {
-            match &b.trade_policy {
-                None if !patch => return Err(DomainError::invalid("trade_policy", "required")),
-                None => {}
-                Some(t) => v::item_id("trade_policy", t)?,
-            }
-            parse_resale(&b.resale)?;
+        if b.trade_policy.is_none() {
+            return Err(DomainError::invalid("trade_policy", "required"));
         }
+        check_affiliation_body(b)?;
         let (s, m) = self.connection_pair(seller, marketplace)?;
-        let current = self.accounts[s as usize].affiliations.get(&m).cloned();
-        let next = match body {
-            None => {
-                if current.is_none() {
-                    return Err(DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`")));
-                }
-                None
-            }
-            Some(b) => {
-                let base = if patch {
-                    match &current {
-                        Some(c) => c.clone(),
-                        None => {
-                            return Err(DomainError::not_found(format!(
-                                "the affiliation of `{seller}` with `{marketplace}`"
-                            )))
-                        }
-                    }
-                } else {
-                    match &b.trade_policy {
-                        None => return Err(DomainError::invalid("trade_policy", "required")),
-                        Some(_) => Affiliation {
-                            trade_policy: DEFAULT_TRADE_POLICY,
-                            active: true,
-                            resale: Resale::None,
-                            require_own_stock: true,
-                        },
-                    }
-                };
-                let mut next = base;
-                if let Some(t) = &b.trade_policy {
-                    next.trade_policy = self.tp_of(s, "trade_policy", t)?;
-                }
-                if let Some(x) = b.active {
-                    next.active = x;
-                }
-                if b.resale.is_some() {
-                    next.resale = parse_resale(&b.resale)?;
-                }
-                if let Some(x) = b.require_own_stock {
-                    next.require_own_stock = x;
-                }
-                Some(next)
-            }
+        let base = Affiliation {
+            trade_policy: DEFAULT_TRADE_POLICY,
+            active: true,
+            resale: Resale::None,
+            require_own_stock: true,
         };
-        if next == current {
+        let next = self.affiliation_from(s, base, b)?;
+        self.store_affiliation(s, m, Some(next), work)
+    }
+
+    /// PATCH of a seller's half: the fields given replace those of the existing half.
+    pub(crate) fn patch_affiliation(
+        &mut self,
+        seller: &str,
+        marketplace: &str,
+        b: &AffiliationBody,
+        work: &mut Work,
+    ) -> Result<()> {
+        check_affiliation_body(b)?;
+        let (s, m) = self.connection_pair(seller, marketplace)?;
+        let base = self.current_affiliation(s, m, seller, marketplace)?;
+        let next = self.affiliation_from(s, base, b)?;
+        self.store_affiliation(s, m, Some(next), work)
+    }
+
+    /// DELETE of a seller's half.
+    pub(crate) fn delete_affiliation(&mut self, seller: &str, marketplace: &str, work: &mut Work) -> Result<()> {
+        let (s, m) = self.connection_pair(seller, marketplace)?;
+        self.current_affiliation(s, m, seller, marketplace)?;
+        self.store_affiliation(s, m, None, work)
+    }
+
+    fn current_affiliation(
+        &self,
+        s: AccountIdx,
+        m: AccountIdx,
+        seller: &str,
+        marketplace: &str,
+    ) -> Result<Affiliation> {
+        self.accounts[s as usize]
+            .affiliations
+            .get(&m)
+            .cloned()
+            .ok_or_else(|| DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`")))
+    }
+
+    /// `base` with the fields of `b` that are given.
+    fn affiliation_from(&self, s: AccountIdx, mut next: Affiliation, b: &AffiliationBody) -> Result<Affiliation> {
+        if let Some(t) = &b.trade_policy {
+            next.trade_policy = self.tp_of(s, "trade_policy", t)?;
+        }
+        if let Some(x) = b.active {
+            next.active = x;
+        }
+        if b.resale.is_some() {
+            next.resale = parse_resale(&b.resale)?;
+        }
+        if let Some(x) = b.require_own_stock {
+            next.require_own_stock = x;
+        }
+        Ok(next)
+    }
+
+    /// Replaces seller `s`'s half with `m` by `next` (`None`: removes it), if that changes it.
+    fn store_affiliation(
+        &mut self,
+        s: AccountIdx,
+        m: AccountIdx,
+        next: Option<Affiliation>,
+        work: &mut Work,
+    ) -> Result<()> {
+        let current = self.accounts[s as usize].affiliations.get(&m);
+        if next.as_ref() == current {
             return Ok(());
         }
-        let len = |x: &Option<Affiliation>| x.as_ref().map_or(0, |x| x.resale.id_count());
-        self.check_list_ids(s, len(&current), len(&next))?;
+        let len = |x: Option<&Affiliation>| x.map_or(0, |x| x.resale.id_count());
+        self.check_list_ids(s, len(current), len(next.as_ref()))?;
         let acct = &mut self.accounts[s as usize];
         match next {
             Some(n) => acct.affiliations.insert(m, n),
@@ -145,81 +193,94 @@ impl Engine {
         Ok(())
     }
 
-    /// PUT, PATCH or DELETE of a marketplace's half (its registration of a seller).
-    pub(crate) fn write_registration(
+    /// PUT of a marketplace's half (its registration of a seller); absent fields take their
+    /// defaults.
+    pub(crate) fn put_registration(
         &mut self,
         marketplace: &str,
         seller: &str,
-        body: Option<&SellerBody>,
-        patch: bool,
+        b: &SellerBody,
         work: &mut Work,
     ) -> Result<()> {
-        // Rule 39: the body whole first, then what depends on state.
-        if let Some(b) = body {
-            if let Some(l) = &b.trade_policies {
-                v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
-                for (i, t) in l.iter().enumerate() {
-                    v::item_id(&format!("trade_policies[{i}]"), t)?;
-                }
-            }
-            if let Some(mm) = &b.match_mode {
-                parse_match_mode(mm)?;
-            }
-            if let Some(c) = b.commission_bp {
-                parse_commission(c)?;
-            }
-        }
+        check_seller_body(b)?;
         let (s, m) = self.connection_pair(seller, marketplace)?;
-        let current = self.accounts[m as usize].sellers.get(&s).cloned();
-        let next = match body {
-            None => {
-                if current.is_none() {
-                    return Err(DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`")));
-                }
-                None
-            }
-            Some(b) => {
-                let mut next = if patch {
-                    match &current {
-                        Some(c) => c.clone(),
-                        None => {
-                            return Err(DomainError::not_found(format!(
-                                "the registration of `{seller}` at `{marketplace}`"
-                            )))
-                        }
-                    }
-                } else {
-                    Registration {
-                        trade_policies: vec![DEFAULT_TRADE_POLICY],
-                        active: true,
-                        match_mode: MatchMode::Auto,
-                        commission_bp: 0,
-                    }
-                };
-                if let Some(l) = &b.trade_policies {
-                    let mut tps = Vec::with_capacity(l.len());
-                    for (i, t) in l.iter().enumerate() {
-                        let tp = self.tp_of(m, &format!("trade_policies[{i}]"), t)?;
-                        if !tps.contains(&tp) {
-                            tps.push(tp);
-                        }
-                    }
-                    next.trade_policies = tps;
-                }
-                if let Some(x) = b.active {
-                    next.active = x;
-                }
-                if let Some(mm) = &b.match_mode {
-                    next.match_mode = parse_match_mode(mm)?;
-                }
-                if let Some(c) = b.commission_bp {
-                    next.commission_bp = parse_commission(c)?;
-                }
-                Some(next)
-            }
+        let base = Registration {
+            trade_policies: vec![DEFAULT_TRADE_POLICY],
+            active: true,
+            match_mode: MatchMode::Auto,
+            commission_bp: 0,
         };
-        if next == current {
-            return Ok(());
+        let next = self.registration_from(m, base, b)?;
+        self.store_registration(m, s, Some(next), work);
+        Ok(())
+    }
+
+    /// PATCH of a marketplace's half: the fields given replace those of the existing half.
+    pub(crate) fn patch_registration(
+        &mut self,
+        marketplace: &str,
+        seller: &str,
+        b: &SellerBody,
+        work: &mut Work,
+    ) -> Result<()> {
+        check_seller_body(b)?;
+        let (s, m) = self.connection_pair(seller, marketplace)?;
+        let base = self.current_registration(m, s, marketplace, seller)?;
+        let next = self.registration_from(m, base, b)?;
+        self.store_registration(m, s, Some(next), work);
+        Ok(())
+    }
+
+    /// DELETE of a marketplace's half.
+    pub(crate) fn delete_registration(&mut self, marketplace: &str, seller: &str, work: &mut Work) -> Result<()> {
+        let (s, m) = self.connection_pair(seller, marketplace)?;
+        self.current_registration(m, s, marketplace, seller)?;
+        self.store_registration(m, s, None, work);
+        Ok(())
+    }
+
+    fn current_registration(
+        &self,
+        m: AccountIdx,
+        s: AccountIdx,
+        marketplace: &str,
+        seller: &str,
+    ) -> Result<Registration> {
+        self.accounts[m as usize]
+            .sellers
+            .get(&s)
+            .cloned()
+            .ok_or_else(|| DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`")))
+    }
+
+    /// `base` with the fields of `b` that are given.
+    fn registration_from(&self, m: AccountIdx, mut next: Registration, b: &SellerBody) -> Result<Registration> {
+        if let Some(l) = &b.trade_policies {
+            let mut tps = Vec::with_capacity(l.len());
+            for (i, t) in l.iter().enumerate() {
+                let tp = self.tp_of(m, &format!("trade_policies[{i}]"), t)?;
+                if !tps.contains(&tp) {
+                    tps.push(tp);
+                }
+            }
+            next.trade_policies = tps;
+        }
+        if let Some(x) = b.active {
+            next.active = x;
+        }
+        if let Some(mm) = &b.match_mode {
+            next.match_mode = parse_match_mode(mm)?;
+        }
+        if let Some(c) = b.commission_bp {
+            next.commission_bp = parse_commission(c)?;
+        }
+        Ok(next)
+    }
+
+    /// Replaces marketplace `m`'s half for `s` by `next` (`None`: removes it), if that changes it.
+    fn store_registration(&mut self, m: AccountIdx, s: AccountIdx, next: Option<Registration>, work: &mut Work) {
+        if next.as_ref() == self.accounts[m as usize].sellers.get(&s) {
+            return;
         }
         match next {
             Some(n) => {
@@ -233,6 +294,5 @@ impl Engine {
         }
         work.all_skus(self, s);
         work.match_dirty.insert(m);
-        Ok(())
     }
 }

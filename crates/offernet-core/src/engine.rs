@@ -186,22 +186,22 @@ impl Engine {
                 self.delete_price(account, sku, trade_policy.as_deref(), &mut work)?
             }
             Command::PutAffiliation { seller, marketplace, body } => {
-                self.write_affiliation(seller, marketplace, Some(body), false, &mut work)?
+                self.put_affiliation(seller, marketplace, body, &mut work)?
             }
             Command::PatchAffiliation { seller, marketplace, body } => {
-                self.write_affiliation(seller, marketplace, Some(body), true, &mut work)?
+                self.patch_affiliation(seller, marketplace, body, &mut work)?
             }
             Command::DeleteAffiliation { seller, marketplace } => {
-                self.write_affiliation(seller, marketplace, None, false, &mut work)?
+                self.delete_affiliation(seller, marketplace, &mut work)?
             }
             Command::PutSeller { marketplace, seller, body } => {
-                self.write_registration(marketplace, seller, Some(body), false, &mut work)?
+                self.put_registration(marketplace, seller, body, &mut work)?
             }
             Command::PatchSeller { marketplace, seller, body } => {
-                self.write_registration(marketplace, seller, Some(body), true, &mut work)?
+                self.patch_registration(marketplace, seller, body, &mut work)?
             }
             Command::DeleteSeller { marketplace, seller } => {
-                self.write_registration(marketplace, seller, None, false, &mut work)?
+                self.delete_registration(marketplace, seller, &mut work)?
             }
             Command::ApproveSuggestion { marketplace, seller, seller_sku, sku } => {
                 self.approve_command(marketplace, seller, seller_sku, sku.as_deref(), &mut work)?
