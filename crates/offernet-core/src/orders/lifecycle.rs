@@ -10,6 +10,11 @@ use crate::model::*;
 
 use super::*;
 
+/// Takes `n` reserved units off a stock entry; fewer reserved than that would corrupt stock.
+fn unreserve(e: &mut StockEntry, n: u64) {
+    e.reserved = e.reserved.checked_sub(n).expect("invariant broken: released more units than are reserved");
+}
+
 /// Whether sub order `c` is `top` or one of its chain orders, at any depth.
 fn under(o: &Order, mut c: usize, top: usize) -> bool {
     loop {
@@ -84,19 +89,34 @@ impl Engine {
         o.status = status;
     }
 
-    pub(super) fn release(&mut self, oi: usize, si: usize, consume: bool, work: &mut Work) {
-        let sub = self.orders.list[oi].subs[si].clone();
+    /// Gives back the units sub order `si` reserved (a cancel or an expiry).
+    pub(super) fn release(&mut self, oi: usize, si: usize, work: &mut Work) {
+        self.each_reservation(oi, si, work, unreserve);
+    }
+
+    /// Consumes the units sub order `si` reserved (an invoice): they leave the stock.
+    pub(super) fn consume(&mut self, oi: usize, si: usize, work: &mut Work) {
+        self.each_reservation(oi, si, work, |e, n| {
+            unreserve(e, n);
+            if !e.quantity.is_unlimited() {
+                e.quantity.0 =
+                    e.quantity.0.checked_sub(n).expect("invariant broken: consumed units above the quantity");
+            }
+        });
+    }
+
+    /// Calls `f` with the stock entry and units of each reservation of sub order `si`, and
+    /// marks its SKUs dirty.
+    fn each_reservation(&mut self, oi: usize, si: usize, work: &mut Work, mut f: impl FnMut(&mut StockEntry, u64)) {
+        let sub = &self.orders.list[oi].subs[si];
         for it in &sub.items {
             for &(wh, n) in &it.reservations {
                 let e = self.accounts[sub.seller as usize].skus[it.sku as usize]
                     .stock
                     .iter_mut()
                     .find(|e| e.warehouse == wh)
-                    .unwrap();
-                e.reserved -= n;
-                if consume && !e.quantity.is_unlimited() {
-                    e.quantity.0 -= n;
-                }
+                    .expect("invariant broken: a reservation names a stock entry that does not exist");
+                f(e, n);
             }
             work.dirty.push((sub.seller, it.sku));
         }
@@ -153,7 +173,7 @@ impl Engine {
             OrderStatus::Reserved => return Err(DomainError::conflict("the order is not authorised yet")),
             s => return Err(DomainError::conflict(format!("the order is {}", s.as_str()))),
         }
-        self.release(oi, si, true, work);
+        self.consume(oi, si, work);
         self.orders.list[oi].subs[si].status = OrderStatus::Invoiced;
         self.follow_seller_orders(oi);
         self.order_events(oi, &[si], OrderEventKind::Invoiced, None, work);
@@ -191,7 +211,7 @@ impl Engine {
         }
         let changed: Vec<usize> = tree.into_iter().filter(|&c| o.subs[c].status.open()).collect();
         for &c in &changed {
-            self.release(oi, c, false, work);
+            self.release(oi, c, work);
             self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
         }
         self.follow_seller_orders(oi);
@@ -211,7 +231,7 @@ impl Engine {
             let mut changed = Vec::new();
             for si in 0..self.orders.list[oi].subs.len() {
                 if self.orders.list[oi].subs[si].status.open() {
-                    self.release(oi, si, false, work);
+                    self.release(oi, si, work);
                     self.orders.list[oi].subs[si].status = OrderStatus::Expired;
                     changed.push(si);
                 }

@@ -20,9 +20,16 @@ pub(super) struct Line<'a> {
     pub(super) seller: Option<&'a str>,
 }
 
+/// Whether each line must name its seller: an order must, a cart (simulation) may.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SellerField {
+    Required,
+    Optional,
+}
+
 /// Rule 39: every line of a cart or order is checked (400) before anything that depends on
 /// state, so a bad quantity in the second line answers 400 even when the first cannot be filled.
-pub(super) fn order_lines(items: &[OrderItemBody], seller_required: bool) -> Result<Vec<Line<'_>>> {
+pub(super) fn order_lines(items: &[OrderItemBody], seller: SellerField) -> Result<Vec<Line<'_>>> {
     if items.is_empty() || items.len() > MAX_ORDER_ITEMS {
         return Err(DomainError::invalid("items", format!("1 to {MAX_ORDER_ITEMS} items")));
     }
@@ -35,13 +42,12 @@ pub(super) fn order_lines(items: &[OrderItemBody], seller_required: bool) -> Res
         if !(1..=MAX_ORDER_QUANTITY).contains(&q) {
             return Err(DomainError::invalid(f("quantity"), format!("between 1 and {MAX_ORDER_QUANTITY}")));
         }
-        let seller = it.seller.as_deref();
-        match seller {
-            None if seller_required => return Err(DomainError::invalid(f("seller"), "required")),
+        match it.seller.as_deref() {
+            None if seller == SellerField::Required => return Err(DomainError::invalid(f("seller"), "required")),
             None => {}
             Some(x) => v::account_id(&f("seller"), x)?,
         }
-        out.push(Line { sku, quantity: q as u64, seller });
+        out.push(Line { sku, quantity: q as u64, seller: it.seller.as_deref() });
     }
     Ok(out)
 }
@@ -171,7 +177,7 @@ impl Engine {
             return Err(DomainError::invalid("id", "an order id has no '.' (seller and chain order ids use it)"));
         }
         let items = body.items.as_ref().ok_or_else(|| DomainError::invalid("items", "required"))?;
-        let checked = order_lines(items, true)?;
+        let checked = order_lines(items, SellerField::Required)?;
         let m = self.account_idx(marketplace)?;
         let request: Vec<(String, u64, String)> =
             checked.iter().map(|l| (l.sku.to_string(), l.quantity, l.seller.unwrap_or_default().to_string())).collect();
@@ -236,8 +242,16 @@ impl Engine {
         }
         // The whole order fits: reserve.
         for (&(a, sku, wh), &n) in &plan.tentative {
-            let e = self.accounts[a as usize].skus[sku as usize].stock.iter_mut().find(|e| e.warehouse == wh).unwrap();
+            let e = self.accounts[a as usize].skus[sku as usize]
+                .stock
+                .iter_mut()
+                .find(|e| e.warehouse == wh)
+                .expect("invariant broken: the plan reserves in a stock entry that does not exist");
             e.reserved += n;
+            assert!(
+                e.quantity.is_unlimited() || e.reserved <= e.quantity.0,
+                "invariant broken: the plan reserves more units than the stock holds"
+            );
             work.dirty.push((a, sku));
         }
         work.dirty.sort_unstable();

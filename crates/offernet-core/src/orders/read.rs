@@ -4,7 +4,7 @@
 use crate::engine::Engine;
 use crate::error::Result;
 
-use super::place::order_lines;
+use super::place::{order_lines, SellerField};
 use super::*;
 
 impl Engine {
@@ -73,7 +73,7 @@ impl Engine {
 
     /// Prices a cart at marketplace `m` against the live offers. Never changes state.
     pub fn simulate(&self, m: &str, items: &[OrderItemBody]) -> Result<Vec<SimulationItem>> {
-        let lines = order_lines(items, false)?;
+        let lines = order_lines(items, SellerField::Optional)?;
         let mi = self.account_idx(m)?;
         let mut out = Vec::with_capacity(items.len());
         for line in &lines {
