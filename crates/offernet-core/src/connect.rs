@@ -84,10 +84,10 @@ impl Engine {
         }
         let s = self.account_idx(seller)?;
         let m = self.account_idx(marketplace)?;
-        if self.accounts[s as usize].currency != self.accounts[m as usize].currency {
+        if self.accounts[s].currency != self.accounts[m].currency {
             return Err(DomainError::conflict(format!(
                 "`{seller}` sells in {} and `{marketplace}` in {}: a connection needs one currency",
-                self.accounts[s as usize].currency, self.accounts[m as usize].currency
+                self.accounts[s].currency, self.accounts[m].currency
             )));
         }
         Ok((s, m))
@@ -146,7 +146,7 @@ impl Engine {
         seller: &str,
         marketplace: &str,
     ) -> Result<Affiliation> {
-        self.accounts[s as usize]
+        self.accounts[s]
             .affiliations
             .get(&m)
             .cloned()
@@ -178,13 +178,13 @@ impl Engine {
         next: Option<Affiliation>,
         work: &mut Work,
     ) -> Result<()> {
-        let current = self.accounts[s as usize].affiliations.get(&m);
+        let current = self.accounts[s].affiliations.get(&m);
         if next.as_ref() == current {
             return Ok(());
         }
         let len = |x: Option<&Affiliation>| x.map_or(0, |x| x.resale.id_count());
         self.check_list_ids(s, len(current), len(next.as_ref()))?;
-        let acct = &mut self.accounts[s as usize];
+        let acct = &mut self.accounts[s];
         match next {
             Some(n) => acct.affiliations.insert(m, n),
             None => acct.affiliations.remove(&m),
@@ -246,7 +246,7 @@ impl Engine {
         marketplace: &str,
         seller: &str,
     ) -> Result<Registration> {
-        self.accounts[m as usize]
+        self.accounts[m]
             .sellers
             .get(&s)
             .cloned()
@@ -279,17 +279,17 @@ impl Engine {
 
     /// Replaces marketplace `m`'s half for `s` by `next` (`None`: removes it), if that changes it.
     fn store_registration(&mut self, m: AccountIdx, s: AccountIdx, next: Option<Registration>, work: &mut Work) {
-        if next.as_ref() == self.accounts[m as usize].sellers.get(&s) {
+        if next.as_ref() == self.accounts[m].sellers.get(&s) {
             return;
         }
         match next {
             Some(n) => {
-                self.accounts[m as usize].sellers.insert(s, n);
-                self.registered_at[s as usize].insert(m);
+                self.accounts[m].sellers.insert(s, n);
+                self.registered_at[s.ix()].insert(m);
             }
             None => {
-                self.accounts[m as usize].sellers.remove(&s);
-                self.registered_at[s as usize].remove(&m);
+                self.accounts[m].sellers.remove(&s);
+                self.registered_at[s.ix()].remove(&m);
             }
         }
         work.all_skus(self, s);

@@ -17,7 +17,7 @@ pub(crate) struct Chain {
 
 impl Chain {
     pub(crate) fn new(final_marketplace: AccountIdx, seller: AccountIdx) -> Self {
-        let mut accounts = [0; 10];
+        let mut accounts = [AccountIdx::default(); 10];
         accounts[0] = final_marketplace;
         accounts[1] = seller;
         Chain { accounts, len: 2 }
@@ -104,9 +104,9 @@ impl Engine {
         bound: Option<SkuIdx>,
         tree: Option<&mut Vec<SourceTree>>,
     ) -> Eval {
-        let seller = &self.accounts[s as usize];
-        let market = &self.accounts[m as usize];
-        let item = &seller.skus[sku as usize];
+        let seller = &self.accounts[s];
+        let market = &self.accounts[m];
+        let item = &seller.skus[sku];
         let (aff, reg) = match (seller.affiliations.get(&m), market.sellers.get(&s)) {
             (Some(a), Some(r)) => (a, r),
             _ => {
@@ -132,7 +132,7 @@ impl Engine {
         if !reg.active {
             reasons.add(Reason::MarketplacePaused);
         }
-        if !item.active || bound.is_some_and(|b| !market.skus[b as usize].active) {
+        if !item.active || bound.is_some_and(|b| !market.skus[b].active) {
             reasons.add(Reason::SkuInactive);
         }
         let in_assortment = seller.in_assortment(tp, sku);
@@ -170,14 +170,14 @@ impl Engine {
         chain: &mut Chain,
         mut tree: Option<&mut Vec<SourceTree>>,
     ) -> SourcesSum {
-        let item = &self.accounts[a as usize].skus[sku as usize];
+        let item = &self.accounts[a].skus[sku];
         let mut sum = SourcesSum::default();
         for &(u, usku) in &item.sources {
-            let upstream = &self.accounts[u as usize];
+            let upstream = &self.accounts[u];
             let aff_u = upstream.affiliations.get(&a);
             let cut = self.source_cut(a, u, chain, tp_for_buyer);
             let tp_u = aff_u.map(|x| x.trade_policy);
-            let uitem = &upstream.skus[usku as usize];
+            let uitem = &upstream.skus[usku];
             let own_of = || tp_u.map_or(Qty::ZERO, |tp| upstream.own_available(usku, tp));
             let mut node = tree.as_ref().map(|_| SourceTree {
                 account: u,
@@ -246,11 +246,11 @@ impl Engine {
             return cut;
         }
         // A missing half reads as its defaults: resale `none`, trade policies ["1"].
-        let resale = self.accounts[u as usize].affiliations.get(&a).map(|x| &x.resale).unwrap_or(&Resale::None);
-        if !chain.after_buyer().iter().all(|&n| resale.authorises(&self.accounts[n as usize].id)) {
+        let resale = self.accounts[u].affiliations.get(&a).map(|x| &x.resale).unwrap_or(&Resale::None);
+        if !chain.after_buyer().iter().all(|&n| resale.authorises(&self.accounts[n].id)) {
             cut.add(Reason::ResaleNotAuthorized);
         }
-        let shown = match (tp_for_buyer, self.accounts[a as usize].sellers.get(&u)) {
+        let shown = match (tp_for_buyer, self.accounts[a].sellers.get(&u)) {
             (Some(tp), Some(r)) => r.trade_policies.contains(&tp),
             (Some(tp), None) => tp == DEFAULT_TRADE_POLICY,
             (None, _) => false,
@@ -264,10 +264,10 @@ impl Engine {
     /// The blocking reasons of source `u`'s SKU `usku` as its offer at `a` (SKU `sku`) would
     /// show them, except the gate, which depends on the own stock the caller counts.
     pub(crate) fn source_blocking(&self, a: AccountIdx, sku: SkuIdx, u: AccountIdx, usku: SkuIdx) -> Reasons {
-        let upstream = &self.accounts[u as usize];
+        let upstream = &self.accounts[u];
         let aff_u = upstream.affiliations.get(&a);
         let mut blocking = Reasons::EMPTY;
-        match (aff_u, self.accounts[a as usize].sellers.get(&u)) {
+        match (aff_u, self.accounts[a].sellers.get(&u)) {
             (Some(x), Some(r)) => {
                 if !x.active {
                     blocking.add(Reason::SellerPaused);
@@ -278,8 +278,8 @@ impl Engine {
             }
             _ => blocking.add(Reason::ConnectionInactive),
         }
-        let uitem = &upstream.skus[usku as usize];
-        if !uitem.active || !self.accounts[a as usize].skus[sku as usize].active {
+        let uitem = &upstream.skus[usku];
+        if !uitem.active || !self.accounts[a].skus[sku].active {
             blocking.add(Reason::SkuInactive);
         }
         if let Some(x) = aff_u {

@@ -12,10 +12,10 @@ pub type OfferKey = (String, String, String, String);
 impl Engine {
     fn offer_key(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, mk: SkuIdx) -> OfferKey {
         (
-            self.accounts[m as usize].id.to_string(),
-            self.accounts[s as usize].id.to_string(),
-            self.accounts[s as usize].skus[ss as usize].id.to_string(),
-            self.accounts[m as usize].skus[mk as usize].id.to_string(),
+            self.accounts[m].id.to_string(),
+            self.accounts[s].id.to_string(),
+            self.accounts[s].skus[ss].id.to_string(),
+            self.accounts[m].skus[mk].id.to_string(),
         )
     }
 
@@ -25,7 +25,7 @@ impl Engine {
         for (mi, market) in self.accounts.iter().enumerate() {
             for (&(s, ss), sugg) in &market.suggestions {
                 if let (Some(mk), Some(st)) = (sugg.sku, sugg.offer) {
-                    out.insert(self.offer_key(mi as AccountIdx, s, ss, mk), st);
+                    out.insert(self.offer_key(AccountIdx::new(mi), s, ss, mk), st);
                 }
             }
         }
@@ -36,11 +36,11 @@ impl Engine {
     pub fn recompute_offers(&self) -> BTreeMap<OfferKey, OfferState> {
         let mut out = BTreeMap::new();
         for (mi, market) in self.accounts.iter().enumerate() {
-            let mi = mi as AccountIdx;
+            let mi = AccountIdx::new(mi);
             for (mk, sku) in market.skus.iter().enumerate() {
                 for &(s, ss) in &sku.sources {
-                    let st = self.eval_offer(mi, s, ss, Some(mk as SkuIdx), None).offer_state();
-                    out.insert(self.offer_key(mi, s, ss, mk as SkuIdx), st);
+                    let st = self.eval_offer(mi, s, ss, Some(SkuIdx::new(mk)), None).offer_state();
+                    out.insert(self.offer_key(mi, s, ss, SkuIdx::new(mk)), st);
                 }
             }
         }
@@ -64,18 +64,18 @@ impl Engine {
             }
         }
         for (mi, market) in self.accounts.iter().enumerate() {
-            let mi = mi as AccountIdx;
+            let mi = AccountIdx::new(mi);
             for (&(s, ss), sugg) in &market.suggestions {
-                let key = (&market.id, &self.accounts[s as usize].id, &self.accounts[s as usize].skus[ss as usize].id);
+                let key = (&market.id, &self.accounts[s].id, &self.accounts[s].skus[ss].id);
                 // Bindings are symmetric and match the suggestion's status.
                 match (sugg.status, sugg.sku) {
                     (SuggestionStatus::Approved, Some(mk)) => {
-                        if !market.skus[mk as usize].sources.contains(&(s, ss))
-                            || !self.accounts[s as usize].skus[ss as usize].bound_at.contains(&(mi, mk))
+                        if !market.skus[mk].sources.contains(&(s, ss))
+                            || !self.accounts[s].skus[ss].bound_at.contains(&(mi, mk))
                         {
                             return Err(format!("binding of {key:?} is not symmetric"));
                         }
-                        if market.skus[mk as usize].sources.iter().filter(|&&(u, _)| u == s).count() != 1 {
+                        if market.skus[mk].sources.iter().filter(|&&(u, _)| u == s).count() != 1 {
                             return Err(format!("SKU bound by {key:?} has two bindings of one seller"));
                         }
                     }
@@ -83,7 +83,7 @@ impl Engine {
                     (_, Some(_)) => return Err(format!("{key:?} is bound without approval")),
                     (_, None) => {}
                 }
-                let pending = self.pending[mi as usize].contains(&(s, ss));
+                let pending = self.pending[mi.ix()].contains(&(s, ss));
                 if pending != (sugg.status == SuggestionStatus::Pending) {
                     return Err(format!("pending index disagrees for {key:?}"));
                 }
@@ -111,7 +111,7 @@ impl Engine {
             for (ski, sku) in market.skus.iter().enumerate() {
                 for &(s, ss) in &sku.sources {
                     let sugg = market.suggestions.get(&(s, ss));
-                    if sugg.and_then(|x| x.sku) != Some(ski as SkuIdx) {
+                    if sugg.and_then(|x| x.sku) != Some(SkuIdx::new(ski)) {
                         return Err(format!("source of {}/{} has no approved suggestion", market.id, sku.id));
                     }
                 }
@@ -126,17 +126,17 @@ impl Engine {
         self.check_order_trees()?;
         // Rules 6 and 7: everything that is sendable now has been sent.
         for (si, seller) in self.accounts.iter().enumerate() {
-            let si = si as AccountIdx;
+            let si = AccountIdx::new(si);
             for &m in seller.affiliations.keys() {
-                let market = &self.accounts[m as usize];
+                let market = &self.accounts[m];
                 if !market.sellers.contains_key(&si) {
                     continue;
                 }
-                for ss in 0..seller.skus.len() as SkuIdx {
+                for ss in (0..seller.skus.len()).map(SkuIdx::new) {
                     if !market.suggestions.contains_key(&(si, ss)) && self.eval_offer(m, si, ss, None, None).sends {
                         return Err(format!(
                             "{}/{} is sendable to {} but was not sent",
-                            seller.id, seller.skus[ss as usize].id, market.id
+                            seller.id, seller.skus[ss].id, market.id
                         ));
                     }
                 }

@@ -2,7 +2,6 @@
 
 use crate::engine::Engine;
 use crate::fx::FxHashMap;
-use crate::model::*;
 
 use super::*;
 
@@ -100,7 +99,7 @@ impl Engine {
         for (ai, a) in self.accounts.iter().enumerate() {
             for (si, s) in a.skus.iter().enumerate() {
                 for e in &s.stock {
-                    let want = expected.get(&(ai as AccountIdx, si as SkuIdx, e.warehouse)).copied().unwrap_or(0);
+                    let want = expected.get(&(AccountIdx::new(ai), SkuIdx::new(si), e.warehouse)).copied().unwrap_or(0);
                     if e.reserved != want {
                         return Err(format!("{}/{}: reserved {} but open orders hold {want}", a.id, s.id, e.reserved));
                     }

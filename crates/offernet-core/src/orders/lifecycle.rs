@@ -6,7 +6,6 @@ use std::sync::Arc;
 use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Result};
 use crate::event::{EventBody, OrderEvent, OrderEventKind};
-use crate::model::*;
 
 use super::*;
 
@@ -40,18 +39,18 @@ impl Engine {
         work: &mut Work,
     ) {
         let o = &self.orders.list[oi];
-        let mid = self.accounts[o.marketplace as usize].id.clone();
+        let mid = self.accounts[o.marketplace].id.clone();
         // The marketplace hears whose seller orders changed (on a partial cancel its own
         // order's status may not change at all).
         let sellers: Vec<Arc<str>> = only
             .iter()
             .filter(|&&si| o.subs[si].parent.is_none())
-            .map(|&si| self.accounts[o.subs[si].seller as usize].id.clone())
+            .map(|&si| self.accounts[o.subs[si].seller].id.clone())
             .collect();
         let mut out = vec![(mid.clone(), o.id.clone(), o.status, sellers)];
         for &si in only {
             let s = &o.subs[si];
-            out.push((self.accounts[s.seller as usize].id.clone(), s.id.clone(), s.status, Vec::new()));
+            out.push((self.accounts[s.seller].id.clone(), s.id.clone(), s.status, Vec::new()));
         }
         let order = o.id.clone();
         for (to, id, status, sellers) in out {
@@ -111,7 +110,7 @@ impl Engine {
         let sub = &self.orders.list[oi].subs[si];
         for it in &sub.items {
             for &(wh, n) in &it.reservations {
-                let e = self.accounts[sub.seller as usize].skus[it.sku as usize]
+                let e = self.accounts[sub.seller].skus[it.sku]
                     .stock
                     .iter_mut()
                     .find(|e| e.warehouse == wh)
@@ -215,7 +214,7 @@ impl Engine {
             self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
         }
         self.follow_seller_orders(oi);
-        let by = self.accounts[by as usize].id.clone();
+        let by = self.accounts[by].id.clone();
         self.order_events(oi, &changed, OrderEventKind::Cancelled, Some(by), work);
         Ok(())
     }

@@ -70,7 +70,7 @@ impl Engine {
 
     /// Own stock as offers count it (`Account::own_stock`), less what the plan already took.
     pub(super) fn own_with_plan(&self, plan: &Plan, a: AccountIdx, sku: SkuIdx, tp: TpIdx) -> Qty {
-        self.accounts[a as usize].own_stock(sku, tp, |e| self.available(plan, a, sku, e))
+        self.accounts[a].own_stock(sku, tp, |e| self.available(plan, a, sku, e))
     }
 
     /// Fills up to `want` units of account `a`'s SKU for sub order `sub`: own warehouses
@@ -87,7 +87,7 @@ impl Engine {
         tp: TpIdx,
         chain: &mut Chain,
     ) -> u64 {
-        let acct = &self.accounts[a as usize];
+        let acct = &self.accounts[a];
         let mut left = want;
         let mut reservations = Vec::new();
         for e in acct.serving_stock(sku, tp) {
@@ -102,10 +102,10 @@ impl Engine {
                 left -= take;
             }
         }
-        let mut sources = acct.skus[sku as usize].sources.clone();
+        let mut sources = acct.skus[sku].sources.clone();
         sources.sort_by(|x, y| {
-            let (ax, ay) = (&self.accounts[x.0 as usize], &self.accounts[y.0 as usize]);
-            (&ax.id, &ax.skus[x.1 as usize].id).cmp(&(&ay.id, &ay.skus[y.1 as usize].id))
+            let (ax, ay) = (&self.accounts[x.0], &self.accounts[y.0]);
+            (&ax.id, &ax.skus[x.1].id).cmp(&(&ay.id, &ay.skus[y.1].id))
         });
         for (u, usku) in sources {
             if left == 0 {
@@ -114,9 +114,9 @@ impl Engine {
             if !self.source_cut(a, u, chain, Some(tp)).is_empty() || !self.source_blocking(a, sku, u, usku).is_empty() {
                 continue;
             }
-            let upstream = &self.accounts[u as usize];
+            let upstream = &self.accounts[u];
             let aff = upstream.affiliations.get(&a).expect("an included source has its half");
-            let uitem = &upstream.skus[usku as usize];
+            let uitem = &upstream.skus[usku];
             if stock_gated(uitem, Some(aff), self.own_with_plan(plan, u, usku, aff.trade_policy)) {
                 continue; // the upstream forwarder's own gate
             }
@@ -156,7 +156,7 @@ impl Engine {
         let seller = line.seller.expect("order lines name their seller");
         let mk = self.sku_of(m, sku)?;
         let s = self.account_idx(seller)?;
-        let &(_, ss) = self.accounts[m as usize].skus[mk as usize]
+        let &(_, ss) = self.accounts[m].skus[mk]
             .sources
             .iter()
             .find(|(u, _)| *u == s)
@@ -204,16 +204,16 @@ impl Engine {
                     blocking.join(", ")
                 )));
             }
-            let seller = &self.accounts[s as usize];
+            let seller = &self.accounts[s];
             let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
             let price = e.price.expect("a sellable offer has a price").price;
             let own = self.own_with_plan(&plan, s, ss, aff.trade_policy);
-            let gated = stock_gated(&seller.skus[ss as usize], Some(aff), own);
+            let gated = stock_gated(&seller.skus[ss], Some(aff), own);
             let sub = match plan.subs.iter().position(|x| x.parent.is_none() && x.seller == s) {
                 Some(x) => x,
                 None => {
                     plan.subs.push(SubOrder {
-                        id: Arc::from(format!("{}.{}", self.accounts[m as usize].id, id)),
+                        id: Arc::from(format!("{}.{}", self.accounts[m].id, id)),
                         seller: s,
                         buyer: m,
                         status: OrderStatus::Reserved,
@@ -234,7 +234,7 @@ impl Engine {
                     item: i,
                     reason: format!(
                         "{got} of {q} units of `{}` from `{}` can be reserved",
-                        self.accounts[m as usize].skus[mk as usize].id, seller.id
+                        self.accounts[m].skus[mk].id, seller.id
                     ),
                 });
             }
@@ -242,7 +242,7 @@ impl Engine {
         }
         // The whole order fits: reserve.
         for (&(a, sku, wh), &n) in &plan.tentative {
-            let e = self.accounts[a as usize].skus[sku as usize]
+            let e = self.accounts[a].skus[sku]
                 .stock
                 .iter_mut()
                 .find(|e| e.warehouse == wh)

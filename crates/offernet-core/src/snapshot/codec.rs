@@ -47,11 +47,24 @@ impl W {
         self.i64(p.price);
         self.opt(p.list_price, |w, v| w.i64(v));
     }
-    pub(super) fn pairs(&mut self, v: &[(u32, u32)]) {
+    pub(super) fn account(&mut self, a: AccountIdx) {
+        self.u32(a.0);
+    }
+    pub(super) fn sku(&mut self, s: SkuIdx) {
+        self.u32(s.0);
+    }
+    pub(super) fn tp(&mut self, t: TpIdx) {
+        self.u32(t.0 as u32);
+    }
+    pub(super) fn wh(&mut self, w: WhIdx) {
+        self.u32(w.0 as u32);
+    }
+    /// (account, SKU) pairs: bindings and sources.
+    pub(super) fn pairs(&mut self, v: &[(AccountIdx, SkuIdx)]) {
         self.u32(v.len() as u32);
-        for &(a, b) in v {
-            self.u32(a);
-            self.u32(b);
+        for &(a, s) in v {
+            self.account(a);
+            self.sku(s);
         }
     }
 }
@@ -116,11 +129,29 @@ impl R<'_> {
     pub(super) fn price(&mut self) -> DResult<Price> {
         Ok(Price { price: self.i64()?, list_price: self.opt(|r| r.i64())? })
     }
-    pub(super) fn pairs(&mut self) -> DResult<Vec<(u32, u32)>> {
+    pub(super) fn account(&mut self) -> DResult<AccountIdx> {
+        Ok(AccountIdx(self.u32()?))
+    }
+    pub(super) fn sku(&mut self) -> DResult<SkuIdx> {
+        Ok(SkuIdx(self.u32()?))
+    }
+    /// A trade policy or warehouse index, written as a u32 and held as a u16.
+    fn u16_index(&mut self, what: &str) -> DResult<u16> {
+        let at = self.at;
+        let v = self.u32()?;
+        u16::try_from(v).map_err(|_| format!("{what} index {v} out of range at byte {at}"))
+    }
+    pub(super) fn tp(&mut self) -> DResult<TpIdx> {
+        Ok(TpIdx(self.u16_index("trade policy")?))
+    }
+    pub(super) fn wh(&mut self) -> DResult<WhIdx> {
+        Ok(WhIdx(self.u16_index("warehouse")?))
+    }
+    pub(super) fn pairs(&mut self) -> DResult<Vec<(AccountIdx, SkuIdx)>> {
         let n = self.u32()? as usize;
         let mut v = Vec::with_capacity(n.min(1 << 20));
         for _ in 0..n {
-            v.push((self.u32()?, self.u32()?));
+            v.push((self.account()?, self.sku()?));
         }
         Ok(v)
     }

@@ -32,7 +32,7 @@ impl Engine {
         let n_accounts = r.u32()?;
         for ai in 0..n_accounts {
             let (a, pending) = account(&mut r)?;
-            e.account_index.insert(a.id.clone(), ai);
+            e.account_index.insert(a.id.clone(), AccountIdx(ai));
             e.accounts.push(a);
             e.registered_at.push(BTreeSet::new());
             e.pending.push(pending);
@@ -50,24 +50,23 @@ impl Engine {
         for mi in 0..self.accounts.len() {
             let sellers: Vec<AccountIdx> = self.accounts[mi].sellers.keys().copied().collect();
             for s in sellers {
-                let s = s as usize;
-                if s >= self.accounts.len() {
+                if s.ix() >= self.accounts.len() {
                     return Err("snapshot names an account that does not exist".into());
                 }
-                self.registered_at[s].insert(mi as AccountIdx);
+                self.registered_at[s.ix()].insert(AccountIdx::new(mi));
             }
         }
         let mut offers = Vec::new();
         for (mi, market) in self.accounts.iter().enumerate() {
             for (&(s, ss), sg) in &market.suggestions {
                 if let Some(mk) = sg.sku {
-                    offers.push((mi as AccountIdx, s, ss, mk));
+                    offers.push((AccountIdx::new(mi), s, ss, mk));
                 }
             }
         }
         for (m, s, ss, mk) in offers {
             let st = self.eval_offer(m, s, ss, Some(mk), None).offer_state();
-            self.accounts[m as usize].suggestions.get_mut(&(s, ss)).unwrap().offer = Some(st);
+            self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap().offer = Some(st);
         }
         self.scratch = Scratch::default();
         Ok(())
@@ -75,13 +74,13 @@ impl Engine {
 
     fn decode_orders(&mut self, r: &mut R) -> DResult<()> {
         for _ in 0..r.u32()? {
-            let a = r.u32()?;
+            let a = r.account()?;
             let ms = r.u64()?;
             self.orders.reservation_ms.insert(a, ms);
         }
         for oi in 0..r.u32()? as usize {
             let id = r.str()?;
-            let marketplace = r.u32()?;
+            let marketplace = r.account()?;
             let status = r.code("order status", order_status_of)?;
             let created_ms = r.u64()?;
             let expires_ms = r.u64()?;
@@ -91,7 +90,7 @@ impl Engine {
             }
             let mut items = Vec::new();
             for _ in 0..r.u32()? {
-                items.push(OrderItem { sku: r.u32()?, quantity: r.u64()?, seller: r.u32()?, price: r.i64()? });
+                items.push(OrderItem { sku: r.sku()?, quantity: r.u64()?, seller: r.account()?, price: r.i64()? });
             }
             let mut subs = Vec::new();
             for _ in 0..r.u32()? {
@@ -112,18 +111,18 @@ impl Engine {
 
 fn sub_order(r: &mut R) -> DResult<SubOrder> {
     let id = r.str()?;
-    let seller = r.u32()?;
-    let buyer = r.u32()?;
+    let seller = r.account()?;
+    let buyer = r.account()?;
     let status = r.code("order status", order_status_of)?;
     let parent = r.opt(|r| Ok(r.u32()? as usize))?;
     let mut items = Vec::new();
     for _ in 0..r.u32()? {
-        let sku = r.u32()?;
+        let sku = r.sku()?;
         let quantity = r.u64()?;
         let price = r.i64()?;
         let mut reservations = Vec::new();
         for _ in 0..r.u32()? {
-            reservations.push((r.u32()? as WhIdx, r.u64()?));
+            reservations.push((r.wh()?, r.u64()?));
         }
         items.push(SubItem { sku, quantity, price, reservations });
     }
@@ -147,25 +146,25 @@ fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
                 Assortment::List(ids, set)
             }
         };
-        a.tp_index.insert(tp_id.clone(), i as TpIdx);
+        a.tp_index.insert(tp_id.clone(), TpIdx::new(i as usize));
         a.trade_policies.push(TradePolicy { id: tp_id, name, assortment });
     }
     for i in 0..r.u32()? {
         let wh_id = r.str()?;
         let tps = trade_policies(r)?;
-        a.wh_index.insert(wh_id.clone(), i as WhIdx);
+        a.wh_index.insert(wh_id.clone(), WhIdx::new(i as usize));
         a.warehouses.push(Warehouse { id: wh_id, trade_policies: tps });
     }
     let n_skus = r.u32()?;
     a.skus.reserve_exact(n_skus as usize);
     for si in 0..n_skus {
         let idx = insert_sku(&mut a, sku(r)?);
-        debug_assert_eq!(idx, si);
+        debug_assert_eq!(idx, SkuIdx(si));
         index_sku(&mut a, idx);
     }
     for _ in 0..r.u32()? {
-        let m = r.u32()?;
-        let trade_policy = r.u32()? as TpIdx;
+        let m = r.account()?;
+        let trade_policy = r.tp()?;
         let active = r.bool()?;
         let resale = match r.code("resale", |c| (c <= RESALE_LIST).then_some(c))? {
             RESALE_NONE => Resale::None,
@@ -176,7 +175,7 @@ fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
         a.affiliations.insert(m, Affiliation { trade_policy, active, resale, require_own_stock });
     }
     for _ in 0..r.u32()? {
-        let s = r.u32()?;
+        let s = r.account()?;
         let trade_policies = trade_policies(r)?;
         let active = r.bool()?;
         let match_mode = r.code("match mode", match_mode_of)?;
@@ -185,9 +184,9 @@ fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     }
     let mut pending = BTreeSet::new();
     for _ in 0..r.u32()? {
-        let k = (r.u32()?, r.u32()?);
+        let k = (r.account()?, r.sku()?);
         let status = r.code("suggestion status", suggestion_status_of)?;
-        let sku = r.opt(|r| r.u32())?;
+        let sku = r.opt(|r| r.sku())?;
         if status == SuggestionStatus::Pending {
             pending.insert(k);
         }
@@ -214,15 +213,15 @@ fn sku(r: &mut R) -> DResult<Sku> {
     let price = r.opt(|r| r.price())?;
     let mut tp_prices = Vec::new();
     for _ in 0..r.u32()? {
-        tp_prices.push((r.u32()? as TpIdx, r.price()?));
+        tp_prices.push((r.tp()?, r.price()?));
     }
     let mut stock = Vec::new();
     for _ in 0..r.u32()? {
-        stock.push(StockEntry { warehouse: r.u32()? as WhIdx, quantity: Qty(r.u64()?), reserved: r.u64()? });
+        stock.push(StockEntry { warehouse: r.wh()?, quantity: Qty(r.u64()?), reserved: r.u64()? });
     }
     let bound_at = r.pairs()?;
     let sources = r.pairs()?;
-    let created_from = r.opt(|r| Ok((r.u32()?, r.u32()?)))?;
+    let created_from = r.opt(|r| Ok((r.account()?, r.sku()?)))?;
     Ok(Sku {
         id,
         name,
@@ -254,7 +253,7 @@ fn trade_policies(r: &mut R) -> DResult<Vec<TpIdx>> {
     let n = r.u32()?;
     let mut tps = Vec::new();
     for _ in 0..n {
-        tps.push(r.u32()? as TpIdx);
+        tps.push(r.tp()?);
     }
     Ok(tps)
 }

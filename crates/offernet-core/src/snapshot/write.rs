@@ -27,13 +27,13 @@ impl Engine {
         settings.sort();
         w.u32(settings.len() as u32);
         for (a, ms) in settings {
-            w.u32(*a);
+            w.account(*a);
             w.u64(*ms);
         }
         w.u32(o.list.len() as u32);
         for order in &o.list {
             w.str(&order.id);
-            w.u32(order.marketplace);
+            w.account(order.marketplace);
             w.u8(order_status_code(order.status));
             w.u64(order.created_ms);
             w.u64(order.expires_ms);
@@ -45,9 +45,9 @@ impl Engine {
             }
             w.u32(order.items.len() as u32);
             for it in &order.items {
-                w.u32(it.sku);
+                w.sku(it.sku);
                 w.u64(it.quantity);
-                w.u32(it.seller);
+                w.account(it.seller);
                 w.i64(it.price);
             }
             w.u32(order.subs.len() as u32);
@@ -60,18 +60,18 @@ impl Engine {
 
 fn sub_order(w: &mut W, s: &crate::orders::SubOrder) {
     w.str(&s.id);
-    w.u32(s.seller);
-    w.u32(s.buyer);
+    w.account(s.seller);
+    w.account(s.buyer);
     w.u8(order_status_code(s.status));
     w.opt(s.parent, |w, p| w.u32(p as u32));
     w.u32(s.items.len() as u32);
     for it in &s.items {
-        w.u32(it.sku);
+        w.sku(it.sku);
         w.u64(it.quantity);
         w.i64(it.price);
         w.u32(it.reservations.len() as u32);
         for &(wh, n) in &it.reservations {
-            w.u32(wh as u32);
+            w.wh(wh);
             w.u64(n);
         }
     }
@@ -105,8 +105,8 @@ fn account(w: &mut W, a: &Account) {
     }
     w.u32(a.affiliations.len() as u32);
     for (&m, x) in &a.affiliations {
-        w.u32(m);
-        w.u32(x.trade_policy as u32);
+        w.account(m);
+        w.tp(x.trade_policy);
         w.bool(x.active);
         match &x.resale {
             Resale::None => w.u8(RESALE_NONE),
@@ -120,7 +120,7 @@ fn account(w: &mut W, a: &Account) {
     }
     w.u32(a.sellers.len() as u32);
     for (&s, r) in &a.sellers {
-        w.u32(s);
+        w.account(s);
         trade_policies(w, &r.trade_policies);
         w.bool(r.active);
         w.u8(match_mode_code(r.match_mode));
@@ -131,10 +131,10 @@ fn account(w: &mut W, a: &Account) {
     w.u32(keys.len() as u32);
     for k in keys {
         let sg = &a.suggestions[k];
-        w.u32(k.0);
-        w.u32(k.1);
+        w.account(k.0);
+        w.sku(k.1);
         w.u8(suggestion_status_code(sg.status));
-        w.opt(sg.sku, |w, x| w.u32(x));
+        w.opt(sg.sku, |w, x| w.sku(x));
     }
 }
 
@@ -150,20 +150,20 @@ fn sku(w: &mut W, s: &Sku) {
     w.opt(s.price.as_ref(), |w, p| w.price(p));
     w.u32(s.tp_prices.len() as u32);
     for (tp, p) in &s.tp_prices {
-        w.u32(*tp as u32);
+        w.tp(*tp);
         w.price(p);
     }
     w.u32(s.stock.len() as u32);
     for e in &s.stock {
-        w.u32(e.warehouse as u32);
+        w.wh(e.warehouse);
         w.u64(e.quantity.0);
         w.u64(e.reserved);
     }
     w.pairs(&s.bound_at);
     w.pairs(&s.sources);
     w.opt(s.created_from, |w, (x, y)| {
-        w.u32(x);
-        w.u32(y);
+        w.account(x);
+        w.sku(y);
     });
 }
 
@@ -177,6 +177,6 @@ fn strs(w: &mut W, ids: &[std::sync::Arc<str>]) {
 fn trade_policies(w: &mut W, tps: &[TpIdx]) {
     w.u32(tps.len() as u32);
     for &tp in tps {
-        w.u32(tp as u32);
+        w.tp(tp);
     }
 }
