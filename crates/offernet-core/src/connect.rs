@@ -50,6 +50,11 @@ pub(crate) fn parse_commission(c: i64) -> Result<u16> {
     Ok(c as u16)
 }
 
+/// A connection half that must exist (404 naming `what` otherwise).
+fn existing<T: Clone>(half: Option<&T>, what: impl FnOnce() -> String) -> Result<T> {
+    half.cloned().ok_or_else(|| DomainError::not_found(what()))
+}
+
 /// Rule 39: the fields of an affiliation body that are given, checked before any state is read.
 fn check_affiliation_body(b: &AffiliationBody) -> Result<()> {
     if let Some(t) = &b.trade_policy {
@@ -127,7 +132,7 @@ impl Engine {
     ) -> Result<()> {
         check_affiliation_body(b)?;
         let (s, m) = self.connection_pair(seller, marketplace)?;
-        let base = self.current_affiliation(s, m, seller, marketplace)?;
+        let base = self.current_affiliation(s, m)?;
         let next = self.affiliation_from(s, base, b)?;
         self.store_affiliation(s, m, Some(next), work)
     }
@@ -135,22 +140,15 @@ impl Engine {
     /// DELETE of a seller's half.
     pub(crate) fn delete_affiliation(&mut self, seller: &str, marketplace: &str, work: &mut Work) -> Result<()> {
         let (s, m) = self.connection_pair(seller, marketplace)?;
-        self.current_affiliation(s, m, seller, marketplace)?;
+        self.current_affiliation(s, m)?;
         self.store_affiliation(s, m, None, work)
     }
 
-    fn current_affiliation(
-        &self,
-        s: AccountIdx,
-        m: AccountIdx,
-        seller: &str,
-        marketplace: &str,
-    ) -> Result<Affiliation> {
-        self.accounts[s]
-            .affiliations
-            .get(&m)
-            .cloned()
-            .ok_or_else(|| DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`")))
+    /// Seller `s`'s half with `m`, which must exist.
+    fn current_affiliation(&self, s: AccountIdx, m: AccountIdx) -> Result<Affiliation> {
+        existing(self.accounts[s].affiliations.get(&m), || {
+            format!("the affiliation of `{}` with `{}`", self.accounts[s].id, self.accounts[m].id)
+        })
     }
 
     /// `base` with the fields of `b` that are given.
@@ -225,7 +223,7 @@ impl Engine {
     ) -> Result<()> {
         check_seller_body(b)?;
         let (s, m) = self.connection_pair(seller, marketplace)?;
-        let base = self.current_registration(m, s, marketplace, seller)?;
+        let base = self.current_registration(m, s)?;
         let next = self.registration_from(m, base, b)?;
         self.store_registration(m, s, Some(next), work);
         Ok(())
@@ -234,23 +232,16 @@ impl Engine {
     /// DELETE of a marketplace's half.
     pub(crate) fn delete_registration(&mut self, marketplace: &str, seller: &str, work: &mut Work) -> Result<()> {
         let (s, m) = self.connection_pair(seller, marketplace)?;
-        self.current_registration(m, s, marketplace, seller)?;
+        self.current_registration(m, s)?;
         self.store_registration(m, s, None, work);
         Ok(())
     }
 
-    fn current_registration(
-        &self,
-        m: AccountIdx,
-        s: AccountIdx,
-        marketplace: &str,
-        seller: &str,
-    ) -> Result<Registration> {
-        self.accounts[m]
-            .sellers
-            .get(&s)
-            .cloned()
-            .ok_or_else(|| DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`")))
+    /// Marketplace `m`'s half for `s`, which must exist.
+    fn current_registration(&self, m: AccountIdx, s: AccountIdx) -> Result<Registration> {
+        existing(self.accounts[m].sellers.get(&s), || {
+            format!("the registration of `{}` at `{}`", self.accounts[s].id, self.accounts[m].id)
+        })
     }
 
     /// `base` with the fields of `b` that are given.

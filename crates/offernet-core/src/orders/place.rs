@@ -59,6 +59,25 @@ pub(super) struct Plan {
     subs: Vec<SubOrder>,
 }
 
+impl Plan {
+    /// The sub order of `seller` to `buyer` below `parent` (`None`: a seller order), created
+    /// with the id `id` gives (from the plan so far) when the plan has none yet.
+    fn sub_order(
+        &mut self,
+        parent: Option<usize>,
+        seller: AccountIdx,
+        buyer: AccountIdx,
+        id: impl FnOnce(&Plan) -> String,
+    ) -> usize {
+        if let Some(c) = self.subs.iter().position(|s| s.parent == parent && s.seller == seller) {
+            return c;
+        }
+        let id = Arc::from(id(self));
+        self.subs.push(SubOrder { id, seller, buyer, status: OrderStatus::Reserved, items: Vec::new(), parent });
+        self.subs.len() - 1
+    }
+}
+
 impl Engine {
     pub(super) fn available(&self, plan: &Plan, a: AccountIdx, sku: SkuIdx, e: &StockEntry) -> Qty {
         let t = plan.tentative.get(&(a, sku, e.warehouse)).copied().unwrap_or(0);
@@ -121,21 +140,7 @@ impl Engine {
                 continue; // the upstream forwarder's own gate
             }
             let uprice = uitem.price_for(aff.trade_policy).expect("an included source has a price").price;
-            let child = match plan.subs.iter().position(|s| s.parent == Some(sub) && s.seller == u) {
-                Some(c) => c,
-                None => {
-                    let id: Arc<str> = Arc::from(format!("{}.{}", plan.subs[sub].id, acct.id));
-                    plan.subs.push(SubOrder {
-                        id,
-                        seller: u,
-                        buyer: a,
-                        status: OrderStatus::Reserved,
-                        items: Vec::new(),
-                        parent: Some(sub),
-                    });
-                    plan.subs.len() - 1
-                }
-            };
+            let child = plan.sub_order(Some(sub), u, a, |p| format!("{}.{}", p.subs[sub].id, acct.id));
             chain.push(u);
             let got = self.fill(plan, child, u, usku, left, uprice, aff.trade_policy, chain);
             chain.pop();
@@ -164,6 +169,65 @@ impl Engine {
         Ok((mk, q, s, ss))
     }
 
+    /// Plans line `i` of order `id` at marketplace `m`: the offer must be sellable but for
+    /// its stock, and the whole quantity must fit (seller order, then chain orders).
+    fn plan_line(&self, plan: &mut Plan, m: AccountIdx, id: &str, i: usize, line: &Line) -> Result<OrderItem> {
+        let (mk, q, s, ss) = self.order_item(m, line)?;
+        let e = self.eval_offer(m, s, ss, Some(mk), None);
+        let blocking: Vec<&str> = e
+            .reasons
+            .iter()
+            .filter(|r| !matches!(r, Reason::OutOfStock | Reason::ForwarderHasNoOwnStock) && !Reasons::CUTS.has(*r))
+            .map(Reason::code)
+            .collect();
+        if !blocking.is_empty() {
+            return Err(DomainError::conflict(format!(
+                "items[{i}]: the offer is not sellable ({})",
+                blocking.join(", ")
+            )));
+        }
+        let seller = &self.accounts[s];
+        let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
+        let price = e.price.expect("a sellable offer has a price").price;
+        let own = self.own_with_plan(plan, s, ss, aff.trade_policy);
+        let gated = stock_gated(&seller.skus[ss], Some(aff), own);
+        let sub = plan.sub_order(None, s, m, |_| format!("{}.{}", self.accounts[m].id, id));
+        let got = if gated {
+            0
+        } else {
+            let mut chain = Chain::new(m, s);
+            self.fill(plan, sub, s, ss, q, price, aff.trade_policy, &mut chain)
+        };
+        if got < q {
+            return Err(DomainError::InsufficientStock {
+                item: i,
+                reason: format!(
+                    "{got} of {q} units of `{}` from `{}` can be reserved",
+                    self.accounts[m].skus[mk].id, seller.id
+                ),
+            });
+        }
+        Ok(OrderItem { sku: mk, quantity: q, seller: s, price })
+    }
+
+    /// Makes the plan's reservations (the whole order fits).
+    fn reserve(&mut self, tentative: &FxHashMap<(AccountIdx, SkuIdx, WhIdx), u64>, work: &mut Work) {
+        for (&(a, sku, wh), &n) in tentative {
+            let e = self.accounts[a].skus[sku]
+                .stock
+                .iter_mut()
+                .find(|e| e.warehouse == wh)
+                .expect("invariant broken: the plan reserves in a stock entry that does not exist");
+            e.reserved += n;
+            assert!(
+                e.quantity.is_unlimited() || e.reserved <= e.quantity.0,
+                "invariant broken: the plan reserves more units than the stock holds"
+            );
+            work.dirty.push((a, sku));
+        }
+        work.dirty.sort_unstable();
+    }
+
     pub(crate) fn place_order(
         &mut self,
         marketplace: &str,
@@ -190,71 +254,10 @@ impl Engine {
         let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
         let mut lines = Vec::with_capacity(items.len());
         for (i, line) in checked.iter().enumerate() {
-            let (mk, q, s, ss) = self.order_item(m, line)?;
-            let e = self.eval_offer(m, s, ss, Some(mk), None);
-            let blocking: Vec<&str> = e
-                .reasons
-                .iter()
-                .filter(|r| !matches!(r, Reason::OutOfStock | Reason::ForwarderHasNoOwnStock) && !Reasons::CUTS.has(*r))
-                .map(Reason::code)
-                .collect();
-            if !blocking.is_empty() {
-                return Err(DomainError::conflict(format!(
-                    "items[{i}]: the offer is not sellable ({})",
-                    blocking.join(", ")
-                )));
-            }
-            let seller = &self.accounts[s];
-            let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
-            let price = e.price.expect("a sellable offer has a price").price;
-            let own = self.own_with_plan(&plan, s, ss, aff.trade_policy);
-            let gated = stock_gated(&seller.skus[ss], Some(aff), own);
-            let sub = match plan.subs.iter().position(|x| x.parent.is_none() && x.seller == s) {
-                Some(x) => x,
-                None => {
-                    plan.subs.push(SubOrder {
-                        id: Arc::from(format!("{}.{}", self.accounts[m].id, id)),
-                        seller: s,
-                        buyer: m,
-                        status: OrderStatus::Reserved,
-                        items: Vec::new(),
-                        parent: None,
-                    });
-                    plan.subs.len() - 1
-                }
-            };
-            let got = if gated {
-                0
-            } else {
-                let mut chain = Chain::new(m, s);
-                self.fill(&mut plan, sub, s, ss, q, price, aff.trade_policy, &mut chain)
-            };
-            if got < q {
-                return Err(DomainError::InsufficientStock {
-                    item: i,
-                    reason: format!(
-                        "{got} of {q} units of `{}` from `{}` can be reserved",
-                        self.accounts[m].skus[mk].id, seller.id
-                    ),
-                });
-            }
-            lines.push(OrderItem { sku: mk, quantity: q, seller: s, price });
+            lines.push(self.plan_line(&mut plan, m, id, i, line)?);
         }
         // The whole order fits: reserve.
-        for (&(a, sku, wh), &n) in &plan.tentative {
-            let e = self.accounts[a].skus[sku]
-                .stock
-                .iter_mut()
-                .find(|e| e.warehouse == wh)
-                .expect("invariant broken: the plan reserves in a stock entry that does not exist");
-            e.reserved += n;
-            assert!(
-                e.quantity.is_unlimited() || e.reserved <= e.quantity.0,
-                "invariant broken: the plan reserves more units than the stock holds"
-            );
-            work.dirty.push((a, sku));
-        }
-        work.dirty.sort_unstable();
+        self.reserve(&plan.tentative, work);
         let reservation = self.orders.reservation_ms.get(&m).copied().unwrap_or(DEFAULT_RESERVATION_MS);
         let oi = self.orders.list.len();
         let order = Order {
