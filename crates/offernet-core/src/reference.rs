@@ -55,6 +55,7 @@ impl Engine {
         }
         self.check_reservations()?;
         self.check_order_trees()?;
+        self.check_orders_follow_offers()?;
         self.check_sent()
     }
 

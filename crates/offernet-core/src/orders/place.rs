@@ -156,6 +156,21 @@ impl Engine {
         filled
     }
 
+    /// Units a placement could reserve of seller `s`'s SKU `ss` for marketplace `m` with
+    /// nothing taken yet, up to `want`: the path `place_order` takes, for the invariant check
+    /// that orders follow offers. `None` when a half of the connection is missing.
+    pub(super) fn fillable(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, want: u64) -> Option<u64> {
+        let aff = self.accounts[s].affiliations.get(&m)?;
+        self.accounts[m].sellers.get(&s)?;
+        let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
+        let own = self.own_with_plan(&plan, s, ss, aff.trade_policy);
+        if stock_gated(&self.accounts[s].skus[ss], Some(aff), own) {
+            return Some(0);
+        }
+        let sub = plan.sub_order(None, s, m, |_| String::from("check"));
+        Some(self.fill(&mut plan, sub, s, ss, want, 0, aff.trade_policy, &mut Chain::new(m, s)))
+    }
+
     pub(super) fn order_item(&self, m: AccountIdx, line: &Line) -> Result<(SkuIdx, u64, AccountIdx, SkuIdx)> {
         let (sku, q) = (line.sku, line.quantity);
         let seller = line.seller.expect("order lines name their seller");
