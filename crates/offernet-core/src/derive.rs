@@ -82,14 +82,15 @@ impl Eval {
     }
 }
 
-/// An offer's quantity (rules 13, 15): own stock plus what the included sources add, or
-/// nothing while the stock gate is closed (then `forwarder_has_no_own_stock` joins `reasons`).
-fn gated_quantity(gated: bool, own: Qty, third: Qty, reasons: &mut Reasons) -> Qty {
-    if gated {
+/// An offer's quantity (rules 13, 15) and whether the stock gate (`stock_gated`) closed it:
+/// own stock plus what the included sources add, or nothing while the gate is closed (then
+/// `forwarder_has_no_own_stock` joins `reasons`).
+fn gated_quantity(item: &Sku, aff: Option<&Affiliation>, own: Qty, third: Qty, reasons: &mut Reasons) -> (Qty, bool) {
+    if stock_gated(item, aff, own) {
         reasons.add(Reason::ForwarderHasNoOwnStock);
-        Qty::ZERO
+        (Qty::ZERO, true)
     } else {
-        own.plus(third)
+        (own.plus(third), false)
     }
 }
 
@@ -146,8 +147,7 @@ impl Engine {
         let own = seller.own_available(sku, tp);
         let mut chain = Chain::new(m, s);
         let sum = self.eval_sources(s, sku, Some(tp), &mut chain, tree);
-        let gated = stock_gated(item, Some(aff), own);
-        let quantity = gated_quantity(gated, own, sum.third, &mut reasons);
+        let (quantity, gated) = gated_quantity(item, Some(aff), own, sum.third, &mut reasons);
         if !gated && quantity.is_zero() {
             reasons.add(Reason::OutOfStock);
         }
@@ -196,8 +196,7 @@ impl Engine {
                 chain.pop();
                 // The source's own blocking reasons, as its offer at `a` would show them.
                 let mut blocking = self.source_blocking(a, sku, u, usku);
-                let gated = stock_gated(uitem, aff_u, own_u);
-                let quantity = gated_quantity(gated, own_u, sub.third, &mut blocking);
+                let (quantity, gated) = gated_quantity(uitem, aff_u, own_u, sub.third, &mut blocking);
                 sum.path |= is_origin(uitem, own_u) || sub.path;
                 let included = cut.is_empty() && blocking.is_empty();
                 if included {
