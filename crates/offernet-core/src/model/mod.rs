@@ -15,8 +15,10 @@ use crate::fx::{FxHashMap, FxHashSet};
 mod index;
 mod values;
 
-pub use index::*;
+pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
 pub use values::*;
+
+index::indexes!(AccountIdx => Account, SkuIdx => Sku, TpIdx => TradePolicy, WhIdx => Warehouse);
 
 /// Trade policy `1` exists in every account from the start, at index 0.
 pub const DEFAULT_TRADE_POLICY: TpIdx = TpIdx(0);
