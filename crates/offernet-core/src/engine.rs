@@ -186,22 +186,22 @@ impl Engine {
                 self.delete_price(account, sku, trade_policy.as_deref(), &mut work)?
             }
             Command::PutAffiliation { seller, marketplace, body } => {
-                self.put_affiliation(seller, marketplace, body, &mut work)?
+                self.put_half::<Affiliation>(seller, marketplace, body, &mut work)?
             }
             Command::PatchAffiliation { seller, marketplace, body } => {
-                self.patch_affiliation(seller, marketplace, body, &mut work)?
+                self.patch_half::<Affiliation>(seller, marketplace, body, &mut work)?
             }
             Command::DeleteAffiliation { seller, marketplace } => {
-                self.delete_affiliation(seller, marketplace, &mut work)?
+                self.delete_half::<Affiliation>(seller, marketplace, &mut work)?
             }
             Command::PutSeller { marketplace, seller, body } => {
-                self.put_registration(marketplace, seller, body, &mut work)?
+                self.put_half::<Registration>(seller, marketplace, body, &mut work)?
             }
             Command::PatchSeller { marketplace, seller, body } => {
-                self.patch_registration(marketplace, seller, body, &mut work)?
+                self.patch_half::<Registration>(seller, marketplace, body, &mut work)?
             }
             Command::DeleteSeller { marketplace, seller } => {
-                self.delete_registration(marketplace, seller, &mut work)?
+                self.delete_half::<Registration>(seller, marketplace, &mut work)?
             }
             Command::ApproveSuggestion { marketplace, seller, seller_sku, sku } => {
                 self.approve_command(marketplace, seller, seller_sku, sku.as_deref(), &mut work)?
