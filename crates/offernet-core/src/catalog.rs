@@ -23,7 +23,7 @@ pub(crate) fn opt_text(field: &str, s: &Option<String>) -> Result<Option<Arc<str
 
 /// Adds a SKU to an account's catalog (ids are never reused).
 pub(crate) fn insert_sku(acct: &mut Account, sku: Sku) -> SkuIdx {
-    let idx = acct.skus.len() as SkuIdx;
+    let idx = SkuIdx::new(acct.skus.len());
     acct.sku_index.insert(sku.id.clone(), idx);
     acct.skus.push(sku);
     idx
@@ -37,7 +37,7 @@ pub(crate) fn ref_key(sku: &Sku) -> Option<(Arc<str>, String)> {
 }
 
 pub(crate) fn index_sku(acct: &mut Account, idx: SkuIdx) {
-    let sku = &acct.skus[idx as usize];
+    let sku = &acct.skus[idx];
     if let Some((_, g)) = &sku.ean {
         let v = acct.gtin_index.entry(*g).or_default();
         v.push(idx);
@@ -48,7 +48,7 @@ pub(crate) fn index_sku(acct: &mut Account, idx: SkuIdx) {
 }
 
 pub(crate) fn unindex_sku(acct: &mut Account, idx: SkuIdx) {
-    let sku = &acct.skus[idx as usize];
+    let sku = &acct.skus[idx];
     if let Some((_, g)) = &sku.ean {
         if let Some(v) = acct.gtin_index.get_mut(g) {
             v.retain(|&i| i != idx);
@@ -94,11 +94,11 @@ impl Engine {
         let active = body.active.unwrap_or(true);
         let a = self.account_idx(account)?;
 
-        let acct = &mut self.accounts[a as usize];
+        let acct = &mut self.accounts[a];
         let idx = match acct.sku_idx(sku_id) {
             Some(i) => {
                 unindex_sku(acct, i);
-                let s = &mut acct.skus[i as usize];
+                let s = &mut acct.skus[i];
                 s.name = name;
                 s.product_id = product_id;
                 s.brand = brand;
@@ -122,10 +122,10 @@ impl Engine {
     /// (its activity is theirs, rule 19), and the matching of suggestions on both sides.
     pub(crate) fn sku_changed(&mut self, a: AccountIdx, idx: SkuIdx, work: &mut Work) {
         work.dirty.push((a, idx));
-        work.dirty.extend(self.accounts[a as usize].skus[idx as usize].sources.iter().copied());
+        work.dirty.extend(self.accounts[a].skus[idx].sources.iter().copied());
         work.match_dirty.insert(a);
-        for &m in &self.registered_at[a as usize] {
-            if self.pending[m as usize].contains(&(a, idx)) {
+        for &m in &self.registered_at[a.ix()] {
+            if self.pending[m.ix()].contains(&(a, idx)) {
                 work.rematch.insert((m, a, idx));
             }
         }
@@ -161,14 +161,13 @@ impl Engine {
             }
         };
         let a = self.account_idx(account)?;
-        let old = self.accounts[a as usize]
-            .tp_idx(tp_id)
-            .map_or(0, |t| self.accounts[a as usize].trade_policies[t as usize].assortment.id_count());
+        let old =
+            self.accounts[a].tp_idx(tp_id).map_or(0, |t| self.accounts[a].trade_policies[t].assortment.id_count());
         self.check_list_ids(a, old, assortment.id_count())?;
-        let acct = &mut self.accounts[a as usize];
+        let acct = &mut self.accounts[a];
         let tp = match acct.tp_idx(tp_id) {
             Some(tp) => {
-                let t = &mut acct.trade_policies[tp as usize];
+                let t = &mut acct.trade_policies[tp];
                 t.name = name;
                 t.assortment = assortment;
                 tp
@@ -180,7 +179,7 @@ impl Engine {
                         v::MAX_TRADE_POLICIES
                     )));
                 }
-                let tp = acct.trade_policies.len() as TpIdx;
+                let tp = TpIdx::new(acct.trade_policies.len());
                 let id: Arc<str> = Arc::from(tp_id);
                 acct.trade_policies.push(TradePolicy { id: id.clone(), name, assortment });
                 acct.tp_index.insert(id, tp);
@@ -222,10 +221,10 @@ impl Engine {
                 tps
             }
         };
-        let acct = &mut self.accounts[a as usize];
+        let acct = &mut self.accounts[a];
         let wh = match acct.wh_index.get(wh_id) {
             Some(&w) => {
-                acct.warehouses[w as usize].trade_policies = tps;
+                acct.warehouses[w].trade_policies = tps;
                 w
             }
             None => {
@@ -235,7 +234,7 @@ impl Engine {
                         v::MAX_WAREHOUSES
                     )));
                 }
-                let w = acct.warehouses.len() as WhIdx;
+                let w = WhIdx::new(acct.warehouses.len());
                 let id: Arc<str> = Arc::from(wh_id);
                 acct.warehouses.push(Warehouse { id: id.clone(), trade_policies: tps });
                 acct.wh_index.insert(id, w);
@@ -244,7 +243,7 @@ impl Engine {
         };
         for (i, s) in acct.skus.iter().enumerate() {
             if s.stock.iter().any(|e| e.warehouse == wh) {
-                work.dirty.push((a, i as SkuIdx));
+                work.dirty.push((a, SkuIdx::new(i)));
             }
         }
         Ok(())
@@ -267,12 +266,12 @@ impl Engine {
             (None, _) => return Err(DomainError::invalid("quantity", "required (or unlimited: true)")),
         };
         let a = self.account_idx(account)?;
-        let wh = *self.accounts[a as usize]
+        let wh = *self.accounts[a]
             .wh_index
             .get(wh_id)
             .ok_or_else(|| DomainError::not_found(format!("warehouse `{wh_id}` of account `{account}`")))?;
         let s = self.sku_of(a, sku_id)?;
-        let sku = &mut self.accounts[a as usize].skus[s as usize];
+        let sku = &mut self.accounts[a].skus[s];
         match sku.stock.iter_mut().find(|e| e.warehouse == wh) {
             Some(e) => {
                 if e.quantity == quantity {
@@ -317,7 +316,7 @@ impl Engine {
             Some(t) => Some(self.tp_of(a, "trade_policy", t)?),
         };
         let p = Price { price, list_price };
-        let sku = &mut self.accounts[a as usize].skus[s as usize];
+        let sku = &mut self.accounts[a].skus[s];
         match tp {
             None => sku.price = Some(p),
             Some(tp) => match sku.tp_prices.iter_mut().find(|(t, _)| *t == tp) {
@@ -345,7 +344,7 @@ impl Engine {
         let a = self.account_idx(account)?;
         let s = self.sku_of(a, sku_id)?;
         let tp = self.tp_of(a, "trade_policy", tp)?;
-        let sku = &mut self.accounts[a as usize].skus[s as usize];
+        let sku = &mut self.accounts[a].skus[s];
         let Some(pos) = sku.tp_prices.iter().position(|(t, _)| *t == tp) else {
             return Err(DomainError::not_found(format!("a fixed price of `{sku_id}` for that trade policy")));
         };

@@ -1,5 +1,6 @@
 //! The two halves of a connection: the seller's affiliation and the marketplace's
-//! registration (PUT, PATCH, DELETE), and the checks they share.
+//! registration, as one trait (`Half`) so that PUT, PATCH and DELETE are each written once
+//! (`put_half`, `patch_half`, `delete_half`), and the parsing they share.
 
 use std::sync::Arc;
 
@@ -50,189 +51,223 @@ pub(crate) fn parse_commission(c: i64) -> Result<u16> {
     Ok(c as u16)
 }
 
+/// The two accounts of a connection, named so that they cannot be swapped.
+#[derive(Clone, Copy)]
+pub(crate) struct Pair {
+    pub seller: AccountIdx,
+    pub marketplace: AccountIdx,
+}
+
+/// One half of a connection, the seller's (`Affiliation`) or the marketplace's
+/// (`Registration`): what PUT, PATCH and DELETE need to know of it, so that each method is
+/// written once (`put_half`, `patch_half`, `delete_half`).
+pub(crate) trait Half: Clone + PartialEq + Sized {
+    type Body;
+    /// Rule 39: the fields of a body that are given, checked before any state is read.
+    fn check(b: &Self::Body) -> Result<()>;
+    /// What a PUT requires beyond `check`.
+    fn check_put(b: &Self::Body) -> Result<()> {
+        Self::check(b)
+    }
+    /// The half a PUT starts from.
+    fn defaults() -> Self;
+    /// `self` with the fields of `b` that are given.
+    fn with(self, e: &Engine, pair: Pair, b: &Self::Body) -> Result<Self>;
+    /// The half as stored, if it exists.
+    fn current(e: &Engine, pair: Pair) -> Option<&Self>;
+    /// Names the half in a 404.
+    fn what(e: &Engine, pair: Pair) -> String;
+    /// Stores `next` (`None`: removes the half) and marks what it changes; `next` differs from
+    /// the current half.
+    fn replace(e: &mut Engine, pair: Pair, next: Option<Self>, work: &mut Work) -> Result<()>;
+}
+
+impl Half for Affiliation {
+    type Body = AffiliationBody;
+    fn check(b: &AffiliationBody) -> Result<()> {
+        if let Some(t) = &b.trade_policy {
+            v::item_id("trade_policy", t)?;
+        }
+        parse_resale(&b.resale)?;
+        Ok(())
+    }
+    fn check_put(b: &AffiliationBody) -> Result<()> {
+        if b.trade_policy.is_none() {
+            return Err(DomainError::invalid("trade_policy", "required"));
+        }
+        Self::check(b)
+    }
+    fn defaults() -> Self {
+        Affiliation { trade_policy: DEFAULT_TRADE_POLICY, active: true, resale: Resale::None, require_own_stock: true }
+    }
+    fn with(mut self, e: &Engine, pair: Pair, b: &AffiliationBody) -> Result<Self> {
+        if let Some(t) = &b.trade_policy {
+            self.trade_policy = e.tp_of(pair.seller, "trade_policy", t)?;
+        }
+        if let Some(x) = b.active {
+            self.active = x;
+        }
+        if b.resale.is_some() {
+            self.resale = parse_resale(&b.resale)?;
+        }
+        if let Some(x) = b.require_own_stock {
+            self.require_own_stock = x;
+        }
+        Ok(self)
+    }
+    fn current(e: &Engine, pair: Pair) -> Option<&Self> {
+        e.accounts[pair.seller].affiliations.get(&pair.marketplace)
+    }
+    fn what(e: &Engine, pair: Pair) -> String {
+        format!("the affiliation of `{}` with `{}`", e.accounts[pair.seller].id, e.accounts[pair.marketplace].id)
+    }
+    fn replace(e: &mut Engine, pair: Pair, next: Option<Self>, work: &mut Work) -> Result<()> {
+        let Pair { seller: s, marketplace: m } = pair;
+        let len = |x: Option<&Affiliation>| x.map_or(0, |x| x.resale.id_count());
+        e.check_list_ids(s, len(Self::current(e, pair)), len(next.as_ref()))?;
+        let acct = &mut e.accounts[s];
+        match next {
+            Some(n) => acct.affiliations.insert(m, n),
+            None => acct.affiliations.remove(&m),
+        };
+        work.all_skus(e, s);
+        Ok(())
+    }
+}
+
+impl Half for Registration {
+    type Body = SellerBody;
+    fn check(b: &SellerBody) -> Result<()> {
+        if let Some(l) = &b.trade_policies {
+            v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
+            for (i, t) in l.iter().enumerate() {
+                v::item_id(&format!("trade_policies[{i}]"), t)?;
+            }
+        }
+        if let Some(mm) = &b.match_mode {
+            parse_match_mode(mm)?;
+        }
+        if let Some(c) = b.commission_bp {
+            parse_commission(c)?;
+        }
+        Ok(())
+    }
+    fn defaults() -> Self {
+        Registration {
+            trade_policies: vec![DEFAULT_TRADE_POLICY],
+            active: true,
+            match_mode: MatchMode::Auto,
+            commission_bp: 0,
+        }
+    }
+    fn with(mut self, e: &Engine, pair: Pair, b: &SellerBody) -> Result<Self> {
+        if let Some(l) = &b.trade_policies {
+            let mut tps = Vec::with_capacity(l.len());
+            for (i, t) in l.iter().enumerate() {
+                let tp = e.tp_of(pair.marketplace, &format!("trade_policies[{i}]"), t)?;
+                if !tps.contains(&tp) {
+                    tps.push(tp);
+                }
+            }
+            self.trade_policies = tps;
+        }
+        if let Some(x) = b.active {
+            self.active = x;
+        }
+        if let Some(mm) = &b.match_mode {
+            self.match_mode = parse_match_mode(mm)?;
+        }
+        if let Some(c) = b.commission_bp {
+            self.commission_bp = parse_commission(c)?;
+        }
+        Ok(self)
+    }
+    fn current(e: &Engine, pair: Pair) -> Option<&Self> {
+        e.accounts[pair.marketplace].sellers.get(&pair.seller)
+    }
+    fn what(e: &Engine, pair: Pair) -> String {
+        format!("the registration of `{}` at `{}`", e.accounts[pair.seller].id, e.accounts[pair.marketplace].id)
+    }
+    fn replace(e: &mut Engine, pair: Pair, next: Option<Self>, work: &mut Work) -> Result<()> {
+        let Pair { seller: s, marketplace: m } = pair;
+        match next {
+            Some(n) => {
+                e.accounts[m].sellers.insert(s, n);
+                e.registered_at[s.ix()].insert(m);
+            }
+            None => {
+                e.accounts[m].sellers.remove(&s);
+                e.registered_at[s.ix()].remove(&m);
+            }
+        }
+        work.all_skus(e, s);
+        work.match_dirty.insert(m);
+        Ok(())
+    }
+}
+
 impl Engine {
     /// Both accounts of a connection half: they exist, differ, and share a currency.
-    pub(crate) fn connection_pair(&self, seller: &str, marketplace: &str) -> Result<(AccountIdx, AccountIdx)> {
+    fn connection_pair(&self, seller: &str, marketplace: &str) -> Result<Pair> {
         if seller == marketplace {
             return Err(DomainError::invalid("account", "a connection to oneself is not allowed"));
         }
         let s = self.account_idx(seller)?;
         let m = self.account_idx(marketplace)?;
-        if self.accounts[s as usize].currency != self.accounts[m as usize].currency {
+        if self.accounts[s].currency != self.accounts[m].currency {
             return Err(DomainError::conflict(format!(
                 "`{seller}` sells in {} and `{marketplace}` in {}: a connection needs one currency",
-                self.accounts[s as usize].currency, self.accounts[m as usize].currency
+                self.accounts[s].currency, self.accounts[m].currency
             )));
         }
-        Ok((s, m))
+        Ok(Pair { seller: s, marketplace: m })
     }
 
-    /// PUT (`body`, not `patch`), PATCH (`body`, `patch`) or DELETE (no `body`) of a seller's half.
-    pub(crate) fn write_affiliation(
+    /// PUT of a connection half: absent fields take their defaults.
+    pub(crate) fn put_half<H: Half>(
         &mut self,
         seller: &str,
         marketplace: &str,
-        body: Option<&AffiliationBody>,
-        patch: bool,
+        b: &H::Body,
         work: &mut Work,
     ) -> Result<()> {
-        // Rule 39: the body whole first, then what depends on state.
-        if let Some(b) = body {
-            match &b.trade_policy {
-                None if !patch => return Err(DomainError::invalid("trade_policy", "required")),
-                None => {}
-                Some(t) => v::item_id("trade_policy", t)?,
-            }
-            parse_resale(&b.resale)?;
-        }
-        let (s, m) = self.connection_pair(seller, marketplace)?;
-        let current = self.accounts[s as usize].affiliations.get(&m).cloned();
-        let next = match body {
-            None => {
-                if current.is_none() {
-                    return Err(DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`")));
-                }
-                None
-            }
-            Some(b) => {
-                let base = if patch {
-                    match &current {
-                        Some(c) => c.clone(),
-                        None => {
-                            return Err(DomainError::not_found(format!(
-                                "the affiliation of `{seller}` with `{marketplace}`"
-                            )))
-                        }
-                    }
-                } else {
-                    match &b.trade_policy {
-                        None => return Err(DomainError::invalid("trade_policy", "required")),
-                        Some(_) => Affiliation {
-                            trade_policy: DEFAULT_TRADE_POLICY,
-                            active: true,
-                            resale: Resale::None,
-                            require_own_stock: true,
-                        },
-                    }
-                };
-                let mut next = base;
-                if let Some(t) = &b.trade_policy {
-                    next.trade_policy = self.tp_of(s, "trade_policy", t)?;
-                }
-                if let Some(x) = b.active {
-                    next.active = x;
-                }
-                if b.resale.is_some() {
-                    next.resale = parse_resale(&b.resale)?;
-                }
-                if let Some(x) = b.require_own_stock {
-                    next.require_own_stock = x;
-                }
-                Some(next)
-            }
-        };
-        if next == current {
-            return Ok(());
-        }
-        let len = |x: &Option<Affiliation>| x.as_ref().map_or(0, |x| x.resale.id_count());
-        self.check_list_ids(s, len(&current), len(&next))?;
-        let acct = &mut self.accounts[s as usize];
-        match next {
-            Some(n) => acct.affiliations.insert(m, n),
-            None => acct.affiliations.remove(&m),
-        };
-        work.all_skus(self, s);
-        Ok(())
+        H::check_put(b)?;
+        let pair = self.connection_pair(seller, marketplace)?;
+        let next = H::defaults().with(self, pair, b)?;
+        self.store_half(pair, Some(next), work)
     }
 
-    /// PUT, PATCH or DELETE of a marketplace's half (its registration of a seller).
-    pub(crate) fn write_registration(
+    /// PATCH of a connection half: the fields given replace those of the existing half.
+    pub(crate) fn patch_half<H: Half>(
         &mut self,
-        marketplace: &str,
         seller: &str,
-        body: Option<&SellerBody>,
-        patch: bool,
+        marketplace: &str,
+        b: &H::Body,
         work: &mut Work,
     ) -> Result<()> {
-        // Rule 39: the body whole first, then what depends on state.
-        if let Some(b) = body {
-            if let Some(l) = &b.trade_policies {
-                v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
-                for (i, t) in l.iter().enumerate() {
-                    v::item_id(&format!("trade_policies[{i}]"), t)?;
-                }
-            }
-            if let Some(mm) = &b.match_mode {
-                parse_match_mode(mm)?;
-            }
-            if let Some(c) = b.commission_bp {
-                parse_commission(c)?;
-            }
-        }
-        let (s, m) = self.connection_pair(seller, marketplace)?;
-        let current = self.accounts[m as usize].sellers.get(&s).cloned();
-        let next = match body {
-            None => {
-                if current.is_none() {
-                    return Err(DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`")));
-                }
-                None
-            }
-            Some(b) => {
-                let mut next = if patch {
-                    match &current {
-                        Some(c) => c.clone(),
-                        None => {
-                            return Err(DomainError::not_found(format!(
-                                "the registration of `{seller}` at `{marketplace}`"
-                            )))
-                        }
-                    }
-                } else {
-                    Registration {
-                        trade_policies: vec![DEFAULT_TRADE_POLICY],
-                        active: true,
-                        match_mode: MatchMode::Auto,
-                        commission_bp: 0,
-                    }
-                };
-                if let Some(l) = &b.trade_policies {
-                    let mut tps = Vec::with_capacity(l.len());
-                    for (i, t) in l.iter().enumerate() {
-                        let tp = self.tp_of(m, &format!("trade_policies[{i}]"), t)?;
-                        if !tps.contains(&tp) {
-                            tps.push(tp);
-                        }
-                    }
-                    next.trade_policies = tps;
-                }
-                if let Some(x) = b.active {
-                    next.active = x;
-                }
-                if let Some(mm) = &b.match_mode {
-                    next.match_mode = parse_match_mode(mm)?;
-                }
-                if let Some(c) = b.commission_bp {
-                    next.commission_bp = parse_commission(c)?;
-                }
-                Some(next)
-            }
-        };
-        if next == current {
+        H::check(b)?;
+        let pair = self.connection_pair(seller, marketplace)?;
+        let next = self.existing_half::<H>(pair)?.with(self, pair, b)?;
+        self.store_half(pair, Some(next), work)
+    }
+
+    /// DELETE of a connection half.
+    pub(crate) fn delete_half<H: Half>(&mut self, seller: &str, marketplace: &str, work: &mut Work) -> Result<()> {
+        let pair = self.connection_pair(seller, marketplace)?;
+        self.existing_half::<H>(pair)?;
+        self.store_half::<H>(pair, None, work)
+    }
+
+    /// The half as stored; 404 when it does not exist.
+    fn existing_half<H: Half>(&self, pair: Pair) -> Result<H> {
+        H::current(self, pair).cloned().ok_or_else(|| DomainError::not_found(H::what(self, pair)))
+    }
+
+    /// Replaces the half by `next` (`None`: removes it) if that changes it.
+    fn store_half<H: Half>(&mut self, pair: Pair, next: Option<H>, work: &mut Work) -> Result<()> {
+        if next.as_ref() == H::current(self, pair) {
             return Ok(());
         }
-        match next {
-            Some(n) => {
-                self.accounts[m as usize].sellers.insert(s, n);
-                self.registered_at[s as usize].insert(m);
-            }
-            None => {
-                self.accounts[m as usize].sellers.remove(&s);
-                self.registered_at[s as usize].remove(&m);
-            }
-        }
-        work.all_skus(self, s);
-        work.match_dirty.insert(m);
-        Ok(())
+        H::replace(self, pair, next, work)
     }
 }

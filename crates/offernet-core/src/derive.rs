@@ -17,7 +17,7 @@ pub(crate) struct Chain {
 
 impl Chain {
     pub(crate) fn new(final_marketplace: AccountIdx, seller: AccountIdx) -> Self {
-        let mut accounts = [0; 10];
+        let mut accounts = [AccountIdx::default(); 10];
         accounts[0] = final_marketplace;
         accounts[1] = seller;
         Chain { accounts, len: 2 }
@@ -82,6 +82,18 @@ impl Eval {
     }
 }
 
+/// An offer's quantity (rules 13, 15) and whether the stock gate (`stock_gated`) closed it:
+/// own stock plus what the included sources add, or nothing while the gate is closed (then
+/// `forwarder_has_no_own_stock` joins `reasons`).
+fn gated_quantity(item: &Sku, aff: Option<&Affiliation>, own: Qty, third: Qty, reasons: &mut Reasons) -> (Qty, bool) {
+    if stock_gated(item, aff, own) {
+        reasons.add(Reason::ForwarderHasNoOwnStock);
+        (Qty::ZERO, true)
+    } else {
+        (own.plus(third), false)
+    }
+}
+
 impl Engine {
     /// Evaluates seller `s`'s SKU `sku` as marketplace `m` sees it. `bound` is M's SKU when a
     /// binding exists (its activity matters, rule 19). With `tree`, the sources are recorded.
@@ -93,9 +105,9 @@ impl Engine {
         bound: Option<SkuIdx>,
         tree: Option<&mut Vec<SourceTree>>,
     ) -> Eval {
-        let seller = &self.accounts[s as usize];
-        let market = &self.accounts[m as usize];
-        let item = &seller.skus[sku as usize];
+        let seller = &self.accounts[s];
+        let market = &self.accounts[m];
+        let item = &seller.skus[sku];
         let (aff, reg) = match (seller.affiliations.get(&m), market.sellers.get(&s)) {
             (Some(a), Some(r)) => (a, r),
             _ => {
@@ -121,7 +133,7 @@ impl Engine {
         if !reg.active {
             reasons.add(Reason::MarketplacePaused);
         }
-        if !item.active || bound.is_some_and(|b| !market.skus[b as usize].active) {
+        if !item.active || bound.is_some_and(|b| !market.skus[b].active) {
             reasons.add(Reason::SkuInactive);
         }
         let in_assortment = seller.in_assortment(tp, sku);
@@ -132,25 +144,18 @@ impl Engine {
         if price.is_none() {
             reasons.add(Reason::NoPrice);
         }
-        let own = item.own_available(&seller.warehouses, tp);
+        let own = seller.own_available(sku, tp);
         let mut chain = Chain::new(m, s);
         let sum = self.eval_sources(s, sku, Some(tp), &mut chain, tree);
-        let sourced = !item.sources.is_empty();
-        let gated = sourced && aff.require_own_stock && own.is_zero();
-        let quantity = if gated {
-            reasons.add(Reason::ForwarderHasNoOwnStock);
-            Qty::ZERO
-        } else {
-            let q = own.plus(sum.third);
-            if q.is_zero() {
-                reasons.add(Reason::OutOfStock);
-            }
-            q
-        };
+        let (quantity, gated) = gated_quantity(item, Some(aff), own, sum.third, &mut reasons);
+        if !gated && quantity.is_zero() {
+            reasons.add(Reason::OutOfStock);
+        }
         if !reasons.is_empty() {
             reasons = reasons.union(sum.cuts);
         }
-        let gate_open = !sourced || !own.is_zero() || (!aff.require_own_stock && sum.path);
+        // Rule 6: an open gate sends from an origin, or from a forwarder with a path to one.
+        let gate_open = !gated && (is_origin(item, own) || sum.path);
         let sends = aff.active && reg.active && item.active && in_assortment && gate_open;
         Eval { price, own, third: sum.third, quantity, gated, reasons, sends }
     }
@@ -165,15 +170,15 @@ impl Engine {
         chain: &mut Chain,
         mut tree: Option<&mut Vec<SourceTree>>,
     ) -> SourcesSum {
-        let item = &self.accounts[a as usize].skus[sku as usize];
+        let item = &self.accounts[a].skus[sku];
         let mut sum = SourcesSum::default();
         for &(u, usku) in &item.sources {
-            let upstream = &self.accounts[u as usize];
+            let upstream = &self.accounts[u];
             let aff_u = upstream.affiliations.get(&a);
             let cut = self.source_cut(a, u, chain, tp_for_buyer);
             let tp_u = aff_u.map(|x| x.trade_policy);
-            let uitem = &upstream.skus[usku as usize];
-            let own_of = || tp_u.map_or(Qty::ZERO, |tp| uitem.own_available(&upstream.warehouses, tp));
+            let uitem = &upstream.skus[usku];
+            let own_of = || tp_u.map_or(Qty::ZERO, |tp| upstream.own_available(usku, tp));
             let mut node = tree.as_ref().map(|_| SourceTree {
                 account: u,
                 sku: usku,
@@ -191,15 +196,8 @@ impl Engine {
                 chain.pop();
                 // The source's own blocking reasons, as its offer at `a` would show them.
                 let mut blocking = self.source_blocking(a, sku, u, usku);
-                let gated = !uitem.sources.is_empty() && aff_u.is_some_and(|x| x.require_own_stock) && own_u.is_zero();
-                let quantity = if gated {
-                    blocking.add(Reason::ForwarderHasNoOwnStock);
-                    Qty::ZERO
-                } else {
-                    own_u.plus(sub.third)
-                };
-                let origin = !own_u.is_zero() || uitem.sources.is_empty();
-                sum.path |= origin || sub.path;
+                let (quantity, gated) = gated_quantity(uitem, aff_u, own_u, sub.third, &mut blocking);
+                sum.path |= is_origin(uitem, own_u) || sub.path;
                 let included = cut.is_empty() && blocking.is_empty();
                 if included {
                     sum.third = sum.third.plus(quantity);
@@ -247,11 +245,11 @@ impl Engine {
             return cut;
         }
         // A missing half reads as its defaults: resale `none`, trade policies ["1"].
-        let resale = self.accounts[u as usize].affiliations.get(&a).map(|x| &x.resale).unwrap_or(&Resale::None);
-        if !chain.after_buyer().iter().all(|&n| resale.authorises(&self.accounts[n as usize].id)) {
+        let resale = self.accounts[u].affiliations.get(&a).map(|x| &x.resale).unwrap_or(&Resale::None);
+        if !chain.after_buyer().iter().all(|&n| resale.authorises(&self.accounts[n].id)) {
             cut.add(Reason::ResaleNotAuthorized);
         }
-        let shown = match (tp_for_buyer, self.accounts[a as usize].sellers.get(&u)) {
+        let shown = match (tp_for_buyer, self.accounts[a].sellers.get(&u)) {
             (Some(tp), Some(r)) => r.trade_policies.contains(&tp),
             (Some(tp), None) => tp == DEFAULT_TRADE_POLICY,
             (None, _) => false,
@@ -265,10 +263,10 @@ impl Engine {
     /// The blocking reasons of source `u`'s SKU `usku` as its offer at `a` (SKU `sku`) would
     /// show them, except the gate, which depends on the own stock the caller counts.
     pub(crate) fn source_blocking(&self, a: AccountIdx, sku: SkuIdx, u: AccountIdx, usku: SkuIdx) -> Reasons {
-        let upstream = &self.accounts[u as usize];
+        let upstream = &self.accounts[u];
         let aff_u = upstream.affiliations.get(&a);
         let mut blocking = Reasons::EMPTY;
-        match (aff_u, self.accounts[a as usize].sellers.get(&u)) {
+        match (aff_u, self.accounts[a].sellers.get(&u)) {
             (Some(x), Some(r)) => {
                 if !x.active {
                     blocking.add(Reason::SellerPaused);
@@ -279,8 +277,8 @@ impl Engine {
             }
             _ => blocking.add(Reason::ConnectionInactive),
         }
-        let uitem = &upstream.skus[usku as usize];
-        if !uitem.active || !self.accounts[a as usize].skus[sku as usize].active {
+        let uitem = &upstream.skus[usku];
+        if !uitem.active || !self.accounts[a].skus[sku].active {
             blocking.add(Reason::SkuInactive);
         }
         if let Some(x) = aff_u {

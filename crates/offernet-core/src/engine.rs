@@ -96,8 +96,8 @@ pub(crate) struct Work {
 
 impl Work {
     pub(crate) fn all_skus(&mut self, engine: &Engine, a: AccountIdx) {
-        let n = engine.accounts[a as usize].skus.len() as SkuIdx;
-        self.dirty.extend((0..n).map(|s| (a, s)));
+        let n = engine.accounts[a].skus.len();
+        self.dirty.extend((0..n).map(|s| (a, SkuIdx::new(s))));
     }
 }
 
@@ -139,13 +139,13 @@ impl Engine {
     }
 
     pub(crate) fn sku_of(&self, a: AccountIdx, id: &str) -> Result<SkuIdx> {
-        self.accounts[a as usize]
+        self.accounts[a]
             .sku_idx(id)
-            .ok_or_else(|| DomainError::not_found(format!("SKU `{id}` of account `{}`", self.accounts[a as usize].id)))
+            .ok_or_else(|| DomainError::not_found(format!("SKU `{id}` of account `{}`", self.accounts[a].id)))
     }
 
     pub(crate) fn tp_of(&self, a: AccountIdx, field: &str, id: &str) -> Result<TpIdx> {
-        self.accounts[a as usize]
+        self.accounts[a]
             .tp_idx(id)
             .ok_or_else(|| DomainError::invalid(field, format!("trade policy `{id}` does not exist")))
     }
@@ -153,7 +153,7 @@ impl Engine {
     /// `MAX_ACCOUNT_LIST_IDS`: replacing a list of `old` ids by one of `new` keeps the account's
     /// lists within the limit (409 otherwise; shrinking is always allowed).
     pub(crate) fn check_list_ids(&self, a: AccountIdx, old: usize, new: usize) -> Result<()> {
-        let total = self.accounts[a as usize].list_ids() - old + new;
+        let total = self.accounts[a].list_ids() - old + new;
         if new > old && total > v::MAX_ACCOUNT_LIST_IDS {
             return Err(DomainError::conflict(format!(
                 "the account's assortment and resale lists would hold {total} ids; at most {} in all (use \"all\")",
@@ -186,22 +186,22 @@ impl Engine {
                 self.delete_price(account, sku, trade_policy.as_deref(), &mut work)?
             }
             Command::PutAffiliation { seller, marketplace, body } => {
-                self.write_affiliation(seller, marketplace, Some(body), false, &mut work)?
+                self.put_half::<Affiliation>(seller, marketplace, body, &mut work)?
             }
             Command::PatchAffiliation { seller, marketplace, body } => {
-                self.write_affiliation(seller, marketplace, Some(body), true, &mut work)?
+                self.patch_half::<Affiliation>(seller, marketplace, body, &mut work)?
             }
             Command::DeleteAffiliation { seller, marketplace } => {
-                self.write_affiliation(seller, marketplace, None, false, &mut work)?
+                self.delete_half::<Affiliation>(seller, marketplace, &mut work)?
             }
             Command::PutSeller { marketplace, seller, body } => {
-                self.write_registration(marketplace, seller, Some(body), false, &mut work)?
+                self.put_half::<Registration>(seller, marketplace, body, &mut work)?
             }
             Command::PatchSeller { marketplace, seller, body } => {
-                self.write_registration(marketplace, seller, Some(body), true, &mut work)?
+                self.patch_half::<Registration>(seller, marketplace, body, &mut work)?
             }
             Command::DeleteSeller { marketplace, seller } => {
-                self.write_registration(marketplace, seller, None, false, &mut work)?
+                self.delete_half::<Registration>(seller, marketplace, &mut work)?
             }
             Command::ApproveSuggestion { marketplace, seller, seller_sku, sku } => {
                 self.approve_command(marketplace, seller, seller_sku, sku.as_deref(), &mut work)?
@@ -230,7 +230,7 @@ impl Engine {
         if self.account_index.contains_key(id) {
             return Err(DomainError::conflict(format!("account `{id}` already exists")));
         }
-        let idx = self.accounts.len() as AccountIdx;
+        let idx = AccountIdx::new(self.accounts.len());
         let id: Arc<str> = Arc::from(id);
         self.accounts.push(Account::new(id.clone(), Arc::from(name), Arc::from(currency), token_hash.map(Arc::from)));
         self.account_index.insert(id, idx);
@@ -253,13 +253,13 @@ impl Engine {
         let m = self.account_idx(marketplace)?;
         let s = self.account_idx(seller)?;
         let ss = self.sku_of(s, seller_sku)?;
-        let sugg = self.accounts[m as usize]
+        let sugg = self.accounts[m]
             .suggestions
             .get(&(s, ss))
             .ok_or_else(|| DomainError::not_found(format!("the suggestion of `{seller}`/`{seller_sku}`")))?;
         let (status, bound) = (sugg.status, sugg.sku);
         let target = match sku {
-            Some(id) => self.accounts[m as usize].sku_idx(id).ok_or_else(|| id.to_string()),
+            Some(id) => self.accounts[m].sku_idx(id).ok_or_else(|| id.to_string()),
             None => {
                 if status == SuggestionStatus::Approved {
                     return Ok(()); // rule 32: approving an approved one without `sku` changes nothing
@@ -290,7 +290,7 @@ impl Engine {
             if self.bound_to_other(m, *t, s, ss) {
                 return Err(DomainError::conflict(format!(
                     "SKU `{}` is already bound to another SKU of `{seller}`",
-                    self.accounts[m as usize].skus[*t as usize].id
+                    self.accounts[m].skus[*t].id
                 )));
             }
         }
@@ -309,7 +309,7 @@ impl Engine {
         let m = self.account_idx(marketplace)?;
         let s = self.account_idx(seller)?;
         let ss = self.sku_of(s, seller_sku)?;
-        let status = self.accounts[m as usize]
+        let status = self.accounts[m]
             .suggestions
             .get(&(s, ss))
             .ok_or_else(|| DomainError::not_found(format!("the suggestion of `{seller}`/`{seller_sku}`")))?

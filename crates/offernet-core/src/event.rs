@@ -62,14 +62,24 @@ pub struct OrderEvent {
     pub sellers: Vec<Arc<str>>,
 }
 
+/// What happened to an order: the kind of its `order.*` event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderEventKind {
+    Created,
+    Authorized,
+    Invoiced,
+    Cancelled,
+    Expired,
+}
+
 impl EventBody {
-    pub(crate) fn order(kind: &str, e: OrderEvent) -> EventBody {
+    pub(crate) fn order(kind: OrderEventKind, e: OrderEvent) -> EventBody {
         match kind {
-            "order.created" => EventBody::OrderCreated(e),
-            "order.authorized" => EventBody::OrderAuthorized(e),
-            "order.invoiced" => EventBody::OrderInvoiced(e),
-            "order.cancelled" => EventBody::OrderCancelled(e),
-            _ => EventBody::OrderExpired(e),
+            OrderEventKind::Created => EventBody::OrderCreated(e),
+            OrderEventKind::Authorized => EventBody::OrderAuthorized(e),
+            OrderEventKind::Invoiced => EventBody::OrderInvoiced(e),
+            OrderEventKind::Cancelled => EventBody::OrderCancelled(e),
+            OrderEventKind::Expired => EventBody::OrderExpired(e),
         }
     }
 }
@@ -87,5 +97,26 @@ impl EventBody {
             EventBody::OrderCancelled(_) => "order.cancelled",
             EventBody::OrderExpired(_) => "order.expired",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_order_event_kind_has_its_own_type() {
+        use OrderEventKind::*;
+        let e = OrderEvent {
+            marketplace: "m".into(),
+            order: "o".into(),
+            id: "o".into(),
+            status: "reserved".into(),
+            by: None,
+            sellers: Vec::new(),
+        };
+        let kinds: Vec<&str> =
+            [Created, Authorized, Invoiced, Cancelled, Expired].map(|k| EventBody::order(k, e.clone()).kind()).to_vec();
+        assert_eq!(kinds, ["order.created", "order.authorized", "order.invoiced", "order.cancelled", "order.expired"]);
     }
 }

@@ -27,7 +27,7 @@ pub use command::*;
 pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
 pub use error::DomainError;
-pub use event::{Event, EventBody, OrderEvent};
+pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{OrderBody, OrderItemBody, OrderSettingsBody, OrderStatus};
 pub use reference::OfferKey;

@@ -30,8 +30,8 @@ pub(crate) enum NewSkuId {
 
 impl Engine {
     fn send_key(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx) -> SendKey {
-        let sa = &self.accounts[s as usize];
-        (self.accounts[m as usize].id.clone(), sa.id.clone(), sa.skus[ss as usize].id.clone())
+        let sa = &self.accounts[s];
+        (self.accounts[m].id.clone(), sa.id.clone(), sa.skus[ss].id.clone())
     }
 
     pub(crate) fn emit(&mut self, work: &mut Work, account: Arc<str>, body: EventBody) {
@@ -54,7 +54,7 @@ impl Engine {
             // Rule 26: match pending suggestions again where their inputs changed.
             let mut keys: Vec<(AccountIdx, AccountIdx, SkuIdx)> = Vec::new();
             for &m in &work.match_dirty {
-                keys.extend(self.pending[m as usize].iter().map(|&(s, ss)| (m, s, ss)));
+                keys.extend(self.pending[m.ix()].iter().map(|&(s, ss)| (m, s, ss)));
             }
             keys.extend(work.rematch.iter().copied());
             work.match_dirty.clear();
@@ -70,7 +70,7 @@ impl Engine {
             keyed.sort();
             keyed.dedup();
             for (_, (m, s, ss)) in keyed {
-                if self.pending[m as usize].contains(&(s, ss)) {
+                if self.pending[m.ix()].contains(&(s, ss)) {
                     self.try_match(m, s, ss, work);
                 }
             }
@@ -99,7 +99,7 @@ impl Engine {
         for _ in 0..self.config.max_chain {
             next.clear();
             for &(a, s) in &frontier {
-                next.extend_from_slice(&self.accounts[a as usize].skus[s as usize].bound_at);
+                next.extend_from_slice(&self.accounts[a].skus[s].bound_at);
             }
             if next.is_empty() {
                 break;
@@ -113,16 +113,16 @@ impl Engine {
         nodes.dedup();
         let mut targets = std::mem::take(&mut self.scratch.targets);
         for &(s, ss) in &nodes {
-            let n_bound = self.accounts[s as usize].skus[ss as usize].bound_at.len();
+            let n_bound = self.accounts[s].skus[ss].bound_at.len();
             for i in 0..n_bound {
-                let (m, mk) = self.accounts[s as usize].skus[ss as usize].bound_at[i];
+                let (m, mk) = self.accounts[s].skus[ss].bound_at[i];
                 let state = self.eval_offer(m, s, ss, Some(mk), None).offer_state();
                 self.store_offer(m, s, ss, mk, Some(state), work);
             }
             targets.clear();
-            targets.extend(self.accounts[s as usize].affiliations.keys().copied());
+            targets.extend(self.accounts[s].affiliations.keys().copied());
             for &m in &targets {
-                let market = &self.accounts[m as usize];
+                let market = &self.accounts[m];
                 if !market.sellers.contains_key(&s) || market.suggestions.contains_key(&(s, ss)) {
                     continue;
                 }
@@ -148,18 +148,18 @@ impl Engine {
         state: Option<OfferState>,
         work: &mut Work,
     ) {
-        let sugg = self.accounts[m as usize].suggestions.get_mut(&(s, ss)).expect("a binding has a suggestion");
+        let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).expect("a binding has a suggestion");
         if sugg.offer == state {
             return;
         }
         sugg.offer = state;
         let view = state.map(|st| self.offer_view(m, s, ss, mk, &st));
-        let (market, seller) = (&self.accounts[m as usize], &self.accounts[s as usize]);
+        let (market, seller) = (&self.accounts[m], &self.accounts[s]);
         let body = EventBody::OfferChanged {
             marketplace: market.id.clone(),
-            sku: market.skus[mk as usize].id.clone(),
+            sku: market.skus[mk].id.clone(),
             seller: seller.id.clone(),
-            seller_sku: seller.skus[ss as usize].id.clone(),
+            seller_sku: seller.skus[ss].id.clone(),
             offer: view,
         };
         let to = market.id.clone();
@@ -167,16 +167,16 @@ impl Engine {
     }
 
     fn process_send(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) {
-        if self.accounts[m as usize].suggestions.contains_key(&(s, ss)) {
+        if self.accounts[m].suggestions.contains_key(&(s, ss)) {
             return;
         }
         if !self.eval_offer(m, s, ss, None, None).sends {
             return;
         }
-        self.accounts[m as usize]
+        self.accounts[m]
             .suggestions
             .insert((s, ss), Suggestion { status: SuggestionStatus::Pending, sku: None, offer: None });
-        self.pending[m as usize].insert((s, ss));
+        self.pending[m.ix()].insert((s, ss));
         let (mid, sid, skid) = self.send_key(m, s, ss);
         self.emit(work, mid.clone(), EventBody::SuggestionCreated { marketplace: mid, seller: sid, seller_sku: skid });
         self.try_match(m, s, ss, work);
@@ -184,8 +184,8 @@ impl Engine {
 
     /// The marketplace's matcher (rule 8): GTIN first, else ref_id and brand. Sorted by id.
     pub(crate) fn candidates(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx) -> Vec<SkuIdx> {
-        let item = &self.accounts[s as usize].skus[ss as usize];
-        let market = &self.accounts[m as usize];
+        let item = &self.accounts[s].skus[ss];
+        let market = &self.accounts[m];
         let mut out: Vec<SkuIdx> = Vec::new();
         if let Some((_, g)) = &item.ean {
             if let Some(v) = market.gtin_index.get(g) {
@@ -195,21 +195,21 @@ impl Engine {
         if out.is_empty() {
             if let Some(k) = ref_key(item) {
                 if let Some(v) = market.ref_index.get(&k) {
-                    out.extend(v.iter().copied().filter(|&c| match (&item.ean, &market.skus[c as usize].ean) {
+                    out.extend(v.iter().copied().filter(|&c| match (&item.ean, &market.skus[c].ean) {
                         (Some(a), Some(b)) => a.1 == b.1,
                         _ => true,
                     }));
                 }
             }
         }
-        out.sort_by(|a, b| market.skus[*a as usize].id.cmp(&market.skus[*b as usize].id));
+        out.sort_by(|a, b| market.skus[*a].id.cmp(&market.skus[*b].id));
         out
     }
 
     /// Whether M's SKU `mk` is bound to a SKU of seller `s` other than `ss` (rule 8: at most
     /// one binding per seller).
     pub(crate) fn bound_to_other(&self, m: AccountIdx, mk: SkuIdx, s: AccountIdx, ss: SkuIdx) -> bool {
-        self.accounts[m as usize].skus[mk as usize].sources.iter().any(|&(u, us)| u == s && us != ss)
+        self.accounts[m].skus[mk].sources.iter().any(|&(u, us)| u == s && us != ss)
     }
 
     pub(crate) fn free_candidates(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx) -> Vec<SkuIdx> {
@@ -220,11 +220,10 @@ impl Engine {
 
     /// The id of a SKU created from a suggestion (rules 9 and 29).
     pub(crate) fn new_sku_id(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx) -> NewSkuId {
-        let seller = &self.accounts[s as usize];
-        let market = &self.accounts[m as usize];
-        let sku_id = &seller.skus[ss as usize].id;
-        let reusable =
-            |i: SkuIdx| market.skus[i as usize].created_from == Some((s, ss)) && !self.bound_to_other(m, i, s, ss);
+        let seller = &self.accounts[s];
+        let market = &self.accounts[m];
+        let sku_id = &seller.skus[ss].id;
+        let reusable = |i: SkuIdx| market.skus[i].created_from == Some((s, ss)) && !self.bound_to_other(m, i, s, ss);
         let plain = format!("{}-{}", seller.id, sku_id);
         if plain.len() <= MAX_ITEM_ID_LEN {
             match market.sku_idx(&plain) {
@@ -245,7 +244,7 @@ impl Engine {
 
     /// Matches a pending suggestion by M's match mode. Returns whether it was approved.
     fn try_match(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) -> bool {
-        let Some(reg) = self.accounts[m as usize].sellers.get(&s) else {
+        let Some(reg) = self.accounts[m].sellers.get(&s) else {
             return false;
         };
         let target = match reg.match_mode {
@@ -290,8 +289,8 @@ impl Engine {
         id: Arc<str>,
         work: &mut Work,
     ) -> SkuIdx {
-        let seller = &self.accounts[s as usize];
-        let src = &seller.skus[ss as usize];
+        let seller = &self.accounts[s];
+        let src = &seller.skus[ss];
         let sku = Sku {
             product_id: src.product_id.as_ref().map(|p| Arc::from(format!("{}-{}", seller.id, p))),
             brand: src.brand.clone(),
@@ -301,7 +300,7 @@ impl Engine {
             created_from: Some((s, ss)),
             ..Sku::new(id, src.name.clone())
         };
-        let market = &mut self.accounts[m as usize];
+        let market = &mut self.accounts[m];
         let idx = insert_sku(market, sku);
         index_sku(market, idx);
         work.dirty.push((m, idx));
@@ -311,18 +310,18 @@ impl Engine {
 
     /// Binds seller S's SKU to M's SKU `mk` and approves its suggestion.
     pub(crate) fn bind(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, mk: SkuIdx, work: &mut Work) {
-        let sugg = self.accounts[m as usize].suggestions.get_mut(&(s, ss)).expect("binding a suggestion");
+        let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).expect("binding a suggestion");
         sugg.status = SuggestionStatus::Approved;
         sugg.sku = Some(mk);
         sugg.offer = None;
-        self.pending[m as usize].remove(&(s, ss));
-        push_one(&mut self.accounts[m as usize].skus[mk as usize].sources, (s, ss));
-        push_one(&mut self.accounts[s as usize].skus[ss as usize].bound_at, (m, mk));
+        self.pending[m.ix()].remove(&(s, ss));
+        push_one(&mut self.accounts[m].skus[mk].sources, (s, ss));
+        push_one(&mut self.accounts[s].skus[ss].bound_at, (m, mk));
         work.dirty.push((s, ss));
         work.dirty.push((m, mk));
         work.match_dirty.insert(m);
         let (mid, sid, skid) = self.send_key(m, s, ss);
-        let sku = self.accounts[m as usize].skus[mk as usize].id.clone();
+        let sku = self.accounts[m].skus[mk].id.clone();
         self.emit(
             work,
             mid.clone(),
@@ -332,21 +331,21 @@ impl Engine {
 
     /// Removes the binding of an approved suggestion; its offer disappears.
     pub(crate) fn unbind(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) {
-        let mk = self.accounts[m as usize].suggestions[&(s, ss)].sku.expect("approved suggestions are bound");
+        let mk = self.accounts[m].suggestions[&(s, ss)].sku.expect("approved suggestions are bound");
         self.store_offer(m, s, ss, mk, None, work);
-        let sugg = self.accounts[m as usize].suggestions.get_mut(&(s, ss)).unwrap();
+        let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap();
         sugg.sku = None;
-        self.accounts[m as usize].skus[mk as usize].sources.retain(|&x| x != (s, ss));
-        self.accounts[s as usize].skus[ss as usize].bound_at.retain(|&x| x != (m, mk));
+        self.accounts[m].skus[mk].sources.retain(|&x| x != (s, ss));
+        self.accounts[s].skus[ss].bound_at.retain(|&x| x != (m, mk));
         work.dirty.push((m, mk));
         work.match_dirty.insert(m);
     }
 
     pub(crate) fn set_denied(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) {
-        let sugg = self.accounts[m as usize].suggestions.get_mut(&(s, ss)).unwrap();
+        let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap();
         sugg.status = SuggestionStatus::Denied;
         sugg.sku = None;
-        self.pending[m as usize].remove(&(s, ss));
+        self.pending[m.ix()].remove(&(s, ss));
         let (mid, sid, skid) = self.send_key(m, s, ss);
         self.emit(work, mid.clone(), EventBody::SuggestionDenied { marketplace: mid, seller: sid, seller_sku: skid });
     }

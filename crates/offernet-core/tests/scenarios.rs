@@ -46,6 +46,8 @@ fn strs(v: &Value) -> Vec<String> {
     v.as_array().expect("an array").iter().map(|x| x.as_str().expect("a string").to_string()).collect()
 }
 
+// Long on purpose: the one interpreter of every step form listed at the top of this file, one
+// branch per form in the same order, so the list and its meaning read side by side.
 fn check(file: &str) {
     let text = std::fs::read_to_string(format!("{}/tests/scenarios/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let scenario: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));

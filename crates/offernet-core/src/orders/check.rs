@@ -2,7 +2,6 @@
 
 use crate::engine::Engine;
 use crate::fx::FxHashMap;
-use crate::model::*;
 
 use super::*;
 
@@ -78,6 +77,32 @@ impl Engine {
         Ok(())
     }
 
+    /// Orders follow offers (they share the stock gate and the warehouses serving a trade
+    /// policy): for every offer whose two halves exist, what a placement could reserve with
+    /// nothing taken yet is everything asked when the offer is unlimited, and otherwise
+    /// positive exactly when the offer's quantity is and never more than it (a shown quantity
+    /// is an upper bound: stock reachable along two paths counts on each, rule 15).
+    pub(crate) fn check_orders_follow_offers(&self) -> std::result::Result<(), String> {
+        let want = crate::model::MAX_SHOWN_QUANTITY;
+        for (mi, market) in self.accounts.iter().enumerate() {
+            let m = AccountIdx::new(mi);
+            for (mk, sku) in market.skus.iter().enumerate() {
+                for &(s, ss) in &sku.sources {
+                    let Some(got) = self.fillable(m, s, ss, want) else { continue };
+                    let q = self.eval_offer(m, s, ss, Some(SkuIdx::new(mk)), None).quantity;
+                    let agrees = if q.is_unlimited() { got == want } else { got <= q.0 && (got > 0) == (q.0 > 0) };
+                    if !agrees {
+                        return Err(format!(
+                            "{}/{} from {}: the offer shows {q:?}, an order could reserve {got}",
+                            market.id, sku.id, self.accounts[s].id
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reserved units must equal the units of open orders, everywhere (checked by tests).
     pub(crate) fn check_reservations(&self) -> std::result::Result<(), String> {
         let mut expected: FxHashMap<(AccountIdx, SkuIdx, WhIdx), u64> = FxHashMap::default();
@@ -100,7 +125,7 @@ impl Engine {
         for (ai, a) in self.accounts.iter().enumerate() {
             for (si, s) in a.skus.iter().enumerate() {
                 for e in &s.stock {
-                    let want = expected.get(&(ai as AccountIdx, si as SkuIdx, e.warehouse)).copied().unwrap_or(0);
+                    let want = expected.get(&(AccountIdx::new(ai), SkuIdx::new(si), e.warehouse)).copied().unwrap_or(0);
                     if e.reserved != want {
                         return Err(format!("{}/{}: reserved {} but open orders hold {want}", a.id, s.id, e.reserved));
                     }

@@ -5,10 +5,14 @@ use std::sync::Arc;
 
 use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Result};
-use crate::event::{EventBody, OrderEvent};
-use crate::model::*;
+use crate::event::{EventBody, OrderEvent, OrderEventKind};
 
 use super::*;
+
+/// Takes `n` reserved units off a stock entry; fewer reserved than that would corrupt stock.
+fn unreserve(e: &mut StockEntry, n: u64) {
+    e.reserved = e.reserved.checked_sub(n).expect("invariant broken: released more units than are reserved");
+}
 
 /// Whether sub order `c` is `top` or one of its chain orders, at any depth.
 fn under(o: &Order, mut c: usize, top: usize) -> bool {
@@ -30,23 +34,23 @@ impl Engine {
         &mut self,
         oi: usize,
         only: &[usize],
-        kind: &'static str,
+        kind: OrderEventKind,
         by: Option<Arc<str>>,
         work: &mut Work,
     ) {
         let o = &self.orders.list[oi];
-        let mid = self.accounts[o.marketplace as usize].id.clone();
+        let mid = self.accounts[o.marketplace].id.clone();
         // The marketplace hears whose seller orders changed (on a partial cancel its own
         // order's status may not change at all).
         let sellers: Vec<Arc<str>> = only
             .iter()
             .filter(|&&si| o.subs[si].parent.is_none())
-            .map(|&si| self.accounts[o.subs[si].seller as usize].id.clone())
+            .map(|&si| self.accounts[o.subs[si].seller].id.clone())
             .collect();
         let mut out = vec![(mid.clone(), o.id.clone(), o.status, sellers)];
         for &si in only {
             let s = &o.subs[si];
-            out.push((self.accounts[s.seller as usize].id.clone(), s.id.clone(), s.status, Vec::new()));
+            out.push((self.accounts[s.seller].id.clone(), s.id.clone(), s.status, Vec::new()));
         }
         let order = o.id.clone();
         for (to, id, status, sellers) in out {
@@ -84,19 +88,34 @@ impl Engine {
         o.status = status;
     }
 
-    pub(super) fn release(&mut self, oi: usize, si: usize, consume: bool, work: &mut Work) {
-        let sub = self.orders.list[oi].subs[si].clone();
+    /// Gives back the units sub order `si` reserved (a cancel or an expiry).
+    pub(super) fn release(&mut self, oi: usize, si: usize, work: &mut Work) {
+        self.each_reservation(oi, si, work, unreserve);
+    }
+
+    /// Consumes the units sub order `si` reserved (an invoice): they leave the stock.
+    pub(super) fn consume(&mut self, oi: usize, si: usize, work: &mut Work) {
+        self.each_reservation(oi, si, work, |e, n| {
+            unreserve(e, n);
+            if !e.quantity.is_unlimited() {
+                e.quantity.0 =
+                    e.quantity.0.checked_sub(n).expect("invariant broken: consumed units above the quantity");
+            }
+        });
+    }
+
+    /// Calls `f` with the stock entry and units of each reservation of sub order `si`, and
+    /// marks its SKUs dirty.
+    fn each_reservation(&mut self, oi: usize, si: usize, work: &mut Work, mut f: impl FnMut(&mut StockEntry, u64)) {
+        let sub = &self.orders.list[oi].subs[si];
         for it in &sub.items {
             for &(wh, n) in &it.reservations {
-                let e = self.accounts[sub.seller as usize].skus[it.sku as usize]
+                let e = self.accounts[sub.seller].skus[it.sku]
                     .stock
                     .iter_mut()
                     .find(|e| e.warehouse == wh)
-                    .unwrap();
-                e.reserved -= n;
-                if consume && !e.quantity.is_unlimited() {
-                    e.quantity.0 -= n;
-                }
+                    .expect("invariant broken: a reservation names a stock entry that does not exist");
+                f(e, n);
             }
             work.dirty.push((sub.seller, it.sku));
         }
@@ -138,7 +157,7 @@ impl Engine {
                 changed.push(si);
             }
         }
-        self.order_events(oi, &changed, "order.authorized", None, work);
+        self.order_events(oi, &changed, OrderEventKind::Authorized, None, work);
         Ok(())
     }
 
@@ -153,10 +172,10 @@ impl Engine {
             OrderStatus::Reserved => return Err(DomainError::conflict("the order is not authorised yet")),
             s => return Err(DomainError::conflict(format!("the order is {}", s.as_str()))),
         }
-        self.release(oi, si, true, work);
+        self.consume(oi, si, work);
         self.orders.list[oi].subs[si].status = OrderStatus::Invoiced;
         self.follow_seller_orders(oi);
-        self.order_events(oi, &[si], "order.invoiced", None, work);
+        self.order_events(oi, &[si], OrderEventKind::Invoiced, None, work);
         Ok(())
     }
 
@@ -191,12 +210,12 @@ impl Engine {
         }
         let changed: Vec<usize> = tree.into_iter().filter(|&c| o.subs[c].status.open()).collect();
         for &c in &changed {
-            self.release(oi, c, false, work);
+            self.release(oi, c, work);
             self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
         }
         self.follow_seller_orders(oi);
-        let by = self.accounts[by as usize].id.clone();
-        self.order_events(oi, &changed, "order.cancelled", Some(by), work);
+        let by = self.accounts[by].id.clone();
+        self.order_events(oi, &changed, OrderEventKind::Cancelled, Some(by), work);
         Ok(())
     }
 
@@ -211,13 +230,13 @@ impl Engine {
             let mut changed = Vec::new();
             for si in 0..self.orders.list[oi].subs.len() {
                 if self.orders.list[oi].subs[si].status.open() {
-                    self.release(oi, si, false, work);
+                    self.release(oi, si, work);
                     self.orders.list[oi].subs[si].status = OrderStatus::Expired;
                     changed.push(si);
                 }
             }
             self.orders.list[oi].status = OrderStatus::Expired;
-            self.order_events(oi, &changed, "order.expired", None, work);
+            self.order_events(oi, &changed, OrderEventKind::Expired, None, work);
         }
     }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::derive::Chain;
 use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Result};
+use crate::event::OrderEventKind;
 use crate::fx::FxHashMap;
 use crate::model::*;
 use crate::validate as v;
@@ -19,9 +20,16 @@ pub(super) struct Line<'a> {
     pub(super) seller: Option<&'a str>,
 }
 
+/// Whether each line must name its seller: an order must, a cart (simulation) may.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SellerField {
+    Required,
+    Optional,
+}
+
 /// Rule 39: every line of a cart or order is checked (400) before anything that depends on
 /// state, so a bad quantity in the second line answers 400 even when the first cannot be filled.
-pub(super) fn order_lines(items: &[OrderItemBody], seller_required: bool) -> Result<Vec<Line<'_>>> {
+pub(super) fn order_lines(items: &[OrderItemBody], seller: SellerField) -> Result<Vec<Line<'_>>> {
     if items.is_empty() || items.len() > MAX_ORDER_ITEMS {
         return Err(DomainError::invalid("items", format!("1 to {MAX_ORDER_ITEMS} items")));
     }
@@ -34,13 +42,12 @@ pub(super) fn order_lines(items: &[OrderItemBody], seller_required: bool) -> Res
         if !(1..=MAX_ORDER_QUANTITY).contains(&q) {
             return Err(DomainError::invalid(f("quantity"), format!("between 1 and {MAX_ORDER_QUANTITY}")));
         }
-        let seller = it.seller.as_deref();
-        match seller {
-            None if seller_required => return Err(DomainError::invalid(f("seller"), "required")),
+        match it.seller.as_deref() {
+            None if seller == SellerField::Required => return Err(DomainError::invalid(f("seller"), "required")),
             None => {}
             Some(x) => v::account_id(&f("seller"), x)?,
         }
-        out.push(Line { sku, quantity: q as u64, seller });
+        out.push(Line { sku, quantity: q as u64, seller: it.seller.as_deref() });
     }
     Ok(out)
 }
@@ -52,6 +59,25 @@ pub(super) struct Plan {
     subs: Vec<SubOrder>,
 }
 
+impl Plan {
+    /// The sub order of `seller` to `buyer` below `parent` (`None`: a seller order), created
+    /// with the id `id` gives (from the plan so far) when the plan has none yet.
+    fn sub_order(
+        &mut self,
+        parent: Option<usize>,
+        seller: AccountIdx,
+        buyer: AccountIdx,
+        id: impl FnOnce(&Plan) -> String,
+    ) -> usize {
+        if let Some(c) = self.subs.iter().position(|s| s.parent == parent && s.seller == seller) {
+            return c;
+        }
+        let id = Arc::from(id(self));
+        self.subs.push(SubOrder { id, seller, buyer, status: OrderStatus::Reserved, items: Vec::new(), parent });
+        self.subs.len() - 1
+    }
+}
+
 impl Engine {
     pub(super) fn available(&self, plan: &Plan, a: AccountIdx, sku: SkuIdx, e: &StockEntry) -> Qty {
         let t = plan.tentative.get(&(a, sku, e.warehouse)).copied().unwrap_or(0);
@@ -61,15 +87,9 @@ impl Engine {
         }
     }
 
+    /// Own stock as offers count it (`Account::own_stock`), less what the plan already took.
     pub(super) fn own_with_plan(&self, plan: &Plan, a: AccountIdx, sku: SkuIdx, tp: TpIdx) -> Qty {
-        let acct = &self.accounts[a as usize];
-        let mut q = Qty::ZERO;
-        for e in &acct.skus[sku as usize].stock {
-            if acct.warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
-                q = q.plus(self.available(plan, a, sku, e));
-            }
-        }
-        q
+        self.accounts[a].own_stock(sku, tp, |e| self.available(plan, a, sku, e))
     }
 
     /// Fills up to `want` units of account `a`'s SKU for sub order `sub`: own warehouses
@@ -86,15 +106,12 @@ impl Engine {
         tp: TpIdx,
         chain: &mut Chain,
     ) -> u64 {
-        let acct = &self.accounts[a as usize];
+        let acct = &self.accounts[a];
         let mut left = want;
         let mut reservations = Vec::new();
-        for e in &acct.skus[sku as usize].stock {
+        for e in acct.serving_stock(sku, tp) {
             if left == 0 {
                 break;
-            }
-            if !acct.warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
-                continue;
             }
             let avail = self.available(plan, a, sku, e);
             let take = if avail.is_unlimited() { left } else { avail.0.min(left) };
@@ -104,10 +121,10 @@ impl Engine {
                 left -= take;
             }
         }
-        let mut sources = acct.skus[sku as usize].sources.clone();
+        let mut sources = acct.skus[sku].sources.clone();
         sources.sort_by(|x, y| {
-            let (ax, ay) = (&self.accounts[x.0 as usize], &self.accounts[y.0 as usize]);
-            (&ax.id, &ax.skus[x.1 as usize].id).cmp(&(&ay.id, &ay.skus[y.1 as usize].id))
+            let (ax, ay) = (&self.accounts[x.0], &self.accounts[y.0]);
+            (&ax.id, &ax.skus[x.1].id).cmp(&(&ay.id, &ay.skus[y.1].id))
         });
         for (u, usku) in sources {
             if left == 0 {
@@ -116,31 +133,14 @@ impl Engine {
             if !self.source_cut(a, u, chain, Some(tp)).is_empty() || !self.source_blocking(a, sku, u, usku).is_empty() {
                 continue;
             }
-            let upstream = &self.accounts[u as usize];
+            let upstream = &self.accounts[u];
             let aff = upstream.affiliations.get(&a).expect("an included source has its half");
-            let uitem = &upstream.skus[usku as usize];
-            if !uitem.sources.is_empty()
-                && aff.require_own_stock
-                && self.own_with_plan(plan, u, usku, aff.trade_policy).is_zero()
-            {
+            let uitem = &upstream.skus[usku];
+            if stock_gated(uitem, Some(aff), self.own_with_plan(plan, u, usku, aff.trade_policy)) {
                 continue; // the upstream forwarder's own gate
             }
             let uprice = uitem.price_for(aff.trade_policy).expect("an included source has a price").price;
-            let child = match plan.subs.iter().position(|s| s.parent == Some(sub) && s.seller == u) {
-                Some(c) => c,
-                None => {
-                    let id: Arc<str> = Arc::from(format!("{}.{}", plan.subs[sub].id, acct.id));
-                    plan.subs.push(SubOrder {
-                        id,
-                        seller: u,
-                        buyer: a,
-                        status: OrderStatus::Reserved,
-                        items: Vec::new(),
-                        parent: Some(sub),
-                    });
-                    plan.subs.len() - 1
-                }
-            };
+            let child = plan.sub_order(Some(sub), u, a, |p| format!("{}.{}", p.subs[sub].id, acct.id));
             chain.push(u);
             let got = self.fill(plan, child, u, usku, left, uprice, aff.trade_policy, chain);
             chain.pop();
@@ -156,17 +156,91 @@ impl Engine {
         filled
     }
 
+    /// Units a placement could reserve of seller `s`'s SKU `ss` for marketplace `m` with
+    /// nothing taken yet, up to `want`: the path `place_order` takes, for the invariant check
+    /// that orders follow offers. `None` when a half of the connection is missing.
+    pub(super) fn fillable(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, want: u64) -> Option<u64> {
+        let aff = self.accounts[s].affiliations.get(&m)?;
+        self.accounts[m].sellers.get(&s)?;
+        let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
+        let own = self.own_with_plan(&plan, s, ss, aff.trade_policy);
+        if stock_gated(&self.accounts[s].skus[ss], Some(aff), own) {
+            return Some(0);
+        }
+        let sub = plan.sub_order(None, s, m, |_| String::from("check"));
+        Some(self.fill(&mut plan, sub, s, ss, want, 0, aff.trade_policy, &mut Chain::new(m, s)))
+    }
+
     pub(super) fn order_item(&self, m: AccountIdx, line: &Line) -> Result<(SkuIdx, u64, AccountIdx, SkuIdx)> {
         let (sku, q) = (line.sku, line.quantity);
         let seller = line.seller.expect("order lines name their seller");
         let mk = self.sku_of(m, sku)?;
         let s = self.account_idx(seller)?;
-        let &(_, ss) = self.accounts[m as usize].skus[mk as usize]
+        let &(_, ss) = self.accounts[m].skus[mk]
             .sources
             .iter()
             .find(|(u, _)| *u == s)
             .ok_or_else(|| DomainError::not_found(format!("an offer of `{seller}` for SKU `{sku}`")))?;
         Ok((mk, q, s, ss))
+    }
+
+    /// Plans line `i` of order `id` at marketplace `m`: the offer must be sellable but for
+    /// its stock, and the whole quantity must fit (seller order, then chain orders).
+    fn plan_line(&self, plan: &mut Plan, m: AccountIdx, id: &str, i: usize, line: &Line) -> Result<OrderItem> {
+        let (mk, q, s, ss) = self.order_item(m, line)?;
+        let e = self.eval_offer(m, s, ss, Some(mk), None);
+        let blocking: Vec<&str> = e
+            .reasons
+            .iter()
+            .filter(|r| !matches!(r, Reason::OutOfStock | Reason::ForwarderHasNoOwnStock) && !Reasons::CUTS.has(*r))
+            .map(Reason::code)
+            .collect();
+        if !blocking.is_empty() {
+            return Err(DomainError::conflict(format!(
+                "items[{i}]: the offer is not sellable ({})",
+                blocking.join(", ")
+            )));
+        }
+        let seller = &self.accounts[s];
+        let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
+        let price = e.price.expect("a sellable offer has a price").price;
+        let own = self.own_with_plan(plan, s, ss, aff.trade_policy);
+        let gated = stock_gated(&seller.skus[ss], Some(aff), own);
+        let sub = plan.sub_order(None, s, m, |_| format!("{}.{}", self.accounts[m].id, id));
+        let got = if gated {
+            0
+        } else {
+            let mut chain = Chain::new(m, s);
+            self.fill(plan, sub, s, ss, q, price, aff.trade_policy, &mut chain)
+        };
+        if got < q {
+            return Err(DomainError::InsufficientStock {
+                item: i,
+                reason: format!(
+                    "{got} of {q} units of `{}` from `{}` can be reserved",
+                    self.accounts[m].skus[mk].id, seller.id
+                ),
+            });
+        }
+        Ok(OrderItem { sku: mk, quantity: q, seller: s, price })
+    }
+
+    /// Makes the plan's reservations (the whole order fits).
+    fn reserve(&mut self, tentative: &FxHashMap<(AccountIdx, SkuIdx, WhIdx), u64>, work: &mut Work) {
+        for (&(a, sku, wh), &n) in tentative {
+            let e = self.accounts[a].skus[sku]
+                .stock
+                .iter_mut()
+                .find(|e| e.warehouse == wh)
+                .expect("invariant broken: the plan reserves in a stock entry that does not exist");
+            e.reserved += n;
+            assert!(
+                e.quantity.is_unlimited() || e.reserved <= e.quantity.0,
+                "invariant broken: the plan reserves more units than the stock holds"
+            );
+            work.dirty.push((a, sku));
+        }
+        work.dirty.sort_unstable();
     }
 
     pub(crate) fn place_order(
@@ -182,7 +256,7 @@ impl Engine {
             return Err(DomainError::invalid("id", "an order id has no '.' (seller and chain order ids use it)"));
         }
         let items = body.items.as_ref().ok_or_else(|| DomainError::invalid("items", "required"))?;
-        let checked = order_lines(items, true)?;
+        let checked = order_lines(items, SellerField::Required)?;
         let m = self.account_idx(marketplace)?;
         let request: Vec<(String, u64, String)> =
             checked.iter().map(|l| (l.sku.to_string(), l.quantity, l.seller.unwrap_or_default().to_string())).collect();
@@ -195,64 +269,10 @@ impl Engine {
         let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
         let mut lines = Vec::with_capacity(items.len());
         for (i, line) in checked.iter().enumerate() {
-            let (mk, q, s, ss) = self.order_item(m, line)?;
-            let e = self.eval_offer(m, s, ss, Some(mk), None);
-            let blocking: Vec<&str> = e
-                .reasons
-                .iter()
-                .filter(|r| !matches!(r, Reason::OutOfStock | Reason::ForwarderHasNoOwnStock) && !Reasons::CUTS.has(*r))
-                .map(Reason::code)
-                .collect();
-            if !blocking.is_empty() {
-                return Err(DomainError::conflict(format!(
-                    "items[{i}]: the offer is not sellable ({})",
-                    blocking.join(", ")
-                )));
-            }
-            let seller = &self.accounts[s as usize];
-            let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
-            let price = e.price.expect("a sellable offer has a price").price;
-            let sourced = !seller.skus[ss as usize].sources.is_empty();
-            let gated =
-                sourced && aff.require_own_stock && self.own_with_plan(&plan, s, ss, aff.trade_policy).is_zero();
-            let sub = match plan.subs.iter().position(|x| x.parent.is_none() && x.seller == s) {
-                Some(x) => x,
-                None => {
-                    plan.subs.push(SubOrder {
-                        id: Arc::from(format!("{}.{}", self.accounts[m as usize].id, id)),
-                        seller: s,
-                        buyer: m,
-                        status: OrderStatus::Reserved,
-                        items: Vec::new(),
-                        parent: None,
-                    });
-                    plan.subs.len() - 1
-                }
-            };
-            let got = if gated {
-                0
-            } else {
-                let mut chain = Chain::new(m, s);
-                self.fill(&mut plan, sub, s, ss, q, price, aff.trade_policy, &mut chain)
-            };
-            if got < q {
-                return Err(DomainError::InsufficientStock {
-                    item: i,
-                    reason: format!(
-                        "{got} of {q} units of `{}` from `{}` can be reserved",
-                        self.accounts[m as usize].skus[mk as usize].id, seller.id
-                    ),
-                });
-            }
-            lines.push(OrderItem { sku: mk, quantity: q, seller: s, price });
+            lines.push(self.plan_line(&mut plan, m, id, i, line)?);
         }
         // The whole order fits: reserve.
-        for (&(a, sku, wh), &n) in &plan.tentative {
-            let e = self.accounts[a as usize].skus[sku as usize].stock.iter_mut().find(|e| e.warehouse == wh).unwrap();
-            e.reserved += n;
-            work.dirty.push((a, sku));
-        }
-        work.dirty.sort_unstable();
+        self.reserve(&plan.tentative, work);
         let reservation = self.orders.reservation_ms.get(&m).copied().unwrap_or(DEFAULT_RESERVATION_MS);
         let oi = self.orders.list.len();
         let order = Order {
@@ -272,7 +292,7 @@ impl Engine {
         self.orders.expiry.insert((order.expires_ms, oi));
         self.orders.list.push(order);
         let all: Vec<usize> = (0..self.orders.list[oi].subs.len()).collect();
-        self.order_events(oi, &all, "order.created", None, work);
+        self.order_events(oi, &all, OrderEventKind::Created, None, work);
         Ok(())
     }
 }

@@ -4,23 +4,23 @@
 use crate::engine::Engine;
 use crate::error::Result;
 
-use super::place::order_lines;
+use super::place::{order_lines, SellerField};
 use super::*;
 
 impl Engine {
     pub(super) fn sub_view(&self, o: &Order, si: usize) -> SubOrderView {
         let s = &o.subs[si];
-        let seller = &self.accounts[s.seller as usize];
+        let seller = &self.accounts[s.seller];
         SubOrderView {
             id: s.id.clone(),
             seller: seller.id.clone(),
-            buyer: self.accounts[s.buyer as usize].id.clone(),
+            buyer: self.accounts[s.buyer].id.clone(),
             status: s.status,
             items: s
                 .items
                 .iter()
                 .map(|it| SubItemView {
-                    sku: seller.skus[it.sku as usize].id.clone(),
+                    sku: seller.skus[it.sku].id.clone(),
                     quantity: it.quantity,
                     price: it.price,
                     reserved_own: it.reservations.iter().map(|r| r.1).sum(),
@@ -44,7 +44,7 @@ impl Engine {
         Ok(match si {
             Some(si) => serde_json::to_value(self.sub_view(o, si)).unwrap(),
             None => {
-                let m = &self.accounts[o.marketplace as usize];
+                let m = &self.accounts[o.marketplace];
                 serde_json::to_value(OrderView {
                     id: o.id.clone(),
                     marketplace: m.id.clone(),
@@ -55,9 +55,9 @@ impl Engine {
                         .items
                         .iter()
                         .map(|it| OrderItemView {
-                            sku: m.skus[it.sku as usize].id.clone(),
+                            sku: m.skus[it.sku].id.clone(),
                             quantity: it.quantity,
-                            seller: self.accounts[it.seller as usize].id.clone(),
+                            seller: self.accounts[it.seller].id.clone(),
                             price: it.price,
                         })
                         .collect(),
@@ -73,16 +73,16 @@ impl Engine {
 
     /// Prices a cart at marketplace `m` against the live offers. Never changes state.
     pub fn simulate(&self, m: &str, items: &[OrderItemBody]) -> Result<Vec<SimulationItem>> {
-        let lines = order_lines(items, false)?;
+        let lines = order_lines(items, SellerField::Optional)?;
         let mi = self.account_idx(m)?;
         let mut out = Vec::with_capacity(items.len());
         for line in &lines {
             let (sku, q) = (line.sku, line.quantity);
             let mk = self.sku_of(mi, sku)?;
-            let market = &self.accounts[mi as usize];
+            let market = &self.accounts[mi];
             let mut offers: Vec<(Qty, SimulationOffer)> = Vec::new();
-            for &(s, ss) in &market.skus[mk as usize].sources {
-                let seller = &self.accounts[s as usize];
+            for &(s, ss) in &market.skus[mk].sources {
+                let seller = &self.accounts[s];
                 if line.seller.is_some_and(|x| x != &*seller.id) {
                     continue;
                 }
@@ -94,7 +94,7 @@ impl Engine {
                     st.quantity,
                     SimulationOffer {
                         seller: seller.id.clone(),
-                        seller_sku: seller.skus[ss as usize].id.clone(),
+                        seller_sku: seller.skus[ss].id.clone(),
                         price: st.price.map(|p| p.price),
                         available_quantity: st.quantity.finite(),
                         unlimited: st.quantity.is_unlimited(),
@@ -107,7 +107,7 @@ impl Engine {
                 .filter(|(qty, _)| qty.0 >= q)
                 .min_by(|a, b| a.1.price.cmp(&b.1.price).then(b.0.cmp(&a.0)).then(a.1.seller.cmp(&b.1.seller)));
             out.push(SimulationItem {
-                sku: market.skus[mk as usize].id.clone(),
+                sku: market.skus[mk].id.clone(),
                 quantity: q,
                 seller: chosen.map(|c| c.1.seller.clone()),
                 price: chosen.and_then(|c| c.1.price),

@@ -20,11 +20,11 @@ impl Engine {
         mk: SkuIdx,
         st: &OfferState,
     ) -> OfferView {
-        let seller = &self.accounts[s as usize];
+        let seller = &self.accounts[s];
         OfferView {
             seller: seller.id.clone(),
-            seller_sku: seller.skus[ss as usize].id.clone(),
-            sku: self.accounts[m as usize].skus[mk as usize].id.clone(),
+            seller_sku: seller.skus[ss].id.clone(),
+            sku: self.accounts[m].skus[mk].id.clone(),
             price: st.price.map(|p| p.price),
             list_price: st.price.and_then(|p| p.list_price),
             quantity: st.quantity.finite(),
@@ -47,7 +47,7 @@ impl Engine {
     /// The ids of an account's SKUs, sorted.
     pub fn sku_ids(&self, account: &str) -> Result<Vec<Arc<str>>> {
         let a = self.account_idx(account)?;
-        let mut ids: Vec<Arc<str>> = self.accounts[a as usize].skus.iter().map(|s| s.id.clone()).collect();
+        let mut ids: Vec<Arc<str>> = self.accounts[a].skus.iter().map(|s| s.id.clone()).collect();
         ids.sort();
         Ok(ids)
     }
@@ -58,20 +58,20 @@ impl Engine {
     }
 
     pub fn account(&self, id: &str) -> Result<AccountView> {
-        let a = &self.accounts[self.account_idx(id)? as usize];
+        let a = &self.accounts[self.account_idx(id)?];
         Ok(AccountView { id: a.id.clone(), name: a.name.clone(), currency: a.currency.clone() })
     }
 
     /// The stored token hash of an account, for the server's authentication.
     pub fn token_hash(&self, id: &str) -> Option<Arc<str>> {
-        self.account_index.get(id).and_then(|&a| self.accounts[a as usize].token_hash.clone())
+        self.account_index.get(id).and_then(|&a| self.accounts[a].token_hash.clone())
     }
 
     pub fn sku(&self, account: &str, sku: &str) -> Result<SkuView> {
         let a = self.account_idx(account)?;
         let s = self.sku_of(a, sku)?;
-        let acct = &self.accounts[a as usize];
-        let k = &acct.skus[s as usize];
+        let acct = &self.accounts[a];
+        let k = &acct.skus[s];
         Ok(SkuView {
             id: k.id.clone(),
             name: k.name.clone(),
@@ -87,7 +87,7 @@ impl Engine {
                 .tp_prices
                 .iter()
                 .map(|(tp, p)| TradePolicyPriceView {
-                    trade_policy: acct.trade_policies[*tp as usize].id.clone(),
+                    trade_policy: acct.trade_policies[*tp].id.clone(),
                     price: p.price,
                     list_price: p.list_price,
                 })
@@ -96,7 +96,7 @@ impl Engine {
                 .stock
                 .iter()
                 .map(|e| StockView {
-                    warehouse: acct.warehouses[e.warehouse as usize].id.clone(),
+                    warehouse: acct.warehouses[e.warehouse].id.clone(),
                     quantity: e.quantity.finite(),
                     unlimited: e.quantity.is_unlimited(),
                     reserved: e.reserved,
@@ -109,8 +109,8 @@ impl Engine {
     pub fn offers_for_sku(&self, m: &str, sku: &str) -> Result<Vec<OfferView>> {
         let mi = self.account_idx(m)?;
         let mk = self.sku_of(mi, sku)?;
-        let market = &self.accounts[mi as usize];
-        let mut out: Vec<OfferView> = market.skus[mk as usize]
+        let market = &self.accounts[mi];
+        let mut out: Vec<OfferView> = market.skus[mk]
             .sources
             .iter()
             .filter_map(|&(s, ss)| {
@@ -125,11 +125,11 @@ impl Engine {
     /// Every offer at marketplace `m`, filtered, sorted by (sku, seller, seller SKU).
     pub fn offers(&self, m: &str, filter: &OfferFilter) -> Result<Vec<OfferView>> {
         let mi = self.account_idx(m)?;
-        let market = &self.accounts[mi as usize];
+        let market = &self.accounts[mi];
         let mut out = Vec::new();
         for (&(s, ss), sugg) in &market.suggestions {
             let (Some(mk), Some(st)) = (sugg.sku, sugg.offer) else { continue };
-            if filter.seller.is_some_and(|f| *self.accounts[s as usize].id != *f) {
+            if filter.seller.is_some_and(|f| *self.accounts[s].id != *f) {
                 continue;
             }
             if filter.sellable.is_some_and(|f| st.sellable() != f) {
@@ -144,19 +144,19 @@ impl Engine {
     /// Suggestions received by marketplace `m`, optionally of one status, sorted.
     pub fn suggestions(&self, m: &str, status: Option<SuggestionStatus>) -> Result<Vec<SuggestionView>> {
         let mi = self.account_idx(m)?;
-        let market = &self.accounts[mi as usize];
+        let market = &self.accounts[mi];
         let mut out = Vec::new();
         for (&(s, ss), sugg) in &market.suggestions {
             if status.is_some_and(|f| f != sugg.status) {
                 continue;
             }
-            let seller = &self.accounts[s as usize];
-            let k = &seller.skus[ss as usize];
+            let seller = &self.accounts[s];
+            let k = &seller.skus[ss];
             out.push(SuggestionView {
                 seller: seller.id.clone(),
                 seller_sku: k.id.clone(),
                 status: sugg.status,
-                sku: sugg.sku.map(|mk| market.skus[mk as usize].id.clone()),
+                sku: sugg.sku.map(|mk| market.skus[mk].id.clone()),
                 name: k.name.clone(),
                 product_id: k.product_id.clone(),
                 brand: k.brand.clone(),
@@ -177,20 +177,20 @@ impl Engine {
             Some(m) => Some(self.account_idx(m)?),
             None => None,
         };
-        let seller = &self.accounts[si as usize];
+        let seller = &self.accounts[si];
         let mut markets: Vec<AccountIdx> = seller
             .affiliations
             .keys()
             .copied()
-            .filter(|m| self.accounts[*m as usize].sellers.contains_key(&si))
+            .filter(|m| self.accounts[*m].sellers.contains_key(&si))
             .filter(|m| only.is_none_or(|o| o == *m))
             .collect();
-        markets.sort_by(|a, b| self.accounts[*a as usize].id.cmp(&self.accounts[*b as usize].id));
-        let mut skus: Vec<SkuIdx> = (0..seller.skus.len() as SkuIdx).collect();
-        skus.sort_by(|a, b| seller.skus[*a as usize].id.cmp(&seller.skus[*b as usize].id));
+        markets.sort_by(|a, b| self.accounts[*a].id.cmp(&self.accounts[*b].id));
+        let mut skus: Vec<SkuIdx> = (0..seller.skus.len()).map(SkuIdx::new).collect();
+        skus.sort_by(|a, b| seller.skus[*a].id.cmp(&seller.skus[*b].id));
         let mut out = Vec::new();
         for &m in &markets {
-            let market = &self.accounts[m as usize];
+            let market = &self.accounts[m];
             for &ss in &skus {
                 let sugg = market.suggestions.get(&(si, ss));
                 let bound = sugg.and_then(|x| x.sku);
@@ -203,9 +203,9 @@ impl Engine {
                 }
                 out.push(SentOfferView {
                     marketplace: market.id.clone(),
-                    seller_sku: seller.skus[ss as usize].id.clone(),
+                    seller_sku: seller.skus[ss].id.clone(),
                     status: sugg.map(|x| x.status),
-                    sku: bound.map(|mk| market.skus[mk as usize].id.clone()),
+                    sku: bound.map(|mk| market.skus[mk].id.clone()),
                     price: e.price.map(|p| p.price),
                     list_price: e.price.and_then(|p| p.list_price),
                     quantity: e.quantity.finite(),
@@ -222,8 +222,8 @@ impl Engine {
         let mut out: Vec<ExplainSource> = tree
             .into_iter()
             .map(|n| ExplainSource {
-                account: self.accounts[n.account as usize].id.clone(),
-                sku: self.accounts[n.account as usize].skus[n.sku as usize].id.clone(),
+                account: self.accounts[n.account].id.clone(),
+                sku: self.accounts[n.account].skus[n.sku].id.clone(),
                 own: n.own.finite(),
                 third: n.third.finite(),
                 quantity: n.quantity.finite(),
@@ -242,24 +242,24 @@ impl Engine {
     pub fn explain(&self, m: &str, sku: &str) -> Result<Explain> {
         let mi = self.account_idx(m)?;
         let mk = self.sku_of(mi, sku)?;
-        let market = &self.accounts[mi as usize];
+        let market = &self.accounts[mi];
         let mut offers = Vec::new();
-        for &(s, ss) in &market.skus[mk as usize].sources {
+        for &(s, ss) in &market.skus[mk].sources {
             let mut tree = Vec::new();
             let e = self.eval_offer(mi, s, ss, Some(mk), Some(&mut tree));
-            let seller = &self.accounts[s as usize];
+            let seller = &self.accounts[s];
             // The path's own reasons: everything but the cuts its sources contributed.
             let own_reasons = Reasons(e.reasons.0 & !Reasons::CUTS.0);
             offers.push(ExplainOffer {
                 seller: seller.id.clone(),
-                seller_sku: seller.skus[ss as usize].id.clone(),
+                seller_sku: seller.skus[ss].id.clone(),
                 quantity: e.quantity.finite(),
                 unlimited: e.quantity.is_unlimited(),
                 sellable: e.reasons.is_empty(),
                 reasons: codes(e.reasons),
                 path: ExplainPath {
                     account: seller.id.clone(),
-                    sku: seller.skus[ss as usize].id.clone(),
+                    sku: seller.skus[ss].id.clone(),
                     own: e.own.finite(),
                     third: e.third.finite(),
                     gated: e.gated,
@@ -270,7 +270,7 @@ impl Engine {
             });
         }
         offers.sort_by(|a, b| (&a.seller, &a.seller_sku).cmp(&(&b.seller, &b.seller_sku)));
-        Ok(Explain { marketplace: market.id.clone(), sku: market.skus[mk as usize].id.clone(), offers })
+        Ok(Explain { marketplace: market.id.clone(), sku: market.skus[mk].id.clone(), offers })
     }
 }
 
@@ -278,14 +278,14 @@ impl Engine {
     pub fn affiliation(&self, seller: &str, marketplace: &str) -> Result<AffiliationView> {
         let s = self.account_idx(seller)?;
         let m = self.account_idx(marketplace)?;
-        let acct = &self.accounts[s as usize];
+        let acct = &self.accounts[s];
         let x = acct.affiliations.get(&m).ok_or_else(|| {
             crate::DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`"))
         })?;
         Ok(AffiliationView {
             seller: acct.id.clone(),
-            marketplace: self.accounts[m as usize].id.clone(),
-            trade_policy: acct.trade_policies[x.trade_policy as usize].id.clone(),
+            marketplace: self.accounts[m].id.clone(),
+            trade_policy: acct.trade_policies[x.trade_policy].id.clone(),
             active: x.active,
             resale: match &x.resale {
                 Resale::None => serde_json::json!("none"),
@@ -299,14 +299,14 @@ impl Engine {
     pub fn registration(&self, marketplace: &str, seller: &str) -> Result<RegistrationView> {
         let s = self.account_idx(seller)?;
         let m = self.account_idx(marketplace)?;
-        let acct = &self.accounts[m as usize];
+        let acct = &self.accounts[m];
         let r = acct.sellers.get(&s).ok_or_else(|| {
             crate::DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`"))
         })?;
         Ok(RegistrationView {
             marketplace: acct.id.clone(),
-            seller: self.accounts[s as usize].id.clone(),
-            trade_policies: r.trade_policies.iter().map(|&tp| acct.trade_policies[tp as usize].id.clone()).collect(),
+            seller: self.accounts[s].id.clone(),
+            trade_policies: r.trade_policies.iter().map(|&tp| acct.trade_policies[tp].id.clone()).collect(),
             active: r.active,
             match_mode: r.match_mode,
             commission_bp: r.commission_bp,
@@ -314,9 +314,9 @@ impl Engine {
     }
 
     pub fn trade_policy(&self, account: &str, tp: &str) -> Result<TradePolicyView> {
-        let a = &self.accounts[self.account_idx(account)? as usize];
+        let a = &self.accounts[self.account_idx(account)?];
         let i = a.tp_idx(tp).ok_or_else(|| crate::DomainError::not_found(format!("trade policy `{tp}`")))?;
-        let t = &a.trade_policies[i as usize];
+        let t = &a.trade_policies[i];
         Ok(TradePolicyView {
             id: t.id.clone(),
             name: t.name.clone(),
@@ -328,12 +328,12 @@ impl Engine {
     }
 
     pub fn warehouse(&self, account: &str, wh: &str) -> Result<WarehouseView> {
-        let a = &self.accounts[self.account_idx(account)? as usize];
+        let a = &self.accounts[self.account_idx(account)?];
         let i = *a.wh_index.get(wh).ok_or_else(|| crate::DomainError::not_found(format!("warehouse `{wh}`")))?;
-        let w = &a.warehouses[i as usize];
+        let w = &a.warehouses[i];
         Ok(WarehouseView {
             id: w.id.clone(),
-            trade_policies: w.trade_policies.iter().map(|&tp| a.trade_policies[tp as usize].id.clone()).collect(),
+            trade_policies: w.trade_policies.iter().map(|&tp| a.trade_policies[tp].id.clone()).collect(),
         })
     }
 }

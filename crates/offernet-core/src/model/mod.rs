@@ -12,164 +12,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::fx::{FxHashMap, FxHashSet};
 
-pub type AccountIdx = u32;
-pub type SkuIdx = u32;
-pub type TpIdx = u16;
-pub type WhIdx = u16;
+mod index;
+mod values;
+
+pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
+pub use values::*;
+
+index::indexes!(AccountIdx => Account, SkuIdx => Sku, TpIdx => TradePolicy, WhIdx => Warehouse);
 
 /// Trade policy `1` exists in every account from the start, at index 0.
-pub const DEFAULT_TRADE_POLICY: TpIdx = 0;
-
-/// A stock quantity that may be unlimited. Sums saturate below `UNLIMITED`, so a finite
-/// sum never turns into "unlimited".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Qty(pub u64);
-
-/// Largest finite quantity a sum reaches: 2^53 − 1, the largest integer every JSON reader
-/// (IEEE doubles) holds exactly. One stock entry is at most 10^12, but an offer sums own stock
-/// over up to 1,000 warehouses and upstream sources over every chain, which can pass it; such
-/// a sum is shown capped (displayed quantities are upper bounds anyway, rule 15).
-pub const MAX_SHOWN_QUANTITY: u64 = (1 << 53) - 1;
-
-impl Qty {
-    pub const ZERO: Qty = Qty(0);
-    pub const UNLIMITED: Qty = Qty(u64::MAX);
-
-    pub fn is_unlimited(self) -> bool {
-        self.0 == u64::MAX
-    }
-    /// Nothing available (unlimited is never zero).
-    pub fn is_zero(self) -> bool {
-        self.0 == 0
-    }
-    #[inline]
-    pub fn plus(self, other: Qty) -> Qty {
-        if self.is_unlimited() || other.is_unlimited() {
-            Qty::UNLIMITED
-        } else {
-            Qty(self.0.saturating_add(other.0).min(MAX_SHOWN_QUANTITY))
-        }
-    }
-    /// The JSON form: a number, or `null` when unlimited (beside `"unlimited": true`).
-    pub fn finite(self) -> Option<u64> {
-        if self.is_unlimited() {
-            None
-        } else {
-            Some(self.0)
-        }
-    }
-}
-
-/// The reason codes of domain.md, in the order in which they are listed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[repr(u8)]
-pub enum Reason {
-    ConnectionInactive = 0,
-    SellerPaused,
-    MarketplacePaused,
-    SkuInactive,
-    NotInAssortment,
-    NotInTradePolicy,
-    SuggestionPending,
-    SuggestionDenied,
-    NoPrice,
-    OutOfStock,
-    ForwarderHasNoOwnStock,
-    ResaleNotAuthorized,
-    Loop,
-    MaxDepth,
-}
-
-impl Reason {
-    pub const ALL: [Reason; 14] = [
-        Reason::ConnectionInactive,
-        Reason::SellerPaused,
-        Reason::MarketplacePaused,
-        Reason::SkuInactive,
-        Reason::NotInAssortment,
-        Reason::NotInTradePolicy,
-        Reason::SuggestionPending,
-        Reason::SuggestionDenied,
-        Reason::NoPrice,
-        Reason::OutOfStock,
-        Reason::ForwarderHasNoOwnStock,
-        Reason::ResaleNotAuthorized,
-        Reason::Loop,
-        Reason::MaxDepth,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Reason::ConnectionInactive => "connection_inactive",
-            Reason::SellerPaused => "seller_paused",
-            Reason::MarketplacePaused => "marketplace_paused",
-            Reason::SkuInactive => "sku_inactive",
-            Reason::NotInAssortment => "not_in_assortment",
-            Reason::NotInTradePolicy => "not_in_trade_policy",
-            Reason::SuggestionPending => "suggestion_pending",
-            Reason::SuggestionDenied => "suggestion_denied",
-            Reason::NoPrice => "no_price",
-            Reason::OutOfStock => "out_of_stock",
-            Reason::ForwarderHasNoOwnStock => "forwarder_has_no_own_stock",
-            Reason::ResaleNotAuthorized => "resale_not_authorized",
-            Reason::Loop => "loop",
-            Reason::MaxDepth => "max_depth",
-        }
-    }
-}
-
-/// A set of reasons as a bit mask; iteration yields them in the order of domain.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-pub struct Reasons(pub u16);
-
-impl Reasons {
-    pub const EMPTY: Reasons = Reasons(0);
-    /// The cuts that travel downstream (domain rule 31).
-    pub const CUTS: Reasons = Reasons(
-        (1 << Reason::ResaleNotAuthorized as u16)
-            | (1 << Reason::Loop as u16)
-            | (1 << Reason::MaxDepth as u16)
-            | (1 << Reason::NotInTradePolicy as u16),
-    );
-    /// The cuts that also break a path in the sense of rule 27 (authorised, loop-free, short).
-    pub const PATH_CUTS: Reasons = Reasons(
-        (1 << Reason::ResaleNotAuthorized as u16) | (1 << Reason::Loop as u16) | (1 << Reason::MaxDepth as u16),
-    );
-
-    #[inline]
-    pub fn add(&mut self, r: Reason) {
-        self.0 |= 1 << r as u16;
-    }
-    #[inline]
-    pub fn has(self, r: Reason) -> bool {
-        self.0 & (1 << r as u16) != 0
-    }
-    #[inline]
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-    #[inline]
-    pub fn union(self, o: Reasons) -> Reasons {
-        Reasons(self.0 | o.0)
-    }
-    #[inline]
-    pub fn intersects(self, o: Reasons) -> bool {
-        self.0 & o.0 != 0
-    }
-    pub fn iter(self) -> impl Iterator<Item = Reason> {
-        Reason::ALL.into_iter().filter(move |r| self.has(*r))
-    }
-    pub fn codes(self) -> Vec<&'static str> {
-        self.iter().map(Reason::code).collect()
-    }
-}
-
-/// A price in integer minor units of the account's currency.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Price {
-    pub price: i64,
-    pub list_price: Option<i64>,
-}
+pub const DEFAULT_TRADE_POLICY: TpIdx = TpIdx(0);
 
 /// Stock of one SKU in one warehouse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,17 +96,6 @@ impl Sku {
         }
     }
 
-    /// Available own stock for a trade policy: the warehouses that serve it (rule 13).
-    #[inline]
-    pub fn own_available(&self, warehouses: &[Warehouse], tp: TpIdx) -> Qty {
-        let mut q = Qty::ZERO;
-        for e in &self.stock {
-            if warehouses[e.warehouse as usize].trade_policies.contains(&tp) {
-                q = q.plus(e.available());
-            }
-        }
-        q
-    }
     /// Price for a trade policy: its fixed price if any, else the base price (rule 3).
     #[inline]
     pub fn price_for(&self, tp: TpIdx) -> Option<Price> {
@@ -338,6 +179,21 @@ pub struct Affiliation {
     pub active: bool,
     pub resale: Resale,
     pub require_own_stock: bool,
+}
+
+/// The stock gate (rules 6 and 13): a forwarder (a SKU with upstream sources) whose
+/// affiliation requires own stock offers nothing while its own stock is zero. The one
+/// definition, used by offers, explain, sending and orders alike; a missing half (`None`)
+/// does not gate.
+#[inline]
+pub fn stock_gated(item: &Sku, aff: Option<&Affiliation>, own: Qty) -> bool {
+    !item.sources.is_empty() && aff.is_some_and(|x| x.require_own_stock) && own.is_zero()
+}
+
+/// An origin of stock (rule 27): a SKU that has own stock, or that forwards nothing.
+#[inline]
+pub fn is_origin(item: &Sku, own: Qty) -> bool {
+    !own.is_zero() || item.sources.is_empty()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -471,27 +327,26 @@ impl Account {
     pub fn tp_idx(&self, id: &str) -> Option<TpIdx> {
         self.tp_index.get(id).copied()
     }
+    /// The stock entries of SKU `sku` in the warehouses serving trade policy `tp` (rule 13).
+    /// The one definition of "warehouses serving a trade policy": offers, explain, sending
+    /// and orders all read own stock through it.
+    #[inline]
+    pub fn serving_stock(&self, sku: SkuIdx, tp: TpIdx) -> impl Iterator<Item = &StockEntry> + '_ {
+        self.skus[sku].stock.iter().filter(move |e| self.warehouses[e.warehouse].trade_policies.contains(&tp))
+    }
+    /// Own stock of SKU `sku` for trade policy `tp`: `available` of each serving warehouse,
+    /// summed (orders pass what their plan leaves; offers pass `StockEntry::available`).
+    #[inline]
+    pub fn own_stock(&self, sku: SkuIdx, tp: TpIdx, available: impl Fn(&StockEntry) -> Qty) -> Qty {
+        self.serving_stock(sku, tp).fold(Qty::ZERO, |q, e| q.plus(available(e)))
+    }
+    /// Available own stock of SKU `sku` for trade policy `tp` (rule 13).
+    #[inline]
+    pub fn own_available(&self, sku: SkuIdx, tp: TpIdx) -> Qty {
+        self.own_stock(sku, tp, StockEntry::available)
+    }
     #[inline]
     pub fn in_assortment(&self, tp: TpIdx, sku: SkuIdx) -> bool {
-        self.trade_policies[tp as usize].assortment.contains(&self.skus[sku as usize].id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sums_are_capped_where_json_numbers_stay_exact() {
-        let big = Qty(crate::validate::MAX_QUANTITY as u64 * 1_000);
-        let mut q = Qty::ZERO;
-        for _ in 0..20 {
-            q = q.plus(big);
-        }
-        assert_eq!(q, Qty(MAX_SHOWN_QUANTITY));
-        assert_eq!(Qty(MAX_SHOWN_QUANTITY).plus(Qty(MAX_SHOWN_QUANTITY)).finite(), Some(MAX_SHOWN_QUANTITY));
-        assert!(Qty(5).plus(Qty::UNLIMITED).is_unlimited());
-        assert_eq!(Qty(2).plus(Qty(3)), Qty(5));
-        assert_eq!(MAX_SHOWN_QUANTITY as f64 as u64, MAX_SHOWN_QUANTITY);
+        self.trade_policies[tp].assortment.contains(&self.skus[sku].id)
     }
 }

@@ -1,0 +1,90 @@
+//! Snapshots: the engine's ground state as compact, deterministic bytes, and back.
+//!
+//! Only ground state is written (accounts, catalogs, stock, prices, trade policies,
+//! warehouses, connection halves, suggestions and bindings in their creation order, sequence
+//! counters). Derived state (offers, indexes, the pending set) is rebuilt on load, so a
+//! snapshot cannot carry a stale offer. The same state always encodes to the same bytes, which
+//! is what `journal verify` compares. No IO here: the store decides where bytes go.
+//!
+//! `write.rs` encodes and `read.rs` decodes, part by part in the same order and with the same
+//! function names (`account`, `sku`, `sub_order`, …), so each part's mirror is easy to find; the
+//! one-byte codes of enums are defined here, each code table beside its inverse; `codec.rs`
+//! holds the byte primitives. A decoder refuses any code it does not know.
+
+use crate::model::*;
+use crate::orders::OrderStatus;
+
+mod codec;
+mod read;
+mod write;
+
+/// Bumped whenever the encoding changes; a snapshot of another version is not loaded (the
+/// journal is replayed instead).
+pub const SNAPSHOT_FORMAT: u32 = 1;
+const MAGIC: &[u8; 8] = b"OFFRNET\x01";
+
+fn order_status_code(s: OrderStatus) -> u8 {
+    match s {
+        OrderStatus::Reserved => 0,
+        OrderStatus::Authorized => 1,
+        OrderStatus::Invoiced => 2,
+        OrderStatus::Cancelled => 3,
+        OrderStatus::Expired => 4,
+    }
+}
+
+fn order_status_of(c: u8) -> Option<OrderStatus> {
+    Some(match c {
+        0 => OrderStatus::Reserved,
+        1 => OrderStatus::Authorized,
+        2 => OrderStatus::Invoiced,
+        3 => OrderStatus::Cancelled,
+        4 => OrderStatus::Expired,
+        _ => return None,
+    })
+}
+
+fn suggestion_status_code(s: SuggestionStatus) -> u8 {
+    match s {
+        SuggestionStatus::Pending => 0,
+        SuggestionStatus::Approved => 1,
+        SuggestionStatus::Denied => 2,
+    }
+}
+
+fn suggestion_status_of(c: u8) -> Option<SuggestionStatus> {
+    Some(match c {
+        0 => SuggestionStatus::Pending,
+        1 => SuggestionStatus::Approved,
+        2 => SuggestionStatus::Denied,
+        _ => return None,
+    })
+}
+
+fn match_mode_code(m: MatchMode) -> u8 {
+    match m {
+        MatchMode::Auto => 0,
+        MatchMode::Score => 1,
+        MatchMode::Manual => 2,
+    }
+}
+
+fn match_mode_of(c: u8) -> Option<MatchMode> {
+    Some(match c {
+        0 => MatchMode::Auto,
+        1 => MatchMode::Score,
+        2 => MatchMode::Manual,
+        _ => return None,
+    })
+}
+
+/// Codes of an assortment: `all`, or a list of ids that follows.
+const ASSORTMENT_ALL: u8 = 0;
+const ASSORTMENT_LIST: u8 = 1;
+/// Codes of a resale authorisation: `none`, `all`, or a list of account ids that follows.
+const RESALE_NONE: u8 = 0;
+const RESALE_ALL: u8 = 1;
+const RESALE_LIST: u8 = 2;
+
+#[cfg(test)]
+mod tests;

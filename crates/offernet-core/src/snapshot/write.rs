@@ -1,0 +1,182 @@
+//! Encoding: the engine's ground state as bytes, part by part (mirrored by `read.rs`).
+
+use super::codec::W;
+use super::*;
+use crate::engine::Engine;
+
+impl Engine {
+    /// The engine's ground state as bytes (deterministic: equal states, equal bytes).
+    pub fn snapshot_bytes(&self) -> Vec<u8> {
+        let mut w = W(Vec::with_capacity(1 << 16));
+        w.0.extend_from_slice(MAGIC);
+        w.u32(SNAPSHOT_FORMAT);
+        w.u8(self.config.max_chain);
+        w.u64(self.seq);
+        w.u64(self.applied);
+        w.u32(self.accounts.len() as u32);
+        for a in &self.accounts {
+            account(&mut w, a);
+        }
+        self.encode_orders(&mut w);
+        w.0
+    }
+
+    fn encode_orders(&self, w: &mut W) {
+        let o = &self.orders;
+        let mut settings: Vec<(&AccountIdx, &u64)> = o.reservation_ms.iter().collect();
+        settings.sort();
+        w.u32(settings.len() as u32);
+        for (a, ms) in settings {
+            w.account(*a);
+            w.u64(*ms);
+        }
+        w.u32(o.list.len() as u32);
+        for order in &o.list {
+            w.str(&order.id);
+            w.account(order.marketplace);
+            w.u8(order_status_code(order.status));
+            w.u64(order.created_ms);
+            w.u64(order.expires_ms);
+            w.u32(order.request.len() as u32);
+            for (sku, q, seller) in &order.request {
+                w.str(sku);
+                w.u64(*q);
+                w.str(seller);
+            }
+            w.u32(order.items.len() as u32);
+            for it in &order.items {
+                w.sku(it.sku);
+                w.u64(it.quantity);
+                w.account(it.seller);
+                w.i64(it.price);
+            }
+            w.u32(order.subs.len() as u32);
+            for s in &order.subs {
+                sub_order(w, s);
+            }
+        }
+    }
+}
+
+fn sub_order(w: &mut W, s: &crate::orders::SubOrder) {
+    w.str(&s.id);
+    w.account(s.seller);
+    w.account(s.buyer);
+    w.u8(order_status_code(s.status));
+    w.opt(s.parent, |w, p| w.u32(p as u32));
+    w.u32(s.items.len() as u32);
+    for it in &s.items {
+        w.sku(it.sku);
+        w.u64(it.quantity);
+        w.i64(it.price);
+        w.u32(it.reservations.len() as u32);
+        for &(wh, n) in &it.reservations {
+            w.wh(wh);
+            w.u64(n);
+        }
+    }
+}
+
+fn account(w: &mut W, a: &Account) {
+    w.str(&a.id);
+    w.str(&a.name);
+    w.str(&a.currency);
+    w.opt_str(&a.token_hash);
+    w.u32(a.trade_policies.len() as u32);
+    for tp in &a.trade_policies {
+        w.str(&tp.id);
+        w.opt_str(&tp.name);
+        match &tp.assortment {
+            Assortment::All => w.u8(ASSORTMENT_ALL),
+            Assortment::List(ids, _) => {
+                w.u8(ASSORTMENT_LIST);
+                strs(w, ids);
+            }
+        }
+    }
+    w.u32(a.warehouses.len() as u32);
+    for wh in &a.warehouses {
+        w.str(&wh.id);
+        trade_policies(w, &wh.trade_policies);
+    }
+    w.u32(a.skus.len() as u32);
+    for s in &a.skus {
+        sku(w, s);
+    }
+    w.u32(a.affiliations.len() as u32);
+    for (&m, x) in &a.affiliations {
+        w.account(m);
+        w.tp(x.trade_policy);
+        w.bool(x.active);
+        match &x.resale {
+            Resale::None => w.u8(RESALE_NONE),
+            Resale::All => w.u8(RESALE_ALL),
+            Resale::List(l) => {
+                w.u8(RESALE_LIST);
+                strs(w, l);
+            }
+        }
+        w.bool(x.require_own_stock);
+    }
+    w.u32(a.sellers.len() as u32);
+    for (&s, r) in &a.sellers {
+        w.account(s);
+        trade_policies(w, &r.trade_policies);
+        w.bool(r.active);
+        w.u8(match_mode_code(r.match_mode));
+        w.u32(r.commission_bp as u32);
+    }
+    let mut keys: Vec<&(AccountIdx, SkuIdx)> = a.suggestions.keys().collect();
+    keys.sort_unstable();
+    w.u32(keys.len() as u32);
+    for k in keys {
+        let sg = &a.suggestions[k];
+        w.account(k.0);
+        w.sku(k.1);
+        w.u8(suggestion_status_code(sg.status));
+        w.opt(sg.sku, |w, x| w.sku(x));
+    }
+}
+
+fn sku(w: &mut W, s: &Sku) {
+    w.str(&s.id);
+    w.str(&s.name);
+    w.opt_str(&s.product_id);
+    w.opt_str(&s.brand);
+    w.opt_str(&s.category);
+    w.opt_str(&s.ean.as_ref().map(|e| e.0.clone()));
+    w.opt_str(&s.ref_id);
+    w.bool(s.active);
+    w.opt(s.price.as_ref(), |w, p| w.price(p));
+    w.u32(s.tp_prices.len() as u32);
+    for (tp, p) in &s.tp_prices {
+        w.tp(*tp);
+        w.price(p);
+    }
+    w.u32(s.stock.len() as u32);
+    for e in &s.stock {
+        w.wh(e.warehouse);
+        w.u64(e.quantity.0);
+        w.u64(e.reserved);
+    }
+    w.pairs(&s.bound_at);
+    w.pairs(&s.sources);
+    w.opt(s.created_from, |w, (x, y)| {
+        w.account(x);
+        w.sku(y);
+    });
+}
+
+fn strs(w: &mut W, ids: &[std::sync::Arc<str>]) {
+    w.u32(ids.len() as u32);
+    for id in ids {
+        w.str(id);
+    }
+}
+
+fn trade_policies(w: &mut W, tps: &[TpIdx]) {
+    w.u32(tps.len() as u32);
+    for &tp in tps {
+        w.tp(tp);
+    }
+}
