@@ -28,8 +28,10 @@ pub const DEFAULT_MAX_CHAIN: u8 = 3;
 /// refused or do something else.
 /// 1: the first release. 2: cancels take whole order trees (rule 34), the marketplace order's
 /// status follows its seller orders (rule 38), bodies are checked before state (rule 39),
-/// text refuses control characters, an account's lists are bounded together.
-pub const RULES_VERSION: u32 = 2;
+/// text refuses control characters, an account's lists are bounded together. 3: an order line
+/// takes a seller's own stock from its warehouses in the order they were created (rule 40),
+/// not in the order their stock was first set.
+pub const RULES_VERSION: u32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineConfig {

@@ -183,4 +183,5 @@ scenarios!(
     bad_input,
     orders_along_a_chain,
     cancel_order_trees,
+    fill_by_warehouse_creation,
 );

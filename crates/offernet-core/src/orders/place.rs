@@ -109,7 +109,11 @@ impl Engine {
         let acct = &self.accounts[a];
         let mut left = want;
         let mut reservations = Vec::new();
-        for e in acct.serving_stock(sku, tp) {
+        // Rule 40: warehouses in the order they were created (their index), not the order
+        // their stock was first set in (the order of `Sku::stock`).
+        let mut serving: Vec<&StockEntry> = acct.serving_stock(sku, tp).collect();
+        serving.sort_unstable_by_key(|e| e.warehouse);
+        for e in serving {
             if left == 0 {
                 break;
             }
