@@ -94,6 +94,13 @@ fn gated_quantity(item: &Sku, aff: Option<&Affiliation>, own: Qty, third: Qty, r
     }
 }
 
+/// Rule 14: a source's stock counts for its buyer when no check of its chain cuts it, nothing
+/// of its own state blocks it (`Engine::own_blocking`) and its stock gate is open. Offers,
+/// explain and orders decide with this one function.
+pub(crate) fn source_counts(cut: Reasons, blocking: Reasons, gated: bool) -> bool {
+    cut.is_empty() && blocking.is_empty() && !gated
+}
+
 impl Engine {
     /// Evaluates seller `s`'s SKU `sku` as marketplace `m` sees it. `bound` is M's SKU when a
     /// binding exists (its activity matters, rule 19). With `tree`, the sources are recorded.
@@ -126,24 +133,9 @@ impl Engine {
             }
         };
         let tp = aff.trade_policy;
-        let mut reasons = Reasons::EMPTY;
-        if !aff.active {
-            reasons.add(Reason::SellerPaused);
-        }
-        if !reg.active {
-            reasons.add(Reason::MarketplacePaused);
-        }
-        if !item.active || bound.is_some_and(|b| !market.skus[b].active) {
-            reasons.add(Reason::SkuInactive);
-        }
-        let in_assortment = seller.in_assortment(tp, sku);
-        if !in_assortment {
-            reasons.add(Reason::NotInAssortment);
-        }
+        let mut reasons = self.own_blocking(m, bound, s, sku);
+        let in_assortment = !reasons.has(Reason::NotInAssortment);
         let price = item.price_for(tp);
-        if price.is_none() {
-            reasons.add(Reason::NoPrice);
-        }
         let own = seller.own_available(sku, tp);
         let mut chain = Chain::new(m, s);
         let sum = self.eval_sources(s, sku, Some(tp), &mut chain, tree);
@@ -195,10 +187,10 @@ impl Engine {
                 let sub = self.eval_sources(u, usku, tp_u, chain, node.as_mut().map(|n| &mut n.sources));
                 chain.pop();
                 // The source's own blocking reasons, as its offer at `a` would show them.
-                let mut blocking = self.source_blocking(a, sku, u, usku);
+                let mut blocking = self.own_blocking(a, Some(sku), u, usku);
                 let (quantity, gated) = gated_quantity(uitem, aff_u, own_u, sub.third, &mut blocking);
                 sum.path |= is_origin(uitem, own_u) || sub.path;
-                let included = cut.is_empty() && blocking.is_empty();
+                let included = source_counts(cut, blocking, gated);
                 if included {
                     sum.third = sum.third.plus(quantity);
                     sum.cuts = sum.cuts.union(sub.cuts);
@@ -260,9 +252,11 @@ impl Engine {
         cut
     }
 
-    /// The blocking reasons of source `u`'s SKU `usku` as its offer at `a` (SKU `sku`) would
-    /// show them, except the gate, which depends on the own stock the caller counts.
-    pub(crate) fn source_blocking(&self, a: AccountIdx, sku: SkuIdx, u: AccountIdx, usku: SkuIdx) -> Reasons {
+    /// What blocks seller `u`'s SKU `usku` at buyer `a` by its own state (rules 19, 30): a
+    /// missing or paused half, an inactive SKU on either side (`sku`: the buyer's SKU bound to
+    /// it, if any), the assortment, the price. Not the stock gate, which depends on the own
+    /// stock the caller counts. The one definition for offers, their sources and orders.
+    pub(crate) fn own_blocking(&self, a: AccountIdx, sku: Option<SkuIdx>, u: AccountIdx, usku: SkuIdx) -> Reasons {
         let upstream = &self.accounts[u];
         let aff_u = upstream.affiliations.get(&a);
         let mut blocking = Reasons::EMPTY;
@@ -278,7 +272,7 @@ impl Engine {
             _ => blocking.add(Reason::ConnectionInactive),
         }
         let uitem = &upstream.skus[usku];
-        if !uitem.active || !self.accounts[a].skus[sku].active {
+        if !uitem.active || sku.is_some_and(|b| !self.accounts[a].skus[b].active) {
             blocking.add(Reason::SkuInactive);
         }
         if let Some(x) = aff_u {

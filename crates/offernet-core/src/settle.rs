@@ -212,10 +212,15 @@ impl Engine {
         self.accounts[m].skus[mk].sources.iter().any(|&(u, us)| u == s && us != ss)
     }
 
+    /// Rule 8's candidates for S's SKU `ss` at M that no other SKU of S is bound to: the ones
+    /// matching may bind (rule 28).
     pub(crate) fn free_candidates(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx) -> Vec<SkuIdx> {
-        let mut c = self.candidates(m, s, ss);
-        c.retain(|&mk| !self.bound_to_other(m, mk, s, ss));
-        c
+        self.unbound(m, s, ss, self.candidates(m, s, ss))
+    }
+
+    fn unbound(&self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, mut candidates: Vec<SkuIdx>) -> Vec<SkuIdx> {
+        candidates.retain(|&mk| !self.bound_to_other(m, mk, s, ss));
+        candidates
     }
 
     /// The id of a SKU created from a suggestion (rules 9 and 29).
@@ -249,10 +254,12 @@ impl Engine {
         };
         let target = match reg.match_mode {
             MatchMode::Manual => None,
+            // Score binds the one candidate when it is free; Auto the smallest free one, or a
+            // new SKU when there is no candidate at all (rule 28).
             MatchMode::Score => {
                 let c = self.candidates(m, s, ss);
-                if c.len() == 1 && !self.bound_to_other(m, c[0], s, ss) {
-                    Some(c[0])
+                if c.len() == 1 {
+                    self.unbound(m, s, ss, c).first().copied()
                 } else {
                     None
                 }
@@ -266,7 +273,7 @@ impl Engine {
                         NewSkuId::Unavailable => None,
                     }
                 } else {
-                    c.into_iter().find(|&mk| !self.bound_to_other(m, mk, s, ss))
+                    self.unbound(m, s, ss, c).first().copied()
                 }
             }
         };

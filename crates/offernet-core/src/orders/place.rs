@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::derive::Chain;
+use crate::derive::{source_counts, Chain};
 use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Result};
 use crate::event::OrderEventKind;
@@ -134,14 +134,17 @@ impl Engine {
             if left == 0 {
                 break;
             }
-            if !self.source_cut(a, u, chain, Some(tp)).is_empty() || !self.source_blocking(a, sku, u, usku).is_empty() {
-                continue;
-            }
+            let cut = self.source_cut(a, u, chain, Some(tp));
+            let blocking = self.own_blocking(a, Some(sku), u, usku);
             let upstream = &self.accounts[u];
-            let aff = upstream.affiliations.get(&a).expect("an included source has its half");
             let uitem = &upstream.skus[usku];
-            if stock_gated(uitem, Some(aff), self.own_with_plan(plan, u, usku, aff.trade_policy)) {
-                continue; // the upstream forwarder's own gate
+            let Some(aff) = upstream.affiliations.get(&a) else {
+                continue; // a missing half blocks (`connection_inactive`)
+            };
+            // The upstream forwarder's own gate, on the stock this order's plan leaves.
+            let gated = stock_gated(uitem, Some(aff), self.own_with_plan(plan, u, usku, aff.trade_policy));
+            if !source_counts(cut, blocking, gated) {
+                continue;
             }
             let uprice = uitem.price_for(aff.trade_policy).expect("an included source has a price").price;
             let child = plan.sub_order(Some(sub), u, a, |p| format!("{}.{}", p.subs[sub].id, acct.id));
