@@ -30,7 +30,8 @@ pub const DEFAULT_MAX_CHAIN: u8 = 3;
 /// status follows its seller orders (rule 38), bodies are checked before state (rule 39),
 /// text refuses control characters, an account's lists are bounded together. 3: an order line
 /// takes a seller's own stock from its warehouses in the order they were created (rule 40),
-/// not in the order their stock was first set.
+/// not in the order their stock was first set; a suggestion created by a send is matched with
+/// the other pending suggestions after the command's sends (rule 36), not at once.
 pub const RULES_VERSION: u32 = 3;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -179,7 +179,8 @@ impl Engine {
         self.pending[m.ix()].insert((s, ss));
         let (mid, sid, skid) = self.send_key(m, s, ss);
         self.emit(work, mid.clone(), EventBody::SuggestionCreated { marketplace: mid, seller: sid, seller_sku: skid });
-        self.try_match(m, s, ss, work);
+        // Rule 36: matched with the other pending suggestions once the sends are done.
+        work.rematch.insert((m, s, ss));
     }
 
     /// The marketplace's matcher (rule 8): GTIN first, else ref_id and brand. Sorted by id.

@@ -184,4 +184,5 @@ scenarios!(
     orders_along_a_chain,
     cancel_order_trees,
     fill_by_warehouse_creation,
+    sends_before_matching,
 );
