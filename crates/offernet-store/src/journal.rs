@@ -33,6 +33,14 @@ pub struct RawEntry {
     pub crc: u32,
 }
 
+/// The highest sequence number and batch number ever used (see [`Journal::last`]): the next
+/// entry is `seq + 1`, in batch `batch + 1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JournalEnd {
+    pub seq: u64,
+    pub batch: u64,
+}
+
 /// Metadata of a stored snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotMeta {
@@ -135,7 +143,7 @@ pub trait Journal: Send + 'static {
     fn read_after(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<RawEntry>>> + Send;
     /// The highest sequence number and batch number ever used (0, 0 when empty): the stored
     /// entries, snapshots (after compaction) and repair floors.
-    fn last(&mut self) -> impl Future<Output = JResult<(u64, u64)>> + Send;
+    fn last(&mut self) -> impl Future<Output = JResult<JournalEnd>> + Send;
     /// The first sequence number still stored (after compaction), or `None` when empty.
     fn first_seq(&mut self) -> impl Future<Output = JResult<Option<u64>>> + Send;
     /// In one transaction: moves the entries with `seq >= repair.first_seq` to the quarantine

@@ -131,7 +131,7 @@ fn apply_all(engine: &mut Engine, entries: &[Entry], sink: Option<&crate::writer
 async fn first_entry<J: Journal>(j: &mut J) -> JResult<u64> {
     match j.first_seq().await? {
         Some(f) => Ok(f),
-        None => Ok(j.last().await?.0 + 1),
+        None => Ok(j.last().await?.seq + 1),
     }
 }
 
@@ -222,7 +222,7 @@ pub async fn recover_with_events<J: Journal>(
     report.high_water_mark = hwm;
     // The next entry follows everything ever used (including what compaction removed and
     // what a repair quarantined).
-    let (stored_last, stored_batch) = j.last().await?;
+    let JournalEnd { seq: stored_last, batch: stored_batch } = j.last().await?;
     if damage.is_some() || hwm.is_some_and(|h| h > stored_last) {
         let plan = crate::repair::plan(j, applied.0, damage, (stored_last, stored_batch), hwm).await?;
         return Err(JournalError::NeedsRepair(Box::new(plan)));
@@ -352,7 +352,7 @@ pub async fn verify<J: Journal>(
     } else if let Some((seq, _, _)) = pending_check.last() {
         report.divergence = Some((*seq, "snapshot beyond the end of the journal".into()));
     } else {
-        let (last, _) = j.last().await?;
+        let last = j.last().await?.seq;
         if let Some(hwm) = crate::repair::high_water_mark(j)?.filter(|h| *h > last) {
             report.divergence = Some((last + 1, crate::repair::behind_mark(j, last, hwm)));
         }

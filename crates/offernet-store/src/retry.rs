@@ -40,7 +40,7 @@ pub(crate) async fn reconnect<J: Journal>(
             continue;
         }
         let stored = match journal.last().await {
-            Ok((s, _)) => s,
+            Ok(end) => end.seq,
             Err(e) => {
                 shared.journal_error(&e);
                 continue;

@@ -44,7 +44,7 @@ async fn refusal_names_both(dir: &std::path::Path, mark: u64) -> u64 {
     let msg = err.to_string();
     let JournalError::NeedsRepair(plan) = err else { panic!("{msg}") };
     assert_eq!(plan.high_water_mark, Some(mark), "{msg}");
-    let (last, _) = j.last().await.unwrap();
+    let last = j.last().await.unwrap().seq;
     assert!(last < mark, "{msg}");
     assert!(
         msg.contains(&format!("the journal ends at entry {last}"))
@@ -125,7 +125,7 @@ impl Journal for Faulty {
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         self.inner.read_after(after, limit).await
     }
-    async fn last(&mut self) -> JResult<(u64, u64)> {
+    async fn last(&mut self) -> JResult<JournalEnd> {
         self.inner.last().await
     }
     async fn first_seq(&mut self) -> JResult<Option<u64>> {

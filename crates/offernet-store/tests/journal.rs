@@ -150,7 +150,7 @@ async fn repair_and_continue(db: &Db, above: u64) -> Recovered {
     h.submit(stock(1, 4242)).await.unwrap().unwrap();
     h.shutdown().await;
     let mut j = task.await.unwrap();
-    let (last, _) = j.last().await.unwrap();
+    let last = j.last().await.unwrap().seq;
     let newest = j.read_after(last - 1, 1).await.unwrap();
     assert_eq!(newest.len(), 1);
     assert!(newest[0].seq > above, "the next write got seq {} (must be above {above})", newest[0].seq);
@@ -217,7 +217,7 @@ async fn an_incomplete_last_batch_refuses_to_start_until_repaired(db: &Db) {
     h.shutdown().await;
     let mut j = task.await.unwrap();
     drop_snapshots(&mut j).await;
-    let (last_seq, last_batch) = j.last().await.unwrap();
+    let JournalEnd { seq: last_seq, batch: last_batch } = j.last().await.unwrap();
     let first_of_last: i64 =
         Db::scalar(&mut j, &format!("SELECT MIN(seq) FROM {{t}}journal WHERE batch = {last_batch}")).await;
     assert!(last_seq as i64 > first_of_last, "the last batch has several entries");
@@ -430,7 +430,7 @@ async fn a_journal_of_older_rules_is_upgraded_only_from_a_snapshot(db: &Db) {
     // recorded none (version 1): its shutdown snapshot covers every entry, so it is taken over.
     assert_eq!(j.meta("rules_version").await.unwrap(), Some(current.clone()));
     Db::sql(&mut j, "DELETE FROM {t}meta WHERE key = 'rules_version'").await;
-    let (last, batch) = j.last().await.unwrap();
+    let JournalEnd { seq: last, batch } = j.last().await.unwrap();
     check_rules(&mut j, config).await.unwrap();
     assert_eq!(j.meta("rules_version").await.unwrap(), Some(current.clone()));
     assert_eq!(j.meta("rules_from_seq").await.unwrap(), Some(last.to_string()));

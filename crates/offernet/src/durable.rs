@@ -93,7 +93,7 @@ pub async fn open_or_create(data: &DataArgs) -> Result<AnyJournal> {
 pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
     let mut j = open_or_create(data).await?;
     offernet_store::check_rules(&mut j, data.engine_config()?).await.map_err(|e| e.to_string())?;
-    let total = j.last().await.map_err(|e| e.to_string())?.0;
+    let total = j.last().await.map_err(|e| e.to_string())?.seq;
     let bar = progress(total, "replaying");
     let r = recover(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
     bar.finish_and_clear();
@@ -116,7 +116,7 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
     match cmd {
         JournalCmd::Verify(data) => {
             let mut j = open_existing(&data).await?;
-            let total = j.last().await.map_err(|e| e.to_string())?.0;
+            let total = j.last().await.map_err(|e| e.to_string())?.seq;
             let bar = progress(total, "verifying");
             let rep = verify(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
             bar.finish_and_clear();
@@ -137,7 +137,7 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
         JournalCmd::Compact(data) => {
             let _lock = lock(&data)?;
             let mut j = open_existing(&data).await?;
-            let total = j.last().await.map_err(|e| e.to_string())?.0;
+            let total = j.last().await.map_err(|e| e.to_string())?.seq;
             let bar = progress(total, "verifying before compaction");
             let out = compact(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
             bar.finish_and_clear();
@@ -170,7 +170,7 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
                 )),
                 RepairOutcome::Repaired(plan, moved) => {
                     // Above the floor, after the repair's own entry that keeps event numbers unique.
-                    let next = j.last().await.map_err(|e| e.to_string())?.0 + 1;
+                    let next = j.last().await.map_err(|e| e.to_string())?.seq + 1;
                     println!(
                         "repaired: {moved} entries moved to the quarantine table; the state is that of entry {}; \
                          the next entry is {next} (found: {})",
