@@ -34,7 +34,7 @@ impl AnyJournal {
             ))),
             None => {
                 crate::datadir::create_dir(data_dir).map_err(JournalError::Db)?;
-                Ok(AnyJournal::Sqlite(SqliteJournal::open(&data_dir.join(crate::JOURNAL_FILE)).await?))
+                Ok(AnyJournal::Sqlite(SqliteJournal::open(&data_dir.join(crate::datadir::JOURNAL_FILE)).await?))
             }
         }
     }

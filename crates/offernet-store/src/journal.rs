@@ -4,6 +4,8 @@ use std::future::Future;
 
 use offernet_core::Command;
 
+pub use crate::error::{JResult, JournalError};
+
 /// The format of the command JSON written now. Old entries carry the version they were
 /// written with and are read through [`decode_command`], so the command format can evolve
 /// without breaking old journals (`tests/fixtures/journal-v1.sql` is a journal of format 1).
@@ -19,6 +21,11 @@ pub struct Entry {
     /// The command's time (ms since the Unix epoch), the only clock the engine sees.
     pub at_ms: u64,
     pub command: Command,
+}
+
+/// Now, in ms since the Unix epoch: the time the writer gives a batch's commands.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// A stored entry as read back, before decoding.
@@ -50,44 +57,6 @@ pub struct SnapshotMeta {
     pub size: u64,
     pub crc: u32,
 }
-
-#[derive(Debug)]
-pub enum JournalError {
-    /// The database said no (IO, lock, full disk, …).
-    Db(String),
-    /// The stored data is not what we wrote.
-    Corrupt(String),
-    /// Refused by configuration (another format, another max_chain).
-    Incompatible(String),
-    /// Another process holds the writer lease (PostgreSQL advisory lock).
-    NotWriter(String),
-    /// Startup found a damaged or incomplete tail, or a journal that ends before the
-    /// high-water mark: it refuses rather than lose or reuse anything. The plan says what
-    /// `offernet journal repair --accept-loss` would do.
-    NeedsRepair(Box<crate::repair::RepairPlan>),
-}
-
-impl std::fmt::Display for JournalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            JournalError::Db(m) => write!(f, "journal database error: {m}"),
-            JournalError::Corrupt(m) => write!(f, "journal corrupt: {m}"),
-            JournalError::Incompatible(m) => write!(f, "journal incompatible: {m}"),
-            JournalError::NotWriter(m) => write!(f, "not the writer: {m}"),
-            JournalError::NeedsRepair(plan) => write!(f, "{plan}"),
-        }
-    }
-}
-
-impl std::error::Error for JournalError {}
-
-impl From<sqlx::Error> for JournalError {
-    fn from(e: sqlx::Error) -> Self {
-        JournalError::Db(e.to_string())
-    }
-}
-
-pub type JResult<T> = Result<T, JournalError>;
 
 /// Reads a command written in any format this build knows.
 pub fn decode_command(format: i64, json: &str) -> Result<Command, String> {

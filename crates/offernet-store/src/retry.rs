@@ -6,7 +6,7 @@ use std::time::Duration;
 use tracing::info;
 
 use crate::journal::{encode_command, Entry, Journal};
-use crate::writer::{Shared, WriterState};
+use crate::shared::{Shared, WriterState};
 
 /// First wait before reconnecting after a journal error; doubled after every failed attempt.
 /// Short, because the common cause (PostgreSQL dropping an idle connection) heals at once.

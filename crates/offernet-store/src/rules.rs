@@ -63,7 +63,7 @@ async fn standing<J: Journal>(j: &mut J, config: EngineConfig) -> JResult<Standi
     };
     let mut snapshot = 0;
     for meta in j.snapshots().await? {
-        if crate::recovery::valid_snapshot(j, &meta, config).await? {
+        if crate::replay::valid_snapshot(j, &meta, config).await? {
             snapshot = meta.seq;
             break;
         }

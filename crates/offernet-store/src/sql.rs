@@ -42,7 +42,7 @@ pub trait Dialect: Database {
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
-/// The journal on one SQL backend: [`crate::SqliteJournal`] or [`crate::PgJournal`].
+/// The journal on one SQL backend: `SqliteJournal` (`sqlite.rs`) or `PgJournal` (`postgres.rs`).
 pub struct SqlJournal<DB: Dialect> {
     /// `None` only between a failed reopen and the next one.
     conn: Option<DB::Connection>,
@@ -87,8 +87,19 @@ where
     Ok(r.try_get::<i64, _>(col)? as u64)
 }
 
-/// Decodes every row with `decode`; a row that does not decode fails the whole read.
-fn decode_all<R, T>(rows: Vec<R>, decode: impl Fn(&R) -> Result<T, sqlx::Error>) -> JResult<Vec<T>> {
+/// Runs `query` and decodes every row it returns with `decode`; a row that does not decode
+/// fails the whole read.
+async fn fetch_decoded<DB, T>(
+    conn: &mut DB::Connection,
+    query: sqlx::query::Query<'_, DB, DB::Arguments>,
+    decode: impl Fn(&DB::Row) -> Result<T, sqlx::Error>,
+) -> JResult<Vec<T>>
+where
+    DB: Dialect,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+{
+    let rows = query.fetch_all(conn).await?;
     rows.iter().map(decode).collect::<Result<Vec<_>, sqlx::Error>>().map_err(Into::into)
 }
 
@@ -131,14 +142,12 @@ where
     }
 
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT seq, batch, batch_size, format, at_ms, command, crc FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(i(after))
-        .bind(i(limit.min(i64::MAX as u64)))
-        .fetch_all(self.c()?)
-        .await?;
-        decode_all(rows, |r| {
+        .bind(i(limit.min(i64::MAX as u64)));
+        fetch_decoded(self.c()?, query, |r| {
             Ok(RawEntry {
                 seq: u(r, 0)?,
                 batch: u(r, 1)?,
@@ -149,6 +158,7 @@ where
                 crc: r.try_get::<i64, _>(6)? as u32,
             })
         })
+        .await
     }
 
     async fn last(&mut self) -> JResult<JournalEnd> {
@@ -213,12 +223,10 @@ where
     }
 
     async fn repairs(&mut self) -> JResult<Vec<Repair>> {
-        let rows = sqlx::query(
+        let query = sqlx::query(
             "SELECT id, at_ms, first_seq, floor, floor_batch, quarantined, reason FROM repairs ORDER BY id",
-        )
-        .fetch_all(self.c()?)
-        .await?;
-        decode_all(rows, |r| {
+        );
+        fetch_decoded(self.c()?, query, |r| {
             Ok(Repair {
                 id: u(r, 0)?,
                 at_ms: u(r, 1)?,
@@ -229,6 +237,7 @@ where
                 reason: r.try_get(6)?,
             })
         })
+        .await
     }
 
     /// Closes the old connection first (on PostgreSQL, if it is still alive it holds the lease,
@@ -278,9 +287,8 @@ where
     }
 
     async fn snapshots(&mut self) -> JResult<Vec<SnapshotMeta>> {
-        let rows =
-            sqlx::query("SELECT seq, format, size, crc FROM snapshots ORDER BY seq DESC").fetch_all(self.c()?).await?;
-        decode_all(rows, |r| {
+        let query = sqlx::query("SELECT seq, format, size, crc FROM snapshots ORDER BY seq DESC");
+        fetch_decoded(self.c()?, query, |r| {
             Ok(SnapshotMeta {
                 seq: u(r, 0)?,
                 format: r.try_get::<i64, _>(1)? as u32,
@@ -288,6 +296,7 @@ where
                 crc: r.try_get::<i64, _>(3)? as u32,
             })
         })
+        .await
     }
 
     async fn load_snapshot(&mut self, seq: u64) -> JResult<Vec<u8>> {

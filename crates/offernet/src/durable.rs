@@ -106,7 +106,8 @@ pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
         if rep.skipped_snapshots.is_empty() {
             String::new()
         } else {
-            format!(", skipped snapshots {:?}", rep.skipped_snapshots)
+            let skipped: Vec<String> = rep.skipped_snapshots.iter().map(|s| format!("{} ({})", s.seq, s.why)).collect();
+            format!(", skipped snapshots {}", skipped.join(", "))
         },
     );
     Ok((j, r))
@@ -131,7 +132,7 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
                     println!("journal OK");
                     Ok(())
                 }
-                Some((seq, why)) => Err(format!("journal diverges at entry {seq}: {why}")),
+                Some(Divergence { seq, why }) => Err(format!("journal diverges at entry {seq}: {why}")),
             }
         }
         JournalCmd::Compact(data) => {
@@ -143,11 +144,12 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
             bar.finish_and_clear();
             match out {
                 Ok(None) => println!("nothing to compact: fewer than two verified snapshots"),
-                Ok(Some((seq, dropped))) => {
+                Ok(Some(Compacted { base: seq, dropped })) => {
                     println!("dropped {dropped} entries covered by snapshot {seq} (it and the newer ones are kept)")
                 }
                 Err(rep) => {
-                    let (seq, why) = rep.divergence.unwrap_or((0, "unknown".into()));
+                    let Divergence { seq, why } =
+                        rep.divergence.unwrap_or(Divergence { seq: 0, why: "unknown".into() });
                     return Err(format!("not compacted: the journal diverges at entry {seq}: {why}"));
                 }
             }
@@ -168,7 +170,7 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
                     plan.found,
                     plan.describe_repair()
                 )),
-                RepairOutcome::Repaired(plan, moved) => {
+                RepairOutcome::Repaired { plan, moved } => {
                     // Above the floor, after the repair's own entry that keeps event numbers unique.
                     let next = j.last().await.map_err(|e| e.to_string())?.seq + 1;
                     println!(
