@@ -177,7 +177,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let events = Arc::new(events::EventLog::new(config.event_retention, config.max_streams_per_account));
     let metrics = Arc::new(metrics::Metrics::default());
     let (ev, me) = (events.clone(), metrics.clone());
-    let sink: offernet_store::EventSink = Arc::new(move |batch| {
+    let sink: Arc<dyn offernet_store::EventSink> = Arc::new(move |batch: &[offernet_core::Event]| {
         let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
         me.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
         me.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -202,8 +202,8 @@ pub async fn start(config: Config) -> Result<Running, String> {
     events.start_at(recovered.engine.last_seq());
     let rep = &recovered.report;
     tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
-    for (seq, why) in &rep.skipped_snapshots {
-        eprintln!("warning: skipped snapshot {seq}: {why}");
+    for s in &rep.skipped_snapshots {
+        eprintln!("warning: skipped snapshot {}: {}", s.seq, s.why);
     }
     let (token, source) = auth::operator_token(config.admin_token.clone(), &config.data_dir)
         .map_err(|e| format!("operator token: {e}"))?;

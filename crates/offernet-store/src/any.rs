@@ -34,7 +34,7 @@ impl AnyJournal {
             ))),
             None => {
                 crate::datadir::create_dir(data_dir).map_err(JournalError::Db)?;
-                Ok(AnyJournal::Sqlite(SqliteJournal::open(&data_dir.join(crate::JOURNAL_FILE)).await?))
+                Ok(AnyJournal::Sqlite(SqliteJournal::open(&data_dir.join(crate::datadir::JOURNAL_FILE)).await?))
             }
         }
     }
@@ -69,7 +69,7 @@ impl Journal for AnyJournal {
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         delegate!(self, j => j.read_after(after, limit).await)
     }
-    async fn last(&mut self) -> JResult<(u64, u64)> {
+    async fn last(&mut self) -> JResult<JournalEnd> {
         delegate!(self, j => j.last().await)
     }
     async fn first_seq(&mut self) -> JResult<Option<u64>> {

@@ -95,6 +95,9 @@ impl DataDirLock {
     }
 }
 
+/// The journal file's name inside the data directory (SQLite).
+pub const JOURNAL_FILE: &str = "journal.sqlite";
+
 /// The high-water mark file of a data directory.
 pub fn high_water_mark_path(dir: &Path) -> PathBuf {
     dir.join(HIGH_WATER_MARK_FILE)
@@ -103,13 +106,22 @@ pub fn high_water_mark_path(dir: &Path) -> PathBuf {
 /// Reads the high-water mark: `None` when there is no file (a new data directory, or a journal
 /// written before the mark existed).
 pub fn read_high_water_mark(path: &Path) -> Result<Option<u64>, String> {
-    Ok(read_marks(path)?.map(|(seq, _)| seq))
+    Ok(read_marks(path)?.map(|m| m.seq))
+}
+
+/// The numbers of the high-water mark file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Marks {
+    /// The last committed journal sequence number.
+    pub seq: u64,
+    /// The last event sequence number of the applied history, when written.
+    pub event_seq: Option<u64>,
 }
 
 /// The file holds `SEQ EVENT_SEQ`: the last committed journal sequence number and the last
 /// event sequence number of the applied history (at most as old as the mark). `SEQ` alone (a
 /// mark written before event numbers were kept beside it) reads with no event number.
-pub fn read_marks(path: &Path) -> Result<Option<(u64, Option<u64>)>, String> {
+pub fn read_marks(path: &Path) -> Result<Option<Marks>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -119,7 +131,7 @@ pub fn read_marks(path: &Path) -> Result<Option<(u64, Option<u64>)>, String> {
         |why: String| format!("the high-water mark {} is unreadable ({why}): `{}`", path.display(), text.trim());
     let mut parts = text.split_whitespace().map(|p| p.parse::<u64>().map_err(|e| unreadable(e.to_string())));
     match (parts.next(), parts.next(), parts.next()) {
-        (Some(seq), events, None) => Ok(Some((seq?, events.transpose()?))),
+        (Some(seq), events, None) => Ok(Some(Marks { seq: seq?, event_seq: events.transpose()? })),
         _ => Err(unreadable("expected one or two numbers".into())),
     }
 }
@@ -165,9 +177,12 @@ mod tests {
         write_high_water_mark(&p, 251, 900).unwrap();
         write_high_water_mark(&p, 252, 903).unwrap();
         assert_eq!(read_high_water_mark(&p).unwrap(), Some(252));
-        assert_eq!(read_marks(&p).unwrap().and_then(|m| m.1), Some(903));
+        assert_eq!(read_marks(&p).unwrap().and_then(|m| m.event_seq), Some(903));
         std::fs::write(&p, "77\n").unwrap();
-        assert_eq!((read_high_water_mark(&p).unwrap(), read_marks(&p).unwrap().and_then(|m| m.1)), (Some(77), None));
+        assert_eq!(
+            (read_high_water_mark(&p).unwrap(), read_marks(&p).unwrap().and_then(|m| m.event_seq)),
+            (Some(77), None)
+        );
         std::fs::write(&p, "garbage").unwrap();
         assert!(read_high_water_mark(&p).unwrap_err().contains("unreadable"));
     }

@@ -4,6 +4,8 @@ use std::future::Future;
 
 use offernet_core::Command;
 
+pub use crate::error::{JResult, JournalError};
+
 /// The format of the command JSON written now. Old entries carry the version they were
 /// written with and are read through [`decode_command`], so the command format can evolve
 /// without breaking old journals (`tests/fixtures/journal-v1.sql` is a journal of format 1).
@@ -21,6 +23,11 @@ pub struct Entry {
     pub command: Command,
 }
 
+/// Now, in ms since the Unix epoch: the time the writer gives a batch's commands.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 /// A stored entry as read back, before decoding.
 #[derive(Clone, Debug)]
 pub struct RawEntry {
@@ -33,6 +40,14 @@ pub struct RawEntry {
     pub crc: u32,
 }
 
+/// The highest sequence number and batch number ever used (see [`Journal::last`]): the next
+/// entry is `seq + 1`, in batch `batch + 1`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct JournalEnd {
+    pub seq: u64,
+    pub batch: u64,
+}
+
 /// Metadata of a stored snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotMeta {
@@ -42,44 +57,6 @@ pub struct SnapshotMeta {
     pub size: u64,
     pub crc: u32,
 }
-
-#[derive(Debug)]
-pub enum JournalError {
-    /// The database said no (IO, lock, full disk, …).
-    Db(String),
-    /// The stored data is not what we wrote.
-    Corrupt(String),
-    /// Refused by configuration (another format, another max_chain).
-    Incompatible(String),
-    /// Another process holds the writer lease (PostgreSQL advisory lock).
-    NotWriter(String),
-    /// Startup found a damaged or incomplete tail, or a journal that ends before the
-    /// high-water mark: it refuses rather than lose or reuse anything. The plan says what
-    /// `offernet journal repair --accept-loss` would do.
-    NeedsRepair(Box<crate::repair::RepairPlan>),
-}
-
-impl std::fmt::Display for JournalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            JournalError::Db(m) => write!(f, "journal database error: {m}"),
-            JournalError::Corrupt(m) => write!(f, "journal corrupt: {m}"),
-            JournalError::Incompatible(m) => write!(f, "journal incompatible: {m}"),
-            JournalError::NotWriter(m) => write!(f, "not the writer: {m}"),
-            JournalError::NeedsRepair(plan) => write!(f, "{plan}"),
-        }
-    }
-}
-
-impl std::error::Error for JournalError {}
-
-impl From<sqlx::Error> for JournalError {
-    fn from(e: sqlx::Error) -> Self {
-        JournalError::Db(e.to_string())
-    }
-}
-
-pub type JResult<T> = Result<T, JournalError>;
 
 /// Reads a command written in any format this build knows.
 pub fn decode_command(format: i64, json: &str) -> Result<Command, String> {
@@ -135,7 +112,7 @@ pub trait Journal: Send + 'static {
     fn read_after(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<RawEntry>>> + Send;
     /// The highest sequence number and batch number ever used (0, 0 when empty): the stored
     /// entries, snapshots (after compaction) and repair floors.
-    fn last(&mut self) -> impl Future<Output = JResult<(u64, u64)>> + Send;
+    fn last(&mut self) -> impl Future<Output = JResult<JournalEnd>> + Send;
     /// The first sequence number still stored (after compaction), or `None` when empty.
     fn first_seq(&mut self) -> impl Future<Output = JResult<Option<u64>>> + Send;
     /// In one transaction: moves the entries with `seq >= repair.first_seq` to the quarantine

@@ -1,41 +1,60 @@
 //! offernet-store: durability for the engine.
 //!
-//! - [`journal`]: the `Journal` trait and the entry format (versioned, readable JSON).
-//! - [`sqlite`]: the embedded default backend, one SQLite file in WAL mode.
-//! - [`postgres`]: the same journal on PostgreSQL, with a writer lease (advisory lock).
-//! - [`any`]: either backend, chosen at startup.
-//! - [`writer`]: the single writer with group commit and backpressure.
+//! - [`journal`]: the `Journal` trait and the entry format (versioned, readable JSON);
+//!   [`error`]: what journal operations fail with.
+//! - [`sql`]: the journal's SQL, written once over both backends (`SqlJournal<DB: Dialect>`);
+//!   [`sqlite`] (the embedded default, one file in WAL mode) and [`postgres`] (with a writer
+//!   lease) keep only how they open, their schema and what truly differs; [`any`]: either one,
+//!   chosen at startup.
+//! - [`writer`]: the single writer with group commit and backpressure; `shared` (its state and
+//!   counters), `retry` (its way back from journal errors), `mark` (the high-water mark thread),
+//!   [`sink`] (where its events go).
 //! - [`recovery`]: startup (newest valid snapshot + replay; a damaged tail or a journal behind
-//!   the high-water mark refuses to start), `verify` and `compact`.
-//! - [`repair`]: the plan startup prints when it refuses, and `journal repair --accept-loss`.
+//!   the high-water mark refuses to start) and the bulk import, over `replay` (reading batches
+//!   and snapshots back) and `diagnosis` (the high-water mark, the repair plan).
+//! - [`verify`]: `verify` and `compact`.
+//! - [`plan`]: the repair plan startup gives when it refuses; [`repair`]: `journal repair
+//!   --accept-loss`.
 //! - [`datadir`]: the data directory's lock, modes, writability check and high-water mark.
 //! - [`rules`]: the engine's rules version a journal is written under; older journals are
 //!   upgraded only from a snapshot that covers them.
+//! - [`crc`]: the CRC-32 of entries and snapshots.
 
 pub mod any;
 pub mod crc;
 pub mod datadir;
+mod diagnosis;
+pub mod error;
 pub mod journal;
 mod mark;
+pub mod plan;
 pub mod postgres;
 pub mod recovery;
 pub mod repair;
+mod replay;
 mod retry;
 pub mod rules;
+mod shared;
+pub mod sink;
+pub mod sql;
 pub mod sqlite;
+pub mod verify;
 pub mod writer;
 
 pub use any::AnyJournal;
 pub use datadir::DataDirLock;
-pub use journal::{Entry, Journal, JournalError, Repair, COMMAND_FORMAT};
+pub use journal::{Entry, Journal, JournalEnd, JournalError, Repair, COMMAND_FORMAT};
+pub use plan::{EntryRange, RepairPlan};
 pub use postgres::PgJournal;
-pub use recovery::{compact, import, recover, recover_with_events, verify, Recovered, RecoveryReport, VerifyReport};
-pub use repair::{repair, RepairOutcome, RepairPlan};
+pub use recovery::{import, recover, recover_with_events, Recovered, RecoveryReport, SkippedSnapshot};
+pub use repair::{repair, RepairOutcome};
 pub use rules::check_rules;
+pub use sink::EventSink;
+pub use sql::{Dialect, SqlJournal};
 pub use sqlite::SqliteJournal;
+pub use verify::{compact, verify, Compacted, Divergence, VerifyReport};
 pub use writer::{
-    spawn, spawn_with_sink, EventSink, Outcome, SubmitError, WriterConfig, WriterHandle, WriterHealth, WriterState,
+    spawn, spawn_with_sink, Outcome, SubmitError, WriterConfig, WriterHandle, WriterHealth, WriterState, WriterStats,
 };
 
-/// The journal file's name inside the data directory.
-pub const JOURNAL_FILE: &str = "journal.sqlite";
+pub use datadir::JOURNAL_FILE;

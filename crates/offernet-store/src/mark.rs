@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tracing::{error, info};
 
-use crate::writer::Shared;
+use crate::shared::Shared;
 
 /// How often the high-water mark file is brought up to date while commits happen. It lags the
 /// journal by at most this plus one write of the file (three fsyncs: a few ms quietly, tens of

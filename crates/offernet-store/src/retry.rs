@@ -6,7 +6,7 @@ use std::time::Duration;
 use tracing::info;
 
 use crate::journal::{encode_command, Entry, Journal};
-use crate::writer::{Shared, WriterState};
+use crate::shared::{Shared, WriterState};
 
 /// First wait before reconnecting after a journal error; doubled after every failed attempt.
 /// Short, because the common cause (PostgreSQL dropping an idle connection) heals at once.
@@ -40,7 +40,7 @@ pub(crate) async fn reconnect<J: Journal>(
             continue;
         }
         let stored = match journal.last().await {
-            Ok((s, _)) => s,
+            Ok(end) => end.seq,
             Err(e) => {
                 shared.journal_error(&e);
                 continue;

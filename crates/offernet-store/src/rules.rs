@@ -30,7 +30,7 @@ pub async fn rules_from_seq<J: Journal>(j: &mut J) -> JResult<u64> {
 /// An empty journal without a recorded version gets this build's: everything written to it
 /// from now on is accepted under these rules.
 pub async fn stamp_if_new<J: Journal>(j: &mut J) -> JResult<()> {
-    if j.meta(RULES_VERSION_KEY).await?.is_none() && j.last().await?.0 == 0 {
+    if j.meta(RULES_VERSION_KEY).await?.is_none() && j.last().await?.seq == 0 {
         j.set_meta(RULES_VERSION_KEY, &RULES_VERSION.to_string()).await?;
     }
     Ok(())
@@ -48,7 +48,7 @@ enum Standing {
 async fn standing<J: Journal>(j: &mut J, config: EngineConfig) -> JResult<Standing> {
     let stored = parse(RULES_VERSION_KEY, j.meta(RULES_VERSION_KEY).await?)?;
     let current = u64::from(RULES_VERSION);
-    let (last, _) = j.last().await?;
+    let last = j.last().await?.seq;
     let from = match stored {
         Some(v) if v == current => return Ok(Standing::Current { new: false }),
         Some(v) if v > current => {
@@ -63,7 +63,7 @@ async fn standing<J: Journal>(j: &mut J, config: EngineConfig) -> JResult<Standi
     };
     let mut snapshot = 0;
     for meta in j.snapshots().await? {
-        if crate::recovery::valid_snapshot(j, &meta, config).await? {
+        if crate::replay::valid_snapshot(j, &meta, config).await? {
             snapshot = meta.seq;
             break;
         }

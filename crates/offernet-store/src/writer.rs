@@ -9,18 +9,20 @@
 //! applies that batch or commits it again. Its state (`ok | retrying | not_writer | stopped`)
 //! is shared for health checks and metrics. A separate thread keeps the high-water mark file.
 
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use offernet_core::{Command, DomainError, Engine, Event};
-use tokio::sync::{mpsc, oneshot, watch};
-use tracing::{error, info, warn};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{error, info};
 
-use crate::journal::{Entry, Journal, JournalError};
+use crate::journal::{now_ms, Entry, Journal};
 use crate::mark::MarkWriter;
 use crate::recovery::Recovered;
 use crate::retry::{commit, reconnect};
+pub use crate::shared::{Shared, WriterHealth, WriterState, WriterStats};
+pub use crate::sink::EventSink;
 
 /// Most commands in one commit. Bounds the time readers wait for the engine lock after a
 /// commit and the memory of one batch; 1,024 keeps a batch of simple commands in the low
@@ -81,108 +83,7 @@ impl std::fmt::Display for SubmitError {
     }
 }
 
-/// What the writer is doing about the journal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum WriterState {
-    /// Writing normally.
-    Ok = 0,
-    /// The journal failed; reconnecting with backoff. Writes are refused meanwhile.
-    Retrying = 1,
-    /// Connected, but another process holds the writer lease. Writes are refused.
-    NotWriter = 2,
-    /// Stopped on an error it cannot recover from (restart needed). Writes are refused.
-    Stopped = 3,
-}
-
-impl WriterState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WriterState::Ok => "ok",
-            WriterState::Retrying => "retrying",
-            WriterState::NotWriter => "not_writer",
-            WriterState::Stopped => "stopped",
-        }
-    }
-    fn from_u8(v: u8) -> WriterState {
-        match v {
-            0 => WriterState::Ok,
-            1 => WriterState::Retrying,
-            2 => WriterState::NotWriter,
-            _ => WriterState::Stopped,
-        }
-    }
-}
-
-/// The writer's state for health checks: the state, the last journal error, and how many.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WriterHealth {
-    pub state: WriterState,
-    pub last_error: Option<String>,
-    pub journal_errors: u64,
-}
-
 impl std::error::Error for SubmitError {}
-
-/// Counters the server exports as metrics.
-#[derive(Debug, Default)]
-pub struct WriterStats {
-    pub batches: AtomicU64,
-    pub commands: AtomicU64,
-    pub last_batch_size: AtomicU64,
-    /// Sum of commit latencies in microseconds (divide by `batches`).
-    pub commit_micros: AtomicU64,
-    pub snapshots: AtomicU64,
-    /// Last journal sequence number committed and applied.
-    pub last_seq: AtomicU64,
-    /// Journal errors seen by the writer (failed commits, reconnection attempts, pings).
-    pub journal_errors: AtomicU64,
-    /// The last value written to the high-water mark file.
-    pub high_water_mark: AtomicU64,
-    /// The engine's last event sequence number after the last applied batch (written beside
-    /// the high-water mark, so that a repair never reuses event numbers clients saw).
-    pub last_event_seq: AtomicU64,
-}
-
-/// What readers share with the writer: the committed engine state and the counters.
-pub struct Shared {
-    pub engine: RwLock<Engine>,
-    pub stats: WriterStats,
-    state: AtomicU8,
-    pub(crate) last_error: Mutex<Option<String>>,
-    /// Set by `shutdown`: a writer waiting for the journal to come back gives up.
-    pub(crate) stop: watch::Sender<bool>,
-}
-
-impl Shared {
-    pub fn state(&self) -> WriterState {
-        WriterState::from_u8(self.state.load(Ordering::Acquire))
-    }
-
-    pub fn health(&self) -> WriterHealth {
-        WriterHealth {
-            state: self.state(),
-            last_error: self.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-            journal_errors: self.stats.journal_errors.load(Ordering::Relaxed),
-        }
-    }
-
-    pub(crate) fn set_state(&self, s: WriterState) {
-        let old = WriterState::from_u8(self.state.swap(s as u8, Ordering::AcqRel));
-        if old != s {
-            info!(from = old.as_str(), to = s.as_str(), "writer state");
-        }
-    }
-
-    /// Counts a journal error and moves to `retrying` (or `not_writer` for a lease refusal).
-    pub(crate) fn journal_error(&self, e: &JournalError) {
-        self.stats.journal_errors.fetch_add(1, Ordering::Relaxed);
-        warn!(error = %e, "journal error; the writer refuses writes until the journal answers again");
-        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-        let s = if matches!(e, JournalError::NotWriter(_)) { WriterState::NotWriter } else { WriterState::Retrying };
-        self.set_state(s);
-    }
-}
 
 enum Request {
     Command { command: Command, reply: oneshot::Sender<Result<Outcome, SubmitError>> },
@@ -247,13 +148,6 @@ impl WriterHandle {
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
-
-/// Receives the events of every applied batch, in order, before the callers are answered.
-pub type EventSink = Arc<dyn Fn(&[Event]) + Send + Sync>;
-
 /// Starts the writer task on the current tokio runtime (multi-threaded: the writer moves its
 /// blocking steps off the scheduler with `block_in_place`). Returns the handle and the task,
 /// which yields the journal back when the writer stops.
@@ -265,191 +159,258 @@ pub fn spawn<J: Journal>(
     spawn_with_sink(journal, recovered, config, None)
 }
 
-/// [`spawn`], with a sink that sees every event in sequence order.
+/// [`spawn`], with a sink that sees every event in sequence order (see [`EventSink`]).
 pub fn spawn_with_sink<J: Journal>(
     journal: J,
     recovered: Recovered,
     config: WriterConfig,
-    sink: Option<EventSink>,
+    sink: Option<Arc<dyn EventSink>>,
 ) -> (WriterHandle, tokio::task::JoinHandle<J>) {
     let (tx, rx) = mpsc::channel(config.queue_depth.max(1));
     let event_seq = recovered.engine.last_seq();
-    let shared = Arc::new(Shared {
-        engine: RwLock::new(recovered.engine),
-        stats: WriterStats::default(),
-        state: AtomicU8::new(WriterState::Ok as u8),
-        last_error: Mutex::new(None),
-        stop: watch::channel(false).0,
-    });
+    let shared = Arc::new(Shared::new(recovered.engine));
     shared.stats.last_seq.store(recovered.last_seq, Ordering::Relaxed);
     shared.stats.last_event_seq.store(event_seq, Ordering::Relaxed);
     let mark = journal
         .high_water_mark_file()
         .map(|path| MarkWriter::start(path, recovered.report.high_water_mark.unwrap_or(0), shared.clone()));
-    let task =
-        tokio::spawn(run(journal, rx, shared.clone(), config, recovered.last_seq, recovered.last_batch, sink, mark));
-    (WriterHandle { tx, shared }, task)
-}
-
-async fn snapshot<J: Journal>(journal: &mut J, shared: &Shared, seq: u64) {
-    let bytes = tokio::task::block_in_place(|| {
-        let engine = shared.engine.read().unwrap_or_else(|p| p.into_inner());
-        engine.snapshot_bytes()
-    });
-    match journal.save_snapshot(seq, &bytes).await {
-        Ok(()) => {
-            shared.stats.snapshots.fetch_add(1, Ordering::Relaxed);
-            info!(seq, bytes = bytes.len(), "snapshot saved");
-        }
-        // A failed snapshot costs only restart time; the journal still has everything.
-        Err(e) => error!(seq, error = %e, "snapshot failed"),
-    }
+    let writer = Writer {
+        journal,
+        rx,
+        shared: shared.clone(),
+        config,
+        last_seq: recovered.last_seq,
+        last_batch: recovered.last_batch,
+        sink,
+        mark,
+        since_snapshot: 0,
+        snapshot_seq: recovered.last_seq,
+    };
+    (WriterHandle { tx, shared }, tokio::spawn(writer.run()))
 }
 
 type Reply = oneshot::Sender<Result<Outcome, SubmitError>>;
 
-/// Stops for good on an error the writer cannot recover from: refuses everything queued.
-fn stop_on(shared: &Shared, rx: &mut mpsc::Receiver<Request>, why: &str) {
-    error!(error = why, "the writer stops");
-    *shared.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why.to_string());
-    shared.set_state(WriterState::Stopped);
-    rx.close();
-    while let Ok(req) = rx.try_recv() {
-        if let Request::Command { reply, .. } = req {
-            let _ =
-                reply.send(Err(SubmitError::Unavailable(format!("the writer stopped: {why}; nothing was written"))));
-        }
-    }
+/// A batch taken from the queue: the commands with their callers, and the shutdown request
+/// that ended it, if one did.
+struct Batch {
+    requests: Vec<(Command, Reply)>,
+    shutdown: Option<oneshot::Sender<()>>,
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn run<J: Journal>(
-    mut journal: J,
-    mut rx: mpsc::Receiver<Request>,
+/// How the writer's loop ended.
+#[derive(Default)]
+struct End {
+    /// Shutdown was asked for: answered once the writer has stopped.
+    shutdown: Option<oneshot::Sender<()>>,
+    /// It stopped on an error it cannot recover from: the journal's state is not known well
+    /// enough to snapshot.
+    failed: bool,
+}
+
+/// The writer task's state.
+struct Writer<J> {
+    journal: J,
+    rx: mpsc::Receiver<Request>,
     shared: Arc<Shared>,
     config: WriterConfig,
-    mut last_seq: u64,
-    mut last_batch: u64,
-    sink: Option<EventSink>,
+    /// Last journal sequence and batch number committed.
+    last_seq: u64,
+    last_batch: u64,
+    sink: Option<Arc<dyn EventSink>>,
     mark: Option<MarkWriter>,
-) -> J {
-    let mut since_snapshot = 0u64;
-    let mut snapshot_seq = last_seq;
-    let mut requests: Vec<(Command, Reply)> = Vec::new();
-    let mut shutdown: Option<oneshot::Sender<()>> = None;
-    let mut failed = false;
-    while shutdown.is_none() {
-        // Under load the queue is rarely empty: take from it without arming the idle timer.
-        let queued = rx.try_recv().ok().map(Some);
-        let next = match queued {
-            Some(q) => Ok(q),
-            None => tokio::time::timeout(LEASE_CHECK_INTERVAL, rx.recv()).await,
-        };
-        let first = match next {
-            Ok(Some(first)) => first,
-            Ok(None) => break,
-            Err(_) => {
-                // Idle: is the connection (and on PostgreSQL the lease it holds) still there?
-                if let Err(e) = journal.ping().await {
-                    shared.journal_error(&e);
-                    let mut backoff = RETRY_FIRST;
-                    match reconnect(&mut journal, &shared, &mut backoff, last_seq, None).await {
-                        Ok(_) => shared.set_state(WriterState::Ok),
-                        Err(why) => {
-                            stop_on(&shared, &mut rx, &why);
-                            failed = true;
-                            break;
-                        }
-                    }
+    since_snapshot: u64,
+    snapshot_seq: u64,
+}
+
+impl<J: Journal> Writer<J> {
+    /// Takes batches until shutdown: commit, apply, answer, snapshot now and then.
+    async fn run(mut self) -> J {
+        let end = loop {
+            // Every handle dropped: stop as at shutdown.
+            let Some(first) = self.next_request().await else { break End::default() };
+            let Some(first) = first else {
+                if let Err(why) = self.check_idle().await {
+                    self.stop_on(&why);
+                    break End { shutdown: None, failed: true };
                 }
                 continue;
+            };
+            let Batch { requests, shutdown } = self.take_batch(first);
+            let failed = !requests.is_empty() && self.write(requests).await.is_err();
+            if failed || shutdown.is_some() {
+                break End { shutdown, failed };
             }
         };
+        self.finish(end).await
+    }
+
+    /// The next request: `Some(None)` when the queue stayed empty for the idle interval, `None`
+    /// when every handle is gone.
+    async fn next_request(&mut self) -> Option<Option<Request>> {
+        // Under load the queue is rarely empty: take from it without arming the idle timer.
+        if let Ok(req) = self.rx.try_recv() {
+            return Some(Some(req));
+        }
+        match tokio::time::timeout(LEASE_CHECK_INTERVAL, self.rx.recv()).await {
+            Ok(Some(req)) => Some(Some(req)),
+            Ok(None) => None,
+            Err(_) => Some(None),
+        }
+    }
+
+    /// Idle: is the connection (and on PostgreSQL the lease it holds) still there? If not,
+    /// reconnect; `Err` when the writer must stop.
+    async fn check_idle(&mut self) -> Result<(), String> {
+        if let Err(e) = self.journal.ping().await {
+            self.shared.journal_error(&e);
+            let mut backoff = RETRY_FIRST;
+            reconnect(&mut self.journal, &self.shared, &mut backoff, self.last_seq, None).await?;
+            self.shared.set_state(WriterState::Ok);
+        }
+        Ok(())
+    }
+
+    /// `first` and whatever else is queued now, up to `max_batch` commands or a shutdown.
+    fn take_batch(&mut self, first: Request) -> Batch {
+        let mut batch = Batch { requests: Vec::new(), shutdown: None };
         let mut next = Some(first);
         while let Some(req) = next.take() {
             match req {
-                Request::Command { command, reply } => requests.push((command, reply)),
+                Request::Command { command, reply } => batch.requests.push((command, reply)),
                 Request::Shutdown { done } => {
-                    shutdown = Some(done);
+                    batch.shutdown = Some(done);
                     break;
                 }
             }
-            if requests.len() >= config.max_batch {
+            if batch.requests.len() >= self.config.max_batch {
                 break;
             }
-            next = rx.try_recv().ok();
+            next = self.rx.try_recv().ok();
         }
-        if requests.is_empty() {
-            continue;
-        }
+        batch
+    }
+
+    /// Commits the batch, applies it, answers its callers and snapshots when due. `Err` when the
+    /// commit failed for good (the callers are told, and the writer stops).
+    async fn write(&mut self, requests: Vec<(Command, Reply)>) -> Result<(), ()> {
         let at_ms = now_ms();
+        let first = self.last_seq + 1;
         let entries: Vec<Entry> = requests
             .iter()
             .enumerate()
-            .map(|(i, (c, _))| Entry { seq: last_seq + 1 + i as u64, at_ms, command: c.clone() })
+            .map(|(i, (c, _))| Entry { seq: first + i as u64, at_ms, command: c.clone() })
             .collect();
         let started = Instant::now();
-        if let Err(why) = commit(&mut journal, &shared, last_batch + 1, last_seq, &entries).await {
+        if let Err(why) = commit(&mut self.journal, &self.shared, self.last_batch + 1, self.last_seq, &entries).await {
             // Nothing of this batch was applied; whether it is in the journal is unknown, and
             // the next startup settles it by replaying the journal. The state says `stopped`
             // before the callers hear it.
-            stop_on(&shared, &mut rx, &why);
-            for (_, reply) in requests.drain(..) {
+            self.stop_on(&why);
+            for (_, reply) in requests {
                 let _ = reply.send(Err(SubmitError::Unavailable(format!(
                     "{why}; this write may or may not have been committed: read it back after the restart"
                 ))));
             }
-            failed = true;
-            break;
+            return Err(());
         }
         let commit_us = started.elapsed().as_micros() as u64;
-        last_batch += 1;
-        last_seq += entries.len() as u64;
+        self.last_batch += 1;
+        self.last_seq += entries.len() as u64;
+        let (outcomes, event_seq) = self.apply(&entries);
+        self.record(entries.len() as u64, commit_us, event_seq);
+        self.answer(requests, outcomes);
+        self.since_snapshot += entries.len() as u64;
+        if self.config.snapshot_every > 0 && self.since_snapshot >= self.config.snapshot_every {
+            self.snapshot().await;
+        }
+        Ok(())
+    }
+
+    /// Applies a committed batch to the engine; returns the outcomes and the engine's last
+    /// event number after it.
+    fn apply(&self, entries: &[Entry]) -> (Vec<Outcome>, u64) {
         // Taking the write lock may wait for readers: do it off the async scheduler, so that a
         // waiting writer never stalls the runtime's other tasks, timers or IO.
-        let (outcomes, event_seq): (Vec<Outcome>, u64) = tokio::task::block_in_place(|| {
-            let mut engine = shared.engine.write().unwrap_or_else(|p| p.into_inner());
+        tokio::task::block_in_place(|| {
+            let mut engine = self.shared.engine.write().unwrap_or_else(|p| p.into_inner());
             let outcomes = entries.iter().map(|e| engine.apply(&e.command, e.at_ms)).collect();
             (outcomes, engine.last_seq())
-        });
-        let stats = &shared.stats;
+        })
+    }
+
+    /// Counts the batch; `last_seq` is stored last (the high-water mark thread reads it).
+    fn record(&self, commands: u64, commit_us: u64, event_seq: u64) {
+        let stats = &self.shared.stats;
         stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.commands.fetch_add(entries.len() as u64, Ordering::Relaxed);
-        stats.last_batch_size.store(entries.len() as u64, Ordering::Relaxed);
+        stats.commands.fetch_add(commands, Ordering::Relaxed);
+        stats.last_batch_size.store(commands, Ordering::Relaxed);
         stats.commit_micros.fetch_add(commit_us, Ordering::Relaxed);
         stats.last_event_seq.store(event_seq, Ordering::Release);
-        stats.last_seq.store(last_seq, Ordering::Release);
-        if let Some(sink) = &sink {
+        stats.last_seq.store(self.last_seq, Ordering::Release);
+    }
+
+    /// Gives the events to the sink, in order, then answers every caller.
+    fn answer(&self, requests: Vec<(Command, Reply)>, outcomes: Vec<Outcome>) {
+        if let Some(sink) = &self.sink {
             for events in outcomes.iter().flatten() {
-                sink(events);
+                sink.publish(events);
             }
         }
-        for ((_, reply), outcome) in requests.drain(..).zip(outcomes) {
+        for ((_, reply), outcome) in requests.into_iter().zip(outcomes) {
             let _ = reply.send(Ok(outcome));
         }
-        since_snapshot += entries.len() as u64;
-        if config.snapshot_every > 0 && since_snapshot >= config.snapshot_every {
-            snapshot(&mut journal, &shared, last_seq).await;
-            snapshot_seq = last_seq;
-            since_snapshot = 0;
+    }
+
+    async fn snapshot(&mut self) {
+        let seq = self.last_seq;
+        let bytes = tokio::task::block_in_place(|| {
+            let engine = self.shared.engine.read().unwrap_or_else(|p| p.into_inner());
+            engine.snapshot_bytes()
+        });
+        match self.journal.save_snapshot(seq, &bytes).await {
+            Ok(()) => {
+                self.shared.stats.snapshots.fetch_add(1, Ordering::Relaxed);
+                info!(seq, bytes = bytes.len(), "snapshot saved");
+            }
+            // A failed snapshot costs only restart time; the journal still has everything.
+            Err(e) => error!(seq, error = %e, "snapshot failed"),
+        }
+        self.snapshot_seq = seq;
+        self.since_snapshot = 0;
+    }
+
+    /// Stops for good on an error the writer cannot recover from: refuses everything queued.
+    fn stop_on(&mut self, why: &str) {
+        self.shared.stopped(why);
+        self.rx.close();
+        while let Ok(req) = self.rx.try_recv() {
+            if let Request::Command { reply, .. } = req {
+                let _ = reply
+                    .send(Err(SubmitError::Unavailable(format!("the writer stopped: {why}; nothing was written"))));
+            }
         }
     }
-    // Shutdown (or every handle dropped): refuse what is still queued, snapshot, stop.
-    rx.close();
-    while let Ok(req) = rx.try_recv() {
-        if let Request::Command { reply, .. } = req {
-            let _ = reply.send(Err(SubmitError::Closed));
+
+    /// Shutdown (or every handle dropped, or a failure): refuse what is still queued, write the
+    /// last high-water mark, snapshot, stop.
+    async fn finish(mut self, end: End) -> J {
+        self.rx.close();
+        while let Ok(req) = self.rx.try_recv() {
+            if let Request::Command { reply, .. } = req {
+                let _ = reply.send(Err(SubmitError::Closed));
+            }
         }
+        if let Some(mark) = self.mark.take() {
+            mark.finish();
+        }
+        // After a failure the journal's state is not known well enough to snapshot.
+        if !end.failed && self.last_seq > self.snapshot_seq {
+            self.snapshot().await;
+        }
+        if let Some(done) = end.shutdown {
+            let _ = done.send(());
+        }
+        self.journal
     }
-    if let Some(mark) = mark {
-        mark.finish();
-    }
-    // After a failure the journal's state is not known well enough to snapshot.
-    if !failed && last_seq > snapshot_seq {
-        snapshot(&mut journal, &shared, last_seq).await;
-    }
-    if let Some(done) = shutdown {
-        let _ = done.send(());
-    }
-    journal
 }

@@ -44,7 +44,7 @@ async fn refusal_names_both(dir: &std::path::Path, mark: u64) -> u64 {
     let msg = err.to_string();
     let JournalError::NeedsRepair(plan) = err else { panic!("{msg}") };
     assert_eq!(plan.high_water_mark, Some(mark), "{msg}");
-    let (last, _) = j.last().await.unwrap();
+    let last = j.last().await.unwrap().seq;
     assert!(last < mark, "{msg}");
     assert!(
         msg.contains(&format!("the journal ends at entry {last}"))
@@ -52,7 +52,7 @@ async fn refusal_names_both(dir: &std::path::Path, mark: u64) -> u64 {
         "{msg}"
     );
     let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
-    assert!(v.divergence.as_ref().is_some_and(|d| d.1.contains("high-water mark")), "verify reports it: {v:?}");
+    assert!(v.divergence.as_ref().is_some_and(|d| d.why.contains("high-water mark")), "verify reports it: {v:?}");
     last
 }
 
@@ -71,7 +71,7 @@ async fn flipped_bytes_in_the_sqlite_wal_refuse_to_start() {
     eprintln!("16 flipped bytes in the WAL: the journal ends at {last} of {mark}");
     // Repair accepts the loss and continues above the mark.
     let mut j = AnyJournal::open(None, &copy).await.unwrap();
-    assert!(matches!(repair(&mut j, EngineConfig::default(), true).await.unwrap(), RepairOutcome::Repaired(..)));
+    assert!(matches!(repair(&mut j, EngineConfig::default(), true).await.unwrap(), RepairOutcome::Repaired { .. }));
     let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
     // The repair's `SkipEventSeq` follows the mark; the next entry comes after it.
     assert_eq!(r.last_seq, mark + 1, "the next entry is {} (above the mark)", mark + 2);
@@ -125,7 +125,7 @@ impl Journal for Faulty {
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         self.inner.read_after(after, limit).await
     }
-    async fn last(&mut self) -> JResult<(u64, u64)> {
+    async fn last(&mut self) -> JResult<JournalEnd> {
         self.inner.last().await
     }
     async fn first_seq(&mut self) -> JResult<Option<u64>> {
@@ -364,6 +364,7 @@ async fn terminate_writer(db: &Db) -> u64 {
     n as u64
 }
 
+// Long on purpose: one writer through two stages (idle, then under load), the 2nd on the 1st.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_writer_survives_a_terminated_connection() {
     let Some(db) = Db::new(true, "terminated").await else { return };

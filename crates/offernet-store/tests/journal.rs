@@ -136,7 +136,7 @@ async fn repair_and_continue(db: &Db, above: u64) -> Recovered {
     }
     let planned_rows = rows(&mut j, "journal").await;
     match repair(&mut j, EngineConfig::default(), true).await.unwrap() {
-        RepairOutcome::Repaired(..) => {}
+        RepairOutcome::Repaired { .. } => {}
         other => panic!("repair --accept-loss repairs: {other:?}"),
     }
     // Nothing is added but the repair's own `SkipEventSeq` entry.
@@ -150,7 +150,7 @@ async fn repair_and_continue(db: &Db, above: u64) -> Recovered {
     h.submit(stock(1, 4242)).await.unwrap().unwrap();
     h.shutdown().await;
     let mut j = task.await.unwrap();
-    let (last, _) = j.last().await.unwrap();
+    let last = j.last().await.unwrap().seq;
     let newest = j.read_after(last - 1, 1).await.unwrap();
     assert_eq!(newest.len(), 1);
     assert!(newest[0].seq > above, "the next write got seq {} (must be above {above})", newest[0].seq);
@@ -183,7 +183,7 @@ async fn a_damaged_last_batch_refuses_to_start_until_repaired(db: &Db) {
     let msg = plan.to_string();
     assert!(msg.contains(&format!("entry {last} (batch {last}) is damaged: checksum mismatch")), "{msg}");
     assert!(msg.contains("--accept-loss") && msg.contains(&format!("continue at entry {}", last + 1)), "{msg}");
-    assert_eq!(plan.quarantine, Some((last as u64, last as u64, 1)));
+    assert_eq!(plan.quarantine, Some(EntryRange { first: last as u64, last: last as u64, count: 1 }));
     assert_eq!(rows(&mut j, "journal").await, last, "nothing was deleted");
     // Refusing again changes nothing either.
     assert!(recover(&mut j, EngineConfig::default(), &mut |_| {}).await.is_err());
@@ -217,7 +217,7 @@ async fn an_incomplete_last_batch_refuses_to_start_until_repaired(db: &Db) {
     h.shutdown().await;
     let mut j = task.await.unwrap();
     drop_snapshots(&mut j).await;
-    let (last_seq, last_batch) = j.last().await.unwrap();
+    let JournalEnd { seq: last_seq, batch: last_batch } = j.last().await.unwrap();
     let first_of_last: i64 =
         Db::scalar(&mut j, &format!("SELECT MIN(seq) FROM {{t}}journal WHERE batch = {last_batch}")).await;
     assert!(last_seq as i64 > first_of_last, "the last batch has several entries");
@@ -259,7 +259,7 @@ async fn a_journal_behind_the_high_water_mark_refuses_to_start(db: &Db) {
         "{msg}"
     );
     let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
-    let (seq, why) = v.divergence.expect("verify reports the missing entries");
+    let Divergence { seq, why } = v.divergence.expect("verify reports the missing entries");
     assert_eq!(seq, last - 4, "{why}");
     assert!(why.contains("high-water mark"), "{why}");
     drop(j);
@@ -278,7 +278,7 @@ async fn damage_in_the_middle_refuses_to_start_and_names_the_entry(db: &Db) {
     let err = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.err().expect("refuses");
     assert!(err.to_string().contains("entry 12"), "{err}");
     let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
-    assert_eq!(v.divergence.as_ref().map(|d| d.0), Some(12), "{v:?}");
+    assert_eq!(v.divergence.as_ref().map(|d| d.seq), Some(12), "{v:?}");
 }
 
 async fn verify_finds_a_snapshot_that_differs_from_the_replay(db: &Db) {
@@ -289,7 +289,7 @@ async fn verify_finds_a_snapshot_that_differs_from_the_replay(db: &Db) {
     let wrong = reference(&all[..29]).snapshot_bytes();
     j.save_snapshot(30, &wrong).await.unwrap();
     let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
-    assert_eq!(v.divergence.as_ref().map(|d| d.0), Some(30), "{v:?}");
+    assert_eq!(v.divergence.as_ref().map(|d| d.seq), Some(30), "{v:?}");
 }
 
 async fn compact_keeps_the_two_newest_verified_snapshots(db: &Db) {
@@ -301,7 +301,8 @@ async fn compact_keeps_the_two_newest_verified_snapshots(db: &Db) {
     write_all(db, &more, WriterConfig { snapshot_every: 0, ..Default::default() }).await;
     all.extend(more);
     let mut j = db.journal().await;
-    let (snap, dropped) = compact(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap().unwrap().unwrap();
+    let Compacted { base: snap, dropped } =
+        compact(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap().unwrap().unwrap();
     assert_eq!((snap, dropped), (older, older), "only what the older of the two snapshots covers is dropped");
     let kept: Vec<u64> = j.snapshots().await.unwrap().iter().map(|s| s.seq).collect();
     assert_eq!(kept, vec![all.len() as u64, older], "both verified snapshots are kept");
@@ -430,7 +431,7 @@ async fn a_journal_of_older_rules_is_upgraded_only_from_a_snapshot(db: &Db) {
     // recorded none (version 1): its shutdown snapshot covers every entry, so it is taken over.
     assert_eq!(j.meta("rules_version").await.unwrap(), Some(current.clone()));
     Db::sql(&mut j, "DELETE FROM {t}meta WHERE key = 'rules_version'").await;
-    let (last, batch) = j.last().await.unwrap();
+    let JournalEnd { seq: last, batch } = j.last().await.unwrap();
     check_rules(&mut j, config).await.unwrap();
     assert_eq!(j.meta("rules_version").await.unwrap(), Some(current.clone()));
     assert_eq!(j.meta("rules_from_seq").await.unwrap(), Some(last.to_string()));

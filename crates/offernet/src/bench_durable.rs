@@ -29,7 +29,7 @@ async fn journal_with_network(
 ) -> Result<(std::path::PathBuf, AnyJournal, Recovered, Network)> {
     let dir = temp_data_dir(name);
     let mut j = AnyJournal::open(database, &dir).await.map_err(e)?;
-    if j.last().await.map_err(e)? != (0, 0) {
+    if j.last().await.map_err(e)? != JournalEnd::default() {
         return Err("the benchmark needs an empty journal: give --database a fresh, empty database".into());
     }
     let mut r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;

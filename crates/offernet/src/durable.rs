@@ -93,7 +93,7 @@ pub async fn open_or_create(data: &DataArgs) -> Result<AnyJournal> {
 pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
     let mut j = open_or_create(data).await?;
     offernet_store::check_rules(&mut j, data.engine_config()?).await.map_err(|e| e.to_string())?;
-    let total = j.last().await.map_err(|e| e.to_string())?.0;
+    let total = j.last().await.map_err(|e| e.to_string())?.seq;
     let bar = progress(total, "replaying");
     let r = recover(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
     bar.finish_and_clear();
@@ -106,7 +106,8 @@ pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
         if rep.skipped_snapshots.is_empty() {
             String::new()
         } else {
-            format!(", skipped snapshots {:?}", rep.skipped_snapshots)
+            let skipped: Vec<String> = rep.skipped_snapshots.iter().map(|s| format!("{} ({})", s.seq, s.why)).collect();
+            format!(", skipped snapshots {}", skipped.join(", "))
         },
     );
     Ok((j, r))
@@ -116,7 +117,7 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
     match cmd {
         JournalCmd::Verify(data) => {
             let mut j = open_existing(&data).await?;
-            let total = j.last().await.map_err(|e| e.to_string())?.0;
+            let total = j.last().await.map_err(|e| e.to_string())?.seq;
             let bar = progress(total, "verifying");
             let rep = verify(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
             bar.finish_and_clear();
@@ -131,23 +132,24 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
                     println!("journal OK");
                     Ok(())
                 }
-                Some((seq, why)) => Err(format!("journal diverges at entry {seq}: {why}")),
+                Some(Divergence { seq, why }) => Err(format!("journal diverges at entry {seq}: {why}")),
             }
         }
         JournalCmd::Compact(data) => {
             let _lock = lock(&data)?;
             let mut j = open_existing(&data).await?;
-            let total = j.last().await.map_err(|e| e.to_string())?.0;
+            let total = j.last().await.map_err(|e| e.to_string())?.seq;
             let bar = progress(total, "verifying before compaction");
             let out = compact(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
             bar.finish_and_clear();
             match out {
                 Ok(None) => println!("nothing to compact: fewer than two verified snapshots"),
-                Ok(Some((seq, dropped))) => {
+                Ok(Some(Compacted { base: seq, dropped })) => {
                     println!("dropped {dropped} entries covered by snapshot {seq} (it and the newer ones are kept)")
                 }
                 Err(rep) => {
-                    let (seq, why) = rep.divergence.unwrap_or((0, "unknown".into()));
+                    let Divergence { seq, why } =
+                        rep.divergence.unwrap_or(Divergence { seq: 0, why: "unknown".into() });
                     return Err(format!("not compacted: the journal diverges at entry {seq}: {why}"));
                 }
             }
@@ -168,9 +170,9 @@ pub async fn journal(cmd: JournalCmd) -> Result<()> {
                     plan.found,
                     plan.describe_repair()
                 )),
-                RepairOutcome::Repaired(plan, moved) => {
+                RepairOutcome::Repaired { plan, moved } => {
                     // Above the floor, after the repair's own entry that keeps event numbers unique.
-                    let next = j.last().await.map_err(|e| e.to_string())?.0 + 1;
+                    let next = j.last().await.map_err(|e| e.to_string())?.seq + 1;
                     println!(
                         "repaired: {moved} entries moved to the quarantine table; the state is that of entry {}; \
                          the next entry is {next} (found: {})",
