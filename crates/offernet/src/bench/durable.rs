@@ -8,9 +8,9 @@ use offernet_core::*;
 use offernet_store::journal::Journal;
 use offernet_store::*;
 
+use super::common::{median, recover_quietly, temp_dir, Rng};
 use super::network::{generate_commands, updates, Network, NetworkArgs};
-use super::{e, median, recover_quietly, temp_dir, Result, Rng};
-use crate::shared::{runtime, submit};
+use crate::shared::{e, runtime, submit, Result};
 
 /// A fresh journal in a temporary directory holding the generated network.
 async fn journal_with_network(

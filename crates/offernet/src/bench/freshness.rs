@@ -7,8 +7,9 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 
+use super::common::{ms_since, pct};
 use super::http::{Api, BenchServer};
-use super::{ms_since, pct, Result};
+use crate::shared::Result;
 
 #[derive(Args, Clone, Debug)]
 pub struct FreshnessArgs {

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{e, temp_dir, Result};
+use super::common::temp_dir;
+use crate::shared::{e, Result};
 
 /// The operator token of the benchmarks' in-process servers.
 pub const BENCH_ADMIN: &str = "admin.bench-operator-token-0123456789abcdef";

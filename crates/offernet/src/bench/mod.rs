@@ -3,8 +3,10 @@
 //!
 //! One module per scenario (`propagation`, `durable` for `propagation --durable` and `recovery`,
 //! `freshness`, `orders`, `simulation`); `network` generates the benchmark network, `http` runs
-//! an in-process server and talks to it with reqwest. The helpers below serve them all.
+//! an in-process server and talks to it with reqwest, and `common` holds the helpers they all
+//! use. This file only dispatches.
 
+mod common;
 mod durable;
 mod freshness;
 mod http;
@@ -13,14 +15,9 @@ mod orders;
 mod propagation;
 mod simulation;
 
-use std::path::PathBuf;
-use std::time::Instant;
-
 use clap::Subcommand;
-use offernet_core::EngineConfig;
-use offernet_store::{recover, AnyJournal, Recovered};
 
-pub use crate::shared::{e, Result};
+use crate::shared::Result;
 
 #[derive(Subcommand)]
 pub enum Scenario {
@@ -48,63 +45,4 @@ pub fn run(s: Scenario) -> Result<()> {
         Scenario::Orders(a) => orders::orders(a),
         Scenario::Simulation(a) => simulation::simulation(a),
     }
-}
-
-/// SplitMix64, for deterministic workloads.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// The median of `v` (sorted in place).
-pub fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// The `p` percentile of `v` (0.5 for p50; nearest rank, sorted in place).
-pub fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
-
-/// Milliseconds since `t`.
-pub fn ms_since(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64() * 1e3
-}
-
-/// Resident set size of this process, in bytes (Linux).
-pub fn rss_bytes() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
-        .map_or(0, |pages| pages * 4096)
-}
-
-/// The engine recovered from `j` with the default rules, without progress reports.
-pub async fn recover_quietly(j: &mut AnyJournal) -> Result<Recovered> {
-    recover(j, EngineConfig::default(), &mut |_| {}).await.map_err(e)
-}
-
-/// A temporary data directory `offernet-bench-<name>-<pid>`, removed first if left over (the
-/// journal or the server creates it).
-pub fn temp_dir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("offernet-bench-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
 }

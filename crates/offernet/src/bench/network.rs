@@ -4,7 +4,8 @@
 use clap::Args;
 use offernet_core::*;
 
-use super::{Result, Rng};
+use super::common::Rng;
+use crate::shared::Result;
 
 /// The network generator of shared/design/benchmarks.md.
 #[derive(Args, Clone, Debug)]

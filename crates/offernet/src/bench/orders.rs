@@ -11,9 +11,9 @@ use offernet_core::*;
 use offernet_store::*;
 use serde_json::json;
 
+use super::common::{recover_quietly, temp_dir};
 use super::http::{Api, BenchServer};
-use super::{e, recover_quietly, temp_dir, Result};
-use crate::shared::{cmd, runtime, submit};
+use crate::shared::{cmd, e, runtime, submit, Result};
 
 /// A seller with one hot SKU of `stock` units, sold at one marketplace.
 fn hot_sku_setup(stock: u64) -> Vec<Command> {

@@ -5,8 +5,9 @@ use std::time::Instant;
 
 use clap::Args;
 
+use super::common::{median, rss_bytes, Rng};
 use super::network::{generate, updates, NetworkArgs};
-use super::{e, median, rss_bytes, Result, Rng};
+use crate::shared::{e, Result};
 
 #[derive(Args, Clone, Debug)]
 pub struct PropagationArgs {

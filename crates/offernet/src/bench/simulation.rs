@@ -7,9 +7,10 @@ use clap::Args;
 use offernet_core::*;
 use serde_json::{json, Value};
 
+use super::common::{median, ms_since, pct, Rng};
 use super::http::{Api, BenchServer};
 use super::network::{generate, NetworkArgs};
-use super::{e, median, ms_since, pct, Result, Rng};
+use crate::shared::{e, Result};
 
 #[derive(Args, Clone, Debug)]
 pub struct SimulationArgs {
