@@ -33,9 +33,13 @@ fn hot_sku_setup(stock: u64) -> Vec<Command> {
     ]
 }
 
+/// Order `o{i}` of 1 unit of the hot SKU, as the HTTP API and the command take it.
+fn order_body(i: u64) -> serde_json::Value {
+    json!({"id": format!("o{i}"), "items": [{"sku": "seller-hot", "quantity": 1, "seller": "seller"}]})
+}
+
 fn order(i: u64) -> Command {
-    cmd(json!({"type": "place_order", "marketplace": "market",
-        "body": {"id": format!("o{i}"), "items": [{"sku": "seller-hot", "quantity": 1, "seller": "seller"}]}}))
+    cmd(json!({"type": "place_order", "marketplace": "market", "body": order_body(i)}))
 }
 
 #[derive(Args, Clone, Debug)]
@@ -168,9 +172,7 @@ async fn http_race(api: &Api, clients: usize, n: u64, stock: u64) -> Result<(f64
     race(clients, n, move |i| {
         let (api, market) = (api.clone(), market.clone());
         async move {
-            let body =
-                json!({"id": format!("o{i}"), "items": [{"sku": "seller-hot", "quantity": 1, "seller": "seller"}]});
-            let (st, b) = api.send("POST", "/v1/accounts/market/orders", &market, Some(&body)).await?;
+            let (st, b) = api.send("POST", "/v1/accounts/market/orders", &market, Some(&order_body(i))).await?;
             match st {
                 201 => Ok(true),
                 409 if b.contains("insufficient_stock") => Ok(false),
