@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::common::{ms_since, pct};
-use super::http::{Api, BenchServer};
+use super::http::{with_server, Api};
 use crate::shared::Result;
 
 #[derive(Args, Clone, Debug)]
@@ -19,11 +19,8 @@ pub struct FreshnessArgs {
 }
 
 pub fn freshness(a: FreshnessArgs) -> Result<()> {
-    let (mut fresh, mut commit) = crate::shared::runtime()?.block_on(async {
-        let server = BenchServer::start("fresh", offernet_store::writer::DEFAULT_MAX_BATCH).await?;
-        let result = measure(&server.api, a.samples).await;
-        server.stop().await?;
-        result
+    let (mut fresh, mut commit) = with_server("fresh", offernet_store::writer::DEFAULT_MAX_BATCH, |api| async move {
+        measure(&api, a.samples).await
     })?;
     let (f50, f99) = (pct(&mut fresh, 0.5), pct(&mut fresh, 0.99));
     let (c50, c99) = (pct(&mut commit, 0.5), pct(&mut commit, 0.99));

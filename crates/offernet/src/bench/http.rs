@@ -2,46 +2,41 @@
 //! temporary data directory, and a reqwest client (keep-alive, HTTP/1.1, no proxy) talking to it.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use super::common::temp_dir;
-use crate::shared::{e, Result};
+use crate::shared::{e, runtime, Result};
 
 /// The operator token of the benchmarks' in-process servers.
 pub const BENCH_ADMIN: &str = "admin.bench-operator-token-0123456789abcdef";
 
-/// A running in-process server and a client for it.
-pub struct BenchServer {
-    running: offernet_server::Running,
-    dir: std::path::PathBuf,
-    pub api: Api,
-}
-
-impl BenchServer {
-    /// Starts a server committing at most `max_batch` commands per journal commit.
-    pub async fn start(name: &str, max_batch: usize) -> Result<BenchServer> {
-        let dir = temp_dir(name);
-        let config = offernet_server::Config {
-            data_dir: dir.clone(),
-            listen: "127.0.0.1:0".into(),
-            admin_token: Some(BENCH_ADMIN.into()),
-            snapshot_every: 0,
-            max_batch,
-            ..Default::default()
-        };
-        let running = offernet_server::start(config).await?;
-        let api = Api::new(&running.addr.to_string())?;
-        Ok(BenchServer { running, dir, api })
-    }
-
-    /// Shuts the server down and removes its data directory.
-    pub async fn stop(self) -> Result<()> {
-        self.running.shutdown().await?;
-        let _ = std::fs::remove_dir_all(&self.dir);
-        Ok(())
-    }
+/// Starts an in-process server (at most `max_batch` commands per journal commit, data in a
+/// temporary directory `name`), runs `work` with a client for it, then shuts the server down
+/// and removes its data. The clients run on a runtime of their own, as separate client
+/// processes would, so that they do not take turns with the server's tasks.
+pub fn with_server<T, F, Fut>(name: &str, max_batch: usize, work: F) -> Result<T>
+where
+    F: FnOnce(Api) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let (server_rt, client_rt) = (runtime()?, runtime()?);
+    let dir = temp_dir(name);
+    let config = offernet_server::Config {
+        data_dir: dir.clone(),
+        listen: "127.0.0.1:0".into(),
+        admin_token: Some(BENCH_ADMIN.into()),
+        snapshot_every: 0,
+        max_batch,
+        ..Default::default()
+    };
+    let running = server_rt.block_on(offernet_server::start(config))?;
+    let result = Api::new(&running.addr.to_string()).and_then(|api| client_rt.block_on(work(api)));
+    server_rt.block_on(running.shutdown())?;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// A client of one server: one connection pool shared by every clone.

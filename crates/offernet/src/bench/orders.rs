@@ -12,7 +12,7 @@ use offernet_store::*;
 use serde_json::json;
 
 use super::common::{recover_quietly, temp_dir};
-use super::http::{Api, BenchServer};
+use super::http::{with_server, Api};
 use crate::shared::{cmd, e, runtime, submit, Result};
 
 /// A seller with one hot SKU of `stock` units, sold at one marketplace.
@@ -149,11 +149,10 @@ async fn engine_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Res
 }
 
 /// Over HTTP against an in-process server: (orders/s, successes).
-async fn http_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Result<(f64, u64)> {
-    let server = BenchServer::start(&format!("orders-http-{max_batch}"), max_batch).await?;
-    let result = http_race(&server.api, a.clients, n, stock).await;
-    server.stop().await?;
-    result
+fn http_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Result<(f64, u64)> {
+    with_server(&format!("orders-http-{max_batch}"), max_batch, |api| async move {
+        http_race(&api, a.clients, n, stock).await
+    })
 }
 
 async fn http_race(api: &Api, clients: usize, n: u64, stock: u64) -> Result<(f64, u64)> {
@@ -187,8 +186,8 @@ pub fn orders(a: OrdersArgs) -> Result<()> {
     let rt = runtime()?;
     let (eng, eng_won) = rt.block_on(engine_run(&a, offernet_store::writer::DEFAULT_MAX_BATCH, a.orders, a.stock))?;
     let (eng_base, _) = rt.block_on(engine_run(&a, 1, a.baseline_orders, a.baseline_orders))?;
-    let (http, http_won) = rt.block_on(http_run(&a, offernet_store::writer::DEFAULT_MAX_BATCH, a.orders, a.stock))?;
-    let (http_base, _) = rt.block_on(http_run(&a, 1, a.baseline_orders, a.baseline_orders))?;
+    let (http, http_won) = http_run(&a, offernet_store::writer::DEFAULT_MAX_BATCH, a.orders, a.stock)?;
+    let (http_base, _) = http_run(&a, 1, a.baseline_orders, a.baseline_orders)?;
     for (what, won) in [("engine", eng_won), ("http", http_won)] {
         if won != a.stock.min(a.orders) {
             return Err(format!("{what}: {won} orders succeeded, expected exactly {}", a.stock.min(a.orders)));

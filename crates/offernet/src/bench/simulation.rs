@@ -8,7 +8,7 @@ use offernet_core::*;
 use serde_json::{json, Value};
 
 use super::common::{median, ms_since, pct, Rng};
-use super::http::{Api, BenchServer};
+use super::http::{with_server, Api};
 use super::network::{generate, NetworkArgs};
 use crate::shared::{e, Result};
 
@@ -58,11 +58,8 @@ pub fn simulation(a: SimulationArgs) -> Result<()> {
     let engine_items = median(&mut rates);
     // HTTP: the same network behind the server is costly to build through HTTP; the latency of
     // simulation over HTTP is measured on the documents-sized network the server builds here.
-    let (mut lat, rate) = crate::shared::runtime()?.block_on(async {
-        let server = BenchServer::start("sim", offernet_store::writer::DEFAULT_MAX_BATCH).await?;
-        let result = http_latencies(&server.api, a.clients, a.http_requests).await;
-        server.stop().await?;
-        result
+    let (mut lat, rate) = with_server("sim", offernet_store::writer::DEFAULT_MAX_BATCH, |api| async move {
+        http_latencies(&api, a.clients, a.http_requests).await
     })?;
     let (p50, p99) = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
     println!("scenario    simulation: 3-item carts");
