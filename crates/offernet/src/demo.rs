@@ -13,7 +13,7 @@ struct Demo {
 
 impl Demo {
     fn run(&mut self, what: &str, cmd: serde_json::Value) {
-        let cmd: Command = serde_json::from_value(cmd).expect("demo commands are well formed");
+        let cmd = crate::shared::cmd(cmd);
         let events = self.engine.apply(&cmd, 0).unwrap_or_else(|e| panic!("demo command refused: {e}"));
         let _ = writeln!(self.out, "  > {what}");
         for e in &events {
@@ -123,7 +123,8 @@ fn tree(out: &mut String, sources: &[ExplainSource], indent: usize) {
     }
 }
 
-/// Runs the demo and returns its text.
+/// Runs the demo and returns its text. Long on purpose: it is the story of the documents'
+/// example, stage after stage in the order a reader follows it.
 pub fn run() -> String {
     let mut d = Demo { engine: Engine::default(), out: String::new() };
     let _ = writeln!(

@@ -11,7 +11,7 @@ use offernet_core::*;
 use offernet_store::journal::Journal;
 use offernet_store::*;
 
-pub type Result<T> = std::result::Result<T, String>;
+use crate::shared::{cmd, e, submit, Result};
 
 /// Where offernet keeps its data.
 #[derive(Args, Clone, Debug)]
@@ -30,7 +30,7 @@ pub struct DataArgs {
 
 impl DataArgs {
     pub fn engine_config(&self) -> Result<EngineConfig> {
-        EngineConfig::new(self.max_chain).map_err(|e| e.to_string())
+        EngineConfig::new(self.max_chain).map_err(e)
     }
     pub fn journal_path(&self) -> PathBuf {
         self.data_dir.join(JOURNAL_FILE)
@@ -86,16 +86,16 @@ pub async fn open_existing(data: &DataArgs) -> Result<AnyJournal> {
 }
 
 pub async fn open_or_create(data: &DataArgs) -> Result<AnyJournal> {
-    AnyJournal::open(data.database.as_deref(), &data.data_dir).await.map_err(|e| e.to_string())
+    AnyJournal::open(data.database.as_deref(), &data.data_dir).await.map_err(e)
 }
 
 /// Opens the journal and recovers the engine, with a progress bar over the replay.
 pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
     let mut j = open_or_create(data).await?;
-    offernet_store::check_rules(&mut j, data.engine_config()?).await.map_err(|e| e.to_string())?;
-    let total = j.last().await.map_err(|e| e.to_string())?.seq;
+    offernet_store::check_rules(&mut j, data.engine_config()?).await.map_err(e)?;
+    let total = j.last().await.map_err(e)?.seq;
     let bar = progress(total, "replaying");
-    let r = recover(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
+    let r = recover(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(e)?;
     bar.finish_and_clear();
     let rep = &r.report;
     eprintln!(
@@ -106,8 +106,7 @@ pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
         if rep.skipped_snapshots.is_empty() {
             String::new()
         } else {
-            let skipped: Vec<String> = rep.skipped_snapshots.iter().map(|s| format!("{} ({})", s.seq, s.why)).collect();
-            format!(", skipped snapshots {}", skipped.join(", "))
+            format!(", skipped snapshots {:?}", rep.skipped_snapshots)
         },
     );
     Ok((j, r))
@@ -115,72 +114,77 @@ pub async fn recover_store(data: &DataArgs) -> Result<(AnyJournal, Recovered)> {
 
 pub async fn journal(cmd: JournalCmd) -> Result<()> {
     match cmd {
-        JournalCmd::Verify(data) => {
-            let mut j = open_existing(&data).await?;
-            let total = j.last().await.map_err(|e| e.to_string())?.seq;
-            let bar = progress(total, "verifying");
-            let rep = verify(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
-            bar.finish_and_clear();
-            println!(
-                "replayed {} entries from {}; snapshots equal to the replay: {:?}",
-                rep.entries,
-                rep.base.map_or("the start".to_string(), |b| format!("snapshot {b}")),
-                rep.snapshots_ok
-            );
-            match rep.divergence {
-                None => {
-                    println!("journal OK");
-                    Ok(())
-                }
-                Some(Divergence { seq, why }) => Err(format!("journal diverges at entry {seq}: {why}")),
-            }
-        }
-        JournalCmd::Compact(data) => {
-            let _lock = lock(&data)?;
-            let mut j = open_existing(&data).await?;
-            let total = j.last().await.map_err(|e| e.to_string())?.seq;
-            let bar = progress(total, "verifying before compaction");
-            let out = compact(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(|e| e.to_string())?;
-            bar.finish_and_clear();
-            match out {
-                Ok(None) => println!("nothing to compact: fewer than two verified snapshots"),
-                Ok(Some(Compacted { base: seq, dropped })) => {
-                    println!("dropped {dropped} entries covered by snapshot {seq} (it and the newer ones are kept)")
-                }
-                Err(rep) => {
-                    let Divergence { seq, why } =
-                        rep.divergence.unwrap_or(Divergence { seq: 0, why: "unknown".into() });
-                    return Err(format!("not compacted: the journal diverges at entry {seq}: {why}"));
-                }
-            }
+        JournalCmd::Verify(data) => verify_journal(&data).await,
+        JournalCmd::Compact(data) => compact_journal(&data).await,
+        JournalCmd::Repair(args) => repair_journal(&args).await,
+    }
+}
+
+async fn verify_journal(data: &DataArgs) -> Result<()> {
+    let mut j = open_existing(data).await?;
+    let total = j.last().await.map_err(e)?.seq;
+    let bar = progress(total, "verifying");
+    let rep = verify(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(e)?;
+    bar.finish_and_clear();
+    println!(
+        "replayed {} entries from {}; snapshots equal to the replay: {:?}",
+        rep.entries,
+        rep.base.map_or("the start".to_string(), |b| format!("snapshot {b}")),
+        rep.snapshots_ok
+    );
+    match rep.divergence {
+        None => {
+            println!("journal OK");
             Ok(())
         }
-        JournalCmd::Repair(args) => {
-            let _lock = lock(&args.data)?;
-            let mut j = open_existing(&args.data).await?;
-            let out = repair(&mut j, args.data.engine_config()?, args.accept_loss).await.map_err(|e| e.to_string())?;
-            match out {
-                RepairOutcome::Healthy => {
-                    println!("nothing to repair: the journal replays whole and reaches the high-water mark");
-                    Ok(())
-                }
-                RepairOutcome::Planned(plan) => Err(format!(
-                    "found: {}.\nNothing was changed. {}; run it again with --accept-loss to do that \
-                     (restore from a backup instead if you have one)",
-                    plan.found,
-                    plan.describe_repair()
-                )),
-                RepairOutcome::Repaired { plan, moved } => {
-                    // Above the floor, after the repair's own entry that keeps event numbers unique.
-                    let next = j.last().await.map_err(|e| e.to_string())?.seq + 1;
-                    println!(
-                        "repaired: {moved} entries moved to the quarantine table; the state is that of entry {}; \
-                         the next entry is {next} (found: {})",
-                        plan.applied, plan.found
-                    );
-                    Ok(())
-                }
-            }
+        Some(Divergence { seq, why }) => Err(format!("journal diverges at entry {seq}: {why}")),
+    }
+}
+
+async fn compact_journal(data: &DataArgs) -> Result<()> {
+    let _lock = lock(data)?;
+    let mut j = open_existing(data).await?;
+    let total = j.last().await.map_err(e)?.seq;
+    let bar = progress(total, "verifying before compaction");
+    let out = compact(&mut j, data.engine_config()?, &mut |n| bar.inc(n)).await.map_err(e)?;
+    bar.finish_and_clear();
+    match out {
+        Ok(None) => println!("nothing to compact: fewer than two verified snapshots"),
+        Ok(Some(Compacted { base: seq, dropped })) => {
+            println!("dropped {dropped} entries covered by snapshot {seq} (it and the newer ones are kept)")
+        }
+        Err(rep) => {
+            let Divergence { seq, why } = rep.divergence.unwrap_or(Divergence { seq: 0, why: "unknown".into() });
+            return Err(format!("not compacted: the journal diverges at entry {seq}: {why}"));
+        }
+    }
+    Ok(())
+}
+
+async fn repair_journal(args: &RepairArgs) -> Result<()> {
+    let _lock = lock(&args.data)?;
+    let mut j = open_existing(&args.data).await?;
+    let out = repair(&mut j, args.data.engine_config()?, args.accept_loss).await.map_err(e)?;
+    match out {
+        RepairOutcome::Healthy => {
+            println!("nothing to repair: the journal replays whole and reaches the high-water mark");
+            Ok(())
+        }
+        RepairOutcome::Planned(plan) => Err(format!(
+            "found: {}.\nNothing was changed. {}; run it again with --accept-loss to do that \
+             (restore from a backup instead if you have one)",
+            plan.found,
+            plan.describe_repair()
+        )),
+        RepairOutcome::Repaired { plan, moved } => {
+            // Above the floor, after the repair's own entry that keeps event numbers unique.
+            let next = j.last().await.map_err(e)?.seq + 1;
+            println!(
+                "repaired: {moved} entries moved to the quarantine table; the state is that of entry {}; \
+                 the next entry is {next} (found: {})",
+                plan.applied, plan.found
+            );
+            Ok(())
         }
     }
 }
@@ -199,10 +203,6 @@ pub struct LoadArgs {
     pub snapshot_every: u64,
 }
 
-fn c(v: serde_json::Value) -> Command {
-    serde_json::from_value(v).expect("well-formed command")
-}
-
 /// `offernet load`: prints `state <client> <quantity>` for every client after recovery, then
 /// `ack <client> <n>` after each command is durable (acknowledged). Killing it at any moment
 /// must lose no acknowledged write.
@@ -211,32 +211,7 @@ pub async fn load(args: LoadArgs) -> Result<()> {
     let (j, r) = recover_store(&args.data).await?;
     let cfg = WriterConfig { snapshot_every: args.snapshot_every, ..Default::default() };
     let (h, task) = spawn(j, r, cfg);
-    let submit = |cmd: Command| {
-        let h = h.clone();
-        async move { h.submit(cmd).await.map_err(|e| e.to_string()) }
-    };
-    if !h.read(|e| e.has_account("load")) {
-        submit(c(serde_json::json!({"type": "create_account", "id": "load", "name": "Load", "currency": "BRL"})))
-            .await?
-            .map_err(|e| e.to_string())?;
-        submit(c(serde_json::json!({"type": "put_warehouse", "account": "load", "warehouse": "w", "body": {}})))
-            .await?
-            .map_err(|e| e.to_string())?;
-    }
-    let mut start = Vec::new();
-    for client in 0..args.clients {
-        let sku = format!("c{client}");
-        let q = h.read(|e| e.sku("load", &sku).ok().and_then(|s| s.stock.first().and_then(|x| x.quantity)));
-        if q.is_none() && h.read(|e| e.sku("load", &sku).is_err()) {
-            submit(c(serde_json::json!({"type": "put_sku", "account": "load", "sku": sku, "body": {"name": "Load"}})))
-                .await?
-                .map_err(|e| e.to_string())?;
-        }
-        let q = q.unwrap_or(0);
-        println!("state {client} {q}");
-        start.push(q);
-    }
-    std::io::stdout().flush().ok();
+    let start = load_state(&h, args.clients).await?;
     let (lines_tx, mut lines_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     let mut tasks = Vec::new();
     for (client, from) in start.into_iter().enumerate() {
@@ -245,16 +220,9 @@ pub async fn load(args: LoadArgs) -> Result<()> {
         let n = args.commands;
         tasks.push(tokio::spawn(async move {
             for q in from + 1..=from + n {
-                let cmd = c(serde_json::json!({"type": "put_stock", "account": "load", "warehouse": "w",
+                let put = cmd(serde_json::json!({"type": "put_stock", "account": "load", "warehouse": "w",
                     "sku": format!("c{client}"), "body": {"quantity": q}}));
-                loop {
-                    match h.submit(cmd.clone()).await {
-                        Ok(Ok(_)) => break,
-                        Ok(Err(e)) => return Err(e.to_string()),
-                        Err(SubmitError::Busy) => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
-                        Err(e) => return Err(e.to_string()),
-                    }
-                }
+                submit(&h, put).await?.map_err(e)?;
                 let _ = lines.send(format!("ack {client} {q}"));
             }
             Ok::<(), String>(())
@@ -270,10 +238,35 @@ pub async fn load(args: LoadArgs) -> Result<()> {
         }
     });
     for t in tasks {
-        t.await.map_err(|e| e.to_string())??;
+        t.await.map_err(e)??;
     }
-    printer.await.map_err(|e| e.to_string())?;
+    printer.await.map_err(e)?;
     h.shutdown().await;
     let _ = task.await;
     Ok(())
+}
+
+/// Creates what the load writes to (account `load`, warehouse `w`, one SKU per client) unless
+/// it is there, prints `state <client> <quantity>` for each client and returns the quantities.
+async fn load_state(h: &WriterHandle, clients: usize) -> Result<Vec<u64>> {
+    if !h.read(|x| x.has_account("load")) {
+        let account = serde_json::json!({"type": "create_account", "id": "load", "name": "Load", "currency": "BRL"});
+        submit(h, cmd(account)).await?.map_err(e)?;
+        let warehouse = serde_json::json!({"type": "put_warehouse", "account": "load", "warehouse": "w", "body": {}});
+        submit(h, cmd(warehouse)).await?.map_err(e)?;
+    }
+    let mut start = Vec::new();
+    for client in 0..clients {
+        let sku = format!("c{client}");
+        let q = h.read(|x| x.sku("load", &sku).ok().and_then(|s| s.stock.first().and_then(|x| x.quantity)));
+        if q.is_none() && h.read(|x| x.sku("load", &sku).is_err()) {
+            let put = serde_json::json!({"type": "put_sku", "account": "load", "sku": sku, "body": {"name": "Load"}});
+            submit(h, cmd(put)).await?.map_err(e)?;
+        }
+        let q = q.unwrap_or(0);
+        println!("state {client} {q}");
+        start.push(q);
+    }
+    std::io::stdout().flush().ok();
+    Ok(start)
 }

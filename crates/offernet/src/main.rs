@@ -1,15 +1,14 @@
-//! The `offernet` binary: glue between the command line and the library crates.
+//! The `offernet` binary: glue between the command line and the library crates. `main` parses
+//! the command line and hands each command to its module (ripgrep's `try_main` shape).
 
 mod bench;
-mod bench_durable;
-mod bench_http;
-mod bench_orders;
 mod demo;
 mod durable;
-mod http_client;
 mod serve;
+mod shared;
 
 use clap::{Parser, Subcommand};
+use shared::{logs, runtime, Result};
 
 #[derive(Parser)]
 #[command(name = "offernet", version, about = "offernet: a network of stores that sell each other's products")]
@@ -39,55 +38,33 @@ enum Cmd {
     Load(durable::LoadArgs),
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("a tokio runtime")
-}
-
-fn logs(default: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OFFERNET_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    use std::io::IsTerminal as _;
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal());
-    if json {
-        b.json().init();
-    } else {
-        b.init();
-    }
-}
-
 fn main() {
-    let cli = Cli::parse();
-    if let Cmd::Serve(args) = &cli.command {
-        let result = args.config().and_then(|config| {
-            if args.print_config {
-                print!("{}", config.printable());
-                return Ok(());
-            }
-            logs("info", config.log_format == "json");
-            runtime().block_on(offernet_server::serve(config))
-        });
-        if let Err(e) = result {
-            eprintln!("offernet: {e}");
-            std::process::exit(1);
-        }
-        return;
+    if let Err(e) = try_main() {
+        eprintln!("offernet: {e}");
+        std::process::exit(1);
     }
-    logs("warn", false);
-    let result = match cli.command {
-        Cmd::Serve(_) => unreachable!("handled above"),
+}
+
+fn try_main() -> Result<()> {
+    match Cli::parse().command {
+        // `serve` sets up its own logs once its configuration is known.
+        Cmd::Serve(args) => serve::run(&args),
         Cmd::Demo => {
+            logs("warn", false);
             print!("{}", demo::run());
             Ok(())
         }
-        Cmd::Bench { scenario } => bench::run(scenario),
-        Cmd::Journal { command } => runtime().block_on(durable::journal(command)),
-        Cmd::Load(args) => runtime().block_on(durable::load(args)),
-    };
-    if let Err(e) = result {
-        eprintln!("offernet: {e}");
-        std::process::exit(1);
+        Cmd::Bench { scenario } => {
+            logs("warn", false);
+            bench::run(scenario)
+        }
+        Cmd::Journal { command } => {
+            logs("warn", false);
+            runtime()?.block_on(durable::journal(command))
+        }
+        Cmd::Load(args) => {
+            logs("warn", false);
+            runtime()?.block_on(durable::load(args))
+        }
     }
 }

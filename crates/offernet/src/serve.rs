@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::Args;
 use offernet_server::Config;
 
+use crate::shared::{logs, runtime, Result};
+
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
     /// A TOML file with any of the settings below (file < environment < flags).
@@ -72,8 +74,20 @@ pub struct ServeArgs {
     pub print_config: bool,
 }
 
+/// `offernet serve`: prints the effective configuration with `--print-config`, else serves
+/// until SIGTERM or SIGINT.
+pub fn run(args: &ServeArgs) -> Result<()> {
+    let config = args.config()?;
+    if args.print_config {
+        print!("{}", config.printable());
+        return Ok(());
+    }
+    logs("info", config.log_format == "json");
+    runtime()?.block_on(offernet_server::serve(config))
+}
+
 impl ServeArgs {
-    pub fn config(&self) -> Result<Config, String> {
+    pub fn config(&self) -> Result<Config> {
         let mut c = match &self.config {
             Some(p) => Config::from_file(p)?,
             None => Config::default(),

@@ -20,6 +20,7 @@ fn error(status: u16, body: &str, code: &str) {
     assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
 }
 
+/// Long on purpose: a list of bad requests against one server, each checked where it is sent.
 #[test]
 fn bad_requests_are_refused_in_the_json_error_shape() {
     let dir = temp_dir("abuse");
@@ -67,11 +68,10 @@ fn bad_requests_are_refused_in_the_json_error_shape() {
     serde_json::from_str::<Value>(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
 
     // A chunked body whose framing is broken: 400 in the JSON shape, not a bare error.
-    let mut c = Conn::open(&s.addr).unwrap();
     let req = format!(
         "PUT {stock} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {t}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{{\"qua\r\nzz\r\n"
     );
-    let (st, body) = c.send_raw(req.as_bytes()).unwrap();
+    let (st, body) = raw_request(&s.addr, req.as_bytes());
     assert_eq!(st, 400, "{body}");
     error(st, &body, "invalid_body");
 

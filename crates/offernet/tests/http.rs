@@ -54,6 +54,7 @@ fn example(s: &Server) -> Net {
     Net { tokens }
 }
 
+/// Long on purpose: the documents' example is one story, stage after stage, with restarts.
 #[test]
 fn the_documents_example_over_http() {
     let dir = temp_dir("example");
@@ -209,6 +210,7 @@ fn every_write_route_refuses_other_tenants() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Long on purpose: mostly a table of bad requests and the answer each must get.
 #[test]
 fn bad_input_is_refused_with_a_code_naming_the_field() {
     let dir = temp_dir("bad");

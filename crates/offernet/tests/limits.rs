@@ -19,8 +19,8 @@ fn create(s: &Server, id: &str) -> String {
     v["token"].as_str().unwrap().to_string()
 }
 
-fn must(c: &mut Conn, method: &str, path: &str, token: &str, body: Value) {
-    let (st, v) = c.request(method, path, Some(token), Some(&body.to_string()), &[]).unwrap();
+fn must(c: &Http, method: &str, path: &str, token: &str, body: Value) {
+    let (st, v) = c.raw(method, path, Some(token), Some(&body.to_string()), &[]);
     assert!(st == 200 || st == 201, "{method} {path}: {st} {v}");
 }
 
@@ -28,25 +28,17 @@ fn must(c: &mut Conn, method: &str, path: &str, token: &str, body: Value) {
 /// Returns (seller token, marketplace token).
 fn seller_and_marketplace(s: &Server, skus: usize) -> (String, String) {
     let (ts, tm) = (create(s, "s"), create(s, "m"));
-    let mut c = Conn::open(&s.addr).unwrap();
-    must(&mut c, "PUT", "/v1/accounts/s/warehouses/main", &ts, json!({"trade_policies": ["1"]}));
-    must(&mut c, "PUT", "/v1/accounts/s/affiliations/m", &ts, json!({"trade_policy": "1"}));
-    must(&mut c, "PUT", "/v1/accounts/m/sellers/s", &tm, json!({"match_mode": "auto"}));
+    must(s, "PUT", "/v1/accounts/s/warehouses/main", &ts, json!({"trade_policies": ["1"]}));
+    must(s, "PUT", "/v1/accounts/s/affiliations/m", &ts, json!({"trade_policy": "1"}));
+    must(s, "PUT", "/v1/accounts/m/sellers/s", &tm, json!({"match_mode": "auto"}));
     // Concurrent clients: their writes share journal commits.
     let threads: Vec<_> = (0..4)
         .map(|t| {
-            let (addr, ts) = (s.addr.clone(), ts.clone());
+            let (c, ts) = (s.http.clone(), ts.clone());
             std::thread::spawn(move || {
-                let mut c = Conn::open(&addr).unwrap();
                 for i in (t..skus).step_by(4) {
-                    must(&mut c, "PUT", &format!("/v1/accounts/s/skus/k{i}"), &ts, json!({"name": format!("k{i}")}));
-                    must(
-                        &mut c,
-                        "PUT",
-                        &format!("/v1/accounts/s/warehouses/main/stock/k{i}"),
-                        &ts,
-                        json!({"quantity": 1}),
-                    );
+                    must(&c, "PUT", &format!("/v1/accounts/s/skus/k{i}"), &ts, json!({"name": format!("k{i}")}));
+                    must(&c, "PUT", &format!("/v1/accounts/s/warehouses/main/stock/k{i}"), &ts, json!({"quantity": 1}));
                 }
             })
         })
@@ -57,16 +49,15 @@ fn seller_and_marketplace(s: &Server, skus: usize) -> (String, String) {
 
 /// Every warehouse toggle changes the quantity of every offer at `m`: `skus` events each.
 fn toggle_warehouse(s: &Server, ts: &str, times: usize) {
-    let mut c = Conn::open(&s.addr).unwrap();
     for i in 0..times {
         let tps: Vec<&str> = if i % 2 == 0 { vec![] } else { vec!["1"] };
-        must(&mut c, "PUT", "/v1/accounts/s/warehouses/main", ts, json!({ "trade_policies": tps }));
+        must(s, "PUT", "/v1/accounts/s/warehouses/main", ts, json!({ "trade_policies": tps }));
     }
 }
 
 /// Toggles the warehouse once while `stream` waits for its next event: that event must arrive
 /// (else panics with `expect`) and be the one after `newest`.
-fn toggle_and_expect_next(s: &Server, ts: &str, mut stream: Conn, newest: u64, expect: &str) {
+fn toggle_and_expect_next(s: &Server, ts: &str, mut stream: EventStream, newest: u64, expect: &str) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(stream.next_event());
@@ -215,21 +206,12 @@ fn events_after_beyond_the_newest_answer_the_newest() {
 
 /// `offernet serve` with the open-file limit (soft and hard) set to `open_files`.
 fn start_with_open_files(dir: &std::path::Path, open_files: u32, extra: &[&str]) -> Server {
-    use std::io::BufRead;
     let script = format!("ulimit -n {open_files} && exec \"$0\" \"$@\"");
-    let mut child = Command::new("sh")
+    let mut serve = Command::new("sh");
+    serve
         .args(["-c", &script, BIN, "serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
-        .args(extra)
-        .env("OFFERNET_ADMIN_TOKEN", ADMIN)
-        .env("OFFERNET_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let addr =
-        line.trim().strip_prefix("offernet listening on http://").unwrap_or_else(|| panic!("{line}")).to_string();
-    Server { child, addr, dir: dir.to_path_buf() }
+        .args(extra);
+    Server::spawn(serve, dir)
 }
 
 /// Sends a request head one byte every 100 ms (never finishing it) until `stop`; returns

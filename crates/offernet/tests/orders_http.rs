@@ -10,6 +10,7 @@ use serde_json::json;
 const K: u64 = 40;
 const CLIENTS: usize = 64;
 
+/// Long on purpose: one story, from the race through the order's lifecycle to the restart.
 #[test]
 fn a_hot_sku_never_oversells_and_survives_kill_9() {
     let dir = temp_dir("orders");
@@ -47,18 +48,15 @@ fn a_hot_sku_never_oversells_and_survives_kill_9() {
         "{sim}"
     );
 
-    let addr = s.addr.clone();
     let market = tok["market"].clone();
     let handles: Vec<_> = (0..CLIENTS)
         .map(|i| {
-            let (addr, market) = (addr.clone(), market.clone());
+            let (http, market) = (s.http.clone(), market.clone());
             std::thread::spawn(move || {
                 let body =
                     json!({"id": format!("c{i}"), "items": [{"sku": "seller-hot", "quantity": 1, "seller": "seller"}]});
-                let (st, v) = Conn::open(&addr)
-                    .unwrap()
-                    .request("POST", "/v1/accounts/market/orders", Some(&market), Some(&body.to_string()), &[])
-                    .unwrap();
+                let (st, v) =
+                    http.raw("POST", "/v1/accounts/market/orders", Some(&market), Some(&body.to_string()), &[]);
                 (i, st, v)
             })
         })

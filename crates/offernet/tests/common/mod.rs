@@ -1,15 +1,15 @@
-//! A test harness that runs the real `offernet serve` on port 0 and talks HTTP/1.1 to it
-//! with a few lines of std (no client library needed for tests).
+//! A test harness that runs the real `offernet serve` on port 0 and talks to it with reqwest's
+//! blocking client (one per server, keep-alive). Requests that must be malformed or slow on
+//! purpose, which a client library will not send, go over a raw `TcpStream` ([`raw_request`]
+//! here, and the slow-client helpers of `limits.rs`).
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-
-#[path = "../../src/http_client.rs"]
-mod http_client;
-pub use http_client::Conn;
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -20,6 +20,8 @@ pub struct Server {
     pub child: Child,
     pub addr: String,
     pub dir: PathBuf,
+    /// The client for this server; `s.req(…)` and friends reach it through `Deref`.
+    pub http: Http,
 }
 
 pub fn temp_dir(name: &str) -> PathBuf {
@@ -30,9 +32,15 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 impl Server {
     pub fn start(dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()])
-            .args(extra)
+        let mut serve = Command::new(BIN);
+        serve.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]).args(extra);
+        Server::spawn(serve, dir)
+    }
+
+    /// Runs `serve` (an `offernet serve … --listen 127.0.0.1:0`, maybe behind a shell) with the
+    /// operator token, and waits for the address it prints.
+    pub fn spawn(mut serve: Command, dir: &Path) -> Server {
+        let mut child = serve
             .env("OFFERNET_ADMIN_TOKEN", ADMIN)
             .env("OFFERNET_LOG", "warn")
             .stdout(Stdio::piped())
@@ -43,7 +51,8 @@ impl Server {
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let addr =
             line.trim().strip_prefix("offernet listening on http://").unwrap_or_else(|| panic!("{line}")).to_string();
-        Server { child, addr, dir: dir.to_path_buf() }
+        let http = Http::new(&addr);
+        Server { child, addr, dir: dir.to_path_buf(), http }
     }
 
     /// Graceful stop (SIGTERM), waiting for the process to exit.
@@ -59,27 +68,12 @@ impl Server {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
+}
 
-    pub fn req(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
-        let (status, text) = self.raw(method, path, token, body, &[]);
-        let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
-        (status, v)
-    }
-
-    pub fn raw(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&str>,
-        headers: &[(&str, &str)],
-    ) -> (u16, String) {
-        Conn::open(&self.addr).unwrap().request(method, path, token, body, headers).unwrap()
-    }
-
-    /// Opens an event stream.
-    pub fn stream(&self, path: &str, token: &str) -> Conn {
-        Conn::open(&self.addr).unwrap().stream(path, token).unwrap()
+impl std::ops::Deref for Server {
+    type Target = Http;
+    fn deref(&self) -> &Http {
+        &self.http
     }
 }
 
@@ -93,12 +87,118 @@ impl Drop for Server {
     }
 }
 
+/// A client of one server; clones share its connections (for tests' own threads).
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::blocking::Client,
+    base: String,
+}
+
+impl Http {
+    fn new(addr: &str) -> Http {
+        // The timeout bounds each read, as a socket read timeout would: long streams live on.
+        let client = reqwest::blocking::Client::builder()
+            .no_proxy()
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client");
+        Http { client, base: format!("http://{addr}") }
+    }
+
+    /// A request whose answer is JSON (or empty: null; or not JSON: the text as a string).
+    pub fn req(&self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> (u16, Value) {
+        let (status, text) = self.raw(method, path, token, body, &[]);
+        let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        (status, v)
+    }
+
+    /// A request with extra headers: (status, body text). A body, or any POST, PUT or PATCH,
+    /// goes as `application/json`.
+    pub fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> (u16, String) {
+        let mut r = self.client.request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        let body = body.unwrap_or("");
+        if !body.is_empty() || matches!(method, "POST" | "PUT" | "PATCH") {
+            r = r.header("Content-Type", "application/json").body(body.to_string());
+        }
+        let resp = r.send().unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        (resp.status().as_u16(), resp.text().unwrap())
+    }
+
+    /// Opens an event stream (`text/event-stream`); it must answer 200.
+    pub fn stream(&self, path: &str, token: &str) -> EventStream {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header("Accept", "text/event-stream")
+            .send()
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        assert_eq!(resp.status(), 200, "event stream {path}");
+        EventStream(BufReader::new(resp))
+    }
+}
+
+/// An open event stream.
+pub struct EventStream(BufReader<reqwest::blocking::Response>);
+
+impl EventStream {
+    /// The next `data:` payload (other fields and comments skipped).
+    pub fn next_event(&mut self) -> std::io::Result<Value> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if self.0.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "stream ended"));
+            }
+            if let Some(data) = line.trim_end().strip_prefix("data:") {
+                return serde_json::from_str(data.trim()).map_err(std::io::Error::other);
+            }
+        }
+    }
+}
+
 /// Reads events until one satisfies `pred`.
-pub fn read_until(r: &mut Conn, mut pred: impl FnMut(&Value) -> bool) -> Value {
+pub fn read_until(r: &mut EventStream, mut pred: impl FnMut(&Value) -> bool) -> Value {
     loop {
         let v = r.next_event().expect("the stream goes on");
         if pred(&v) {
             return v;
         }
     }
+}
+
+/// Sends `request` as it is, framed well or badly, on a new TCP connection and reads one
+/// response: (status, body). For requests a client library refuses to send.
+pub fn raw_request(addr: &str, request: &[u8]) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request).unwrap();
+    let mut r = BufReader::new(s);
+    let (mut head, mut line) = (String::new(), String::new());
+    while r.read_line(&mut line).unwrap() > 0 && line != "\r\n" {
+        head.push_str(&line);
+        line.clear();
+    }
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("a status: {head:?}"));
+    let length = head
+        .lines()
+        .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")))
+        .map_or(0, |(_, v)| v.trim().parse().unwrap());
+    let mut body = vec![0u8; length];
+    r.read_exact(&mut body).unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
 }

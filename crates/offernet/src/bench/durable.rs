@@ -8,18 +8,9 @@ use offernet_core::*;
 use offernet_store::journal::Journal;
 use offernet_store::*;
 
-use crate::bench::{anyhow_lite::Result, generate_commands, median, updates, Network, NetworkArgs, Rng};
-
-fn temp_data_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("offernet-bench-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("a temporary directory");
-    d
-}
-
-fn e<E: std::fmt::Display>(x: E) -> String {
-    x.to_string()
-}
+use super::common::{median, recover_quietly, temp_dir, Rng};
+use super::network::{generate_commands, updates, Network, NetworkArgs};
+use crate::shared::{e, runtime, submit, Result};
 
 /// A fresh journal in a temporary directory holding the generated network.
 async fn journal_with_network(
@@ -27,12 +18,12 @@ async fn journal_with_network(
     net: &NetworkArgs,
     database: Option<&str>,
 ) -> Result<(std::path::PathBuf, AnyJournal, Recovered, Network)> {
-    let dir = temp_data_dir(name);
+    let dir = temp_dir(name);
     let mut j = AnyJournal::open(database, &dir).await.map_err(e)?;
     if j.last().await.map_err(e)? != JournalEnd::default() {
         return Err("the benchmark needs an empty journal: give --database a fresh, empty database".into());
     }
-    let mut r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
+    let mut r = recover_quietly(&mut j).await?;
     let g = generate_commands(net)?;
     let refused = import(&mut j, &mut r, g.commands, 0, &mut |_| {}).await.map_err(e)?;
     if refused > 0 {
@@ -41,6 +32,25 @@ async fn journal_with_network(
     // The Network view (for generating updates) shares the level layout.
     let shape = Network { engine: Engine::default(), levels: g.levels, skus_per_seller: net.skus_per_seller };
     Ok((dir, j, r, shape))
+}
+
+/// Reopens the journal of a benchmark (the writer took the previous handle) and recovers.
+async fn reopen(db: Option<&str>, dir: &std::path::Path) -> Result<(AnyJournal, Recovered)> {
+    let mut j = AnyJournal::open(db, dir).await.map_err(e)?;
+    let r = recover_quietly(&mut j).await?;
+    Ok((j, r))
+}
+
+/// Recovers from `j`, timed, and checks the state is `expected` (else the error `wrong`):
+/// (the recovered engine, seconds).
+async fn timed_restart(j: &mut AnyJournal, expected: &[u8], wrong: &str) -> Result<(Recovered, f64)> {
+    let t = Instant::now();
+    let r = recover_quietly(j).await?;
+    let s = t.elapsed().as_secs_f64();
+    if r.engine.snapshot_bytes() != expected {
+        return Err(wrong.into());
+    }
+    Ok((r, s))
 }
 
 /// Runs `work` through a writer with `max_batch`, from `clients` concurrent clients.
@@ -63,16 +73,7 @@ async fn through_writer(
         let h = h.clone();
         tasks.push(tokio::spawn(async move {
             for c in share {
-                loop {
-                    match h.submit(c.clone()).await {
-                        Ok(r) => {
-                            r.map_err(e)?;
-                            break;
-                        }
-                        Err(SubmitError::Busy) => tokio::task::yield_now().await,
-                        Err(x) => return Err(e(x)),
-                    }
-                }
+                submit(&h, c).await?.map_err(e)?;
             }
             Ok::<(), String>(())
         }));
@@ -106,7 +107,7 @@ pub struct DurableArgs {
 }
 
 pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
+    let rt = runtime()?;
     rt.block_on(async {
         let db = d.database.as_deref();
         let (dir, j, r, shape) = journal_with_network("durable", net, db).await?;
@@ -120,11 +121,7 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
         for run in 0..runs {
             let (jj, rr) = match (j.take(), r.take()) {
                 (Some(jj), Some(rr)) => (jj, rr),
-                _ => {
-                    let mut jj = AnyJournal::open(db, &dir).await.map_err(e)?;
-                    let rr = recover(&mut jj, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
-                    (jj, rr)
-                }
+                _ => reopen(db, &dir).await?,
             };
             let work = updates(&shape, d.durable_updates, &mut rng);
             let (rate, per_batch) =
@@ -133,8 +130,7 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
             rates.push(rate);
             batch_sizes.push(per_batch);
         }
-        let mut jj = AnyJournal::open(db, &dir).await.map_err(e)?;
-        let rr = recover(&mut jj, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
+        let (jj, rr) = reopen(db, &dir).await?;
         let work = updates(&shape, d.baseline_updates, &mut rng);
         let (base, _) = through_writer(jj, rr, 1, d.clients, work).await?;
         let group = median(&mut rates);
@@ -171,7 +167,7 @@ pub struct RecoveryArgs {
 }
 
 pub fn recovery(a: RecoveryArgs) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)?;
+    let rt = runtime()?;
     rt.block_on(async {
         let (dir, mut j, mut r, shape) = journal_with_network("recovery", &a.net, None).await?;
         let setup = r.last_seq as usize;
@@ -188,23 +184,13 @@ pub fn recovery(a: RecoveryArgs) -> Result<()> {
         let expected = r.engine.snapshot_bytes();
         drop(r);
         // Restart without a snapshot: replay everything.
-        let t = Instant::now();
-        let rr = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
-        let replay_s = t.elapsed().as_secs_f64();
-        if rr.engine.snapshot_bytes() != expected {
-            return Err("replay produced another state".into());
-        }
+        let (rr, replay_s) = timed_restart(&mut j, &expected, "replay produced another state").await?;
         // Snapshot at the end, then restart again.
         let t = Instant::now();
         j.save_snapshot(total, &rr.engine.snapshot_bytes()).await.map_err(e)?;
         let snap_s = t.elapsed().as_secs_f64();
         drop(rr);
-        let t = Instant::now();
-        let rs = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.map_err(e)?;
-        let snap_restart_s = t.elapsed().as_secs_f64();
-        if rs.engine.snapshot_bytes() != expected {
-            return Err("the snapshot restored another state".into());
-        }
+        let (rs, snap_restart_s) = timed_restart(&mut j, &expected, "the snapshot restored another state").await?;
         let offers = rs.engine.offer_count();
         let size = std::fs::metadata(dir.join(JOURNAL_FILE)).map(|m| m.len()).unwrap_or(0)
             + std::fs::metadata(dir.join(format!("{JOURNAL_FILE}-wal"))).map(|m| m.len()).unwrap_or(0);

@@ -1,0 +1,48 @@
+//! `offernet bench`: benchmarks as code. Each scenario prints a table and a JSON line, and
+//! measures its baseline in the same run (see BENCHMARKS.md for recorded figures).
+//!
+//! One module per scenario (`propagation`, `durable` for `propagation --durable` and `recovery`,
+//! `freshness`, `orders`, `simulation`); `network` generates the benchmark network, `http` runs
+//! an in-process server and talks to it with reqwest, and `common` holds the helpers they all
+//! use. This file only dispatches.
+
+mod common;
+mod durable;
+mod freshness;
+mod http;
+mod network;
+mod orders;
+mod propagation;
+mod simulation;
+
+use clap::Subcommand;
+
+use crate::shared::Result;
+
+#[derive(Subcommand)]
+pub enum Scenario {
+    /// Random stock and price updates at the bottom sellers; every affected offer above is
+    /// updated in the same command. Baseline: recomputing every offer from scratch.
+    Propagation(propagation::PropagationArgs),
+    /// Restart after many journaled commands: replay rate, and restart time with and without
+    /// a snapshot.
+    Recovery(durable::RecoveryArgs),
+    /// A stock write at the bottom of a 3-level chain through HTTP until its offer.changed
+    /// event arrives at the top over SSE, against one commit's latency.
+    Freshness(freshness::FreshnessArgs),
+    /// Concurrent clients ordering 1 unit of one hot SKU: exactly K succeed; orders/s in the
+    /// engine with the journal and over HTTP, against one commit per request.
+    Orders(orders::OrdersArgs),
+    /// 3-item carts at the top marketplace: items/s in the engine, p50/p99 over HTTP.
+    Simulation(simulation::SimulationArgs),
+}
+
+pub fn run(s: Scenario) -> Result<()> {
+    match s {
+        Scenario::Propagation(a) => propagation::propagation(a),
+        Scenario::Recovery(a) => durable::recovery(a),
+        Scenario::Freshness(a) => freshness::freshness(a),
+        Scenario::Orders(a) => orders::orders(a),
+        Scenario::Simulation(a) => simulation::simulation(a),
+    }
+}
