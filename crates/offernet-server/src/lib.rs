@@ -12,6 +12,7 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod events;
+pub mod extract;
 pub mod lease;
 pub mod metrics;
 pub mod openapi;
@@ -33,11 +34,24 @@ use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, DataDirLo
 
 pub use config::Config;
 use error::ApiError;
-use routes::AppState;
 
 /// How often the server checks for expired reservations (they expire within this of their
 /// expiry time).
 const EXPIRY_TICK_MS: u64 = 1_000;
+
+/// What every handler shares.
+pub struct AppState {
+    pub writer: WriterHandle,
+    pub admin_token_hash: String,
+    pub config: Config,
+    pub events: Arc<events::EventLog>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Becomes true when shutdown starts: live event streams end so that the graceful
+    /// shutdown does not wait on them forever.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The OpenAPI document served at `/openapi.json`, built once from the route table.
+    pub openapi: Arc<serde_json::Value>,
+}
 
 /// A running server.
 pub struct Running {
@@ -224,6 +238,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         events,
         metrics,
         stopping: stopping_rx,
+        openapi: Arc::new(openapi::spec()),
     });
     // Time enters the engine as a command: when a reservation is due, submit `expire_orders`.
     let ticker_writer = writer.clone();

@@ -4,31 +4,6 @@
 
 use serde_json::{json, Map, Value};
 
-/// One route's documentation.
-pub struct RouteDoc {
-    pub method: &'static str,
-    pub path: &'static str,
-    /// Who may call it: `operator`, `anyone`, or the path parameter naming the account.
-    pub who: &'static str,
-    pub summary: &'static str,
-    pub request: Option<&'static str>,
-    /// Response schema name ("" for none or non-JSON).
-    pub response: &'static str,
-    pub status: u16,
-}
-
-pub fn doc(
-    method: &'static str,
-    path: &'static str,
-    who: &'static str,
-    summary: &'static str,
-    request: Option<&'static str>,
-    response: &'static str,
-    status: u16,
-) -> RouteDoc {
-    RouteDoc { method, path, who, summary, request, response, status }
-}
-
 fn r(name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
