@@ -158,10 +158,7 @@ async fn not_found() -> Response {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut r: Router<Arc<AppState>> = Router::new();
-    for (d, handler) in routes::table() {
-        r = r.route(d.path, handler);
-    }
+    let (r, _) = routes::router().split_for_parts();
     r.route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)

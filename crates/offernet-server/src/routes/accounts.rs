@@ -4,49 +4,53 @@ use std::sync::Arc;
 
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
-use axum::Json;
-use offernet_core::Command;
-use serde::Deserialize;
-use serde_json::json;
+use axum::response::Response;
+use offernet_core::{AccountView, Command};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{doc, ok, write, RouteDoc, St};
+use super::{ok, params, sorted, write, St};
 use crate::auth::{random_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Operator, Reads, StrictJson};
 use crate::AppState;
 
-pub(super) fn routes() -> Vec<(RouteDoc, MethodRouter<Arc<AppState>>)> {
-    vec![
-        (
-            doc(
-                "POST",
-                "/v1/accounts",
-                "operator",
-                "Create an account; its token is returned once",
-                Some("NewAccount"),
-                "AccountCreated",
-                201,
-            ),
-            post(create_account),
-        ),
-        (doc("GET", "/v1/accounts/{a}", "a", "The account", None, "Account", 200), get(get_account)),
-    ]
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(create_account)).routes(routes!(get_account))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewAccount {
+    /// Lowercase letters, digits and `-`; never changes.
+    #[schema(required = true, nullable = false, pattern = "^[a-z0-9-]{1,50}$")]
     id: Option<String>,
+    #[schema(required = true, nullable = false, max_length = 1000)]
     name: Option<String>,
+    /// ISO 4217, like BRL.
+    #[schema(required = true, nullable = false, pattern = "^[A-Z]{3}$")]
     currency: Option<String>,
+}
+
+/// The new account, with its token: `<account>.<secret>`, shown only now.
+#[derive(Serialize, ToSchema)]
+struct AccountCreated {
+    id: Arc<str>,
+    name: Arc<str>,
+    currency: Arc<str>,
+    token: String,
 }
 
 fn required(field: &'static str, v: Option<String>) -> Result<String, ApiError> {
     v.ok_or_else(|| ApiError::invalid_field(field, format!("invalid field `{field}`: required")))
 }
 
+/// Create an account; its token is returned once
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = NewAccount,
+    responses((status = 201, description = "created", body = AccountCreated)),
+    extensions(("x-offernet-who" = json!("operator"))))]
 async fn create_account(st: St, _: Operator, StrictJson(b): StrictJson<NewAccount>) -> ApiResult<Response> {
     let id = required("id", b.id)?;
     let name = required("name", b.name)?;
@@ -59,11 +63,14 @@ async fn create_account(st: St, _: Operator, StrictJson(b): StrictJson<NewAccoun
     let token = format!("{id}.{secret}");
     let cmd = Command::CreateAccount { id: id.clone(), name, currency, token_hash: Some(sha256_hex(&token)) };
     write(&st, cmd).await?;
-    let view = st.writer.read(|e| e.account(&id))?;
-    let created = json!({"id": view.id, "name": view.name, "currency": view.currency, "token": token});
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let AccountView { id, name, currency } = st.writer.read(|e| e.account(&id))?;
+    Ok(sorted(StatusCode::CREATED, AccountCreated { id, name, currency, token }))
 }
 
+/// The account
+#[utoipa::path(get, path = "/v1/accounts/{a}", tag = "accounts", params(params::A),
+    responses((status = 200, description = "the account", body = AccountView)),
+    extensions(("x-offernet-who" = json!("a"))))]
 async fn get_account(st: St, Path(a): Path<String>, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.account(&a))?))
 }

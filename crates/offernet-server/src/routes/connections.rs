@@ -5,38 +5,27 @@ use std::sync::Arc;
 
 use axum::extract::Path;
 use axum::response::Response;
-use axum::routing::{delete, get, patch, put, MethodRouter};
 use offernet_core::*;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{doc, ok, write_no_content, write_then, RouteDoc, St};
+use super::{ok, params, write_no_content, write_then, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, PatchJson, Reads, StrictJson};
 use crate::AppState;
 
-pub(super) fn routes() -> Vec<(RouteDoc, MethodRouter<Arc<AppState>>)> {
-    const AFF: &str = "/v1/accounts/{s}/affiliations/{m}";
-    const SEL: &str = "/v1/accounts/{m}/sellers/{s}";
-    let (a, r) = (Some("AffiliationBody"), Some("SellerBody"));
-    vec![
-        (doc("PUT", AFF, "s", "The seller's half of a connection", a, "Affiliation", 200), put(put_affiliation)),
-        (
-            doc("PATCH", AFF, "s", "Change given fields of the seller's half", a, "Affiliation", 200),
-            patch(patch_affiliation),
-        ),
-        (doc("DELETE", AFF, "s", "End the seller's half", None, "", 204), delete(delete_affiliation)),
-        (doc("GET", AFF, "s", "The seller's half", None, "Affiliation", 200), get(get_affiliation)),
-        (doc("PUT", SEL, "m", "The marketplace's half of a connection", r, "Registration", 200), put(put_seller)),
-        (
-            doc("PATCH", SEL, "m", "Change given fields of the marketplace's half", r, "Registration", 200),
-            patch(patch_seller),
-        ),
-        (doc("DELETE", SEL, "m", "End the marketplace's half", None, "", 204), delete(delete_seller)),
-        (doc("GET", SEL, "m", "The marketplace's half", None, "Registration", 200), get(get_seller)),
-    ]
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(put_affiliation, patch_affiliation, delete_affiliation, get_affiliation))
+        .routes(routes!(put_seller, patch_seller, delete_seller, get_seller))
 }
 
 type Two = Path<(String, String)>;
 
+/// The seller's half of a connection
+#[utoipa::path(put, path = "/v1/accounts/{s}/affiliations/{m}", tag = "connections", params(params::S, params::M),
+    request_body = AffiliationBody, responses((status = 200, description = "the seller's half", body = AffiliationView)),
+    extensions(("x-offernet-who" = json!("s"))))]
 async fn put_affiliation(
     st: St,
     Path((s, m)): Two,
@@ -47,6 +36,10 @@ async fn put_affiliation(
     write_then(&st, cmd, |e| e.affiliation(&s, &m)).await
 }
 
+/// Change given fields of the seller's half
+#[utoipa::path(patch, path = "/v1/accounts/{s}/affiliations/{m}", tag = "connections", params(params::S, params::M),
+    request_body = AffiliationBody, responses((status = 200, description = "the seller's half", body = AffiliationView)),
+    extensions(("x-offernet-who" = json!("s"))))]
 async fn patch_affiliation(
     st: St,
     Path((s, m)): Two,
@@ -57,14 +50,25 @@ async fn patch_affiliation(
     write_then(&st, cmd, |e| e.affiliation(&s, &m)).await
 }
 
+/// End the seller's half
+#[utoipa::path(delete, path = "/v1/accounts/{s}/affiliations/{m}", tag = "connections", params(params::S, params::M),
+    responses((status = 204, description = "ended")), extensions(("x-offernet-who" = json!("s"))))]
 async fn delete_affiliation(st: St, Path((s, m)): Two, _: ActsFor) -> ApiResult<Response> {
     write_no_content(&st, Command::DeleteAffiliation { seller: s, marketplace: m }).await
 }
 
+/// The seller's half
+#[utoipa::path(get, path = "/v1/accounts/{s}/affiliations/{m}", tag = "connections", params(params::S, params::M),
+    responses((status = 200, description = "the seller's half", body = AffiliationView)),
+    extensions(("x-offernet-who" = json!("s"))))]
 async fn get_affiliation(st: St, Path((s, m)): Two, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.affiliation(&s, &m))?))
 }
 
+/// The marketplace's half of a connection
+#[utoipa::path(put, path = "/v1/accounts/{m}/sellers/{s}", tag = "connections", params(params::M, params::S),
+    request_body = SellerBody, responses((status = 200, description = "the marketplace's half", body = RegistrationView)),
+    extensions(("x-offernet-who" = json!("m"))))]
 async fn put_seller(
     st: St,
     Path((m, s)): Two,
@@ -75,6 +79,10 @@ async fn put_seller(
     write_then(&st, cmd, |e| e.registration(&m, &s)).await
 }
 
+/// Change given fields of the marketplace's half
+#[utoipa::path(patch, path = "/v1/accounts/{m}/sellers/{s}", tag = "connections", params(params::M, params::S),
+    request_body = SellerBody, responses((status = 200, description = "the marketplace's half", body = RegistrationView)),
+    extensions(("x-offernet-who" = json!("m"))))]
 async fn patch_seller(
     st: St,
     Path((m, s)): Two,
@@ -85,10 +93,17 @@ async fn patch_seller(
     write_then(&st, cmd, |e| e.registration(&m, &s)).await
 }
 
+/// End the marketplace's half
+#[utoipa::path(delete, path = "/v1/accounts/{m}/sellers/{s}", tag = "connections", params(params::M, params::S),
+    responses((status = 204, description = "ended")), extensions(("x-offernet-who" = json!("m"))))]
 async fn delete_seller(st: St, Path((m, s)): Two, _: ActsFor) -> ApiResult<Response> {
     write_no_content(&st, Command::DeleteSeller { marketplace: m, seller: s }).await
 }
 
+/// The marketplace's half
+#[utoipa::path(get, path = "/v1/accounts/{m}/sellers/{s}", tag = "connections", params(params::M, params::S),
+    responses((status = 200, description = "the marketplace's half", body = RegistrationView)),
+    extensions(("x-offernet-who" = json!("m"))))]
 async fn get_seller(st: St, Path((m, s)): Two, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.registration(&m, &s))?))
 }

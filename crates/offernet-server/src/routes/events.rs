@@ -8,10 +8,13 @@ use axum::extract::{Path, Query};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
-use serde_json::json;
+use offernet_core::Event;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{doc, ok, params, RouteDoc, St};
+use super::{params, sorted, St};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Gone;
 use crate::extract::Reads;
@@ -23,19 +26,18 @@ use crate::AppState;
 /// its cursor and one of the account's stream places.
 const SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-pub(super) fn routes() -> Vec<(RouteDoc, MethodRouter<Arc<AppState>>)> {
-    vec![(
-        doc(
-            "GET",
-            "/v1/accounts/{a}/events",
-            "a",
-            "The account's events after ?after=SEQ; `Accept: text/event-stream` streams them live",
-            None,
-            "EventPage",
-            200,
-        ),
-        get(events),
-    )]
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(list_events))
+}
+
+/// The account's events after `after`, oldest first.
+#[derive(Serialize, ToSchema)]
+struct EventPage {
+    #[schema(value_type = Vec<Event>)]
+    events: Vec<Arc<Event>>,
+    /// The sequence number this answer is complete up to: the last event's when the page is
+    /// full, else the newest known. Ask again with `after` set to it.
+    last_seq: u64,
 }
 
 fn gone(g: Gone) -> ApiError {
@@ -55,7 +57,17 @@ fn after(q: &params::Query, h: &HeaderMap) -> ApiResult<u64> {
     }
 }
 
-async fn events(
+/// The account's events after ?after=SEQ; `Accept: text/event-stream` streams them live
+///
+/// As a stream, each event is one message: `id` its sequence number, `event` its type, `data`
+/// the event (the same fields as in the JSON page). A reconnecting client sends
+/// `Last-Event-ID`; a stream that falls behind the retained events gets a `resume` message
+/// (`{"after": SEQ}`) and ends.
+#[utoipa::path(get, path = "/v1/accounts/{a}/events", tag = "events", params(params::A, params::EventsQuery),
+    responses((status = 200, description = "one page (JSON), or a live stream (text/event-stream)",
+        content((EventPage = "application/json"), (String = "text/event-stream")))),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_events(
     st: St,
     Path(a): Path<String>,
     Query(q): Query<params::Query>,
@@ -69,7 +81,7 @@ async fn events(
         h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
     if !wants_stream {
         let p = st.events.page(&a, after, limit, engine_seq).map_err(gone)?;
-        return Ok(ok(json!({"events": p.events, "last_seq": p.last_seq})));
+        return Ok(sorted(StatusCode::OK, EventPage { events: p.events, last_seq: p.last_seq }));
     }
     // Live: check the start, take a stream place, then the stream pages lazily (events.rs).
     let start = st.events.page(&a, after, 0, engine_seq).map_err(gone)?;

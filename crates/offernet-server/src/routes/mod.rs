@@ -1,18 +1,21 @@
 //! The v1 routes of shared/design/api.md, one module per resource. Each module holds its
-//! handlers and their documentation together; a handler's signature says who may call it
-//! (`extract.rs`: `Operator`, `ActsFor`, `Reads`) and what body it takes (`StrictJson`,
-//! `PatchJson`), so its body only submits the command through the writer (answered once
-//! durable) and answers from committed state.
+//! handlers, their documentation (`#[utoipa::path]`, beside each handler) and the types they
+//! answer; `router()` gathers them into one `OpenApiRouter`, so the router and the OpenAPI
+//! document come from the same place and the document cannot miss a served route.
+//!
+//! A handler's signature says who may call it (`extract.rs`: `Operator`, `ActsFor`, `Reads`)
+//! and what body it takes (`StrictJson`, `PatchJson`); its body submits the command through
+//! the writer (answered once durable) and answers from committed state.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::MethodRouter;
 use axum::Json;
 use offernet_core::{Command, Engine, Event};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -25,52 +28,23 @@ mod offers;
 mod ops;
 mod orders;
 mod params;
+mod stock_prices;
 mod suggestions;
 
 type St = State<Arc<AppState>>;
 
-/// One route's documentation.
-pub struct RouteDoc {
-    pub method: &'static str,
-    pub path: &'static str,
-    /// Who may call it: `operator`, `anyone`, or the path parameter naming the account.
-    pub who: &'static str,
-    pub summary: &'static str,
-    pub request: Option<&'static str>,
-    /// Response schema name ("" for none or non-JSON).
-    pub response: &'static str,
-    pub status: u16,
-}
-
-pub fn doc(
-    method: &'static str,
-    path: &'static str,
-    who: &'static str,
-    summary: &'static str,
-    request: Option<&'static str>,
-    response: &'static str,
-    status: u16,
-) -> RouteDoc {
-    RouteDoc { method, path, who, summary, request, response, status }
-}
-
-/// Every route: its documentation and its handler, gathered from the resource modules. The
-/// router and the OpenAPI document are both built from this, so the spec cannot miss a
-/// served route.
-pub fn table() -> Vec<(RouteDoc, MethodRouter<Arc<AppState>>)> {
-    [
-        accounts::routes(),
-        catalog::routes(),
-        connections::routes(),
-        suggestions::routes(),
-        offers::routes(),
-        orders::routes(),
-        events::routes(),
-        ops::routes(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+/// Every route with its documentation, one resource after another.
+pub fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .merge(accounts::router())
+        .merge(catalog::router())
+        .merge(stock_prices::router())
+        .merge(connections::router())
+        .merge(suggestions::router())
+        .merge(offers::router())
+        .merge(orders::router())
+        .merge(events::router())
+        .merge(ops::router())
 }
 
 /// The body of actions that take none: empty, `{}`, or refused naming the unknown field.
@@ -104,4 +78,15 @@ async fn write_no_content(st: &AppState, cmd: Command) -> ApiResult<Response> {
 
 fn ok<T: Serialize>(v: T) -> Response {
     (StatusCode::OK, Json(v)).into_response()
+}
+
+/// `status` and `v` as JSON with the keys of every object sorted. The answers that were built
+/// as JSON values before their views were typed (pages, stock, price, orders, …) kept
+/// serde_json's map order, sorted keys; they still go through a value so the bytes stay the
+/// same.
+fn sorted<T: Serialize>(status: StatusCode, v: T) -> Response {
+    match serde_json::to_value(v) {
+        Ok(v) => (status, Json(v)).into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response(),
+    }
 }

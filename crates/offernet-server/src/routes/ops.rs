@@ -5,38 +5,66 @@ use std::sync::Arc;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{doc, ok, RouteDoc, St};
+use super::{ok, sorted, St};
 use crate::AppState;
 
-pub(super) fn routes() -> Vec<(RouteDoc, MethodRouter<Arc<AppState>>)> {
-    vec![
-        (doc("GET", "/healthz", "anyone", "Health", None, "Health", 200), get(healthz)),
-        (doc("GET", "/metrics", "anyone", "Prometheus metrics", None, "", 200), get(metrics)),
-        (doc("GET", "/openapi.json", "anyone", "This document", None, "", 200), get(openapi_json)),
-    ]
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(get_health)).routes(routes!(get_metrics)).routes(routes!(get_openapi))
 }
 
-async fn healthz(st: St) -> Response {
-    let seq = st.writer.shared().stats.last_seq.load(Ordering::Relaxed);
+/// The writer's state. 200 while the writer can write; 503 (same body) while it retries the
+/// journal, another process holds the writer lease, or it stopped.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// `ok` or `unavailable`.
+    status: &'static str,
+    #[schema(value_type = String, pattern = "^(ok|retrying|not_writer|stopped)$")]
+    writer: &'static str,
+    #[schema(required = true)]
+    last_journal_error: Option<String>,
+    journal_errors: u64,
+    /// The last committed journal sequence number.
+    journal_seq: u64,
+    /// The last event sequence number applied.
+    event_seq: u64,
+    /// Commands waiting for the writer.
+    queue_depth: usize,
+}
+
+/// Health
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "the writer can write", body = Health),
+        (status = 503, description = "the writer cannot write now", body = Health)),
+    extensions(("x-offernet-who" = json!("anyone"))))]
+async fn get_health(st: St) -> Response {
+    let journal_seq = st.writer.shared().stats.last_seq.load(Ordering::Relaxed);
     let event_seq = st.writer.read(|e| e.last_seq());
     let h = st.writer.health();
     // 503 while the writer cannot write (journal error, lease lost): a load balancer or an
     // orchestrator then routes writes elsewhere or restarts us.
     let up = h.state == offernet_store::WriterState::Ok;
-    let body = json!({"status": if up { "ok" } else { "unavailable" }, "writer": h.state.as_str(),
-        "last_journal_error": h.last_error, "journal_errors": h.journal_errors,
-        "journal_seq": seq, "event_seq": event_seq, "queue_depth": st.writer.queue_depth()});
-    if up {
-        ok(body)
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
-    }
+    let body = Health {
+        status: if up { "ok" } else { "unavailable" },
+        writer: h.state.as_str(),
+        last_journal_error: h.last_error,
+        journal_errors: h.journal_errors,
+        journal_seq,
+        event_seq,
+        queue_depth: st.writer.queue_depth(),
+    };
+    sorted(if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
 }
 
-async fn metrics(st: St) -> Response {
+/// Prometheus metrics
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")),
+    extensions(("x-offernet-who" = json!("anyone"))))]
+async fn get_metrics(st: St) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed)),
@@ -44,7 +72,10 @@ async fn metrics(st: St) -> Response {
         .into_response()
 }
 
-/// The document is built once at startup (`openapi::spec`), from the same table as the router.
-async fn openapi_json(st: St) -> Response {
+/// This document
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object, content_type = "application/json")),
+    extensions(("x-offernet-who" = json!("anyone"))))]
+async fn get_openapi(st: St) -> Response {
     ok(&*st.openapi)
 }

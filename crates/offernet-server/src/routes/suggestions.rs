@@ -3,57 +3,42 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post, MethodRouter};
 use offernet_core::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{doc, params, write_then, NoFields, RouteDoc, St};
+use super::{params, sorted, write_then, NoFields, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::AppState;
 
-pub(super) fn routes() -> Vec<(RouteDoc, MethodRouter<Arc<AppState>>)> {
-    vec![
-        (
-            doc(
-                "GET",
-                "/v1/accounts/{m}/suggestions",
-                "m",
-                "Suggestions received (?status=&limit=&offset=)",
-                None,
-                "SuggestionPage",
-                200,
-            ),
-            get(list_suggestions),
-        ),
-        (
-            doc(
-                "POST",
-                "/v1/accounts/{m}/suggestions/{s}/{seller_sku}/approve",
-                "m",
-                "Approve: bind to `sku` (created if missing) or let the matcher decide",
-                Some("ApproveBody"),
-                "Suggestion",
-                200,
-            ),
-            post(approve),
-        ),
-        (
-            doc(
-                "POST",
-                "/v1/accounts/{m}/suggestions/{s}/{seller_sku}/deny",
-                "m",
-                "Deny (after approval: unbind)",
-                None,
-                "Suggestion",
-                200,
-            ),
-            post(deny),
-        ),
-    ]
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list_suggestions))
+        .routes(routes!(approve_suggestion))
+        .routes(routes!(deny_suggestion))
 }
 
+/// One page of suggestions, sorted by (seller, seller SKU).
+#[derive(Serialize, ToSchema)]
+struct SuggestionPage {
+    suggestions: Vec<SuggestionView>,
+    /// Suggestions in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// Suggestions received
+#[utoipa::path(get, path = "/v1/accounts/{m}/suggestions", tag = "suggestions",
+    params(params::M, params::StatusFilter, params::Paging),
+    responses((status = 200, description = "one page", body = SuggestionPage)),
+    extensions(("x-offernet-who" = json!("m"))))]
 async fn list_suggestions(
     st: St,
     Path(m): Path<String>,
@@ -61,14 +46,16 @@ async fn list_suggestions(
     _: Reads,
 ) -> ApiResult<Response> {
     let status = params::status(&q)?;
-    let (limit, offset) = params::page(&st, &q)?;
-    let items = st.writer.read(|e| e.suggestions(&m, status))?;
-    Ok(params::paged("suggestions", items, limit, offset))
+    let page = params::page(&st, &q)?;
+    let (suggestions, total, next_offset) = params::slice(st.writer.read(|e| e.suggestions(&m, status))?, page);
+    Ok(sorted(StatusCode::OK, SuggestionPage { suggestions, total, next_offset }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ApproveBody {
+    /// The marketplace SKU to bind to (created if missing); without it the matcher decides.
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     sku: Option<String>,
 }
 
@@ -81,7 +68,12 @@ fn suggestion_view(e: &Engine, m: &str, s: &str, ss: &str) -> ApiResult<Suggesti
 
 type Three = Path<(String, String, String)>;
 
-async fn approve(
+/// Approve: bind to `sku` (created if missing) or let the matcher decide
+#[utoipa::path(post, path = "/v1/accounts/{m}/suggestions/{s}/{seller_sku}/approve", tag = "suggestions",
+    params(params::M, params::S, params::SellerSku), request_body = ApproveBody,
+    responses((status = 200, description = "the suggestion", body = SuggestionView)),
+    extensions(("x-offernet-who" = json!("m"))))]
+async fn approve_suggestion(
     st: St,
     Path((m, s, ss)): Three,
     _: ActsFor,
@@ -92,7 +84,12 @@ async fn approve(
     write_then(&st, cmd, |e| suggestion_view(e, &m, &s, &ss)).await
 }
 
-async fn deny(st: St, Path((m, s, ss)): Three, _: ActsFor, _: StrictJson<NoFields>) -> ApiResult<Response> {
+/// Deny (after approval: unbind)
+#[utoipa::path(post, path = "/v1/accounts/{m}/suggestions/{s}/{seller_sku}/deny", tag = "suggestions",
+    params(params::M, params::S, params::SellerSku),
+    responses((status = 200, description = "the suggestion", body = SuggestionView)),
+    extensions(("x-offernet-who" = json!("m"))))]
+async fn deny_suggestion(st: St, Path((m, s, ss)): Three, _: ActsFor, _: StrictJson<NoFields>) -> ApiResult<Response> {
     let cmd = Command::DenySuggestion { marketplace: m.clone(), seller: s.clone(), seller_sku: ss.clone() };
     write_then(&st, cmd, |e| suggestion_view(e, &m, &s, &ss)).await
 }
