@@ -37,7 +37,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
 
 use crate::error::ApiError;
-use crate::AppState;
+use crate::state::AppState;
 
 /// File descriptors kept free of client connections: the journal (SQLite database, WAL and
 /// shared memory, or a PostgreSQL pool), the listener, stdio, the runtime's own (epoll, wakers)

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::auth::{constant_time_eq, sha256_hex, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::state::AppState;
 
 // ---------------------------------------------------------------- who is calling
 

@@ -17,6 +17,7 @@ pub mod lease;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod state;
 pub mod strict_json;
 
 use std::net::SocketAddr;
@@ -34,24 +35,12 @@ use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, DataDirLo
 
 pub use config::Config;
 use error::ApiError;
+/// What every handler shares (defined in `state.rs`, so that no module imports the crate root).
+pub use state::AppState;
 
 /// How often the server checks for expired reservations (they expire within this of their
 /// expiry time).
 const EXPIRY_TICK_MS: u64 = 1_000;
-
-/// What every handler shares.
-pub struct AppState {
-    pub writer: WriterHandle,
-    pub admin_token_hash: String,
-    pub config: Config,
-    pub events: Arc<events::EventLog>,
-    pub metrics: Arc<metrics::Metrics>,
-    /// Becomes true when shutdown starts: live event streams end so that the graceful
-    /// shutdown does not wait on them forever.
-    pub stopping: tokio::sync::watch::Receiver<bool>,
-    /// The OpenAPI document served at `/openapi.json`, built once from the route table.
-    pub openapi: Arc<serde_json::Value>,
-}
 
 /// A running server.
 pub struct Running {

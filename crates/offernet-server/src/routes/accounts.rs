@@ -11,11 +11,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ok, params, sorted, write, St};
+use super::params;
+use super::respond::{ok, sorted, write, St};
 use crate::auth::{random_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Operator, Reads, StrictJson};
-use crate::AppState;
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new().routes(routes!(create_account)).routes(routes!(get_account))

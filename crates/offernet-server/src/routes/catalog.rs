@@ -8,10 +8,11 @@ use offernet_core::*;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ok, params, write_then, St};
+use super::params;
+use super::respond::{ok, write_then, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, Reads, StrictJson};
-use crate::AppState;
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()

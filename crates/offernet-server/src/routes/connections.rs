@@ -9,10 +9,11 @@ use offernet_core::*;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ok, params, write_no_content, write_then, St};
+use super::params;
+use super::respond::{ok, write_no_content, write_then, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, PatchJson, Reads, StrictJson};
-use crate::AppState;
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()

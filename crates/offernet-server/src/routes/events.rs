@@ -14,11 +14,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{params, sorted, St};
+use super::params;
+use super::respond::{sorted, St};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Gone;
 use crate::extract::Reads;
-use crate::AppState;
+use crate::state::AppState;
 
 /// A comment line on an idle event stream this often: proxies keep the connection, and a
 /// client that stopped reading is found once these fill its socket buffers (the send

@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ok, sorted, St};
-use crate::AppState;
+use super::respond::{ok, sorted, St};
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new().routes(routes!(get_health)).routes(routes!(get_metrics)).routes(routes!(get_openapi))

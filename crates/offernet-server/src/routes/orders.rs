@@ -12,10 +12,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{params, sorted, write, NoFields, St};
+use super::params;
+use super::respond::{sorted, write, NoFields, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
-use crate::AppState;
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()

@@ -13,7 +13,7 @@ use offernet_core::SuggestionStatus;
 use utoipa::IntoParams;
 
 use crate::error::{ApiError, ApiResult};
-use crate::AppState;
+use crate::state::AppState;
 
 pub(super) type Query = HashMap<String, String>;
 

@@ -12,10 +12,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{params, sorted, write, write_no_content, St};
+use super::params;
+use super::respond::{sorted, write, write_no_content, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, StrictJson};
-use crate::AppState;
+use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new().routes(routes!(put_stock)).routes(routes!(put_price, delete_price))
