@@ -15,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
+use super::query;
 use super::respond::{sorted, St};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Gone;
@@ -50,7 +51,7 @@ fn gone(g: Gone) -> ApiError {
 }
 
 /// Where to start: `?after=`, else the `Last-Event-ID` header of a reconnecting stream, else 0.
-fn after(q: &params::Query, h: &HeaderMap) -> ApiResult<u64> {
+fn after(q: &query::Query, h: &HeaderMap) -> ApiResult<u64> {
     let last_event_id = h.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     match q.get("after") {
         None => Ok(last_event_id.unwrap_or(0)),
@@ -71,12 +72,12 @@ fn after(q: &params::Query, h: &HeaderMap) -> ApiResult<u64> {
 async fn list_events(
     st: St,
     Path(a): Path<String>,
-    Query(q): Query<params::Query>,
+    Query(q): Query<query::Query>,
     _: Reads,
     h: HeaderMap,
 ) -> ApiResult<Response> {
     let after = after(&q, &h)?;
-    let (limit, _) = params::page(&st, &q)?;
+    let (limit, _) = query::page(&st, &q)?;
     let engine_seq = st.writer.read(|e| e.last_seq());
     let wants_stream =
         h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));

@@ -21,6 +21,7 @@ mod offers;
 mod ops;
 mod orders;
 mod params;
+mod query;
 mod respond;
 mod stock_prices;
 mod suggestions;

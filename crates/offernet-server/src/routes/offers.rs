@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
+use super::query;
 use super::respond::{ok, sorted, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
@@ -63,12 +64,12 @@ type Two = Path<(String, String)>;
     params(params::M, params::OfferFilters, params::Paging),
     responses((status = 200, description = "one page", body = OfferPage)),
     extensions(("x-offernet-who" = json!("m"))))]
-async fn list_offers(st: St, Path(m): Path<String>, Query(q): Query<params::Query>, _: Reads) -> ApiResult<Response> {
-    let sellable = params::sellable(&q)?;
-    let page = params::page(&st, &q)?;
+async fn list_offers(st: St, Path(m): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
+    let sellable = query::sellable(&q)?;
+    let page = query::page(&st, &q)?;
     let seller = q.get("seller").cloned();
     let items = st.writer.read(|e| e.offers(&m, &OfferFilter { seller: seller.as_deref(), sellable }))?;
-    let (offers, total, next_offset) = params::slice(items, page);
+    let (offers, total, next_offset) = query::slice(items, page);
     Ok(sorted(StatusCode::OK, OfferPage { offers, total, next_offset }))
 }
 
@@ -97,13 +98,13 @@ async fn explain_offers(st: St, Path((m, sku)): Two, _: Reads) -> ApiResult<Resp
 async fn list_sent_offers(
     st: St,
     Path(s): Path<String>,
-    Query(q): Query<params::Query>,
+    Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let page = params::page(&st, &q)?;
+    let page = query::page(&st, &q)?;
     let m = q.get("marketplace").cloned();
     let items = st.writer.read(|e| e.sent_offers(&s, m.as_deref()))?;
-    let (sent_offers, total, next_offset) = params::slice(items, page);
+    let (sent_offers, total, next_offset) = query::slice(items, page);
     Ok(sorted(StatusCode::OK, SentOfferPage { sent_offers, total, next_offset }))
 }
 

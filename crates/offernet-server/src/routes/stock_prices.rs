@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
+use super::query;
 use super::respond::{sorted, write, write_no_content, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, StrictJson};
@@ -100,7 +101,7 @@ async fn put_price(
 async fn delete_price(
     st: St,
     Path((a, sku)): Path<(String, String)>,
-    Query(q): Query<params::Query>,
+    Query(q): Query<query::Query>,
     _: ActsFor,
 ) -> ApiResult<Response> {
     let trade_policy = q.get("trade_policy").cloned();

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
+use super::query;
 use super::respond::{sorted, write_then, NoFields, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
@@ -43,12 +44,12 @@ struct SuggestionPage {
 async fn list_suggestions(
     st: St,
     Path(m): Path<String>,
-    Query(q): Query<params::Query>,
+    Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let status = params::status(&q)?;
-    let page = params::page(&st, &q)?;
-    let (suggestions, total, next_offset) = params::slice(st.writer.read(|e| e.suggestions(&m, status))?, page);
+    let status = query::status(&q)?;
+    let page = query::page(&st, &q)?;
+    let (suggestions, total, next_offset) = query::slice(st.writer.read(|e| e.suggestions(&m, status))?, page);
     Ok(sorted(StatusCode::OK, SuggestionPage { suggestions, total, next_offset }))
 }
 
