@@ -183,7 +183,7 @@ def main():
     problems = []
     for p in sorted(rust_files(root)):
         with open(p, encoding="utf-8") as f:
-            check_lengths(root, p, f.read().split("\n"), problems)
+            check_lengths(root, p, f.read().splitlines(), problems)
     check_circles(root, problems)
     for p in problems:
         print(p)

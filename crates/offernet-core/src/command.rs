@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 /// `"all"`/`"none"` or a list of ids: the JSON shape of assortments and resale lists.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum WordOrList {
@@ -15,51 +16,74 @@ pub enum WordOrList {
     List(Vec<String>),
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SkuBody {
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_length = 1000))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub product_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub brand: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub category: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^([0-9]{8}|[0-9]{12,14})$"))]
     pub ean: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub ref_id: Option<String>,
     pub active: Option<bool>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TradePolicyBody {
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false))]
     pub assortment: Option<WordOrList>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WarehouseBody {
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub trade_policies: Option<Vec<String>>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StockBody {
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000000i64))]
     pub quantity: Option<i64>,
     pub unlimited: Option<bool>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PriceBody {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, nullable = false, minimum = 0, maximum = 1000000000000000i64)
+    )]
     pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000000000000i64))]
     pub list_price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub trade_policy: Option<String>,
 }
 
 /// The seller's half. For `PUT`, omitted fields take their defaults; for `PATCH`, only the
 /// given fields change (and `trade_policy` is then optional too).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AffiliationBody {
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub trade_policy: Option<String>,
     pub active: Option<bool>,
     pub resale: Option<WordOrList>,
@@ -67,12 +91,16 @@ pub struct AffiliationBody {
 }
 
 /// The marketplace's half. Same `PUT`/`PATCH` reading as [`AffiliationBody`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SellerBody {
+    #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
     pub trade_policies: Option<Vec<String>>,
     pub active: Option<bool>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<crate::model::MatchMode>))]
     pub match_mode: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000))]
     pub commission_bp: Option<i64>,
 }
 

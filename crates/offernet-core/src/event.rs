@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::views::OfferView;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
     /// Global, gap-free, strictly increasing over the engine's life.
@@ -16,6 +17,7 @@ pub struct Event {
     pub body: EventBody,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum EventBody {
@@ -26,6 +28,7 @@ pub enum EventBody {
         sku: Arc<str>,
         seller: Arc<str>,
         seller_sku: Arc<str>,
+        #[cfg_attr(feature = "openapi", schema(required = true))]
         offer: Option<OfferView>,
     },
     #[serde(rename = "suggestion.created")]
@@ -47,12 +50,14 @@ pub enum EventBody {
 }
 
 /// An order event for one account: `id` is that account's own id of (its part of) the order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderEvent {
     pub marketplace: Arc<str>,
     /// The marketplace's order id.
     pub order: Arc<str>,
     pub id: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::orders::OrderStatus))]
     pub status: String,
     /// The account that cancelled (`order.cancelled` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

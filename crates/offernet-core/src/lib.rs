@@ -29,6 +29,9 @@ pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_C
 pub use error::DomainError;
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
-pub use orders::{OrderBody, OrderItemBody, OrderSettingsBody, OrderStatus};
+pub use orders::{
+    OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody, OrderStatus, OrderView, SimulationItem,
+    SimulationOffer, SubItemView, SubOrderView,
+};
 pub use reference::OfferKey;
 pub use views::*;

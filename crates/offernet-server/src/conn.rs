@@ -31,13 +31,14 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use http_body_util::BodyExt as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
 
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// File descriptors kept free of client connections: the journal (SQLite database, WAL and
 /// shared memory, or a PostgreSQL pool), the listener, stdio, the runtime's own (epoll, wakers)
@@ -235,7 +236,14 @@ fn service(
         let mut app = app.clone();
         async move {
             let resp = tower_service::Service::call(&mut app, req.map(Body::new)).await?;
-            Ok(resp.map(|inner| Body::new(Tracked { inner, _guard: guard })))
+            // The response body holds the guard: the request counts as in progress until the
+            // body is dropped (an event stream is never idle).
+            Ok(resp.map(|inner| {
+                Body::new(inner.map_frame(move |frame| {
+                    let _held = &guard;
+                    frame
+                }))
+            }))
         }
     })
 }
@@ -283,30 +291,6 @@ async fn idle_for(activity: &Activity, limit: Duration) {
             }
             _ = changed => {}
         }
-    }
-}
-
-/// A response body that keeps its request counted as in progress until it is dropped.
-struct Tracked {
-    inner: Body,
-    _guard: InFlight,
-}
-
-impl axum::body::HttpBody for Tracked {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
-    }
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-    fn size_hint(&self) -> http_body::SizeHint {
-        self.inner.size_hint()
     }
 }
 

@@ -5,7 +5,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use offernet_core::DomainError;
 use offernet_store::SubmitError;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -88,12 +89,28 @@ impl From<SubmitError> for ApiError {
     }
 }
 
+/// Every error answer: `{"error": {"code", "message", "field"?}}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    #[schema(inline)]
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, for programs: `invalid_field`, `not_found`, `conflict`, `busy`, ….
+    pub code: &'static str,
+    /// The input field at fault, for `invalid_field` (a path like `items[0].quantity`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For people.
+    pub message: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": {"code": self.code, "message": self.message}});
-        if let Some(f) = &self.field {
-            body["error"]["field"] = json!(f);
-        }
+        let body = ErrorBody { error: ErrorDetail { code: self.code, field: self.field, message: self.message } };
         let mut r = (self.status, axum::Json(body)).into_response();
         if let Some(s) = self.retry_after {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use offernet_store::WriterState;
 
 use crate::error::ApiError;
-use crate::routes::AppState;
+use crate::state::AppState;
 
 /// Routes that answer whatever the writer's state: they are how an operator finds out.
 const ALWAYS_SERVED: [&str; 2] = ["/healthz", "/metrics"];

@@ -12,10 +12,12 @@ pub mod config;
 pub mod conn;
 pub mod error;
 pub mod events;
+pub mod extract;
 pub mod lease;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;
+pub mod state;
 pub mod strict_json;
 
 use std::net::SocketAddr;
@@ -33,7 +35,8 @@ use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, DataDirLo
 
 pub use config::Config;
 use error::ApiError;
-use routes::AppState;
+/// What every handler shares (defined in `state.rs`, so that no module imports the crate root).
+pub use state::AppState;
 
 /// How often the server checks for expired reservations (they expire within this of their
 /// expiry time).
@@ -144,10 +147,7 @@ async fn not_found() -> Response {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let mut r: Router<Arc<AppState>> = Router::new();
-    for (d, handler) in routes::table() {
-        r = r.route(d.path, handler);
-    }
+    let (r, _) = routes::router().split_for_parts();
     r.route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)
@@ -176,35 +176,10 @@ pub async fn start(config: Config) -> Result<Running, String> {
     eprintln!("journal: {}", journal.describe());
     let events = Arc::new(events::EventLog::new(config.event_retention, config.max_streams_per_account));
     let metrics = Arc::new(metrics::Metrics::default());
-    let (ev, me) = (events.clone(), metrics.clone());
-    let sink: Arc<dyn offernet_store::EventSink> = Arc::new(move |batch: &[offernet_core::Event]| {
-        let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
-        me.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
-        me.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        ev.push(batch);
-    });
+    let sink = event_sink(events.clone(), metrics.clone());
     offernet_store::check_rules(&mut journal, engine_config).await.map_err(|e| e.to_string())?;
-    let mut replayed = 0u64;
-    // Replayed commands give their events to the log too: a client can resume after a restart.
-    let recovered = recover_with_events(
-        &mut journal,
-        engine_config,
-        &mut |n| {
-            replayed += n;
-            if replayed % 1_000_000 < n {
-                tracing::info!(replayed, "replaying the journal");
-            }
-        },
-        Some(sink.clone()),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let recovered = recover(&mut journal, engine_config, sink.clone()).await?;
     events.start_at(recovered.engine.last_seq());
-    let rep = &recovered.report;
-    tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
-    for s in &rep.skipped_snapshots {
-        eprintln!("warning: skipped snapshot {}: {}", s.seq, s.why);
-    }
     let (token, source) = auth::operator_token(config.admin_token.clone(), &config.data_dir)
         .map_err(|e| format!("operator token: {e}"))?;
     eprintln!("operator token: {source}");
@@ -224,40 +199,82 @@ pub async fn start(config: Config) -> Result<Running, String> {
         events,
         metrics,
         stopping: stopping_rx,
+        openapi: Arc::new(openapi::spec()),
     });
-    // Time enters the engine as a command: when a reservation is due, submit `expire_orders`.
-    let ticker_writer = writer.clone();
-    let mut ticker_stop = state.stopping.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_millis(EXPIRY_TICK_MS));
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                _ = ticker_stop.changed() => return,
-            }
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_millis() as u64)
-                .unwrap_or(0);
-            if ticker_writer.read(|e| e.next_expiry_ms()).is_some_and(|at| at <= now) {
-                let _ = ticker_writer.submit(offernet_core::Command::ExpireOrders {}).await;
-            }
-        }
-    });
+    spawn_expiry_ticker(writer.clone(), state.stopping.clone());
     let drain_limit = Duration::from_millis(state.config.shutdown_drain_ms);
-    let limits = conn::Limits {
-        max_connections,
-        header_read_timeout: Duration::from_millis(state.config.header_read_timeout_ms),
-        idle_timeout: Duration::from_millis(state.config.idle_timeout_ms),
-        send_timeout: Duration::from_millis(state.config.send_timeout_ms),
-        shutdown_grace: Duration::from_millis(state.config.shutdown_grace_ms),
-    };
+    let limits = conn_limits(&state.config, max_connections);
     tracing::info!(max_connections, open_files, "accepting connections");
     let conn_stats = state.metrics.connections.clone();
     let app = router(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping, drain_limit, _lock: lock })
+}
+
+/// Where the writer's events go after each batch: the event log (for `?after=` and streams)
+/// and the counters of `/metrics`.
+fn event_sink(events: Arc<events::EventLog>, metrics: Arc<metrics::Metrics>) -> Arc<dyn offernet_store::EventSink> {
+    Arc::new(move |batch: &[offernet_core::Event]| {
+        let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
+        metrics.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
+        metrics.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        events.push(batch);
+    })
+}
+
+/// Recovers the engine from the journal, logging progress. Replayed commands give their
+/// events to the sink too: a client can resume after a restart.
+async fn recover(
+    journal: &mut AnyJournal,
+    engine_config: EngineConfig,
+    sink: Arc<dyn offernet_store::EventSink>,
+) -> Result<offernet_store::Recovered, String> {
+    let mut replayed = 0u64;
+    let progress = &mut |n| {
+        replayed += n;
+        if replayed % 1_000_000 < n {
+            tracing::info!(replayed, "replaying the journal");
+        }
+    };
+    let recovered =
+        recover_with_events(journal, engine_config, progress, Some(sink)).await.map_err(|e| e.to_string())?;
+    let rep = &recovered.report;
+    tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
+    for s in &rep.skipped_snapshots {
+        eprintln!("warning: skipped snapshot {}: {}", s.seq, s.why);
+    }
+    Ok(recovered)
+}
+
+/// Time enters the engine as a command: when a reservation is due, submit `expire_orders`.
+fn spawn_expiry_ticker(writer: WriterHandle, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(EXPIRY_TICK_MS));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stopping.changed() => return,
+            }
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as u64)
+                .unwrap_or(0);
+            if writer.read(|e| e.next_expiry_ms()).is_some_and(|at| at <= now) {
+                let _ = writer.submit(offernet_core::Command::ExpireOrders {}).await;
+            }
+        }
+    });
+}
+
+fn conn_limits(config: &Config, max_connections: usize) -> conn::Limits {
+    conn::Limits {
+        max_connections,
+        header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
+        idle_timeout: Duration::from_millis(config.idle_timeout_ms),
+        send_timeout: Duration::from_millis(config.send_timeout_ms),
+        shutdown_grace: Duration::from_millis(config.shutdown_grace_ms),
+    }
 }
 
 /// Serves until SIGINT or SIGTERM, then shuts down gracefully.

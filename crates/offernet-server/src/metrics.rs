@@ -43,8 +43,8 @@ impl Metrics {
         h.sum += seconds;
     }
 
-    pub fn render(&self, writer: &WriterHandle, open_streams: u64) -> String {
-        let mut o = String::new();
+    /// Requests by method, route and status, and their latency histogram.
+    fn render_http(&self, o: &mut String) {
         let _ = writeln!(o, "# HELP offernet_http_requests_total HTTP requests by method, route and status.");
         let _ = writeln!(o, "# TYPE offernet_http_requests_total counter");
         for ((m, r, s), n) in self.requests.lock().unwrap().iter() {
@@ -69,6 +69,11 @@ impl Metrics {
             let _ =
                 writeln!(o, "offernet_http_request_duration_seconds_count{{method=\"{m}\",route=\"{r}\"}} {}", h.count);
         }
+    }
+
+    pub fn render(&self, writer: &WriterHandle, open_streams: u64) -> String {
+        let mut o = String::new();
+        self.render_http(&mut o);
         let s = &writer.shared().stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let c = &self.connections;

@@ -1,232 +1,130 @@
-//! The OpenAPI 3 document, built from the route table that also builds the router
-//! (`routes::table`), with the component schemas written next to it. A snapshot test
-//! (`tests/openapi.rs`) keeps the published contract from drifting silently.
+//! The OpenAPI 3.1 document. Paths, parameters, request bodies, answers and their schemas come
+//! from the routes (`routes::router()`: each handler's `#[utoipa::path]`) and from the
+//! serialised types (`ToSchema`, derived in offernet-core behind its `openapi` feature). This
+//! file adds only what is the same for many routes, each in one place: the info, the bearer
+//! scheme and who needs it (from each route's `x-offernet-who`), the error answers each kind of
+//! route can give, readable operationIds (the handler's name in camelCase), the tags, and the
+//! one constraint a derive cannot express (a stock body's `quantity`/`unlimited` exclusion).
+//! A snapshot test (`tests/openapi.rs`) keeps the published contract from drifting silently;
+//! `tests/schemas.rs` checks real answers of every route against it.
 
 use serde_json::{json, Map, Value};
+use utoipa::PartialSchema;
 
-/// One route's documentation.
-pub struct RouteDoc {
-    pub method: &'static str,
-    pub path: &'static str,
-    /// Who may call it: `operator`, `anyone`, or the path parameter naming the account.
-    pub who: &'static str,
-    pub summary: &'static str,
-    pub request: Option<&'static str>,
-    /// Response schema name ("" for none or non-JSON).
-    pub response: &'static str,
-    pub status: u16,
-}
+use crate::error::ErrorBody;
 
-pub fn doc(
-    method: &'static str,
-    path: &'static str,
-    who: &'static str,
-    summary: &'static str,
-    request: Option<&'static str>,
-    response: &'static str,
-    status: u16,
-) -> RouteDoc {
-    RouteDoc { method, path, who, summary, request, response, status }
-}
-
-fn r(name: &str) -> Value {
-    json!({"$ref": format!("#/components/schemas/{name}")})
-}
-fn s() -> Value {
-    json!({"type": "string"})
-}
-fn ns() -> Value {
-    json!({"type": ["string", "null"]})
-}
-fn int() -> Value {
-    json!({"type": "integer", "format": "int64"})
-}
-fn nint() -> Value {
-    json!({"type": ["integer", "null"], "format": "int64"})
-}
-/// A quantity summed over warehouses and chains (offers, explain).
-fn shown_qty() -> Value {
-    json!({"type": ["integer", "null"], "format": "int64", "minimum": 0,
-           "maximum": offernet_core::MAX_SHOWN_QUANTITY,
-           "description": "Units, or null beside `unlimited: true`. A sum over warehouses and chains is capped at 2^53 − 1 (9007199254740991), the largest integer every JSON reader holds exactly; displayed quantities are upper bounds."})
-}
-fn b() -> Value {
-    json!({"type": "boolean"})
-}
-fn arr(v: Value) -> Value {
-    json!({"type": "array", "items": v})
-}
-fn obj(props: Value, required: &[&str]) -> Value {
-    json!({"type": "object", "additionalProperties": false, "properties": props, "required": required})
-}
-fn word_or_list(words: &[&str]) -> Value {
-    json!({"oneOf": [{"type": "string", "enum": words}, {"type": "array", "items": {"type": "string"}}]})
-}
-fn reasons() -> Value {
-    arr(json!({"type": "string", "enum": offernet_core::Reason::ALL.iter().map(|r| r.code()).collect::<Vec<_>>()}))
-}
-
-fn schemas() -> Value {
-    let offer = obj(
-        json!({"seller": s(), "seller_sku": s(), "sku": s(), "price": nint(), "list_price": nint(),
-               "quantity": shown_qty(), "unlimited": b(), "sellable": b(), "reasons": reasons()}),
-        &["seller", "seller_sku", "sku", "price", "list_price", "quantity", "unlimited", "sellable", "reasons"],
-    );
-    let source = json!({"type": "object", "properties": {
-        "account": s(), "sku": s(), "own": shown_qty(), "third": shown_qty(), "quantity": shown_qty(), "unlimited": b(),
-        "included": b(), "reasons": reasons(), "sources": arr(r("ExplainSource"))}});
-    json!({
-        "Error": obj(json!({"error": obj(json!({"code": s(), "message": s(), "field": s()}), &["code", "message"])}), &["error"]),
-        "NewAccount": obj(json!({"id": s(), "name": s(), "currency": s()}), &["id", "name", "currency"]),
-        "Account": obj(json!({"id": s(), "name": s(), "currency": s()}), &["id", "name", "currency"]),
-        "AccountCreated": obj(json!({"id": s(), "name": s(), "currency": s(), "token": s()}), &["id", "name", "currency", "token"]),
-        "SkuBody": obj(json!({"name": s(), "product_id": ns(), "brand": ns(), "category": ns(), "ean": ns(), "ref_id": ns(),
-                              "active": {"type": ["boolean", "null"]}}), &["name"]),
-        "Sku": obj(json!({"id": s(), "name": s(), "product_id": ns(), "brand": ns(), "category": ns(), "ean": ns(), "ref_id": ns(),
-                          "active": b(), "price": nint(), "list_price": nint(),
-                          "trade_policy_prices": arr(obj(json!({"trade_policy": s(), "price": int(), "list_price": nint()}), &["trade_policy", "price"])),
-                          "stock": arr(obj(json!({"warehouse": s(), "quantity": nint(), "unlimited": b(), "reserved": int()}), &["warehouse"]))}),
-                   &["id", "name", "active"]),
-        "TradePolicyBody": obj(json!({"name": ns(), "assortment": word_or_list(&["all"])}), &["assortment"]),
-        "TradePolicy": obj(json!({"id": s(), "name": ns(), "assortment": word_or_list(&["all"])}), &["id", "assortment"]),
-        "WarehouseBody": obj(json!({"trade_policies": arr(s())}), &[]),
-        "Warehouse": obj(json!({"id": s(), "trade_policies": arr(s())}), &["id", "trade_policies"]),
-        "StockBody": obj(json!({"quantity": nint(), "unlimited": {"type": ["boolean", "null"]}}), &[]),
-        "Stock": obj(json!({"warehouse": s(), "sku": s(), "quantity": nint(), "unlimited": b(), "reserved": int()}), &["warehouse", "sku"]),
-        "PriceBody": obj(json!({"price": int(), "list_price": nint(), "trade_policy": ns()}), &["price"]),
-        "Price": obj(json!({"sku": s(), "price": nint(), "list_price": nint(), "trade_policy_prices": arr(json!({"type": "object"}))}), &["sku"]),
-        "AffiliationBody": obj(json!({"trade_policy": s(), "active": b(), "resale": word_or_list(&["none", "all"]), "require_own_stock": b()}), &[]),
-        "Affiliation": obj(json!({"seller": s(), "marketplace": s(), "trade_policy": s(), "active": b(),
-                                  "resale": word_or_list(&["none", "all"]), "require_own_stock": b()}),
-                           &["seller", "marketplace", "trade_policy", "active", "resale", "require_own_stock"]),
-        "SellerBody": obj(json!({"trade_policies": arr(s()), "active": b(), "match_mode": {"type": "string", "enum": ["auto", "score", "manual"]},
-                                 "commission_bp": {"type": "integer", "minimum": 0, "maximum": 10000}}), &[]),
-        "Registration": obj(json!({"marketplace": s(), "seller": s(), "trade_policies": arr(s()), "active": b(),
-                                   "match_mode": {"type": "string", "enum": ["auto", "score", "manual"]}, "commission_bp": int()}),
-                            &["marketplace", "seller", "trade_policies", "active", "match_mode", "commission_bp"]),
-        "ApproveBody": obj(json!({"sku": ns()}), &[]),
-        "Suggestion": obj(json!({"seller": s(), "seller_sku": s(), "status": {"type": "string", "enum": ["pending", "approved", "denied"]},
-                                 "sku": ns(), "name": s(), "product_id": ns(), "brand": ns(), "category": ns(), "ean": ns(), "ref_id": ns()}),
-                          &["seller", "seller_sku", "status", "name"]),
-        "SuggestionPage": obj(json!({"suggestions": arr(r("Suggestion")), "total": int(), "next_offset": nint()}), &["suggestions"]),
-        "Offer": offer,
-        "SkuOffers": obj(json!({"sku": s(), "offers": arr(r("Offer"))}), &["sku", "offers"]),
-        "OfferPage": obj(json!({"offers": arr(r("Offer")), "total": int(), "next_offset": nint()}), &["offers"]),
-        "SentOffer": obj(json!({"marketplace": s(), "seller_sku": s(), "status": ns(), "sku": ns(), "price": nint(), "list_price": nint(),
-                                "quantity": shown_qty(), "unlimited": b(), "sellable": b(), "reasons": reasons()}),
-                         &["marketplace", "seller_sku", "sellable", "reasons"]),
-        "SentOfferPage": obj(json!({"sent_offers": arr(r("SentOffer")), "total": int(), "next_offset": nint()}), &["sent_offers"]),
-        "ExplainSource": source,
-        "Explain": obj(json!({"marketplace": s(), "sku": s(), "offers": arr(json!({"type": "object", "properties": {
-            "seller": s(), "seller_sku": s(), "quantity": shown_qty(), "unlimited": b(), "sellable": b(), "reasons": reasons(),
-            "path": {"type": "object", "properties": {"account": s(), "sku": s(), "own": shown_qty(), "third": shown_qty(), "gated": b(),
-                     "price": nint(), "reasons": reasons(), "sources": arr(r("ExplainSource"))}}}}))}), &["marketplace", "sku", "offers"]),
-        "Event": {"type": "object", "properties": {"seq": int(), "account": s(),
-            "type": {"type": "string", "enum": ["offer.changed", "suggestion.created", "suggestion.approved", "suggestion.denied",
-                "order.created", "order.authorized", "order.invoiced", "order.cancelled", "order.expired"]},
-            "marketplace": s(), "order": {"type": "string", "description": "order.*: the marketplace's order id"},
-            "id": {"type": "string", "description": "order.*: this account's id of (its part of) the order"},
-            "status": {"type": "string", "description": "order.*: that order's status now"},
-            "by": {"type": "string", "description": "order.cancelled: the account that cancelled"},
-            "sellers": {"type": "array", "items": s(), "description": "order.* to the marketplace: the sellers whose seller orders changed"}},
-            "required": ["seq", "account", "type"]},
-        "EventPage": obj(json!({"events": arr(r("Event")), "last_seq": int()}), &["events", "last_seq"]),
-        "OrderItemBody": obj(json!({"sku": s(), "quantity": int(), "seller": s()}), &["sku", "quantity"]),
-        "SimulationBody": obj(json!({"items": arr(r("OrderItemBody"))}), &["items"]),
-        "Simulation": obj(json!({"items": arr(json!({"type": "object", "properties": {"sku": s(), "quantity": int(), "seller": ns(),
-            "price": nint(), "available_quantity": shown_qty(),
-            "offers": arr(json!({"type": "object", "properties": {"seller": s(), "seller_sku": s(), "price": nint(), "available_quantity": shown_qty(), "unlimited": b()}}))}}))}), &["items"]),
-        "OrderSettingsBody": obj(json!({"reservation_minutes": int()}), &["reservation_minutes"]),
-        "OrderSettings": obj(json!({"reservation_minutes": int()}), &["reservation_minutes"]),
-        "OrderBody": obj(json!({"id": s(), "items": arr(r("OrderItemBody"))}), &["id", "items"]),
-        "Order": {"type": "object", "description": "The marketplace's order {id, marketplace, status, items, seller_orders}, or a seller order / chain order {id, seller, buyer, status, items, chain_orders}",
-            "properties": {"id": s(), "marketplace": s(), "seller": s(), "buyer": s(),
-                "status": {"type": "string", "enum": ["reserved", "authorized", "invoiced", "cancelled", "expired"]},
-                "items": arr(json!({"type": "object"})), "seller_orders": arr(json!({"type": "object"})), "chain_orders": arr(json!({"type": "object"}))}},
-        "Health": {"type": "object", "description": "200 while the writer can write; 503 (same body) while it retries the journal, another process holds the writer lease, or it stopped",
-            "properties": {"status": s(), "writer": {"type": "string", "enum": ["ok", "retrying", "not_writer", "stopped"]},
-            "last_journal_error": {"type": ["string", "null"]}, "journal_errors": int(),
-            "journal_seq": int(), "event_seq": int(), "queue_depth": int()}},
-    })
-}
-
-fn error_response(desc: &str) -> Value {
-    json!({"description": desc, "content": {"application/json": {"schema": r("Error")}}})
-}
+/// One tag per resource, in the order of the routes.
+const TAGS: [(&str, &str); 9] = [
+    ("accounts", "Accounts and their tokens"),
+    ("catalog", "SKUs, trade policies and warehouses"),
+    ("stock and prices", "Stock per warehouse, prices and trade policies' fixed prices"),
+    ("connections", "Both halves of a connection: the seller's affiliation, the marketplace's registration"),
+    ("suggestions", "Seller SKUs suggested to a marketplace, approved or denied"),
+    ("offers", "Derived offers, their explanation, what a seller sends, and cart simulation"),
+    ("orders", "Orders reserved along the whole chain, and their lifecycle"),
+    ("events", "What changed for an account, as pages or a live stream"),
+    ("operations", "Health, metrics and this document"),
+];
 
 /// The whole document.
 pub fn spec() -> Value {
-    let mut paths: Map<String, Value> = Map::new();
-    for (d, _) in crate::routes::table() {
-        let params: Vec<Value> = d
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|x| x.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut responses = Map::new();
-        let ok = if d.response.is_empty() {
-            json!({"description": "success"})
-        } else {
-            json!({"description": "success", "content": {"application/json": {"schema": r(d.response)}}})
-        };
-        responses.insert(d.status.to_string(), ok);
-        if d.who != "anyone" {
-            responses.insert(
-                "400".into(),
-                error_response(
-                    "invalid input (invalid_json, invalid_field, invalid_body, invalid_header, invalid_request)",
-                ),
-            );
-            responses.insert("401".into(), error_response("no valid token (unauthorized)"));
-            responses.insert("403".into(), error_response("another account's data (forbidden)"));
-            responses.insert("404".into(), error_response("not found (not_found)"));
-            responses.insert(
-                "503".into(),
-                error_response(
-                    "write queue full (busy), the writer retrying its journal (writer_unavailable) or another process holding the writer lease (not_writer), the request took too long (timeout); with Retry-After",
-                ),
-            );
+    let api = crate::routes::router().into_openapi();
+    let mut doc = serde_json::to_value(&api).expect("the document serialises");
+    doc["openapi"] = json!("3.1.0");
+    doc["info"] = json!({"title": "offernet", "version": env!("CARGO_PKG_VERSION"),
+        "description": "A network of stores that sell each other's products: catalogs, stock, prices, connections, derived offers and their explanations."});
+    doc["tags"] = TAGS.iter().map(|(name, description)| json!({"name": name, "description": description})).collect();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            for (method, op) in item.as_object_mut().into_iter().flatten() {
+                common(path, method, op);
+            }
         }
-        if d.method != "GET" {
-            responses.insert("408".into(), error_response("the body did not arrive in time (body_timeout)"));
-            responses.insert("409".into(), error_response("conflicts with the current state (conflict)"));
-            responses.insert("413".into(), error_response("body too large (body_too_large)"));
-        }
-        if d.path.ends_with("/events") {
-            responses.insert(
-                "410".into(),
-                error_response("events before the retained history were asked for (events_expired): resume from the sequence named"),
-            );
-            responses.insert(
-                "429".into(),
-                error_response("too many open event streams for this account (too_many_streams), with Retry-After"),
-            );
-        }
-        let mut op = json!({
-            "summary": d.summary,
-            "operationId": format!("{}_{}", d.method.to_lowercase(), d.path.trim_start_matches('/').replace(['/', '{', '}', '-'], "_")),
-            "parameters": params,
-            "responses": responses,
-            "x-offernet-who": d.who,
-        });
-        if d.who != "anyone" {
-            op["security"] = json!([{"bearer": []}]);
-        }
-        if let Some(req) = d.request {
-            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": r(req)}}});
-        }
-        paths.entry(d.path.to_string()).or_insert_with(|| json!({}))[d.method.to_lowercase()] = op;
     }
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "offernet", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "A network of stores that sell each other's products: catalogs, stock, prices, connections, derived offers and their explanations."},
-        "paths": paths,
-        "components": {
-            "schemas": schemas(),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<secret>`"}}
+    let components = &mut doc["components"];
+    components["schemas"]["Error"] = serde_json::to_value(ErrorBody::schema()).expect("a schema serialises");
+    components["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer",
+        "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<secret>`"}});
+    stock_exclusion(&mut components["schemas"]["StockBody"]);
+    doc
+}
+
+fn error_response(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+/// What every operation of a kind shares: who needs a token, the errors it can answer, a
+/// camelCase operationId.
+fn common(path: &str, method: &str, op: &mut Value) {
+    if let Some(id) = op["operationId"].as_str() {
+        op["operationId"] = json!(camel_case(id));
+    }
+    let who = op["x-offernet-who"].as_str().unwrap_or("anyone").to_string();
+    let Some(responses) = op["responses"].as_object_mut() else { return };
+    let mut add = |status: &str, desc: &str| {
+        responses.insert(status.into(), error_response(desc));
+    };
+    if who != "anyone" {
+        add("400", "invalid input (invalid_json, invalid_field, invalid_body, invalid_header, invalid_request)");
+        add("401", "no valid token (unauthorized)");
+        add("403", "another account's data (forbidden)");
+        add("404", "not found (not_found)");
+        add("503", "write queue full (busy), the writer retrying its journal (writer_unavailable) or another process holding the writer lease (not_writer), the request took too long (timeout); with Retry-After");
+    }
+    if method != "get" {
+        add("408", "the body did not arrive in time (body_timeout)");
+        add("409", "conflicts with the current state (conflict, insufficient_stock, idempotency_mismatch)");
+        add("413", "body too large (body_too_large)");
+    }
+    if path.ends_with("/events") {
+        add(
+            "410",
+            "events before the retained history were asked for (events_expired): resume from the sequence named",
+        );
+        add("429", "too many open event streams for this account (too_many_streams), with Retry-After");
+    }
+    sort_keys(responses);
+    if who != "anyone" {
+        op["security"] = json!([{"bearer": []}]);
+    }
+}
+
+fn sort_keys(m: &mut Map<String, Value>) {
+    let mut all: Vec<(String, Value)> = std::mem::take(m).into_iter().collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    m.extend(all);
+}
+
+fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        match c {
+            '_' => upper = true,
+            c if upper => {
+                out.extend(c.to_uppercase());
+                upper = false;
+            }
+            c => out.push(c),
         }
-    })
+    }
+    out
+}
+
+/// A stock body gives a quantity, or `unlimited: true`, never both (`null` is "not given").
+fn stock_exclusion(schema: &mut Value) {
+    schema["description"] = json!("A quantity, or `unlimited: true`; not both.");
+    schema["oneOf"] = json!([
+        {"required": ["quantity"], "properties": {"quantity": {"type": "integer"}, "unlimited": {"enum": [false, null]}}},
+        {"required": ["unlimited"], "properties": {"quantity": {"type": "null"}, "unlimited": {"const": true}}},
+    ]);
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn operation_ids_are_camel_case() {
+        assert_eq!(super::camel_case("put_stock"), "putStock");
+        assert_eq!(super::camel_case("get_sku_offers"), "getSkuOffers");
+    }
 }

@@ -52,3 +52,36 @@ fn every_route_of_api_md_is_published() {
         assert!(spec["paths"][p][m].is_object(), "{m} {p} is missing from the spec");
     }
 }
+
+/// The limits the document states are the ones the engine enforces (schema attributes take
+/// literals, so they are checked against the named constants here).
+#[test]
+fn the_documented_limits_are_the_enforced_ones() {
+    use offernet_core::validate::*;
+    let spec = offernet_server::openapi::spec();
+    let s = &spec["components"]["schemas"];
+    let num = |v: &serde_json::Value| v.as_i64().unwrap_or_else(|| panic!("not a number: {v}"));
+    assert_eq!(num(&s["StockBody"]["properties"]["quantity"]["maximum"]), MAX_QUANTITY);
+    assert_eq!(num(&s["PriceBody"]["properties"]["price"]["maximum"]), MAX_PRICE);
+    assert_eq!(num(&s["PriceBody"]["properties"]["list_price"]["maximum"]), MAX_PRICE);
+    assert_eq!(num(&s["SellerBody"]["properties"]["commission_bp"]["maximum"]), MAX_COMMISSION_BP);
+    assert_eq!(num(&s["SellerBody"]["properties"]["trade_policies"]["maxItems"]) as usize, MAX_LIST_LEN);
+    assert_eq!(num(&s["SkuBody"]["properties"]["name"]["maxLength"]) as usize, MAX_TEXT_LEN);
+    assert_eq!(
+        num(&s["OrderItemBody"]["properties"]["quantity"]["maximum"]),
+        offernet_core::orders::MAX_ORDER_QUANTITY
+    );
+    assert_eq!(
+        num(&s["OrderBody"]["properties"]["items"]["maxItems"]) as usize,
+        offernet_core::orders::MAX_ORDER_ITEMS
+    );
+    let minutes = &s["OrderSettingsBody"]["properties"]["reservation_minutes"]["maximum"];
+    assert_eq!(num(minutes), offernet_core::orders::MAX_RESERVATION_MINUTES);
+    assert_eq!(num(&s["Offer"]["properties"]["quantity"]["maximum"]) as u64, offernet_core::MAX_SHOWN_QUANTITY);
+    let account = format!("^[a-z0-9-]{{1,{MAX_ACCOUNT_ID_LEN}}}$");
+    let item = format!("^[A-Za-z0-9._-]{{1,{MAX_ITEM_ID_LEN}}}$");
+    assert_eq!(s["OrderItemBody"]["properties"]["seller"]["pattern"], account.as_str());
+    assert_eq!(s["OrderItemBody"]["properties"]["sku"]["pattern"], item.as_str());
+    let codes: Vec<&str> = offernet_core::Reason::ALL.iter().map(|r| r.code()).collect();
+    assert_eq!(s["Reason"]["enum"], serde_json::json!(codes));
+}

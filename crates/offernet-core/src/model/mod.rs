@@ -196,6 +196,7 @@ pub fn is_origin(item: &Sku, own: Qty) -> bool {
     !own.is_zero() || item.sources.is_empty()
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchMode {
@@ -223,6 +224,7 @@ pub struct Registration {
     pub commission_bp: u16,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SuggestionStatus {

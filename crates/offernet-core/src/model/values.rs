@@ -43,7 +43,9 @@ impl Qty {
     }
 }
 
-/// The reason codes of domain.md, in the order in which they are listed.
+/// The reason codes of domain.md, in the order in which they are listed (`Reason::code`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(rename_all = "snake_case"))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum Reason {

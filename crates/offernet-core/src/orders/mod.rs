@@ -24,6 +24,7 @@ pub const DEFAULT_RESERVATION_MS: u64 = 30 * 60 * 1000;
 /// Longest reservation a marketplace may configure: 7 days.
 pub const MAX_RESERVATION_MINUTES: i64 = 7 * 24 * 60;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
@@ -104,29 +105,40 @@ pub struct Orders {
     pub reservation_ms: FxHashMap<AccountIdx, u64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderItemBody {
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub sku: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, minimum = 1, maximum = 1000000))]
     pub quantity: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9-]{1,50}$"))]
     pub seller: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderBody {
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_items = 100))]
     pub items: Option<Vec<OrderItemBody>>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderSettingsBody {
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, minimum = 1, maximum = 10080))]
     pub reservation_minutes: Option<i64>,
 }
 
 // ------------------------------------------------------------------ views
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = OrderItem))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderItemView {
     pub sku: Arc<str>,
@@ -135,6 +147,8 @@ pub struct OrderItemView {
     pub price: i64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SellerOrder))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubOrderView {
     pub id: Arc<str>,
@@ -142,9 +156,12 @@ pub struct SubOrderView {
     pub buyer: Arc<str>,
     pub status: OrderStatus,
     pub items: Vec<SubItemView>,
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub chain_orders: Vec<SubOrderView>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SellerOrderItem))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SubItemView {
     pub sku: Arc<str>,
@@ -154,6 +171,8 @@ pub struct SubItemView {
     pub reserved_own: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = MarketplaceOrder))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {
     pub id: Arc<str>,
@@ -165,23 +184,40 @@ pub struct OrderView {
     pub seller_orders: Vec<SubOrderView>,
 }
 
+/// An order as one account sees it: the marketplace's whole order, or a seller's seller
+/// order or chain order (with the chain orders below it).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OrderAnswer {
+    Marketplace(OrderView),
+    Seller(SubOrderView),
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulationOffer {
     pub seller: Arc<str>,
     pub seller_sku: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub available_quantity: Option<u64>,
     pub unlimited: bool,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulationItem {
     pub sku: Arc<str>,
     pub quantity: u64,
     /// The chosen offer's seller: the lowest price that covers the quantity (ties: more
     /// quantity, then seller id); `None` when no offer covers it.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub seller: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub available_quantity: Option<u64>,
     pub offers: Vec<SimulationOffer>,
 }

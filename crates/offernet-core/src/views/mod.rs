@@ -7,20 +7,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::*;
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Offer))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferView {
     pub seller: Arc<str>,
     pub seller_sku: Arc<str>,
     pub sku: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub list_price: Option<i64>,
     /// `None` (JSON `null`) when unlimited.
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub quantity: Option<u64>,
     pub unlimited: bool,
     pub sellable: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::model::Reason>))]
     pub reasons: Vec<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Account))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountView {
     pub id: Arc<str>,
@@ -28,105 +36,151 @@ pub struct AccountView {
     pub currency: Arc<str>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SkuStock))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockView {
     pub warehouse: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub quantity: Option<u64>,
     pub unlimited: bool,
     pub reserved: u64,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = TradePolicyPrice))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TradePolicyPriceView {
     pub trade_policy: Arc<str>,
     pub price: i64,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub list_price: Option<i64>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Sku))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuView {
     pub id: Arc<str>,
     pub name: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub product_id: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub brand: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub category: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub ean: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub ref_id: Option<Arc<str>>,
     pub active: bool,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub list_price: Option<i64>,
     pub trade_policy_prices: Vec<TradePolicyPriceView>,
     pub stock: Vec<StockView>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Suggestion))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SuggestionView {
     pub seller: Arc<str>,
     pub seller_sku: Arc<str>,
     pub status: SuggestionStatus,
     /// The marketplace SKU it is bound to, when approved.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub sku: Option<Arc<str>>,
     /// The seller's SKU as it is now (rule 11).
     pub name: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub product_id: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub brand: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub category: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub ean: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub ref_id: Option<Arc<str>>,
 }
 
 /// One seller SKU as one marketplace sees it, from the seller's side (rule 16).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SentOffer))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SentOfferView {
     pub marketplace: Arc<str>,
     pub seller_sku: Arc<str>,
     /// The suggestion's status, or `None` when the item was never sent.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub status: Option<SuggestionStatus>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub sku: Option<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub list_price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub quantity: Option<u64>,
     pub unlimited: bool,
     pub sellable: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::model::Reason>))]
     pub reasons: Vec<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExplainSource {
     pub account: Arc<str>,
     pub sku: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub own: Option<u64>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub third: Option<u64>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub quantity: Option<u64>,
     pub unlimited: bool,
     pub included: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::model::Reason>))]
     pub reasons: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub sources: Vec<ExplainSource>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExplainPath {
     pub account: Arc<str>,
     pub sku: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub own: Option<u64>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub third: Option<u64>,
     pub gated: bool,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::model::Reason>))]
     pub reasons: Vec<String>,
     pub sources: Vec<ExplainSource>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExplainOffer {
     pub seller: Arc<str>,
     pub seller_sku: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true, maximum = 9007199254740991i64))]
     pub quantity: Option<u64>,
     pub unlimited: bool,
     pub sellable: bool,
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<crate::model::Reason>))]
     pub reasons: Vec<String>,
     pub path: ExplainPath,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explain {
     pub marketplace: Arc<str>,
@@ -142,18 +196,21 @@ pub struct OfferFilter<'a> {
 }
 
 /// A seller's half of a connection.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Affiliation))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AffiliationView {
     pub seller: Arc<str>,
     pub marketplace: Arc<str>,
     pub trade_policy: Arc<str>,
     pub active: bool,
-    /// `"none"`, `"all"` or a list of account ids.
-    pub resale: serde_json::Value,
+    pub resale: ResaleView,
     pub require_own_stock: bool,
 }
 
 /// A marketplace's half of a connection.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Registration))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistrationView {
     pub marketplace: Arc<str>,
@@ -164,18 +221,56 @@ pub struct RegistrationView {
     pub commission_bp: u16,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = TradePolicy))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TradePolicyView {
     pub id: Arc<str>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub name: Option<Arc<str>>,
-    /// `"all"` or a list of SKU ids.
-    pub assortment: serde_json::Value,
+    pub assortment: AssortmentView,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Warehouse))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WarehouseView {
     pub id: Arc<str>,
     pub trade_policies: Vec<Arc<str>>,
+}
+
+/// Who may resell the seller's items through this marketplace: `"none"`, `"all"`, or the
+/// accounts listed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ResaleView {
+    Word(ResaleWord),
+    Accounts(Vec<Arc<str>>),
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResaleWord {
+    None,
+    All,
+}
+
+/// The SKUs a trade policy offers: `"all"`, or the SKU ids listed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AssortmentView {
+    Word(AllWord),
+    Skus(Vec<Arc<str>>),
+}
+
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllWord {
+    All,
 }
 
 mod read;

@@ -288,9 +288,9 @@ impl Engine {
             trade_policy: acct.trade_policies[x.trade_policy].id.clone(),
             active: x.active,
             resale: match &x.resale {
-                Resale::None => serde_json::json!("none"),
-                Resale::All => serde_json::json!("all"),
-                Resale::List(l) => serde_json::json!(l.iter().map(|a| a.to_string()).collect::<Vec<_>>()),
+                Resale::None => ResaleView::Word(ResaleWord::None),
+                Resale::All => ResaleView::Word(ResaleWord::All),
+                Resale::List(l) => ResaleView::Accounts(l.to_vec()),
             },
             require_own_stock: x.require_own_stock,
         })
@@ -321,8 +321,8 @@ impl Engine {
             id: t.id.clone(),
             name: t.name.clone(),
             assortment: match &t.assortment {
-                Assortment::All => serde_json::json!("all"),
-                Assortment::List(ids, _) => serde_json::json!(ids.iter().map(|s| s.to_string()).collect::<Vec<_>>()),
+                Assortment::All => AssortmentView::Word(AllWord::All),
+                Assortment::List(ids, _) => AssortmentView::Skus(ids.to_vec()),
             },
         })
     }

@@ -1,295 +1,90 @@
-//! Accounts, the catalog (SKUs, trade policies, warehouses, stock, prices) and both halves of
-//! a connection.
+//! An account's catalog: SKUs, trade policies and warehouses.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::extract::Path;
+use axum::response::Response;
 use offernet_core::*;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::auth::{random_secret, sha256_hex, Caller};
-use crate::error::{ApiError, ApiResult};
+use super::params;
+use super::respond::{ok, write_then, St};
+use crate::error::ApiResult;
+use crate::extract::{ActsFor, Reads, StrictJson};
+use crate::state::AppState;
 
-use super::*;
-
-// ---------------------------------------------------------------- accounts and catalog
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct NewAccount {
-    id: Option<String>,
-    name: Option<String>,
-    currency: Option<String>,
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(put_sku, get_sku))
+        .routes(routes!(put_trade_policy, get_trade_policy))
+        .routes(routes!(put_warehouse, get_warehouse))
 }
 
-pub(super) async fn create_account(State(st): St, headers: HeaderMap, body: Body) -> ApiResult<Response> {
-    if caller(&st, &headers)? != Caller::Operator {
-        return Err(ApiError::forbidden());
-    }
-    let b: NewAccount = parse_body(&st, body, false).await?;
-    let id = b.id.ok_or_else(|| ApiError::invalid_field("id", "invalid field `id`: required"))?;
-    let name = b.name.ok_or_else(|| ApiError::invalid_field("name", "invalid field `name`: required"))?;
-    let currency =
-        b.currency.ok_or_else(|| ApiError::invalid_field("currency", "invalid field `currency`: required"))?;
-    offernet_core::validate::account_id("id", &id)?;
-    let secret = random_secret().map_err(|e| {
-        tracing::error!(error = %e, "no randomness");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "could not generate a token")
-    })?;
-    let token = format!("{id}.{secret}");
-    let cmd = Command::CreateAccount { id: id.clone(), name, currency, token_hash: Some(sha256_hex(&token)) };
-    write(&st, cmd).await?;
-    let view = st.writer.read(|e| e.account(&id))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": view.id, "name": view.name, "currency": view.currency, "token": token})),
-    )
-        .into_response())
-}
+type Two = Path<(String, String)>;
 
-pub(super) async fn get_account(State(st): St, Path(a): Path<String>, headers: HeaderMap) -> ApiResult<Response> {
-    authorize(&st, &headers, &a)?;
-    Ok(ok(st.writer.read(|e| e.account(&a))?))
-}
-
-pub(super) async fn put_sku(
-    State(st): St,
-    Path((a, sku)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
+/// Create or replace a SKU
+#[utoipa::path(put, path = "/v1/accounts/{a}/skus/{sku}", tag = "catalog", params(params::A, params::Sku),
+    request_body = SkuBody, responses((status = 200, description = "the SKU", body = SkuView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn put_sku(
+    st: St,
+    Path((a, sku)): Two,
+    _: ActsFor,
+    StrictJson(body): StrictJson<SkuBody>,
 ) -> ApiResult<Response> {
-    may_act(&st, &headers, &a)?;
-    let body: SkuBody = parse_body(&st, body, false).await?;
-    write(&st, Command::PutSku { account: a.clone(), sku: sku.clone(), body }).await?;
+    let cmd = Command::PutSku { account: a.clone(), sku: sku.clone(), body };
+    write_then(&st, cmd, |e| e.sku(&a, &sku)).await
+}
+
+/// A SKU with its prices and stock
+#[utoipa::path(get, path = "/v1/accounts/{a}/skus/{sku}", tag = "catalog", params(params::A, params::Sku),
+    responses((status = 200, description = "the SKU", body = SkuView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn get_sku(st: St, Path((a, sku)): Two, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.sku(&a, &sku))?))
 }
 
-pub(super) async fn get_sku(
-    State(st): St,
-    Path((a, sku)): Path<(String, String)>,
-    headers: HeaderMap,
+/// Create or replace a trade policy
+#[utoipa::path(put, path = "/v1/accounts/{a}/trade-policies/{tp}", tag = "catalog", params(params::A, params::Tp),
+    request_body = TradePolicyBody, responses((status = 200, description = "the trade policy", body = TradePolicyView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn put_trade_policy(
+    st: St,
+    Path((a, tp)): Two,
+    _: ActsFor,
+    StrictJson(body): StrictJson<TradePolicyBody>,
 ) -> ApiResult<Response> {
-    authorize(&st, &headers, &a)?;
-    Ok(ok(st.writer.read(|e| e.sku(&a, &sku))?))
+    let cmd = Command::PutTradePolicy { account: a.clone(), trade_policy: tp.clone(), body };
+    write_then(&st, cmd, |e| e.trade_policy(&a, &tp)).await
 }
 
-pub(super) async fn put_trade_policy(
-    State(st): St,
-    Path((a, tp)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    may_act(&st, &headers, &a)?;
-    let body: TradePolicyBody = parse_body(&st, body, false).await?;
-    write(&st, Command::PutTradePolicy { account: a.clone(), trade_policy: tp.clone(), body }).await?;
+/// A trade policy
+#[utoipa::path(get, path = "/v1/accounts/{a}/trade-policies/{tp}", tag = "catalog", params(params::A, params::Tp),
+    responses((status = 200, description = "the trade policy", body = TradePolicyView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn get_trade_policy(st: St, Path((a, tp)): Two, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.trade_policy(&a, &tp))?))
 }
 
-pub(super) async fn get_trade_policy(
-    State(st): St,
-    Path((a, tp)): Path<(String, String)>,
-    headers: HeaderMap,
+/// Create or replace a warehouse and the trade policies it serves
+#[utoipa::path(put, path = "/v1/accounts/{a}/warehouses/{w}", tag = "catalog", params(params::A, params::W),
+    request_body = WarehouseBody, responses((status = 200, description = "the warehouse", body = WarehouseView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn put_warehouse(
+    st: St,
+    Path((a, w)): Two,
+    _: ActsFor,
+    StrictJson(body): StrictJson<WarehouseBody>,
 ) -> ApiResult<Response> {
-    authorize(&st, &headers, &a)?;
-    Ok(ok(st.writer.read(|e| e.trade_policy(&a, &tp))?))
+    let cmd = Command::PutWarehouse { account: a.clone(), warehouse: w.clone(), body };
+    write_then(&st, cmd, |e| e.warehouse(&a, &w)).await
 }
 
-pub(super) async fn put_warehouse(
-    State(st): St,
-    Path((a, w)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    may_act(&st, &headers, &a)?;
-    let body: WarehouseBody = parse_body(&st, body, false).await?;
-    write(&st, Command::PutWarehouse { account: a.clone(), warehouse: w.clone(), body }).await?;
+/// A warehouse
+#[utoipa::path(get, path = "/v1/accounts/{a}/warehouses/{w}", tag = "catalog", params(params::A, params::W),
+    responses((status = 200, description = "the warehouse", body = WarehouseView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn get_warehouse(st: St, Path((a, w)): Two, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.warehouse(&a, &w))?))
-}
-
-pub(super) async fn get_warehouse(
-    State(st): St,
-    Path((a, w)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    authorize(&st, &headers, &a)?;
-    Ok(ok(st.writer.read(|e| e.warehouse(&a, &w))?))
-}
-
-pub(super) fn stock_view(e: &Engine, a: &str, w: &str, sku: &str) -> ApiResult<Value> {
-    let s = e.sku(a, sku)?;
-    let entry = s.stock.iter().find(|x| *x.warehouse == *w);
-    Ok(json!({
-        "warehouse": w, "sku": sku,
-        "quantity": entry.map_or(Some(0), |x| x.quantity),
-        "unlimited": entry.is_some_and(|x| x.unlimited),
-        "reserved": entry.map_or(0, |x| x.reserved),
-    }))
-}
-
-pub(super) async fn put_stock(
-    State(st): St,
-    Path((a, w, sku)): Path<(String, String, String)>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    may_act(&st, &headers, &a)?;
-    let body: StockBody = parse_body(&st, body, false).await?;
-    write(&st, Command::PutStock { account: a.clone(), warehouse: w.clone(), sku: sku.clone(), body }).await?;
-    Ok(ok(st.writer.read(|e| stock_view(e, &a, &w, &sku))?))
-}
-
-pub(super) fn price_view(e: &Engine, a: &str, sku: &str) -> ApiResult<Value> {
-    let s = e.sku(a, sku)?;
-    Ok(json!({"sku": s.id, "price": s.price, "list_price": s.list_price, "trade_policy_prices": s.trade_policy_prices}))
-}
-
-pub(super) async fn put_price(
-    State(st): St,
-    Path((a, sku)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    may_act(&st, &headers, &a)?;
-    let body: PriceBody = parse_body(&st, body, false).await?;
-    write(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }).await?;
-    Ok(ok(st.writer.read(|e| price_view(e, &a, &sku))?))
-}
-
-pub(super) async fn delete_price(
-    State(st): St,
-    Path((a, sku)): Path<(String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-) -> ApiResult<Response> {
-    may_act(&st, &headers, &a)?;
-    let tp = q.get("trade_policy").cloned();
-    write(&st, Command::DeletePrice { account: a, sku, trade_policy: tp }).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-// ---------------------------------------------------------------- connections
-
-pub(super) async fn write_affiliation(
-    st: &AppState,
-    s: String,
-    m: String,
-    headers: &HeaderMap,
-    body: Option<Body>,
-    patch: bool,
-) -> ApiResult<Response> {
-    may_act(st, headers, &s)?;
-    let cmd = match body {
-        None => Command::DeleteAffiliation { seller: s.clone(), marketplace: m.clone() },
-        Some(b) => {
-            let body: AffiliationBody = parse_body(st, b, patch).await?;
-            if patch {
-                Command::PatchAffiliation { seller: s.clone(), marketplace: m.clone(), body }
-            } else {
-                Command::PutAffiliation { seller: s.clone(), marketplace: m.clone(), body }
-            }
-        }
-    };
-    let deleting = matches!(cmd, Command::DeleteAffiliation { .. });
-    write(st, cmd).await?;
-    if deleting {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
-    Ok(ok(st.writer.read(|e| e.affiliation(&s, &m))?))
-}
-
-pub(super) async fn put_affiliation(
-    State(st): St,
-    Path((s, m)): Path<(String, String)>,
-    h: HeaderMap,
-    b: Body,
-) -> ApiResult<Response> {
-    write_affiliation(&st, s, m, &h, Some(b), false).await
-}
-pub(super) async fn patch_affiliation(
-    State(st): St,
-    Path((s, m)): Path<(String, String)>,
-    h: HeaderMap,
-    b: Body,
-) -> ApiResult<Response> {
-    write_affiliation(&st, s, m, &h, Some(b), true).await
-}
-pub(super) async fn delete_affiliation(
-    State(st): St,
-    Path((s, m)): Path<(String, String)>,
-    h: HeaderMap,
-) -> ApiResult<Response> {
-    write_affiliation(&st, s, m, &h, None, false).await
-}
-pub(super) async fn get_affiliation(
-    State(st): St,
-    Path((s, m)): Path<(String, String)>,
-    h: HeaderMap,
-) -> ApiResult<Response> {
-    authorize(&st, &h, &s)?;
-    Ok(ok(st.writer.read(|e| e.affiliation(&s, &m))?))
-}
-
-pub(super) async fn write_registration(
-    st: &AppState,
-    m: String,
-    s: String,
-    headers: &HeaderMap,
-    body: Option<Body>,
-    patch: bool,
-) -> ApiResult<Response> {
-    may_act(st, headers, &m)?;
-    let cmd = match body {
-        None => Command::DeleteSeller { marketplace: m.clone(), seller: s.clone() },
-        Some(b) => {
-            let body: SellerBody = parse_body(st, b, patch).await?;
-            if patch {
-                Command::PatchSeller { marketplace: m.clone(), seller: s.clone(), body }
-            } else {
-                Command::PutSeller { marketplace: m.clone(), seller: s.clone(), body }
-            }
-        }
-    };
-    let deleting = matches!(cmd, Command::DeleteSeller { .. });
-    write(st, cmd).await?;
-    if deleting {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
-    Ok(ok(st.writer.read(|e| e.registration(&m, &s))?))
-}
-
-pub(super) async fn put_seller(
-    State(st): St,
-    Path((m, s)): Path<(String, String)>,
-    h: HeaderMap,
-    b: Body,
-) -> ApiResult<Response> {
-    write_registration(&st, m, s, &h, Some(b), false).await
-}
-pub(super) async fn patch_seller(
-    State(st): St,
-    Path((m, s)): Path<(String, String)>,
-    h: HeaderMap,
-    b: Body,
-) -> ApiResult<Response> {
-    write_registration(&st, m, s, &h, Some(b), true).await
-}
-pub(super) async fn delete_seller(
-    State(st): St,
-    Path((m, s)): Path<(String, String)>,
-    h: HeaderMap,
-) -> ApiResult<Response> {
-    write_registration(&st, m, s, &h, None, false).await
-}
-pub(super) async fn get_seller(
-    State(st): St,
-    Path((m, s)): Path<(String, String)>,
-    h: HeaderMap,
-) -> ApiResult<Response> {
-    authorize(&st, &h, &m)?;
-    Ok(ok(st.writer.read(|e| e.registration(&m, &s))?))
 }

@@ -1,94 +1,70 @@
-//! Events (JSON pages and live streams) and operations: health, metrics, the OpenAPI document.
+//! Operations: health, Prometheus metrics, and this API's OpenAPI document.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::time::Duration;
+use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::sse::{KeepAlive, Sse};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
+use super::respond::{ok, sorted, St};
+use crate::state::AppState;
 
-use super::*;
-
-/// A comment line on an idle event stream this often: proxies keep the connection, and a
-/// client that stopped reading is found once these fill its socket buffers (the send
-/// timeout then closes it). On a quiet account that takes long: the stream then holds only
-/// its cursor and one of the account's stream places.
-pub(super) const SSE_KEEP_ALIVE: Duration = Duration::from_secs(15);
-
-// ---------------------------------------------------------------- events
-
-pub(super) async fn events(
-    State(st): St,
-    Path(a): Path<String>,
-    Query(q): Query<HashMap<String, String>>,
-    h: HeaderMap,
-) -> ApiResult<Response> {
-    authorize(&st, &h, &a)?;
-    let last_event_id = h.get("last-event-id").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    let after = match q.get("after") {
-        None => last_event_id.unwrap_or(0),
-        Some(v) => v.parse::<u64>().map_err(|_| ApiError::invalid_field("after", "`after` is a sequence number"))?,
-    };
-    let (limit, _) = page(&st, &q)?;
-    let engine_seq = st.writer.read(|e| e.last_seq());
-    let wants_stream =
-        h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
-    let gone = |g: crate::events::Gone| {
-        ApiError::new(
-            StatusCode::GONE,
-            "events_expired",
-            format!("events before {} are no longer kept; resume from after={}", g.oldest, g.oldest.saturating_sub(1)),
-        )
-    };
-    if !wants_stream {
-        let p = st.events.page(&a, after, limit, engine_seq).map_err(gone)?;
-        return Ok(ok(json!({"events": p.events, "last_seq": p.last_seq})));
-    }
-    // Live: check the start, take a stream place, then the stream pages lazily (events.rs).
-    let start = st.events.page(&a, after, 0, engine_seq).map_err(gone)?;
-    let slot = st.events.open_stream(&a).ok_or_else(|| {
-        st.metrics.streams_refused.fetch_add(1, Ordering::Relaxed);
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_streams",
-            format!(
-                "account `{a}` already has {} open event streams; close one or retry later",
-                st.config.max_streams_per_account
-            ),
-        );
-        e.retry_after = Some(5);
-        e
-    })?;
-    // Asked beyond the newest event: start from the newest, so the next events are not skipped.
-    let stream = crate::events::stream(slot, after.min(start.last_seq), st.stopping.clone());
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(SSE_KEEP_ALIVE)).into_response())
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(get_health)).routes(routes!(get_metrics)).routes(routes!(get_openapi))
 }
 
-// ---------------------------------------------------------------- operations
+/// The writer's state. 200 while the writer can write; 503 (same body) while it retries the
+/// journal, another process holds the writer lease, or it stopped.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// `ok` or `unavailable`.
+    status: &'static str,
+    #[schema(value_type = String, pattern = "^(ok|retrying|not_writer|stopped)$")]
+    writer: &'static str,
+    #[schema(required = true)]
+    last_journal_error: Option<String>,
+    journal_errors: u64,
+    /// The last committed journal sequence number.
+    journal_seq: u64,
+    /// The last event sequence number applied.
+    event_seq: u64,
+    /// Commands waiting for the writer.
+    queue_depth: usize,
+}
 
-pub(super) async fn healthz(State(st): St) -> Response {
-    let seq = st.writer.shared().stats.last_seq.load(Ordering::Relaxed);
+/// Health
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "the writer can write", body = Health),
+        (status = 503, description = "the writer cannot write now", body = Health)),
+    extensions(("x-offernet-who" = json!("anyone"))))]
+async fn get_health(st: St) -> Response {
+    let journal_seq = st.writer.shared().stats.last_seq.load(Ordering::Relaxed);
     let event_seq = st.writer.read(|e| e.last_seq());
     let h = st.writer.health();
     // 503 while the writer cannot write (journal error, lease lost): a load balancer or an
     // orchestrator then routes writes elsewhere or restarts us.
     let up = h.state == offernet_store::WriterState::Ok;
-    let body = json!({"status": if up { "ok" } else { "unavailable" }, "writer": h.state.as_str(),
-        "last_journal_error": h.last_error, "journal_errors": h.journal_errors,
-        "journal_seq": seq, "event_seq": event_seq, "queue_depth": st.writer.queue_depth()});
-    if up {
-        ok(body)
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
-    }
+    let body = Health {
+        status: if up { "ok" } else { "unavailable" },
+        writer: h.state.as_str(),
+        last_journal_error: h.last_error,
+        journal_errors: h.journal_errors,
+        journal_seq,
+        event_seq,
+        queue_depth: st.writer.queue_depth(),
+    };
+    sorted(if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
 }
 
-pub(super) async fn metrics(State(st): St) -> Response {
+/// Prometheus metrics
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")),
+    extensions(("x-offernet-who" = json!("anyone"))))]
+async fn get_metrics(st: St) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed)),
@@ -96,6 +72,10 @@ pub(super) async fn metrics(State(st): St) -> Response {
         .into_response()
 }
 
-pub(super) async fn openapi_json() -> Response {
-    ok(crate::openapi::spec())
+/// This document
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object, content_type = "application/json")),
+    extensions(("x-offernet-who" = json!("anyone"))))]
+async fn get_openapi(st: St) -> Response {
+    ok(&*st.openapi)
 }

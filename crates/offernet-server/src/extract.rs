@@ -1,0 +1,221 @@
+//! Who is calling and what they sent, as axum extractors: a handler's signature says who may
+//! call it ([`Operator`], [`ActsFor`], [`Reads`]) and what its body is ([`StrictJson`],
+//! [`PatchJson`]). Every refusal is an [`ApiError`] in the JSON error shape.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::auth::{constant_time_eq, sha256_hex, Caller};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+// ---------------------------------------------------------------- who is calling
+
+/// The token of the one `Authorization: Bearer <token>` header. The scheme is
+/// case-insensitive (RFC 7235); two such headers are refused, since proxies and servers may
+/// each pick a different one.
+fn bearer(headers: &HeaderMap) -> ApiResult<&str> {
+    let mut all = headers.get_all(header::AUTHORIZATION).iter();
+    let (Some(value), None) = (all.next(), all.next()) else {
+        return Err(match headers.contains_key(header::AUTHORIZATION) {
+            true => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", "send one Authorization header, not several")
+            }
+            false => ApiError::unauthorized(),
+        });
+    };
+    let value = value.to_str().map_err(|_| ApiError::unauthorized())?.trim();
+    // RFC 6750 b64token: one run of visible characters after the scheme and its spaces.
+    match value.split_once(' ').map(|(scheme, token)| (scheme, token.trim())) {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer")
+                && !token.is_empty()
+                && token.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(token)
+        }
+        _ => Err(ApiError::unauthorized()),
+    }
+}
+
+/// The authenticated caller: the operator, or an account whose token matches its stored hash.
+fn caller(st: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
+    let token = bearer(headers)?;
+    let hash = sha256_hex(token);
+    if constant_time_eq(hash.as_bytes(), st.admin_token_hash.as_bytes()) {
+        return Ok(Caller::Operator);
+    }
+    // Account tokens are `<account>.<secret>`: find the account, compare the hashes.
+    let account = token.split_once('.').map(|(a, _)| a).ok_or_else(ApiError::unauthorized)?;
+    let stored = st.writer.read(|e| e.token_hash(account)).ok_or_else(ApiError::unauthorized)?;
+    if constant_time_eq(hash.as_bytes(), stored.as_bytes()) {
+        Ok(Caller::Account(account.to_string()))
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
+/// The operator, and only the operator, may call this route (`POST /v1/accounts`).
+pub struct Operator;
+
+impl FromRequestParts<Arc<AppState>> for Operator {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<Self> {
+        match caller(st, &parts.headers)? {
+            Caller::Operator => Ok(Operator),
+            Caller::Account(_) => Err(ApiError::forbidden()),
+        }
+    }
+}
+
+/// The account a `/v1/accounts/{account}/…` route acts for: its first path parameter,
+/// whatever the route names it (`a`, `s`, `m`).
+async fn path_account(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<String> {
+    let params = RawPathParams::from_request_parts(parts, st)
+        .await
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()))?;
+    let first = params.iter().next().map(|(_, v)| v.to_string());
+    first.ok_or_else(|| ApiError::not_found("no account in the path"))
+}
+
+/// The caller may act for the path's account: its own token or the operator's. Any other
+/// account gets 403, whether or not the path's account exists (no probing of which accounts
+/// exist). Whether it exists is left to the engine, which checks the whole body first
+/// (rule 39: 400 before 404): routes that take a body use this.
+pub struct ActsFor {
+    pub caller: Caller,
+}
+
+impl FromRequestParts<Arc<AppState>> for ActsFor {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<Self> {
+        acts_for(parts, st).await.map(|(_, caller)| ActsFor { caller })
+    }
+}
+
+/// The path's account and the caller, who may act for it.
+async fn acts_for(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<(String, Caller)> {
+    let account = path_account(parts, st).await?;
+    let caller = caller(st, &parts.headers)?;
+    match &caller {
+        Caller::Account(a) if *a != account => Err(ApiError::forbidden()),
+        _ => Ok((account, caller)),
+    }
+}
+
+/// [`ActsFor`], and the path's account exists (404 for the operator otherwise): for reads.
+pub struct Reads;
+
+impl FromRequestParts<Arc<AppState>> for Reads {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<Self> {
+        let (account, caller) = acts_for(parts, st).await?;
+        if caller == Caller::Operator && !st.writer.read(|e| e.has_account(&account)) {
+            return Err(ApiError::not_found(format!("account `{account}` not found")));
+        }
+        Ok(Reads)
+    }
+}
+
+// ---------------------------------------------------------------- bodies
+
+/// May a top-level field be `null`? In a PATCH it may not: omitting a field keeps it, so a
+/// `null` would be ambiguous.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nulls {
+    Allowed,
+    Refused,
+}
+
+/// A JSON body read whole (within `body_limit_bytes`, else 413) and parsed strictly: syntax or
+/// a key given twice → 400 `invalid_json`; empty or blank strings, unknown fields and wrong
+/// types → 400 `invalid_field` naming the field. An empty body reads as `{}`.
+pub struct StrictJson<T>(pub T);
+
+/// [`StrictJson`] for a PATCH: also refuses `null` for a top-level field.
+pub struct PatchJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for StrictJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, st: &Arc<AppState>) -> ApiResult<Self> {
+        parse(req, st, Nulls::Allowed).await.map(StrictJson)
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for PatchJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, st: &Arc<AppState>) -> ApiResult<Self> {
+        parse(req, st, Nulls::Refused).await.map(PatchJson)
+    }
+}
+
+async fn parse<T: DeserializeOwned>(req: Request, st: &AppState, nulls: Nulls) -> ApiResult<T> {
+    let limit = st.config.body_limit_bytes;
+    let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| body_error(e, limit))?;
+    let value: Value = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice::<crate::strict_json::Strict>(&bytes)
+            .map_err(|e| ApiError::invalid_json(format!("the body is not valid JSON: {e}")))?
+            .0
+    };
+    if !value.is_object() {
+        return Err(ApiError::invalid_json("the body must be a JSON object"));
+    }
+    check_values(&value, "", nulls)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        // serde names an unknown field only in its message.
+        let field = match inner.split('`').nth(1) {
+            Some(f) if inner.starts_with("unknown field") && path == "." => f.to_string(),
+            _ => path,
+        };
+        ApiError::invalid_field(field.clone(), format!("invalid field `{field}`: {inner}"))
+    })
+}
+
+/// Why a body could not be read: over the limit (413), or cut off or badly framed (400).
+fn body_error(e: axum::Error, limit: usize) -> ApiError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(x) = source {
+        if x.is::<http_body_util::LengthLimitError>() {
+            return ApiError::body_too_large(limit);
+        }
+        source = x.source();
+    }
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("the request body could not be read: {e}"))
+}
+
+/// No blank string anywhere; no top-level `null` where [`Nulls::Refused`].
+fn check_values(v: &Value, path: &str, nulls: Nulls) -> ApiResult<()> {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                if nulls == Nulls::Refused && path.is_empty() && x.is_null() {
+                    return Err(ApiError::invalid_field(
+                        p,
+                        "null is not allowed in a PATCH: omit the field to keep it",
+                    ));
+                }
+                check_values(x, &p, nulls)?;
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                check_values(x, &format!("{path}[{i}]"), nulls)?;
+            }
+        }
+        Value::String(s) if s.trim().is_empty() => {
+            return Err(ApiError::invalid_field(path, format!("invalid field `{path}`: must not be empty or blank")));
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! Accounts: created by the operator (the token is shown only then), read by themselves.
+
+use std::sync::Arc;
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use offernet_core::{AccountView, Command};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::params;
+use super::respond::{ok, sorted, write, St};
+use crate::auth::{random_secret, sha256_hex};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Operator, Reads, StrictJson};
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(create_account)).routes(routes!(get_account))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct NewAccount {
+    /// Lowercase letters, digits and `-`; never changes.
+    #[schema(required = true, nullable = false, pattern = "^[a-z0-9-]{1,50}$")]
+    id: Option<String>,
+    #[schema(required = true, nullable = false, max_length = 1000)]
+    name: Option<String>,
+    /// ISO 4217, like BRL.
+    #[schema(required = true, nullable = false, pattern = "^[A-Z]{3}$")]
+    currency: Option<String>,
+}
+
+/// The new account, with its token: `<account>.<secret>`, shown only now.
+#[derive(Serialize, ToSchema)]
+struct AccountCreated {
+    id: Arc<str>,
+    name: Arc<str>,
+    currency: Arc<str>,
+    token: String,
+}
+
+fn required(field: &'static str, v: Option<String>) -> Result<String, ApiError> {
+    v.ok_or_else(|| ApiError::invalid_field(field, format!("invalid field `{field}`: required")))
+}
+
+/// Create an account; its token is returned once
+#[utoipa::path(post, path = "/v1/accounts", tag = "accounts", request_body = NewAccount,
+    responses((status = 201, description = "created", body = AccountCreated)),
+    extensions(("x-offernet-who" = json!("operator"))))]
+async fn create_account(st: St, _: Operator, StrictJson(b): StrictJson<NewAccount>) -> ApiResult<Response> {
+    let id = required("id", b.id)?;
+    let name = required("name", b.name)?;
+    let currency = required("currency", b.currency)?;
+    offernet_core::validate::account_id("id", &id)?;
+    let secret = random_secret().map_err(|e| {
+        tracing::error!(error = %e, "no randomness");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "could not generate a token")
+    })?;
+    let token = format!("{id}.{secret}");
+    let cmd = Command::CreateAccount { id: id.clone(), name, currency, token_hash: Some(sha256_hex(&token)) };
+    write(&st, cmd).await?;
+    let AccountView { id, name, currency } = st.writer.read(|e| e.account(&id))?;
+    Ok(sorted(StatusCode::CREATED, AccountCreated { id, name, currency, token }))
+}
+
+/// The account
+#[utoipa::path(get, path = "/v1/accounts/{a}", tag = "accounts", params(params::A),
+    responses((status = 200, description = "the account", body = AccountView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn get_account(st: St, Path(a): Path<String>, _: Reads) -> ApiResult<Response> {
+    Ok(ok(st.writer.read(|e| e.account(&a))?))
+}

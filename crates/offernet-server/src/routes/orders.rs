@@ -1,0 +1,136 @@
+//! Orders: the marketplace's reservation time, placing an order, reading one, and its
+//! lifecycle (authorise, cancel, invoice).
+
+use std::sync::Arc;
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use offernet_core::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::params;
+use super::respond::{sorted, write, NoFields, St};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ActsFor, Reads, StrictJson};
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(put_order_settings))
+        .routes(routes!(place_order))
+        .routes(routes!(get_order))
+        .routes(routes!(authorize_order))
+        .routes(routes!(cancel_order))
+        .routes(routes!(invoice_order))
+}
+
+#[derive(Serialize, ToSchema)]
+struct OrderSettings {
+    /// Minutes an order stays reserved before it expires unless authorised.
+    #[schema(required = true)]
+    reservation_minutes: Option<i64>,
+}
+
+/// Reservation time of the marketplace's orders
+#[utoipa::path(put, path = "/v1/accounts/{m}/order-settings", tag = "orders", params(params::M),
+    request_body = OrderSettingsBody, responses((status = 200, description = "the settings", body = OrderSettings)),
+    extensions(("x-offernet-who" = json!("m"))))]
+async fn put_order_settings(
+    st: St,
+    Path(m): Path<String>,
+    _: ActsFor,
+    StrictJson(body): StrictJson<OrderSettingsBody>,
+) -> ApiResult<Response> {
+    let reservation_minutes = body.reservation_minutes;
+    write(&st, Command::PutOrderSettings { account: m, body }).await?;
+    Ok(sorted(StatusCode::OK, OrderSettings { reservation_minutes }))
+}
+
+/// Place an order: reserves along the whole chain or fails whole (409 insufficient_stock); the same id and body again returns the same order
+#[utoipa::path(post, path = "/v1/accounts/{m}/orders", tag = "orders", params(params::M), request_body = OrderBody,
+    responses((status = 201, description = "placed", body = OrderAnswer),
+        (status = 200, description = "placed before with the same id and body", body = OrderAnswer)),
+    extensions(("x-offernet-who" = json!("m"))))]
+async fn place_order(
+    st: St,
+    Path(m): Path<String>,
+    _: ActsFor,
+    StrictJson(body): StrictJson<OrderBody>,
+) -> ApiResult<Response> {
+    let id = body.id.clone().ok_or_else(|| ApiError::invalid_field("id", "invalid field `id`: required"))?;
+    let events = write(&st, Command::PlaceOrder { marketplace: m.clone(), body }).await?;
+    let created = events.iter().any(|e| matches!(e.body, EventBody::OrderCreated(_)));
+    let view = st.writer.read(|e| e.order_view(&m, &id))?;
+    Ok(sorted(if created { StatusCode::CREATED } else { StatusCode::OK }, view))
+}
+
+/// An order: the marketplace's whole order, or a seller's seller or chain order
+#[utoipa::path(get, path = "/v1/accounts/{a}/orders/{id}", tag = "orders", params(params::A, params::OrderId),
+    responses((status = 200, description = "the order", body = OrderAnswer)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn get_order(st: St, Path((a, id)): Path<(String, String)>, _: Reads) -> ApiResult<Response> {
+    Ok(sorted(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
+}
+
+/// What an order's account can do to it once placed.
+#[derive(Clone, Copy)]
+enum Action {
+    Authorize,
+    Cancel,
+    Invoice,
+}
+
+/// Submits the action on order `id` of account `a`, then answers the order as `a` sees it.
+async fn act(st: &AppState, (a, id): (String, String), action: Action) -> ApiResult<Response> {
+    let (account, order) = (a.clone(), id.clone());
+    let cmd = match action {
+        Action::Authorize => Command::AuthorizeOrder { marketplace: account, id: order },
+        Action::Cancel => Command::CancelOrder { account, id: order },
+        Action::Invoice => Command::InvoiceOrder { account, id: order },
+    };
+    write(st, cmd).await?;
+    Ok(sorted(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
+}
+
+/// Payment confirmed: dispatch allowed down the chain, no more expiry
+#[utoipa::path(post, path = "/v1/accounts/{m}/orders/{id}/authorize", tag = "orders", params(params::M, params::OrderId),
+    responses((status = 200, description = "the order", body = OrderAnswer)),
+    extensions(("x-offernet-who" = json!("m"))))]
+async fn authorize_order(
+    st: St,
+    Path(p): Path<(String, String)>,
+    _: ActsFor,
+    _: StrictJson<NoFields>,
+) -> ApiResult<Response> {
+    act(&st, p, Action::Authorize).await
+}
+
+/// Cancel: by the marketplace before any invoice, or by a seller for its order and its chain orders
+#[utoipa::path(post, path = "/v1/accounts/{a}/orders/{id}/cancel", tag = "orders", params(params::A, params::OrderId),
+    responses((status = 200, description = "the order", body = OrderAnswer)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn cancel_order(
+    st: St,
+    Path(p): Path<(String, String)>,
+    _: ActsFor,
+    _: StrictJson<NoFields>,
+) -> ApiResult<Response> {
+    act(&st, p, Action::Cancel).await
+}
+
+/// Invoice a seller or chain order (by its seller): the units leave the warehouse
+#[utoipa::path(post, path = "/v1/accounts/{a}/orders/{id}/invoice", tag = "orders", params(params::A, params::OrderId),
+    responses((status = 200, description = "the order", body = OrderAnswer)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn invoice_order(
+    st: St,
+    Path(p): Path<(String, String)>,
+    _: ActsFor,
+    _: StrictJson<NoFields>,
+) -> ApiResult<Response> {
+    act(&st, p, Action::Invoice).await
+}

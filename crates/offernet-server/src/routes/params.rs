@@ -1,0 +1,135 @@
+//! The path and query parameters of every route, documented once here (`IntoParams`, for the
+//! OpenAPI document). These structs only describe: handlers take the path as a tuple and the
+//! query as a map parsed by `query.rs`, so their fields are never read.
+#![allow(dead_code)]
+
+use offernet_core::SuggestionStatus;
+use utoipa::IntoParams;
+
+// ---------------------------------------------------------------- path
+
+/// The account the route acts for (its token or the operator's).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct A {
+    /// An account id.
+    #[param(pattern = "^[a-z0-9-]{1,50}$")]
+    a: String,
+}
+
+/// The seller the route acts for.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct S {
+    /// A seller's account id.
+    #[param(pattern = "^[a-z0-9-]{1,50}$")]
+    s: String,
+}
+
+/// The marketplace the route acts for.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct M {
+    /// A marketplace's account id.
+    #[param(pattern = "^[a-z0-9-]{1,50}$")]
+    m: String,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct Sku {
+    /// A SKU id of the account before it in the path.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    sku: String,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct Tp {
+    /// A trade policy id.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    tp: String,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct W {
+    /// A warehouse id.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    w: String,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct SellerSku {
+    /// The seller's SKU id.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    seller_sku: String,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct OrderId {
+    /// The order's id for this account: the marketplace's order id, a seller order's
+    /// `{marketplace}.{order}`, or a chain order's `{marketplace}.{order}.{seller}…`.
+    id: String,
+}
+
+// ---------------------------------------------------------------- query
+
+/// Paging of a list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct Paging {
+    /// Items per page: 1 to `max_page_size` (1,000 by default); 100 when not given.
+    #[param(minimum = 1)]
+    limit: Option<u32>,
+    /// Items to skip (the previous page's `next_offset`).
+    #[param(minimum = 0)]
+    offset: Option<u64>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct StatusFilter {
+    /// Only suggestions in this status.
+    status: Option<SuggestionStatus>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct OfferFilters {
+    /// Only this seller's offers.
+    #[param(pattern = "^[a-z0-9-]{1,50}$")]
+    seller: Option<String>,
+    /// Only sellable (`true`) or only unsellable (`false`) offers.
+    sellable: Option<bool>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct MarketplaceFilter {
+    /// Only as this marketplace sees them.
+    #[param(pattern = "^[a-z0-9-]{1,50}$")]
+    marketplace: Option<String>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct TradePolicyParam {
+    /// The trade policy whose fixed price is removed.
+    #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
+    trade_policy: Option<String>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct EventsQuery {
+    /// Events with a sequence number above this (default: the `Last-Event-ID` header of a
+    /// reconnecting stream, else 0).
+    #[param(minimum = 0)]
+    after: Option<u64>,
+    /// Events per page (JSON only): 1 to `max_page_size`; 100 when not given.
+    #[param(minimum = 1)]
+    limit: Option<u32>,
+}

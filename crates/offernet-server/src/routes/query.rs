@@ -1,0 +1,54 @@
+//! The query parameters, parsed from the query as a map (an unknown parameter is ignored, a
+//! repeated one takes its last value), each refused naming itself (400 `invalid_field`). They
+//! are documented in `params.rs`.
+
+use std::collections::HashMap;
+
+use offernet_core::SuggestionStatus;
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub(super) type Query = HashMap<String, String>;
+
+pub(super) fn status(q: &Query) -> ApiResult<Option<SuggestionStatus>> {
+    Ok(match q.get("status").map(String::as_str) {
+        None => None,
+        Some("pending") => Some(SuggestionStatus::Pending),
+        Some("approved") => Some(SuggestionStatus::Approved),
+        Some("denied") => Some(SuggestionStatus::Denied),
+        Some(_) => return Err(ApiError::invalid_field("status", "status is pending, approved or denied")),
+    })
+}
+
+pub(super) fn sellable(q: &Query) -> ApiResult<Option<bool>> {
+    match q.get("sellable").map(String::as_str) {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(ApiError::invalid_field("sellable", "`sellable` is true or false")),
+    }
+}
+
+/// `limit` (1..=max, default 100) and `offset` query parameters.
+pub(super) fn page(st: &AppState, q: &Query) -> ApiResult<(usize, usize)> {
+    let num = |k: &str, d: usize| -> ApiResult<usize> {
+        match q.get(k) {
+            None => Ok(d),
+            Some(v) => v.parse().map_err(|_| ApiError::invalid_field(k, format!("`{k}` is a non-negative integer"))),
+        }
+    };
+    let limit = num("limit", crate::config::DEFAULT_PAGE_SIZE.min(st.config.max_page_size))?;
+    if limit == 0 || limit > st.config.max_page_size {
+        return Err(ApiError::invalid_field("limit", format!("`limit` is between 1 and {}", st.config.max_page_size)));
+    }
+    Ok((limit, num("offset", 0)?))
+}
+
+/// One page of `items`: the items, how many there are in all, and the offset of the next page.
+pub(super) fn slice<T>(items: Vec<T>, (limit, offset): (usize, usize)) -> (Vec<T>, usize, Option<usize>) {
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+    let next = (offset + page.len() < total).then_some(offset + page.len());
+    (page, total, next)
+}

@@ -1,0 +1,60 @@
+//! What the handlers share: submit a command and answer from the committed state, and the
+//! JSON answers.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use offernet_core::{Command, Engine, Event};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub(super) type St = State<Arc<AppState>>;
+
+/// The body of actions that take none: empty, `{}`, or refused naming the unknown field.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NoFields {}
+
+pub(super) async fn write(st: &AppState, cmd: Command) -> ApiResult<Vec<Event>> {
+    Ok(st.writer.submit(cmd).await??)
+}
+
+/// Submits `cmd`, then answers 200 with what `read` finds in the committed state.
+pub(super) async fn write_then<T, E>(
+    st: &AppState,
+    cmd: Command,
+    read: impl FnOnce(&Engine) -> Result<T, E>,
+) -> ApiResult<Response>
+where
+    T: Serialize,
+    ApiError: From<E>,
+{
+    write(st, cmd).await?;
+    Ok(ok(st.writer.read(read)?))
+}
+
+/// Submits `cmd`, then answers 204.
+pub(super) async fn write_no_content(st: &AppState, cmd: Command) -> ApiResult<Response> {
+    write(st, cmd).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub(super) fn ok<T: Serialize>(v: T) -> Response {
+    (StatusCode::OK, Json(v)).into_response()
+}
+
+/// `status` and `v` as JSON with the keys of every object sorted. The answers that were built
+/// as JSON values before their views were typed (pages, stock, price, orders, …) kept
+/// serde_json's map order, sorted keys; they still go through a value so the bytes stay the
+/// same.
+pub(super) fn sorted<T: Serialize>(status: StatusCode, v: T) -> Response {
+    match serde_json::to_value(v) {
+        Ok(v) => (status, Json(v)).into_response(),
+        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response(),
+    }
+}

@@ -1,0 +1,109 @@
+//! The numbers an account sets per SKU: the stock of each warehouse, the price, and the
+//! fixed prices of trade policies.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use offernet_core::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::params;
+use super::query;
+use super::respond::{sorted, write, write_no_content, St};
+use crate::error::ApiResult;
+use crate::extract::{ActsFor, StrictJson};
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new().routes(routes!(put_stock)).routes(routes!(put_price, delete_price))
+}
+
+/// The stock of one SKU in one warehouse.
+#[derive(Serialize, ToSchema)]
+struct Stock {
+    warehouse: String,
+    sku: String,
+    /// Units; `null` when unlimited.
+    #[schema(required = true, minimum = 0, maximum = 1000000000000i64)]
+    quantity: Option<u64>,
+    unlimited: bool,
+    /// Units held by open orders.
+    reserved: u64,
+}
+
+/// A SKU's price, list price and trade policies' fixed prices (minor units).
+#[derive(Serialize, ToSchema)]
+struct Price {
+    sku: std::sync::Arc<str>,
+    #[schema(required = true)]
+    price: Option<i64>,
+    #[schema(required = true)]
+    list_price: Option<i64>,
+    trade_policy_prices: Vec<TradePolicyPriceView>,
+}
+
+fn stock(e: &Engine, a: &str, w: &str, sku: &str) -> Result<Stock, DomainError> {
+    let s = e.sku(a, sku)?;
+    let entry = s.stock.iter().find(|x| *x.warehouse == *w);
+    Ok(Stock {
+        warehouse: w.to_string(),
+        sku: sku.to_string(),
+        quantity: entry.map_or(Some(0), |x| x.quantity),
+        unlimited: entry.is_some_and(|x| x.unlimited),
+        reserved: entry.map_or(0, |x| x.reserved),
+    })
+}
+
+/// Set the stock of a SKU in a warehouse
+#[utoipa::path(put, path = "/v1/accounts/{a}/warehouses/{w}/stock/{sku}", tag = "stock and prices",
+    params(params::A, params::W, params::Sku), request_body = StockBody,
+    responses((status = 200, description = "the stock", body = Stock)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn put_stock(
+    st: St,
+    Path((a, w, sku)): Path<(String, String, String)>,
+    _: ActsFor,
+    StrictJson(body): StrictJson<StockBody>,
+) -> ApiResult<Response> {
+    write(&st, Command::PutStock { account: a.clone(), warehouse: w.clone(), sku: sku.clone(), body }).await?;
+    Ok(sorted(StatusCode::OK, st.writer.read(|e| stock(e, &a, &w, &sku))?))
+}
+
+fn price(e: &Engine, a: &str, sku: &str) -> Result<Price, DomainError> {
+    let s = e.sku(a, sku)?;
+    Ok(Price { sku: s.id, price: s.price, list_price: s.list_price, trade_policy_prices: s.trade_policy_prices })
+}
+
+/// Set the price (or a trade policy's fixed price)
+#[utoipa::path(put, path = "/v1/accounts/{a}/prices/{sku}", tag = "stock and prices",
+    params(params::A, params::Sku), request_body = PriceBody,
+    responses((status = 200, description = "the prices", body = Price)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn put_price(
+    st: St,
+    Path((a, sku)): Path<(String, String)>,
+    _: ActsFor,
+    StrictJson(body): StrictJson<PriceBody>,
+) -> ApiResult<Response> {
+    write(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }).await?;
+    Ok(sorted(StatusCode::OK, st.writer.read(|e| price(e, &a, &sku))?))
+}
+
+/// Remove a trade policy's fixed price
+#[utoipa::path(delete, path = "/v1/accounts/{a}/prices/{sku}", tag = "stock and prices",
+    params(params::A, params::Sku, params::TradePolicyParam), responses((status = 204, description = "removed")),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn delete_price(
+    st: St,
+    Path((a, sku)): Path<(String, String)>,
+    Query(q): Query<query::Query>,
+    _: ActsFor,
+) -> ApiResult<Response> {
+    let trade_policy = q.get("trade_policy").cloned();
+    write_no_content(&st, Command::DeletePrice { account: a, sku, trade_policy }).await
+}

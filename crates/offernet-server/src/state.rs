@@ -1,0 +1,24 @@
+//! What every handler and middleware shares. Re-exported from the crate root; kept in its own
+//! file so that the modules the root assembles (routes, extractors, connection limits) import
+//! it without importing the root.
+
+use std::sync::Arc;
+
+use offernet_store::WriterHandle;
+
+use crate::config::Config;
+use crate::{events, metrics};
+
+/// What every handler shares.
+pub struct AppState {
+    pub writer: WriterHandle,
+    pub admin_token_hash: String,
+    pub config: Config,
+    pub events: Arc<events::EventLog>,
+    pub metrics: Arc<metrics::Metrics>,
+    /// Becomes true when shutdown starts: live event streams end so that the graceful
+    /// shutdown does not wait on them forever.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The OpenAPI document served at `/openapi.json`, built once from the route table.
+    pub openapi: Arc<serde_json::Value>,
+}
