@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
-use super::respond::{ok, sorted, write, St};
+use super::respond::{json, ok, write, St};
 use crate::auth::{random_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Operator, Reads, StrictJson};
@@ -65,7 +65,7 @@ async fn create_account(st: St, _: Operator, StrictJson(b): StrictJson<NewAccoun
     let cmd = Command::CreateAccount { id: id.clone(), name, currency, token_hash: Some(sha256_hex(&token)) };
     write(&st, cmd).await?;
     let AccountView { id, name, currency } = st.writer.read(|e| e.account(&id))?;
-    Ok(sorted(StatusCode::CREATED, AccountCreated { id, name, currency, token }))
+    Ok(json(StatusCode::CREATED, AccountCreated { id, name, currency, token }))
 }
 
 /// The account

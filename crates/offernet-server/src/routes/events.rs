@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{sorted, St};
+use super::respond::{json, St};
 use crate::error::{ApiError, ApiResult};
 use crate::events::Gone;
 use crate::extract::Reads;
@@ -83,7 +83,7 @@ async fn list_events(
         h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
     if !wants_stream {
         let p = st.events.page(&a, after, limit, engine_seq).map_err(gone)?;
-        return Ok(sorted(StatusCode::OK, EventPage { events: p.events, last_seq: p.last_seq }));
+        return Ok(json(StatusCode::OK, EventPage { events: p.events, last_seq: p.last_seq }));
     }
     // Live: check the start, take a stream place, then the stream pages lazily (events.rs).
     let start = st.events.page(&a, after, 0, engine_seq).map_err(gone)?;

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{ok, sorted, St};
+use super::respond::{json, ok, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
@@ -70,7 +70,7 @@ async fn list_offers(st: St, Path(m): Path<String>, Query(q): Query<query::Query
     let seller = q.get("seller").cloned();
     let items = st.writer.read(|e| e.offers(&m, &OfferFilter { seller: seller.as_deref(), sellable }))?;
     let (offers, total, next_offset) = query::slice(items, page);
-    Ok(sorted(StatusCode::OK, OfferPage { offers, total, next_offset }))
+    Ok(json(StatusCode::OK, OfferPage { offers, total, next_offset }))
 }
 
 /// Every offer for one of the marketplace's SKUs
@@ -79,7 +79,7 @@ async fn list_offers(st: St, Path(m): Path<String>, Query(q): Query<query::Query
     extensions(("x-offernet-who" = json!("m"))))]
 async fn get_sku_offers(st: St, Path((m, sku)): Two, _: Reads) -> ApiResult<Response> {
     let offers = st.writer.read(|e| e.offers_for_sku(&m, &sku))?;
-    Ok(sorted(StatusCode::OK, SkuOffers { sku, offers }))
+    Ok(json(StatusCode::OK, SkuOffers { sku, offers }))
 }
 
 /// Why each offer is (not) sellable: the tree of paths to every origin
@@ -105,7 +105,7 @@ async fn list_sent_offers(
     let m = q.get("marketplace").cloned();
     let items = st.writer.read(|e| e.sent_offers(&s, m.as_deref()))?;
     let (sent_offers, total, next_offset) = query::slice(items, page);
-    Ok(sorted(StatusCode::OK, SentOfferPage { sent_offers, total, next_offset }))
+    Ok(json(StatusCode::OK, SentOfferPage { sent_offers, total, next_offset }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -133,5 +133,5 @@ async fn simulate(
 ) -> ApiResult<Response> {
     let items = b.items.ok_or_else(|| ApiError::invalid_field("items", "invalid field `items`: required"))?;
     let items = st.writer.read(|e| e.simulate(&m, &items))?;
-    Ok(sorted(StatusCode::OK, Simulation { items }))
+    Ok(json(StatusCode::OK, Simulation { items }))
 }

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::respond::{ok, sorted, St};
+use super::respond::{json, ok, St};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
@@ -57,7 +57,7 @@ async fn get_health(st: St) -> Response {
         event_seq,
         queue_depth: st.writer.queue_depth(),
     };
-    sorted(if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
+    json(if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
 }
 
 /// Prometheus metrics

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
-use super::respond::{sorted, write, NoFields, St};
+use super::respond::{json, write, NoFields, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
@@ -47,7 +47,7 @@ async fn put_order_settings(
 ) -> ApiResult<Response> {
     let reservation_minutes = body.reservation_minutes;
     write(&st, Command::PutOrderSettings { account: m, body }).await?;
-    Ok(sorted(StatusCode::OK, OrderSettings { reservation_minutes }))
+    Ok(json(StatusCode::OK, OrderSettings { reservation_minutes }))
 }
 
 /// Place an order: reserves along the whole chain or fails whole (409 insufficient_stock); the same id and body again returns the same order
@@ -65,7 +65,7 @@ async fn place_order(
     let events = write(&st, Command::PlaceOrder { marketplace: m.clone(), body }).await?;
     let created = events.iter().any(|e| matches!(e.body, EventBody::OrderCreated(_)));
     let view = st.writer.read(|e| e.order_view(&m, &id))?;
-    Ok(sorted(if created { StatusCode::CREATED } else { StatusCode::OK }, view))
+    Ok(json(if created { StatusCode::CREATED } else { StatusCode::OK }, view))
 }
 
 /// An order: the marketplace's whole order, or a seller's seller or chain order
@@ -73,7 +73,7 @@ async fn place_order(
     responses((status = 200, description = "the order", body = OrderAnswer)),
     extensions(("x-offernet-who" = json!("a"))))]
 async fn get_order(st: St, Path((a, id)): Path<(String, String)>, _: Reads) -> ApiResult<Response> {
-    Ok(sorted(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
+    Ok(json(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
 }
 
 /// What an order's account can do to it once placed.
@@ -93,7 +93,7 @@ async fn act(st: &AppState, (a, id): (String, String), action: Action) -> ApiRes
         Action::Invoice => Command::InvoiceOrder { account, id: order },
     };
     write(st, cmd).await?;
-    Ok(sorted(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
+    Ok(json(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
 }
 
 /// Payment confirmed: dispatch allowed down the chain, no more expiry

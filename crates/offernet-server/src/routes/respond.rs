@@ -48,13 +48,7 @@ pub(super) fn ok<T: Serialize>(v: T) -> Response {
     (StatusCode::OK, Json(v)).into_response()
 }
 
-/// `status` and `v` as JSON with the keys of every object sorted. The answers that were built
-/// as JSON values before their views were typed (pages, stock, price, orders, …) kept
-/// serde_json's map order, sorted keys; they still go through a value so the bytes stay the
-/// same.
-pub(super) fn sorted<T: Serialize>(status: StatusCode, v: T) -> Response {
-    match serde_json::to_value(v) {
-        Ok(v) => (status, Json(v)).into_response(),
-        Err(e) => ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()).into_response(),
-    }
+/// `status` and `v` as JSON, its fields in the order its type declares them.
+pub(super) fn json<T: Serialize>(status: StatusCode, v: T) -> Response {
+    (status, Json(v)).into_response()
 }

@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{sorted, write, write_no_content, St};
+use super::respond::{json, write, write_no_content, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, StrictJson};
 use crate::state::AppState;
@@ -71,7 +71,7 @@ async fn put_stock(
     StrictJson(body): StrictJson<StockBody>,
 ) -> ApiResult<Response> {
     write(&st, Command::PutStock { account: a.clone(), warehouse: w.clone(), sku: sku.clone(), body }).await?;
-    Ok(sorted(StatusCode::OK, st.writer.read(|e| stock(e, &a, &w, &sku))?))
+    Ok(json(StatusCode::OK, st.writer.read(|e| stock(e, &a, &w, &sku))?))
 }
 
 fn price(e: &Engine, a: &str, sku: &str) -> Result<Price, DomainError> {
@@ -91,7 +91,7 @@ async fn put_price(
     StrictJson(body): StrictJson<PriceBody>,
 ) -> ApiResult<Response> {
     write(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }).await?;
-    Ok(sorted(StatusCode::OK, st.writer.read(|e| price(e, &a, &sku))?))
+    Ok(json(StatusCode::OK, st.writer.read(|e| price(e, &a, &sku))?))
 }
 
 /// Remove a trade policy's fixed price

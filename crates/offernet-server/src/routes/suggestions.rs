@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{sorted, write_then, NoFields, St};
+use super::respond::{json, write_then, NoFields, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
@@ -50,7 +50,7 @@ async fn list_suggestions(
     let status = query::status(&q)?;
     let page = query::page(&st, &q)?;
     let (suggestions, total, next_offset) = query::slice(st.writer.read(|e| e.suggestions(&m, status))?, page);
-    Ok(sorted(StatusCode::OK, SuggestionPage { suggestions, total, next_offset }))
+    Ok(json(StatusCode::OK, SuggestionPage { suggestions, total, next_offset }))
 }
 
 #[derive(Deserialize, ToSchema)]
