@@ -317,7 +317,19 @@ impl<J: Journal> Writer<J> {
         let commit_us = started.elapsed().as_micros() as u64;
         self.last_batch += 1;
         self.last_seq += entries.len() as u64;
-        let (outcomes, event_seq) = self.apply(&entries);
+        let (outcomes, event_seq) = match self.apply(&entries) {
+            Ok(applied) => applied,
+            Err(why) => {
+                // The batch is durable but the engine broke an invariant applying it: its state
+                // is not to be trusted, so nothing more is written or snapshotted (`stopped`,
+                // health 503) and the callers hear why. The panic names the invariant.
+                self.stop_on(&why);
+                for (_, reply) in requests {
+                    let _ = reply.send(Err(SubmitError::Unavailable(format!("{why}; this write was committed"))));
+                }
+                return Err(());
+            }
+        };
         self.record(entries.len() as u64, commit_us, event_seq);
         self.answer(requests, outcomes);
         self.since_snapshot += entries.len() as u64;
@@ -328,14 +340,29 @@ impl<J: Journal> Writer<J> {
     }
 
     /// Applies a committed batch to the engine; returns the outcomes and the engine's last
-    /// event number after it.
-    fn apply(&self, entries: &[Entry]) -> (Vec<Outcome>, u64) {
+    /// event number after it, or, when the engine panicked (an invariant assertion), why.
+    fn apply(&self, entries: &[Entry]) -> Result<(Vec<Outcome>, u64), String> {
         // Taking the write lock may wait for readers: do it off the async scheduler, so that a
         // waiting writer never stalls the runtime's other tasks, timers or IO.
         tokio::task::block_in_place(|| {
             let mut engine = self.shared.engine.write().unwrap_or_else(|p| p.into_inner());
-            let outcomes = entries.iter().map(|e| engine.apply(&e.command, e.at_ms)).collect();
-            (outcomes, engine.last_seq())
+            let mut outcomes = Vec::with_capacity(entries.len());
+            for e in entries {
+                let applied =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.apply(&e.command, e.at_ms)));
+                match applied {
+                    Ok(outcome) => outcomes.push(outcome),
+                    Err(panic) => {
+                        let what = panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("a panic");
+                        return Err(format!("the engine failed applying journal entry {}: {what}", e.seq));
+                    }
+                }
+            }
+            Ok((outcomes, engine.last_seq()))
         })
     }
 
