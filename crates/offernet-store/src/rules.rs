@@ -71,7 +71,8 @@ async fn standing<J: Journal>(j: &mut J, config: EngineConfig) -> JResult<Standi
     if let Some(after) = j.read_after(snapshot, 1).await?.first() {
         return Err(JournalError::Incompatible(format!(
             "this journal's entries {}..={last} come after its newest valid snapshot ({snapshot}) and were accepted under \
-             rules version {from}; this build follows version {current} (cancels, order statuses and input checks changed), \
+             rules version {from}; this build follows version {current} (2 changed cancels, order statuses and input checks; 3 the \
+             warehouse order of order lines and when new suggestions are matched), \
              so replaying them could change what they did. Start the build that wrote them, make one write (any PUT), and \
              stop it with SIGTERM: it then writes a snapshot of everything. Then start this build",
             after.seq
