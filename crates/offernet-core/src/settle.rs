@@ -248,10 +248,10 @@ impl Engine {
         }
     }
 
-    /// Matches a pending suggestion by M's match mode. Returns whether it was approved.
-    fn try_match(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) -> bool {
+    /// Matches a pending suggestion by M's match mode (binds it when the mode finds a SKU).
+    fn try_match(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) {
         let Some(reg) = self.accounts[m].sellers.get(&s) else {
-            return false;
+            return;
         };
         let target = match reg.match_mode {
             MatchMode::Manual => None,
@@ -278,12 +278,8 @@ impl Engine {
                 }
             }
         };
-        match target {
-            Some(mk) => {
-                self.bind(m, s, ss, mk, work);
-                true
-            }
-            None => false,
+        if let Some(mk) = target {
+            self.bind(m, s, ss, mk, work);
         }
     }
 

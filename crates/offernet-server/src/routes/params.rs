@@ -117,9 +117,9 @@ pub(super) struct MarketplaceFilter {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct TradePolicyParam {
-    /// The trade policy whose fixed price is removed.
+    /// The trade policy whose fixed price is removed (required: without it, 400, rule 23).
     #[param(pattern = "^[A-Za-z0-9._-]{1,64}$")]
-    trade_policy: Option<String>,
+    trade_policy: String,
 }
 
 #[derive(IntoParams)]

@@ -45,7 +45,7 @@ pub(super) async fn write_no_content(st: &AppState, cmd: Command) -> ApiResult<R
 }
 
 pub(super) fn ok<T: Serialize>(v: T) -> Response {
-    (StatusCode::OK, Json(v)).into_response()
+    json(StatusCode::OK, v)
 }
 
 /// `status` and `v` as JSON, its fields in the order its type declares them.
