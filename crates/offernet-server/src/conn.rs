@@ -237,7 +237,9 @@ fn service(
         async move {
             let resp = tower_service::Service::call(&mut app, req.map(Body::new)).await?;
             // The response body holds the guard: the request counts as in progress until the
-            // body is dropped (an event stream is never idle).
+            // body is dropped (an event stream is never idle). `map_frame` hides the body's
+            // size from hyper; answers keep `Content-Length` because axum sets the header on
+            // every route's response before it reaches here.
             Ok(resp.map(|inner| {
                 Body::new(inner.map_frame(move |frame| {
                     let _held = &guard;
