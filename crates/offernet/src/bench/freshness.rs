@@ -2,13 +2,15 @@
 //! through the HTTP API and the durable journal, to reach the top marketplace as an
 //! `offer.changed` event over SSE.
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use clap::Args;
 use serde_json::json;
 
 use super::common::{ms_since, pct};
-use super::http::{with_server, Api};
+use super::http::{create_accounts, with_server};
+use super::http_client::Conn;
 use crate::shared::Result;
 
 #[derive(Args, Clone, Debug)]
@@ -19,8 +21,8 @@ pub struct FreshnessArgs {
 }
 
 pub fn freshness(a: FreshnessArgs) -> Result<()> {
-    let (mut fresh, mut commit) = with_server("fresh", offernet_store::writer::DEFAULT_MAX_BATCH, |api| async move {
-        measure(&api, a.samples).await
+    let (mut fresh, mut commit) = with_server("fresh", offernet_store::writer::DEFAULT_MAX_BATCH, |addr| async move {
+        measure(addr, a.samples).await
     })?;
     let (f50, f99) = (pct(&mut fresh, 0.5), pct(&mut fresh, 0.99));
     let (c50, c99) = (pct(&mut commit, 0.5), pct(&mut commit, 0.99));
@@ -38,9 +40,11 @@ pub fn freshness(a: FreshnessArgs) -> Result<()> {
     Ok(())
 }
 
-/// Builds seller -> mid -> top, then times `samples` writes: (freshness ms, baseline ms).
-async fn measure(api: &Api, samples: usize) -> Result<(Vec<f64>, Vec<f64>)> {
-    let tok = api.create_accounts(&["seller", "mid", "top"]).await?;
+/// Builds seller -> mid -> top, then times `samples` writes on one connection while another
+/// carries the top's event stream: (freshness ms, baseline ms).
+async fn measure(addr: SocketAddr, samples: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    let mut api = Conn::open(addr).await?;
+    let tok = create_accounts(&mut api, &["seller", "mid", "top"]).await?;
     let (seller, mid, top) = (&tok["seller"], &tok["mid"], &tok["top"]);
     for (path, token, body) in [
         ("/v1/accounts/seller/skus/k", seller, json!({"name": "K"})),
@@ -59,7 +63,7 @@ async fn measure(api: &Api, samples: usize) -> Result<(Vec<f64>, Vec<f64>)> {
         api.must("PUT", path, token, Some(body)).await?;
     }
     let last = api.must("GET", "/v1/accounts/top/events", top, None).await?["last_seq"].as_u64().unwrap_or(0);
-    let mut events = api.events(&format!("/v1/accounts/top/events?after={last}"), top).await?;
+    let mut events = Conn::open(addr).await?.events(&format!("/v1/accounts/top/events?after={last}"), top).await?;
     let mut fresh = Vec::with_capacity(samples);
     let mut commit = Vec::with_capacity(samples);
     for i in 0..samples {

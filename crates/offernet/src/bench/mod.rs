@@ -3,13 +3,14 @@
 //!
 //! One module per scenario (`propagation`, `durable` for `propagation --durable` and `recovery`,
 //! `freshness`, `orders`, `simulation`); `network` generates the benchmark network, `http` runs
-//! an in-process server and talks to it with reqwest, and `common` holds the helpers they all
-//! use. This file only dispatches.
+//! an in-process server, `http_client` is the connection the benchmarks talk to it over
+//! (hyper's HTTP/1 client connection), and `common` holds the helpers they all use. This file only dispatches.
 
 mod common;
 mod durable;
 mod freshness;
 mod http;
+mod http_client;
 mod network;
 mod orders;
 mod propagation;

@@ -2,6 +2,7 @@
 //! the journal in-process and over HTTP, each against one commit per order.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,7 +13,8 @@ use offernet_store::*;
 use serde_json::json;
 
 use super::common::{recover_quietly, temp_dir};
-use super::http::{with_server, Api};
+use super::http::{create_accounts, with_server};
+use super::http_client::Conn;
 use crate::shared::{cmd, e, runtime, submit, Result};
 
 /// A seller with one hot SKU of `stock` units, sold at one marketplace.
@@ -85,25 +87,32 @@ async fn fresh_database(base: &str, suffix: &str) -> Result<String> {
 }
 
 /// `clients` concurrent tasks attempt orders `0..n`, each taking the next number until none is
-/// left; `attempt(i)` says whether order `i` succeeded. Returns (attempts/s, successes).
-async fn race<F, Fut>(clients: usize, n: u64, attempt: F) -> Result<(f64, u64)>
+/// left. Each task first makes its client with `client()` (a connection, say), then
+/// `attempt(client, i)` tries order `i` and hands the client back with whether the order
+/// succeeded. Returns (attempts/s, successes).
+async fn race<C, CFut, F, Fut>(clients: usize, n: u64, client: impl Fn() -> CFut, attempt: F) -> Result<(f64, u64)>
 where
-    F: Fn(u64) -> Fut + Clone + Send + 'static,
-    Fut: Future<Output = Result<bool>> + Send,
+    C: Send + 'static,
+    CFut: Future<Output = Result<C>> + Send + 'static,
+    F: Fn(C, u64) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(C, bool)>> + Send,
 {
     let next = Arc::new(AtomicU64::new(0));
     let ok = Arc::new(AtomicU64::new(0));
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (attempt, next, ok) = (attempt.clone(), next.clone(), ok.clone());
+        let (new_client, attempt, next, ok) = (client(), attempt.clone(), next.clone(), ok.clone());
         tasks.push(tokio::spawn(async move {
+            let mut c = new_client.await?;
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     return Ok::<(), String>(());
                 }
-                if attempt(i).await? {
+                let won;
+                (c, won) = attempt(c, i).await?;
+                if won {
                     ok.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -127,14 +136,12 @@ async fn engine_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Res
     import(&mut j, &mut r, hot_sku_setup(stock), 0, &mut |_| {}).await.map_err(e)?;
     let (h, task) = spawn(j, r, WriterConfig { max_batch, snapshot_every: 0, ..Default::default() });
     let writer = h.clone();
-    let (rate, won) = race(a.clients, n, move |i| {
-        let h = writer.clone();
-        async move {
-            match submit(&h, order(i)).await? {
-                Ok(_) => Ok(true),
-                Err(DomainError::InsufficientStock { .. }) => Ok(false),
-                Err(x) => Err(x.to_string()),
-            }
+    let client = move || std::future::ready(Ok(writer.clone()));
+    let (rate, won) = race(a.clients, n, client, |h, i| async move {
+        match submit(&h, order(i)).await? {
+            Ok(_) => Ok((h, true)),
+            Err(DomainError::InsufficientStock { .. }) => Ok((h, false)),
+            Err(x) => Err(x.to_string()),
         }
     })
     .await?;
@@ -150,13 +157,15 @@ async fn engine_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Res
 
 /// Over HTTP against an in-process server: (orders/s, successes).
 fn http_run(a: &OrdersArgs, max_batch: usize, n: u64, stock: u64) -> Result<(f64, u64)> {
-    with_server(&format!("orders-http-{max_batch}"), max_batch, |api| async move {
-        http_race(&api, a.clients, n, stock).await
+    with_server(&format!("orders-http-{max_batch}"), max_batch, |addr| async move {
+        http_race(addr, a.clients, n, stock).await
     })
 }
 
-async fn http_race(api: &Api, clients: usize, n: u64, stock: u64) -> Result<(f64, u64)> {
-    let tok = api.create_accounts(&["seller", "market"]).await?;
+/// The hot SKU set up through the API, then the race with one connection per client.
+async fn http_race(addr: SocketAddr, clients: usize, n: u64, stock: u64) -> Result<(f64, u64)> {
+    let mut api = Conn::open(addr).await?;
+    let tok = create_accounts(&mut api, &["seller", "market"]).await?;
     for (p, b) in [
         ("/v1/accounts/seller/skus/hot", json!({"name": "Hot"})),
         ("/v1/accounts/seller/prices/hot", json!({"price": 990})),
@@ -167,18 +176,23 @@ async fn http_race(api: &Api, clients: usize, n: u64, stock: u64) -> Result<(f64
         api.must("PUT", p, &tok["seller"], Some(b)).await?;
     }
     api.must("PUT", "/v1/accounts/market/sellers/seller", &tok["market"], Some(json!({}))).await?;
-    let (api, market) = (api.clone(), Arc::new(tok["market"].clone()));
-    race(clients, n, move |i| {
-        let (api, market) = (api.clone(), market.clone());
-        async move {
-            let (st, b) = api.send("POST", "/v1/accounts/market/orders", &market, Some(&order_body(i))).await?;
-            match st {
-                201 => Ok(true),
-                409 if b.contains("insufficient_stock") => Ok(false),
-                _ => Err(format!("{st} {b}")),
+    let market = Arc::new(tok["market"].clone());
+    race(
+        clients,
+        n,
+        move || Conn::open(addr),
+        move |mut api, i| {
+            let market = market.clone();
+            async move {
+                let (st, b) = api.request("POST", "/v1/accounts/market/orders", &market, Some(&order_body(i))).await?;
+                match st {
+                    201 => Ok((api, true)),
+                    409 if String::from_utf8_lossy(&b).contains("insufficient_stock") => Ok((api, false)),
+                    _ => Err(format!("{st} {}", String::from_utf8_lossy(&b))),
+                }
             }
-        }
-    })
+        },
+    )
     .await
 }
 

@@ -1,6 +1,7 @@
 //! `offernet bench simulation`: 3-item carts at the top marketplace, in the engine (items/s)
 //! and over HTTP (latency percentiles).
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
 use clap::Args;
@@ -8,7 +9,8 @@ use offernet_core::*;
 use serde_json::{json, Value};
 
 use super::common::{median, ms_since, pct, Rng};
-use super::http::{with_server, Api};
+use super::http::{create_accounts, with_server};
+use super::http_client::Conn;
 use super::network::{generate, NetworkArgs};
 use crate::shared::{e, Result};
 
@@ -58,8 +60,8 @@ pub fn simulation(a: SimulationArgs) -> Result<()> {
     let engine_items = median(&mut rates);
     // HTTP: the same network behind the server is costly to build through HTTP; the latency of
     // simulation over HTTP is measured on the documents-sized network the server builds here.
-    let (mut lat, rate) = with_server("sim", offernet_store::writer::DEFAULT_MAX_BATCH, |api| async move {
-        http_latencies(&api, a.clients, a.http_requests).await
+    let (mut lat, rate) = with_server("sim", offernet_store::writer::DEFAULT_MAX_BATCH, |addr| async move {
+        http_latencies(addr, a.clients, a.http_requests).await
     })?;
     let (p50, p99) = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
     println!("scenario    simulation: 3-item carts");
@@ -78,9 +80,11 @@ pub fn simulation(a: SimulationArgs) -> Result<()> {
 }
 
 /// A seller with 100 stocked SKUs at one marketplace, then `requests` simulations of random
-/// 3-item carts from `clients` concurrent clients: (latencies in ms, requests/s).
-async fn http_latencies(api: &Api, clients: usize, requests: usize) -> Result<(Vec<f64>, f64)> {
-    let tok = api.create_accounts(&["seller", "market"]).await?;
+/// 3-item carts from `clients` concurrent clients, one connection each: (latencies in ms,
+/// requests/s).
+async fn http_latencies(addr: SocketAddr, clients: usize, requests: usize) -> Result<(Vec<f64>, f64)> {
+    let mut api = Conn::open(addr).await?;
+    let tok = create_accounts(&mut api, &["seller", "market"]).await?;
     let seller = &tok["seller"];
     api.must("PUT", "/v1/accounts/seller/warehouses/w", seller, Some(json!({}))).await?;
     for i in 0..100 {
@@ -95,8 +99,9 @@ async fn http_latencies(api: &Api, clients: usize, requests: usize) -> Result<(V
     let t = Instant::now();
     let mut tasks = Vec::new();
     for k in 0..clients {
-        let (api, m) = (api.clone(), tok["market"].clone());
+        let m = tok["market"].clone();
         tasks.push(tokio::spawn(async move {
+            let mut api = Conn::open(addr).await?;
             let mut rng = Rng(k as u64 + 1);
             let mut out = Vec::with_capacity(per);
             for _ in 0..per {
@@ -104,9 +109,9 @@ async fn http_latencies(api: &Api, clients: usize, requests: usize) -> Result<(V
                     (0..3).map(|_| json!({"sku": format!("seller-k{}", rng.below(100)), "quantity": 1})).collect();
                 let body = json!({"items": items});
                 let t0 = Instant::now();
-                let (st, b) = api.send("POST", "/v1/accounts/market/simulation", &m, Some(&body)).await?;
+                let (st, b) = api.request("POST", "/v1/accounts/market/simulation", &m, Some(&body)).await?;
                 if st != 200 {
-                    return Err(format!("{st} {b}"));
+                    return Err(format!("{st} {}", String::from_utf8_lossy(&b)));
                 }
                 out.push(ms_since(t0));
             }
