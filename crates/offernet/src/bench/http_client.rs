@@ -15,6 +15,9 @@ use serde_json::Value;
 
 use crate::shared::{e, Result};
 
+/// How long a request may take: a hung server fails the benchmark instead of hanging it.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// One keep-alive connection to a server on 127.0.0.1.
 pub struct Conn {
     send: SendRequest<String>,
@@ -43,9 +46,15 @@ impl Conn {
         if body.is_some() {
             req = req.header(CONTENT_TYPE, "application/json");
         }
-        let resp = self.send(req.body(body.map(Value::to_string).unwrap_or_default()).map_err(e)?).await?;
-        let status = resp.status().as_u16();
-        Ok((status, resp.into_body().collect().await.map_err(e)?.to_bytes()))
+        let req = req.body(body.map(Value::to_string).unwrap_or_default()).map_err(e)?;
+        let answer = async {
+            let resp = self.send(req).await?;
+            let status = resp.status().as_u16();
+            Ok((status, resp.into_body().collect().await.map_err(e)?.to_bytes()))
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, answer)
+            .await
+            .map_err(|_| format!("{method} {path}: no answer within {REQUEST_TIMEOUT:?}"))?
     }
 
     /// A request that must succeed (2xx): its JSON answer (null when empty).
@@ -54,7 +63,10 @@ impl Conn {
         if st >= 300 {
             return Err(format!("{method} {path}: {st} {}", String::from_utf8_lossy(&bytes)));
         }
-        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        if bytes.is_empty() {
+            return Ok(Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|x| format!("{method} {path}: not JSON: {x}"))
     }
 
     /// Opens an event stream (`text/event-stream`) on this connection, which it then occupies;
