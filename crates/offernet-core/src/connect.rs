@@ -258,6 +258,14 @@ impl Engine {
         self.store_half::<H>(pair, None, work)
     }
 
+    /// For reads: the half of `seller` and `marketplace` as stored; 404 when an account or the
+    /// half does not exist.
+    pub(crate) fn read_half<H: Half>(&self, seller: &str, marketplace: &str) -> Result<(Pair, &H)> {
+        let pair = Pair { seller: self.account_idx(seller)?, marketplace: self.account_idx(marketplace)? };
+        let half = H::current(self, pair).ok_or_else(|| DomainError::not_found(H::what(self, pair)))?;
+        Ok((pair, half))
+    }
+
     /// The half as stored; 404 when it does not exist.
     fn existing_half<H: Half>(&self, pair: Pair) -> Result<H> {
         H::current(self, pair).cloned().ok_or_else(|| DomainError::not_found(H::what(self, pair)))

@@ -276,15 +276,11 @@ impl Engine {
 
 impl Engine {
     pub fn affiliation(&self, seller: &str, marketplace: &str) -> Result<AffiliationView> {
-        let s = self.account_idx(seller)?;
-        let m = self.account_idx(marketplace)?;
-        let acct = &self.accounts[s];
-        let x = acct.affiliations.get(&m).ok_or_else(|| {
-            crate::DomainError::not_found(format!("the affiliation of `{seller}` with `{marketplace}`"))
-        })?;
+        let (pair, x) = self.read_half::<Affiliation>(seller, marketplace)?;
+        let acct = &self.accounts[pair.seller];
         Ok(AffiliationView {
             seller: acct.id.clone(),
-            marketplace: self.accounts[m].id.clone(),
+            marketplace: self.accounts[pair.marketplace].id.clone(),
             trade_policy: acct.trade_policies[x.trade_policy].id.clone(),
             active: x.active,
             resale: match &x.resale {
@@ -297,15 +293,11 @@ impl Engine {
     }
 
     pub fn registration(&self, marketplace: &str, seller: &str) -> Result<RegistrationView> {
-        let s = self.account_idx(seller)?;
-        let m = self.account_idx(marketplace)?;
-        let acct = &self.accounts[m];
-        let r = acct.sellers.get(&s).ok_or_else(|| {
-            crate::DomainError::not_found(format!("the registration of `{seller}` at `{marketplace}`"))
-        })?;
+        let (pair, r) = self.read_half::<Registration>(seller, marketplace)?;
+        let acct = &self.accounts[pair.marketplace];
         Ok(RegistrationView {
             marketplace: acct.id.clone(),
-            seller: self.accounts[s].id.clone(),
+            seller: self.accounts[pair.seller].id.clone(),
             trade_policies: r.trade_policies.iter().map(|&tp| acct.trade_policies[tp].id.clone()).collect(),
             active: r.active,
             match_mode: r.match_mode,
