@@ -165,6 +165,10 @@ pub async fn start(config: Config) -> Result<Running, String> {
     config.validate()?;
     let open_files = conn::raise_open_file_limit();
     let max_connections = conn::connection_cap(config.max_connections, open_files)?;
+    // Bound before anything touches the disk: a bad or busy address fails here, without creating
+    // or locking the data directory, opening the journal or writing the token. Connections that
+    // arrive during recovery wait in the listen backlog.
+    let listener = conn::bind(&config.listen).await.map_err(|e| bind_error(&config.listen, e))?;
     offernet_store::datadir::create_dir(&config.data_dir)?;
     // A directory we cannot write is an error now, not at the first write; and one process per
     // data directory (the journal, the high-water mark and the token live there).
@@ -189,7 +193,6 @@ pub async fn start(config: Config) -> Result<Running, String> {
         snapshot_every: config.snapshot_every,
     };
     let (writer, writer_task) = spawn_with_sink(journal, recovered, wc, Some(sink));
-    let listener = conn::bind(&config.listen).await.map_err(|e| format!("binding {}: {e}", config.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
@@ -210,6 +213,17 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping, drain_limit, _lock: lock })
+}
+
+/// The message for an address the server cannot listen on: not an address at all, or one it
+/// cannot bind (in use, not local, not allowed).
+fn bind_error(listen: &str, e: std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::InvalidInput => {
+            format!("--listen {listen:?} is not an address to listen on: expected HOST:PORT, e.g. 127.0.0.1:8080 ({e})")
+        }
+        _ => format!("cannot listen on {listen}: {e}"),
+    }
 }
 
 /// Where the writer's events go after each batch: the event log (for `?after=` and streams)
