@@ -81,13 +81,66 @@ pub struct Config {
     pub shutdown_drain_ms: u64,
     /// `text` or `json` logs.
     pub log_format: String,
-    /// A `postgres://` URL for the journal on PostgreSQL; none: SQLite in `data_dir`. Never
-    /// printed (it may hold a password), never read from the file (use the environment).
-    #[serde(skip)]
+    /// A `postgres://` URL for the journal on PostgreSQL; none: SQLite in `data_dir`. Read from
+    /// the file like every flag, never printed (it may hold a password).
+    #[serde(skip_serializing)]
     pub database: Option<String>,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
+}
+
+/// A parse error of the config file without the file's text: toml's own message quotes the
+/// offending line, which may hold the database URL's password or an `admin_token`. The place
+/// (line, column) and the message stay; every string value the message quotes is cut out.
+fn file_error(text: &str, e: &toml::de::Error) -> String {
+    if e.message().starts_with("unknown field `admin_token`") {
+        return "admin_token is never read from the file: set OFFERNET_ADMIN_TOKEN".into();
+    }
+    let place = e.span().map(|s| {
+        let before = &text[..s.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("line {line}, column {column}: ")
+    });
+    format!("{}{}", place.unwrap_or_default(), without_values(e.message()))
+}
+
+/// `message` with its double-quoted parts (serde's `string "…"`) and any backquoted part that
+/// is not a bare TOML key (a key name, or `=`-like syntax) replaced by `<redacted>`.
+fn without_values(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(i) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[i] as char;
+        out.push_str(&rest[..=i]);
+        let after = &rest[i + 1..];
+        // The closing quote: the next one not escaped by a backslash (serde quotes with `{:?}`).
+        let mut end = None;
+        let mut escaped = false;
+        for (j, c) in after.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                c if c == quote && !escaped => {
+                    end = Some(j);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let Some(end) = end else {
+            out.push_str("<redacted>");
+            return out;
+        };
+        let inner = &after[..end];
+        let bare_key = inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let syntax = !inner.chars().any(|c| c.is_alphanumeric());
+        out.push_str(if quote == '`' && (bare_key || syntax) { inner } else { "<redacted>" });
+        out.push(quote);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl Default for Config {
@@ -119,10 +172,10 @@ impl Default for Config {
 }
 
 impl Config {
-    /// Reads a TOML file; unknown keys are refused.
+    /// Reads a TOML file; unknown keys are refused. Its keys are the flags' names with `_`.
     pub fn from_file(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+        toml::from_str(&text).map_err(|e| format!("{}: {}", path.display(), file_error(&text, &e)))
     }
 
     pub fn validate(&self) -> Result<(), String> {
@@ -169,5 +222,58 @@ impl Config {
             }
         ));
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, String> {
+        let path = std::env::temp_dir().join(format!("offernet-config-{}-{:x}.toml", std::process::id(), text.len()));
+        std::fs::write(&path, text).unwrap();
+        let r = Config::from_file(&path);
+        let _ = std::fs::remove_file(&path);
+        r
+    }
+
+    /// A file whose offending line holds a secret: the message names the place, never the secret.
+    #[test]
+    fn parse_errors_never_print_a_secret() {
+        let url = "postgres://offernet:Hunter2-s3cr3t@db.internal/offernet";
+        let token = "admin.Hunter2-s3cr3t-0123456789abcdefghij";
+        let files = [
+            format!("admin_token = \"{token}\"\n"),
+            format!("listen = \"127.0.0.1:1\"\nadmin_token = '{token}'\n"),
+            format!("admin_token = {token}\n"),
+            format!("database = \"{url}\" trailing\n"),
+            format!("database = \"{url}\n"),
+            format!("database = \"{url}\"\ndatabase = \"{url}\"\n"),
+            format!("max_batch = \"{url}\"\n"),
+            format!("database = {url}\n"),
+            format!("database = [\"{url}\"]\n"),
+            format!("[database]\nurl = \"{url}\"\n"),
+            format!("\"{url}\" = 1\n"),
+            format!("data_dir = 7\ndatabase = \"{url}\"\nlisten = \n"),
+        ];
+        for f in &files {
+            let err = parse(f).unwrap_err();
+            assert!(!err.contains("Hunter2") && !err.contains("s3cr3t"), "{f}\n=> {err}");
+            assert!(err.contains("line ") || err.contains("admin_token"), "{err}");
+        }
+        let err = parse(&format!("admin_token = \"{token}\"\n")).unwrap_err();
+        assert!(err.contains("OFFERNET_ADMIN_TOKEN"), "{err}");
+        // A typo in a key name is still named, with its place.
+        let err = parse("max_bach = 3\n").unwrap_err();
+        assert!(err.contains("line 1, column 1") && err.contains("`max_bach`"), "{err}");
+    }
+
+    #[test]
+    fn the_database_is_read_from_the_file_and_never_printed() {
+        let c = parse("database = \"postgres://u:Hunter2@h/db\"\nevent_retention = 7\n").unwrap();
+        assert_eq!(c.database.as_deref(), Some("postgres://u:Hunter2@h/db"));
+        assert_eq!(c.event_retention, 7);
+        let printed = c.printable();
+        assert!(!printed.contains("Hunter2") && printed.contains("# database = \"<redacted"), "{printed}");
     }
 }

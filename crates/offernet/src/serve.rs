@@ -9,7 +9,8 @@ use crate::shared::{logs, runtime, Result};
 
 #[derive(Args, Clone, Debug)]
 pub struct ServeArgs {
-    /// A TOML file with any of the settings below (file < environment < flags).
+    /// A TOML file with any of the settings below, named with `_` (`max_batch = 64`); file <
+    /// environment < flags.
     #[arg(long, env = "OFFERNET_CONFIG")]
     pub config: Option<PathBuf>,
     /// Data directory (journal.sqlite, admin-token). Default: ./offernet-data
@@ -42,6 +43,9 @@ pub struct ServeArgs {
     /// Largest page of list routes. Default: 1000.
     #[arg(long, env = "OFFERNET_MAX_PAGE_SIZE")]
     pub max_page_size: Option<usize>,
+    /// Events kept per account for `GET …/events?after=` (older ones answer 410). Default: 100000.
+    #[arg(long, env = "OFFERNET_EVENT_RETENTION")]
+    pub event_retention: Option<usize>,
     /// Open event streams per account (then 429 too_many_streams). Default: 64.
     #[arg(long, env = "OFFERNET_MAX_STREAMS_PER_ACCOUNT")]
     pub max_streams_per_account: Option<usize>,
@@ -105,6 +109,7 @@ impl ServeArgs {
             body_limit_bytes,
             request_timeout_ms,
             max_page_size,
+            event_retention,
             max_streams_per_account,
             max_connections,
             header_read_timeout_ms,
@@ -116,7 +121,10 @@ impl ServeArgs {
             log_format
         );
         c.admin_token = std::env::var("OFFERNET_ADMIN_TOKEN").ok().filter(|t| !t.trim().is_empty());
-        c.database = self.database.clone().filter(|d| !d.trim().is_empty());
+        // An empty `--database ""` (or variable) overrides a file's URL: SQLite.
+        if let Some(d) = &self.database {
+            c.database = Some(d.clone()).filter(|d| !d.trim().is_empty());
+        }
         c.validate()?;
         Ok(c)
     }
