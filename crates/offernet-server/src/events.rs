@@ -223,6 +223,14 @@ pub fn sse(e: &Event) -> SseEvent {
     SseEvent::default().id(e.seq.to_string()).event(e.body.kind()).data(serde_json::to_string(e).unwrap_or_default())
 }
 
+/// For `/metrics` (`offernet_events_retained`).
+impl EventLog {
+    /// Events held over all accounts.
+    pub fn retained(&self) -> u64 {
+        self.inner.lock().unwrap().per_account.values().map(|a| a.events.len() as u64).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

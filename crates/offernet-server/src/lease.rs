@@ -1,7 +1,7 @@
 //! Stale reads are refused. While another process holds the writer lease (PostgreSQL), or the
 //! writer stopped on an error it cannot recover from (the journal moved under it), this
-//! process's committed state may be behind the journal: every route but `/healthz` and
-//! `/metrics` answers 503 `not_writer` (with Retry-After) until the lease is retaken. While the
+//! process's committed state may be behind the journal: every route but `/healthz`, `/readyz`
+//! and `/metrics` answers 503 `not_writer` (with Retry-After) until the lease is retaken. While the
 //! writer only retries the journal (a full disk, a dropped connection), nobody else writes, so
 //! reads stay correct and are served; writes are refused by the writer itself.
 
@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Routes that answer whatever the writer's state: they are how an operator finds out.
-const ALWAYS_SERVED: [&str; 2] = ["/healthz", "/metrics"];
+const ALWAYS_SERVED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 pub async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     // One atomic read per request; the error text is read only to refuse.

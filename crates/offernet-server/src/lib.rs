@@ -7,6 +7,7 @@
 
 #![recursion_limit = "512"]
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod conn;
@@ -15,6 +16,7 @@ pub mod events;
 pub mod extract;
 pub mod lease;
 pub mod metrics;
+pub mod notice;
 pub mod openapi;
 pub mod routes;
 pub mod state;
@@ -23,7 +25,7 @@ pub mod strict_json;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, StatusCode};
@@ -35,6 +37,7 @@ use offernet_store::{recover_with_events, spawn_with_sink, AnyJournal, DataDirLo
 
 pub use config::Config;
 use error::ApiError;
+use notice::{notice, To};
 /// What every handler shares (defined in `state.rs`, so that no module imports the crate root).
 pub use state::AppState;
 
@@ -86,10 +89,12 @@ impl Running {
     }
 }
 
+/// The request timeout, and what routing learned for the access line and the metrics (the route
+/// template and the account, in a [`access::RouteInfo`] on the answer and on the request span).
 async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let started = Instant::now();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str()).unwrap_or(access::UNMATCHED);
+    let info = access::RouteInfo::new(route, req.uri().path());
+    info.record_on_span();
     let limit = Duration::from_millis(st.config.request_timeout_ms);
     let resp = match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
@@ -103,7 +108,8 @@ async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Res
             e.into_response()
         }
     };
-    st.metrics.observe(&method, &route, resp.status().as_u16(), started.elapsed().as_secs_f64());
+    let mut resp = resp;
+    resp.extensions_mut().insert(info);
     resp
 }
 
@@ -139,6 +145,8 @@ async fn json_errors(req: Request, next: Next) -> Response {
             out.headers_mut().insert(name, value.clone());
         }
     }
+    // The route seen by `track` (for the access line and the metrics) stays with the answer.
+    out.extensions_mut().extend(parts.extensions);
     out
 }
 
@@ -148,7 +156,8 @@ async fn not_found() -> Response {
 
 pub fn router(state: Arc<AppState>) -> Router {
     let (r, _) = routes::router().split_for_parts();
-    r.route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))
+    let r = r
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
         .fallback(not_found)
         .method_not_allowed_fallback(|| async {
@@ -156,8 +165,10 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .into_response()
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), conn::body_timeout))
-        .with_state(state)
-        .layer(axum::middleware::from_fn(json_errors))
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn(json_errors));
+    // Request ids, request spans, access logs and per-route metrics (`access.rs`).
+    access::observe(r, state)
 }
 
 /// Opens everything and starts serving; returns once the listener is bound.
@@ -177,16 +188,17 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let engine_config = EngineConfig::new(config.max_chain).map_err(|e| e.to_string())?;
     let mut journal =
         AnyJournal::open(config.database.as_deref(), &config.data_dir).await.map_err(|e| e.to_string())?;
-    eprintln!("journal: {}", journal.describe());
+    let json = config.log_format == "json";
+    notice(json, To::Stderr, "INFO", &format!("journal: {}", journal.describe()), &[]);
     let events = Arc::new(events::EventLog::new(config.event_retention, config.max_streams_per_account));
     let metrics = Arc::new(metrics::Metrics::default());
     let sink = event_sink(events.clone(), metrics.clone());
     offernet_store::check_rules(&mut journal, engine_config).await.map_err(|e| e.to_string())?;
-    let recovered = recover(&mut journal, engine_config, sink.clone()).await?;
+    let recovered = recover(&mut journal, engine_config, sink.clone(), json).await?;
     events.start_at(recovered.engine.last_seq());
     let (token, source) = auth::operator_token(config.admin_token.clone(), &config.data_dir)
         .map_err(|e| format!("operator token: {e}"))?;
-    eprintln!("operator token: {source}");
+    notice(json, To::Stderr, "INFO", &format!("operator token: {source}"), &[]);
     let wc = WriterConfig {
         max_batch: config.max_batch,
         queue_depth: config.queue_depth,
@@ -243,6 +255,7 @@ async fn recover(
     journal: &mut AnyJournal,
     engine_config: EngineConfig,
     sink: Arc<dyn offernet_store::EventSink>,
+    json: bool,
 ) -> Result<offernet_store::Recovered, String> {
     let mut replayed = 0u64;
     let progress = &mut |n| {
@@ -256,7 +269,7 @@ async fn recover(
     let rep = &recovered.report;
     tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
     for s in &rep.skipped_snapshots {
-        eprintln!("warning: skipped snapshot {}: {}", s.seq, s.why);
+        notice(json, To::Stderr, "WARN", &format!("warning: skipped snapshot {}: {}", s.seq, s.why), &[]);
     }
     Ok(recovered)
 }
@@ -301,18 +314,18 @@ pub async fn serve(config: Config) -> Result<(), String> {
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).map_err(|e| e.to_string())?;
     // A signal during startup (a long replay, the wait for the writer lease) stops it there:
     // dropping `start` closes the journal and releases the lock; nothing was acknowledged yet.
+    let json = config.log_format == "json";
     let running = tokio::select! {
         r = start(config) => r?,
         _ = interrupt.recv() => return Err("interrupted during startup".into()),
         _ = term.recv() => return Err("terminated during startup".into()),
     };
-    println!("offernet listening on http://{}", running.addr);
-    use std::io::Write as _;
-    let _ = std::io::stdout().flush();
+    let addr = running.addr.to_string();
+    notice(json, To::Stdout, "INFO", &format!("offernet listening on http://{addr}"), &[("addr", &addr)]);
     tokio::select! {
         _ = interrupt.recv() => {}
         _ = term.recv() => {}
     }
-    eprintln!("shutting down: draining the write queue, then a snapshot");
+    notice(json, To::Stderr, "INFO", "shutting down: draining the write queue, then a snapshot", &[]);
     running.shutdown().await
 }

@@ -1,5 +1,10 @@
-//! Prometheus text metrics, kept with atomics and small maps (no metrics framework needed for
-//! a dozen series).
+//! Prometheus text metrics, kept with atomics and small maps and rendered by hand.
+//!
+//! Not the `metrics` crate and its Prometheus exporter: most series here are read at render
+//! time from where they already live (the writer's atomics, the event log, the connection
+//! counters), which the hand-written renderer does without copying them into a registry; the
+//! only recorded series are the per-route counters and histograms below. The label values are
+//! bounded: route templates (or `unmatched`), a fixed set of methods, status codes.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -43,12 +48,20 @@ impl Metrics {
         h.sum += seconds;
     }
 
-    /// Requests by method, route and status, and their latency histogram.
+    /// Requests by method, route template, status and status class (`2xx`…`5xx`), and their
+    /// latency histogram by method and route template.
     fn render_http(&self, o: &mut String) {
-        let _ = writeln!(o, "# HELP offernet_http_requests_total HTTP requests by method, route and status.");
+        let _ = writeln!(
+            o,
+            "# HELP offernet_http_requests_total HTTP requests by method, route template, status and status class."
+        );
         let _ = writeln!(o, "# TYPE offernet_http_requests_total counter");
         for ((m, r, s), n) in self.requests.lock().unwrap().iter() {
-            let _ = writeln!(o, "offernet_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {n}");
+            let class = s / 100;
+            let _ = writeln!(
+                o,
+                "offernet_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\",class=\"{class}xx\"}} {n}"
+            );
         }
         let _ = writeln!(o, "# HELP offernet_http_request_duration_seconds HTTP request latency by route.");
         let _ = writeln!(o, "# TYPE offernet_http_request_duration_seconds histogram");
@@ -71,14 +84,27 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, writer: &WriterHandle, open_streams: u64) -> String {
+    /// The journal's commit latency as a Prometheus summary without quantiles (sum and count):
+    /// `rate(_sum) / rate(_count)` is the mean commit time.
+    fn render_commits(o: &mut String, writer: &WriterHandle) {
+        let s = &writer.shared().stats;
+        let micros = s.commit_micros.load(Ordering::Relaxed);
+        let _ = writeln!(o, "# HELP offernet_journal_commit_seconds Journal commit latency (one per batch).");
+        let _ = writeln!(o, "# TYPE offernet_journal_commit_seconds summary");
+        let _ = writeln!(o, "offernet_journal_commit_seconds_sum {}", micros as f64 / 1e6);
+        let _ = writeln!(o, "offernet_journal_commit_seconds_count {}", s.batches.load(Ordering::Relaxed));
+    }
+
+    /// Every series. `open_streams` and `events_retained` come from the event log.
+    pub fn render(&self, writer: &WriterHandle, open_streams: u64, events_retained: u64) -> String {
         let mut o = String::new();
         self.render_http(&mut o);
+        Self::render_commits(&mut o, writer);
         let s = &writer.shared().stats;
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let c = &self.connections;
         let health = writer.health();
-        let series: [(&str, &str, &str, u64); 17] = [
+        let series: [(&str, &str, &str, u64); 18] = [
             (
                 "offernet_writer_up",
                 "gauge",
@@ -106,6 +132,12 @@ impl Metrics {
             ("offernet_writer_queue_depth", "gauge", "Commands waiting for the writer.", writer.queue_depth() as u64),
             ("offernet_offers_changed_total", "counter", "offer.changed events emitted.", get(&self.offers_changed)),
             ("offernet_events_total", "counter", "Events emitted.", get(&self.events)),
+            (
+                "offernet_events_retained",
+                "gauge",
+                "Events held for `?after=` reads and stream resumption (all accounts).",
+                events_retained,
+            ),
             ("offernet_http_connections", "gauge", "Open HTTP connections.", get(&c.open)),
             (
                 "offernet_http_send_timeouts_total",
@@ -130,11 +162,15 @@ impl Metrics {
         for (name, kind, help, v) in series {
             let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {v}");
         }
+        Self::render_writer_state(&mut o, health.state);
+        o
+    }
+
+    fn render_writer_state(o: &mut String, state: offernet_store::WriterState) {
         let _ = writeln!(o, "# HELP offernet_writer_state The writer's state (1 for the current one).");
         let _ = writeln!(o, "# TYPE offernet_writer_state gauge");
         for s in ["ok", "retrying", "not_writer", "stopped"] {
-            let _ = writeln!(o, "offernet_writer_state{{state=\"{s}\"}} {}", (health.state.as_str() == s) as u8);
+            let _ = writeln!(o, "offernet_writer_state{{state=\"{s}\"}} {}", (state.as_str() == s) as u8);
         }
-        o
     }
 }

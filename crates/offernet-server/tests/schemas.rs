@@ -147,6 +147,7 @@ async fn every_answer_matches_its_schema() {
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/m/events?after=0&limit=1000", m, None).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/s/events", s, None).await;
     c.call("GET", "/healthz", "/healthz", None, None).await;
+    c.call("GET", "/readyz", "/readyz", None, None).await;
     c.call("GET", "/metrics", "/metrics", None, None).await;
     c.call("GET", "/openapi.json", "/openapi.json", None, None).await;
     errors(&c, m, s).await;

@@ -40,7 +40,12 @@ enum Cmd {
 
 fn main() {
     if let Err(e) = try_main() {
-        eprintln!("offernet: {e}");
+        let line = format!("offernet: {e}");
+        if shared::json_logs() {
+            eprintln!("{}", offernet_server::notice::json_line("ERROR", &line, &[]));
+        } else {
+            eprintln!("{line}");
+        }
         std::process::exit(1);
     }
 }

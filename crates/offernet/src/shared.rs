@@ -1,6 +1,8 @@
 //! What every command of the binary shares: the error type, the tokio runtime, the log setup,
 //! and commands written as JSON. A module of its own so that no command imports `main.rs`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use offernet_core::Command;
 use offernet_store::{Outcome, SubmitError, WriterHandle};
 
@@ -16,8 +18,17 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(e)
 }
 
+/// Whether the logs are JSON lines (`--log-format json`): then the binary's own error line is
+/// one too.
+static JSON_LOGS: AtomicBool = AtomicBool::new(false);
+
+pub fn json_logs() -> bool {
+    JSON_LOGS.load(Ordering::Relaxed)
+}
+
 /// Logs on stderr, filtered by `OFFERNET_LOG` (else `default`), as text or JSON lines.
 pub fn logs(default: &str, json: bool) {
+    JSON_LOGS.store(json, Ordering::Relaxed);
     let filter = tracing_subscriber::EnvFilter::try_from_env("OFFERNET_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     use std::io::IsTerminal as _;

@@ -247,11 +247,15 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     assert_eq!((st, &v["error"]["code"]), (503, &json!("not_writer")), "{v}");
     let (_, m) = s.raw("GET", "/metrics", None, None, &[]);
     assert!(m.contains("offernet_writer_up 0") && m.contains("offernet_writer_state{state=\"not_writer\"} 1"), "{m}");
+    // Not ready either (its own answer, not `not_writer`): an orchestrator sends traffic elsewhere.
+    let (st, v) = s.req("GET", "/readyz", None, None);
+    assert_eq!((st, &v["status"], &v["writer"]), (503, &json!("not_ready"), &json!("not_writer")), "{v}");
     // The rival goes away: the server takes the lease back and writes again.
     rt.block_on(async { rival.close().await.unwrap() });
     let health = wait_for_health(&s, 200);
     assert_eq!(health.0, 200, "{}", health.1);
     assert_eq!(put_stock(&s, 3), 200);
+    assert_eq!(s.req("GET", "/readyz", None, None).0, 200, "ready again");
     let (_, m) = s.raw("GET", "/metrics", None, None, &[]);
     assert!(m.contains("offernet_writer_up 1"), "{m}");
     let errors: u64 =

@@ -1,4 +1,5 @@
-//! Operations: health, Prometheus metrics, and this API's OpenAPI document.
+//! Operations: liveness (`/healthz`), readiness (`/readyz`), Prometheus metrics, and this
+//! API's OpenAPI document.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,7 +15,11 @@ use super::respond::{json, ok, St};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(get_health)).routes(routes!(get_metrics)).routes(routes!(get_openapi))
+    OpenApiRouter::new()
+        .routes(routes!(get_health))
+        .routes(routes!(get_ready))
+        .routes(routes!(get_metrics))
+        .routes(routes!(get_openapi))
 }
 
 /// The writer's state. 200 while the writer can write; 503 (same body) while it retries the
@@ -36,7 +41,11 @@ struct Health {
     queue_depth: usize,
 }
 
-/// Health
+/// Liveness
+///
+/// The process answers, with the writer's state: 200 while the writer can write, 503 (same
+/// body) while it cannot. Kept as it was for compatibility; a load balancer that should stop
+/// sending traffic during shutdown asks `/readyz`.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "the writer can write", body = Health),
         (status = 503, description = "the writer cannot write now", body = Health)),
@@ -60,6 +69,43 @@ async fn get_health(st: St) -> Response {
     json(if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
 }
 
+/// Whether this server takes requests now.
+#[derive(Serialize, ToSchema)]
+struct Ready {
+    /// `ready` or `not_ready`.
+    #[schema(value_type = String, pattern = "^(ready|not_ready)$")]
+    status: &'static str,
+    #[schema(value_type = String, pattern = "^(ok|retrying|not_writer|stopped)$")]
+    writer: &'static str,
+    /// Recovery (snapshot and journal replay) is done. Always true in an answer: connections
+    /// are accepted only once it is (they wait in the listen backlog meanwhile); kept so that a
+    /// probe need not know that.
+    recovered: bool,
+    /// Graceful shutdown has started.
+    shutting_down: bool,
+}
+
+/// Readiness
+///
+/// 200 when the writer can write (state `ok`), recovery is done and shutdown has not started;
+/// 503 (same body) otherwise: an orchestrator sends traffic elsewhere meanwhile.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready: the writer can write and recovery is done", body = Ready),
+        (status = 503, description = "not ready now (writer unavailable, shutting down)", body = Ready)),
+    extensions(("x-offernet-who" = json!("anyone"))))]
+async fn get_ready(st: St) -> Response {
+    let writer = st.writer.health().state;
+    let shutting_down = *st.stopping.borrow();
+    let ready = writer == offernet_store::WriterState::Ok && !shutting_down;
+    let body = Ready {
+        status: if ready { "ready" } else { "not_ready" },
+        writer: writer.as_str(),
+        recovered: true,
+        shutting_down,
+    };
+    json(if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
+}
+
 /// Prometheus metrics
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format 0.0.4", body = String, content_type = "text/plain")),
@@ -67,7 +113,7 @@ async fn get_health(st: St) -> Response {
 async fn get_metrics(st: St) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed)),
+        st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed), st.events.retained()),
     )
         .into_response()
 }
