@@ -298,6 +298,27 @@ fn every_not_found_names_its_field() {
             "items[1].sku",
         ),
         ("POST", "/v1/accounts/m/simulation", Some(json!({"items": [{"sku": "nope", "quantity": 1}]})), "items[0].sku"),
+        (
+            "POST",
+            "/v1/accounts/m/orders",
+            Some(json!({"id": "o2", "items": [{"sku": "s-shoe", "quantity": 1, "seller": "m"}]})),
+            "items[0].seller",
+        ),
+        (
+            "POST",
+            "/v1/accounts/m/orders",
+            Some(json!({"id": "o3", "items": [{"sku": "s-shoe", "quantity": 1, "seller": "nobody"}]})),
+            "items[0].seller",
+        ),
+        ("POST", "/v1/accounts/s/orders/nope/invoice", None, "id"),
+        ("POST", "/v1/accounts/s/orders/nope/cancel", None, "id"),
+        ("PATCH", "/v1/accounts/m/sellers/nobody", None, "s"),
+        ("PATCH", "/v1/accounts/m/affiliations/s", None, "m"),
+        ("GET", "/v1/accounts/nobody/events", None, "a"),
+        ("PUT", "/v1/accounts/nobody/order-settings", Some(json!({"reservation_minutes": 5})), "m"),
+        ("PUT", "/v1/accounts/nobody/skus/x", Some(json!({"name": "X"})), "a"),
+        ("POST", "/v1/accounts/m/suggestions/nobody/shoe/approve", None, "s"),
+        ("POST", "/v1/accounts/m/suggestions/s/nope/approve", None, "seller_sku"),
     ];
     for (method, path, body, field) in cases {
         let body = body.or((method != "GET").then(|| json!({})));
@@ -366,8 +387,10 @@ fn no_body_refusal_names_a_rust_type() {
         let name = r["$ref"].as_str().map(|x| x.rsplit('/').next().unwrap().to_string());
         name.map_or(r.clone(), |n| doc["components"]["schemas"][n].clone())
     };
-    let wrong = [json!("x"), json!(1.5), json!(-1), json!(300000), json!(true), json!([]), json!({}), json!([1]), json!([{}])];
-    let rust = ["i64", "u64", "u32", "u16", "u8", "usize", "bool", "Vec", "Option", "struct", "enum", "sequence", "a map"];
+    let wrong =
+        [json!("x"), json!(1.5), json!(-1), json!(300000), json!(true), json!([]), json!({}), json!([1]), json!([{}])];
+    let rust =
+        ["i64", "u64", "u32", "u16", "u8", "usize", "bool", "Vec", "Option", "struct", "enum", "sequence", "a map"];
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
