@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::command::*;
 use crate::engine::{Engine, Work};
-use crate::error::{DomainError, Result};
+use crate::error::{DomainError, Missing, Result};
 use crate::fx::FxHashSet;
 use crate::gtin::parse_gtin;
 use crate::model::*;
@@ -266,10 +266,9 @@ impl Engine {
             (None, _) => return Err(DomainError::invalid("quantity", "required (or unlimited: true)")),
         };
         let a = self.account_idx(account)?;
-        let wh = *self.accounts[a]
-            .wh_index
-            .get(wh_id)
-            .ok_or_else(|| DomainError::not_found(format!("warehouse `{wh_id}` of account `{account}`")))?;
+        let wh = *self.accounts[a].wh_index.get(wh_id).ok_or_else(|| {
+            DomainError::not_found(Missing::Warehouse, wh_id, format!("warehouse `{wh_id}` of account `{account}`"))
+        })?;
         let s = self.sku_of(a, sku_id)?;
         let sku = &mut self.accounts[a].skus[s];
         match sku.stock.iter_mut().find(|e| e.warehouse == wh) {
@@ -335,7 +334,7 @@ impl Engine {
         tp: Option<&str>,
         work: &mut Work,
     ) -> Result<()> {
-        let Some(tp) = tp else {
+        let Some(tp_id) = tp else {
             return Err(DomainError::invalid(
                 "trade_policy",
                 "required: only a trade policy's fixed price can be deleted",
@@ -343,10 +342,14 @@ impl Engine {
         };
         let a = self.account_idx(account)?;
         let s = self.sku_of(a, sku_id)?;
-        let tp = self.tp_of(a, "trade_policy", tp)?;
+        let tp = self.tp_of(a, "trade_policy", tp_id)?;
         let sku = &mut self.accounts[a].skus[s];
         let Some(pos) = sku.tp_prices.iter().position(|(t, _)| *t == tp) else {
-            return Err(DomainError::not_found(format!("a fixed price of `{sku_id}` for that trade policy")));
+            return Err(DomainError::not_found(
+                Missing::Price,
+                tp_id,
+                format!("a fixed price of `{sku_id}` for that trade policy"),
+            ));
         };
         sku.tp_prices.remove(pos);
         work.dirty.push((a, s));

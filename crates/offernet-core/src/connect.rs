@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::command::*;
 use crate::engine::{Engine, Work};
-use crate::error::{DomainError, Result};
+use crate::error::{DomainError, Missing, Result};
 use crate::model::*;
 use crate::validate as v;
 
@@ -75,8 +75,9 @@ pub(crate) trait Half: Clone + PartialEq + Sized {
     fn with(self, e: &Engine, pair: Pair, b: &Self::Body) -> Result<Self>;
     /// The half as stored, if it exists.
     fn current(e: &Engine, pair: Pair) -> Option<&Self>;
-    /// Names the half in a 404.
-    fn what(e: &Engine, pair: Pair) -> String;
+    /// The 404 of a half that does not exist, naming the half and, as its id, the other
+    /// account of the pair (the one a route names after the half's owner).
+    fn missing(e: &Engine, pair: Pair) -> DomainError;
     /// Stores `next` (`None`: removes the half) and marks what it changes; `next` differs from
     /// the current half.
     fn replace(e: &mut Engine, pair: Pair, next: Option<Self>, work: &mut Work) -> Result<()>;
@@ -118,8 +119,9 @@ impl Half for Affiliation {
     fn current(e: &Engine, pair: Pair) -> Option<&Self> {
         e.accounts[pair.seller].affiliations.get(&pair.marketplace)
     }
-    fn what(e: &Engine, pair: Pair) -> String {
-        format!("the affiliation of `{}` with `{}`", e.accounts[pair.seller].id, e.accounts[pair.marketplace].id)
+    fn missing(e: &Engine, pair: Pair) -> DomainError {
+        let (s, m) = (&e.accounts[pair.seller].id, &e.accounts[pair.marketplace].id);
+        DomainError::not_found(Missing::Connection, &**m, format!("the affiliation of `{s}` with `{m}`"))
     }
     fn replace(e: &mut Engine, pair: Pair, next: Option<Self>, work: &mut Work) -> Result<()> {
         let Pair { seller: s, marketplace: m } = pair;
@@ -185,8 +187,9 @@ impl Half for Registration {
     fn current(e: &Engine, pair: Pair) -> Option<&Self> {
         e.accounts[pair.marketplace].sellers.get(&pair.seller)
     }
-    fn what(e: &Engine, pair: Pair) -> String {
-        format!("the registration of `{}` at `{}`", e.accounts[pair.seller].id, e.accounts[pair.marketplace].id)
+    fn missing(e: &Engine, pair: Pair) -> DomainError {
+        let (s, m) = (&e.accounts[pair.seller].id, &e.accounts[pair.marketplace].id);
+        DomainError::not_found(Missing::Connection, &**s, format!("the registration of `{s}` at `{m}`"))
     }
     fn replace(e: &mut Engine, pair: Pair, next: Option<Self>, work: &mut Work) -> Result<()> {
         let Pair { seller: s, marketplace: m } = pair;
@@ -262,13 +265,13 @@ impl Engine {
     /// half does not exist.
     pub(crate) fn read_half<H: Half>(&self, seller: &str, marketplace: &str) -> Result<(Pair, &H)> {
         let pair = Pair { seller: self.account_idx(seller)?, marketplace: self.account_idx(marketplace)? };
-        let half = H::current(self, pair).ok_or_else(|| DomainError::not_found(H::what(self, pair)))?;
+        let half = H::current(self, pair).ok_or_else(|| H::missing(self, pair))?;
         Ok((pair, half))
     }
 
     /// The half as stored; 404 when it does not exist.
     fn existing_half<H: Half>(&self, pair: Pair) -> Result<H> {
-        H::current(self, pair).cloned().ok_or_else(|| DomainError::not_found(H::what(self, pair)))
+        H::current(self, pair).cloned().ok_or_else(|| H::missing(self, pair))
     }
 
     /// Replaces the half by `next` (`None`: removes it) if that changes it.

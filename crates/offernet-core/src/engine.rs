@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::command::*;
-use crate::error::{DomainError, Result};
+use crate::error::{DomainError, Missing, Result};
 use crate::event::Event;
 use crate::fx::FxHashMap;
 use crate::model::*;
@@ -138,13 +138,16 @@ impl Engine {
     }
 
     pub(crate) fn account_idx(&self, id: &str) -> Result<AccountIdx> {
-        self.account_index.get(id).copied().ok_or_else(|| DomainError::not_found(format!("account `{id}`")))
+        self.account_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| DomainError::not_found(Missing::Account, id, format!("account `{id}`")))
     }
 
     pub(crate) fn sku_of(&self, a: AccountIdx, id: &str) -> Result<SkuIdx> {
-        self.accounts[a]
-            .sku_idx(id)
-            .ok_or_else(|| DomainError::not_found(format!("SKU `{id}` of account `{}`", self.accounts[a].id)))
+        self.accounts[a].sku_idx(id).ok_or_else(|| {
+            DomainError::not_found(Missing::Sku, id, format!("SKU `{id}` of account `{}`", self.accounts[a].id))
+        })
     }
 
     pub(crate) fn tp_of(&self, a: AccountIdx, field: &str, id: &str) -> Result<TpIdx> {
@@ -256,10 +259,13 @@ impl Engine {
         let m = self.account_idx(marketplace)?;
         let s = self.account_idx(seller)?;
         let ss = self.sku_of(s, seller_sku)?;
-        let sugg = self.accounts[m]
-            .suggestions
-            .get(&(s, ss))
-            .ok_or_else(|| DomainError::not_found(format!("the suggestion of `{seller}`/`{seller_sku}`")))?;
+        let sugg = self.accounts[m].suggestions.get(&(s, ss)).ok_or_else(|| {
+            DomainError::not_found(
+                Missing::Suggestion,
+                seller_sku,
+                format!("the suggestion of `{seller}`/`{seller_sku}`"),
+            )
+        })?;
         let (status, bound) = (sugg.status, sugg.sku);
         let target = match sku {
             Some(id) => self.accounts[m].sku_idx(id).ok_or_else(|| id.to_string()),
@@ -315,7 +321,13 @@ impl Engine {
         let status = self.accounts[m]
             .suggestions
             .get(&(s, ss))
-            .ok_or_else(|| DomainError::not_found(format!("the suggestion of `{seller}`/`{seller_sku}`")))?
+            .ok_or_else(|| {
+                DomainError::not_found(
+                    Missing::Suggestion,
+                    seller_sku,
+                    format!("the suggestion of `{seller}`/`{seller_sku}`"),
+                )
+            })?
             .status;
         match status {
             SuggestionStatus::Denied => {}

@@ -7,8 +7,10 @@ use std::fmt;
 pub enum DomainError {
     /// Bad input: `field` names the offending field (dotted path), `reason` says what is wrong.
     InvalidField { field: String, reason: String },
-    /// Something named in the request (usually in the path) does not exist.
-    NotFound { what: String },
+    /// Something named in the request (usually in the path) does not exist: `what` for people,
+    /// `missing` and `id` for the server, which names the path parameter (or body field) that
+    /// gave that id.
+    NotFound { what: String, missing: Missing, id: String },
     /// The request is valid but conflicts with the current state.
     Conflict { reason: String },
     /// An order cannot be reserved whole (item index and what was short).
@@ -17,12 +19,31 @@ pub enum DomainError {
     IdempotencyMismatch { id: String },
 }
 
+/// The kind of thing a [`DomainError::NotFound`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Account,
+    Sku,
+    TradePolicy,
+    Warehouse,
+    Order,
+    /// A suggestion, by its seller SKU (its seller exists).
+    Suggestion,
+    /// A half of a connection, by the other account of the pair.
+    Connection,
+    /// A trade policy's fixed price, by the trade policy.
+    Price,
+    /// An offer of a seller for a SKU (an order line), by the seller.
+    Offer,
+}
+
 impl DomainError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         DomainError::InvalidField { field: field.into(), reason: reason.into() }
     }
-    pub fn not_found(what: impl Into<String>) -> Self {
-        DomainError::NotFound { what: what.into() }
+    /// `missing` with `id` was not found; `what` describes it (`SKU `x` of account `a``).
+    pub fn not_found(missing: Missing, id: impl Into<String>, what: impl Into<String>) -> Self {
+        DomainError::NotFound { what: what.into(), missing, id: id.into() }
     }
     pub fn conflict(reason: impl Into<String>) -> Self {
         DomainError::Conflict { reason: reason.into() }
@@ -43,7 +64,7 @@ impl fmt::Display for DomainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DomainError::InvalidField { field, reason } => write!(f, "invalid field `{field}`: {reason}"),
-            DomainError::NotFound { what } => write!(f, "{what} not found"),
+            DomainError::NotFound { what, .. } => write!(f, "{what} not found"),
             DomainError::Conflict { reason } => write!(f, "conflict: {reason}"),
             DomainError::InsufficientStock { item, reason } => {
                 write!(f, "insufficient stock for items[{item}]: {reason}")

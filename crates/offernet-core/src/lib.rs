@@ -26,7 +26,7 @@ pub mod views;
 pub use command::*;
 pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
-pub use error::DomainError;
+pub use error::{DomainError, Missing};
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{

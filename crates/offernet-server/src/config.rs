@@ -79,6 +79,9 @@ pub struct Config {
     pub shutdown_grace_ms: u64,
     /// At shutdown, how long the writer may take to drain its queue and snapshot.
     pub shutdown_drain_ms: u64,
+    /// Origins whose browser pages may call the API (CORS): `scheme://host[:port]` or `*`;
+    /// none (the default): no CORS header is sent.
+    pub cors_origins: Vec<String>,
     /// `text` or `json` logs.
     pub log_format: String,
     /// A `postgres://` URL for the journal on PostgreSQL; none: SQLite in `data_dir`. Read from
@@ -165,6 +168,7 @@ impl Default for Config {
             shutdown_grace_ms: DEFAULT_SHUTDOWN_GRACE_MS,
             shutdown_drain_ms: DEFAULT_SHUTDOWN_DRAIN_MS,
             log_format: "text".into(),
+            cors_origins: Vec::new(),
             admin_token: None,
             database: None,
         }
@@ -200,6 +204,7 @@ impl Config {
                 self.body_timeout_ms, self.request_timeout_ms
             ));
         }
+        crate::habits::check_origins(&self.cors_origins)?;
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err("log_format is `text` or `json`".into());
         }

@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::auth::{constant_time_eq, sha256_hex, Caller};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Unauthorized};
 use crate::state::AppState;
 
 // ---------------------------------------------------------------- who is calling
@@ -26,10 +26,11 @@ fn bearer(headers: &HeaderMap) -> ApiResult<&str> {
             true => {
                 ApiError::new(StatusCode::BAD_REQUEST, "invalid_header", "send one Authorization header, not several")
             }
-            false => ApiError::unauthorized(),
+            false => ApiError::unauthorized(Unauthorized::Missing),
         });
     };
-    let value = value.to_str().map_err(|_| ApiError::unauthorized())?.trim();
+    let malformed = || ApiError::unauthorized(Unauthorized::Malformed);
+    let value = value.to_str().map_err(|_| malformed())?.trim();
     // RFC 6750 b64token: one run of visible characters after the scheme and its spaces.
     match value.split_once(' ').map(|(scheme, token)| (scheme, token.trim())) {
         Some((scheme, token))
@@ -39,7 +40,7 @@ fn bearer(headers: &HeaderMap) -> ApiResult<&str> {
         {
             Ok(token)
         }
-        _ => Err(ApiError::unauthorized()),
+        _ => Err(malformed()),
     }
 }
 
@@ -51,12 +52,15 @@ fn caller(st: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
         return Ok(Caller::Operator);
     }
     // Account tokens are `<account>.<secret>`: find the account, compare the hashes.
-    let account = token.split_once('.').map(|(a, _)| a).ok_or_else(ApiError::unauthorized)?;
-    let stored = st.writer.read(|e| e.token_hash(account)).ok_or_else(ApiError::unauthorized)?;
+    // A wrong token gets one answer, whatever was wrong with it: no probing of which accounts
+    // exist.
+    let wrong = || ApiError::unauthorized(Unauthorized::WrongToken);
+    let account = token.split_once('.').map(|(a, _)| a).ok_or_else(wrong)?;
+    let stored = st.writer.read(|e| e.token_hash(account)).ok_or_else(wrong)?;
     if constant_time_eq(hash.as_bytes(), stored.as_bytes()) {
         Ok(Caller::Account(account.to_string()))
     } else {
-        Err(ApiError::unauthorized())
+        Err(wrong())
     }
 }
 
@@ -79,8 +83,9 @@ async fn path_account(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<String
     let params = RawPathParams::from_request_parts(parts, st)
         .await
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.to_string()))?;
+    // Every route that uses these extractors has the account first in its path.
     let first = params.iter().next().map(|(_, v)| v.to_string());
-    first.ok_or_else(|| ApiError::not_found("no account in the path"))
+    first.ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "no account in the path"))
 }
 
 /// The caller may act for the path's account: its own token or the operator's. Any other
@@ -116,7 +121,8 @@ impl FromRequestParts<Arc<AppState>> for Reads {
     async fn from_request_parts(parts: &mut Parts, st: &Arc<AppState>) -> ApiResult<Self> {
         let (account, caller) = acts_for(parts, st).await?;
         if caller == Caller::Operator && !st.writer.read(|e| e.has_account(&account)) {
-            return Err(ApiError::not_found(format!("account `{account}` not found")));
+            let message = format!("account `{account}` not found");
+            return Err(ApiError::missing(offernet_core::Missing::Account, account, message));
         }
         Ok(Reads)
     }
@@ -176,7 +182,8 @@ async fn parse<T: DeserializeOwned>(req: Request, st: &AppState, nulls: Nulls) -
             Some(f) if inner.starts_with("unknown field") && path == "." => f.to_string(),
             _ => path,
         };
-        ApiError::invalid_field(field.clone(), format!("invalid field `{field}`: {inner}"))
+        let reason = crate::strict_json::plain_reason(&inner);
+        ApiError::invalid_field(field.clone(), format!("invalid field `{field}`: {reason}"))
     })
 }
 

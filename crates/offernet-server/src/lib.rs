@@ -14,6 +14,7 @@ pub mod conn;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod habits;
 pub mod lease;
 pub mod metrics;
 pub mod notice;
@@ -165,6 +166,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .into_response()
         })
         .layer(axum::middleware::from_fn_with_state(state.clone(), conn::body_timeout))
+        .layer(habits::cors(&state.config.cors_origins))
         .with_state(state.clone())
         .layer(axum::middleware::from_fn(json_errors));
     // Request ids, request spans, access logs and per-route metrics (`access.rs`).

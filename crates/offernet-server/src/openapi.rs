@@ -66,9 +66,9 @@ fn common(path: &str, method: &str, op: &mut Value) {
     };
     if who != "anyone" {
         add("400", "invalid input (invalid_json, invalid_field, invalid_body, invalid_header, invalid_request)");
-        add("401", "no valid token (unauthorized)");
+        add("401", "no Authorization header, a malformed one (not `Bearer <token>`), or a wrong token (unauthorized), each with its own message; with WWW-Authenticate");
         add("403", "another account's data (forbidden)");
-        add("404", "not found (not_found)");
+        add("404", "not found (not_found); `field` names the path parameter (or body field) that named it");
         add("503", "write queue full (busy), the writer retrying its journal (writer_unavailable) or another process holding the writer lease (not_writer), the request took too long (timeout); with Retry-After");
     }
     if method != "get" {
@@ -82,6 +82,18 @@ fn common(path: &str, method: &str, op: &mut Value) {
             "events before the retained history were asked for (events_expired): resume from the sequence named",
         );
         add("429", "too many open event streams for this account (too_many_streams), with Retry-After");
+    }
+    let seconds =
+        json!({"description": "seconds to wait before retrying", "schema": {"type": "integer", "minimum": 0}});
+    let challenge = json!({"description": "`Bearer realm=\"offernet\"`, with `error=\"invalid_request\"` for a malformed header or `error=\"invalid_token\"` for a wrong token", "schema": {"type": "string"}});
+    for (status, headers) in [
+        ("401", json!({"WWW-Authenticate": challenge})),
+        ("429", json!({"Retry-After": seconds})),
+        ("503", json!({"Retry-After": seconds})),
+    ] {
+        if let Some(r) = responses.get_mut(status) {
+            r["headers"] = headers;
+        }
     }
     sort_keys(responses);
     if who != "anyone" {

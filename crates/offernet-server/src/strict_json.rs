@@ -68,12 +68,116 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// serde's reason for refusing a value, in words a client knows: `invalid type: string "x",
+/// expected u64` becomes `expected a non-negative whole number, got the text "x"`. Rust type
+/// names (`i64`, `u16`, `a sequence`, `struct SkuBody`, `untagged enum WordOrList`) never
+/// reach a client; other reasons (`missing field`, `unknown variant`) are kept.
+pub fn plain_reason(reason: &str) -> String {
+    let typed = reason.strip_prefix("invalid type: ").or_else(|| reason.strip_prefix("invalid value: "));
+    if let Some((got, expected)) = typed.and_then(|r| r.rsplit_once(", expected ")) {
+        return format!("expected {}, got {}", plain_expected(expected), plain_got(got));
+    }
+    if let Some(name) = reason.strip_prefix("data did not match any variant of untagged enum ") {
+        return match name {
+            "WordOrList" => "expected a word (such as `all` or `none`) or a list of ids".into(),
+            _ => "expected one of the forms the API documents for this field".into(),
+        };
+    }
+    if let Some((_, expected)) = reason.strip_prefix("invalid length ").and_then(|r| r.split_once(", expected ")) {
+        return format!("expected {}", plain_expected(expected));
+    }
+    reason.to_string()
+}
+
+fn plain_expected(e: &str) -> String {
+    match e {
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number".into(),
+        "u64" | "u128" | "usize" => "a non-negative whole number".into(),
+        "u8" => format!("a whole number from 0 to {}", u8::MAX),
+        "u16" => format!("a whole number from 0 to {}", u16::MAX),
+        "u32" => format!("a whole number from 0 to {}", u32::MAX),
+        "f32" | "f64" => "a number".into(),
+        "a boolean" => "true or false".into(),
+        "a string" | "a borrowed string" | "a character" | "a char" => "text".into(),
+        "a sequence" => "a list".into(),
+        "a map" | "string or map" => "an object".into(),
+        e if e.starts_with("struct ") || e.starts_with("a map") => "an object".into(),
+        e if e.starts_with("enum ") || e.starts_with("variant ") => "one of the documented values".into(),
+        e if e.starts_with("a sequence") || e.starts_with("tuple") => "a list".into(),
+        e => e.to_string(),
+    }
+}
+
+fn plain_got(g: &str) -> String {
+    let quoted = |p: &str| g.strip_prefix(p).map(|v| v.trim_matches('`').to_string());
+    if let Some(s) = g.strip_prefix("string ") {
+        return format!("the text {s}");
+    }
+    if let Some(n) = quoted("integer ").or_else(|| quoted("floating point ")) {
+        return format!("the number {n}");
+    }
+    if let Some(b) = quoted("boolean ") {
+        return b;
+    }
+    match g {
+        "sequence" => "a list".into(),
+        "map" => "an object".into(),
+        "null" | "unit value" => "null".into(),
+        g => g.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn parse(s: &str) -> Result<Value, String> {
         serde_json::from_str::<Strict>(s).map(|x| x.0).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reasons_name_no_rust_type() {
+        use serde::Deserialize;
+        #[allow(dead_code)]
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        struct B {
+            n: Option<i64>,
+            u: Option<u64>,
+            s: Option<u16>,
+            b: Option<bool>,
+            t: Option<String>,
+            l: Option<Vec<String>>,
+            o: Option<Inner>,
+            w: Option<offernet_core::WordOrList>,
+        }
+        #[allow(dead_code)]
+        #[derive(Deserialize, Debug)]
+        struct Inner {
+            x: Option<String>,
+        }
+        let cases = [
+            (r#"{"n": "1"}"#, r#"expected a whole number, got the text "1""#),
+            (r#"{"n": 1.5}"#, "expected a whole number, got the number 1.5"),
+            (r#"{"u": -1}"#, "expected a non-negative whole number, got the number -1"),
+            (r#"{"s": 70000}"#, "expected a whole number from 0 to 65535, got the number 70000"),
+            (r#"{"b": "yes"}"#, r#"expected true or false, got the text "yes""#),
+            (r#"{"t": 5}"#, "expected text, got the number 5"),
+            (r#"{"l": "a"}"#, r#"expected a list, got the text "a""#),
+            (r#"{"o": 5}"#, "expected an object, got the number 5"),
+            (r#"{"l": {}}"#, "expected a list, got an object"),
+            (r#"{"w": 3}"#, "expected a word (such as `all` or `none`) or a list of ids"),
+            (r#"{"l": [true]}"#, "expected text, got true"),
+        ];
+        for (body, want) in cases {
+            let v: Value = serde_json::from_str(body).unwrap();
+            let e = serde_json::from_value::<B>(v).unwrap_err().to_string();
+            let got = plain_reason(&e);
+            assert_eq!(got, want, "{body}: {e}");
+            for t in ["i64", "u64", "u16", "bool", "Vec", "Option", "struct", "enum", "sequence", "map"] {
+                assert!(!got.contains(t), "{body}: {got}");
+            }
+        }
     }
 
     #[test]

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// `text` or `json` logs (on stderr). Default: text.
     #[arg(long, env = "OFFERNET_LOG_FORMAT")]
     pub log_format: Option<String>,
+    /// An origin whose browser pages may call the API (CORS): `scheme://host[:port]` or `*`;
+    /// repeat the flag or separate with commas. Default: none (no CORS headers).
+    #[arg(long = "cors-origin", env = "OFFERNET_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Option<Vec<String>>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -118,8 +122,10 @@ impl ServeArgs {
             send_timeout_ms,
             shutdown_grace_ms,
             shutdown_drain_ms,
-            log_format
+            log_format,
+            cors_origins
         );
+        c.cors_origins = c.cors_origins.iter().map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
         c.admin_token = std::env::var("OFFERNET_ADMIN_TOKEN").ok().filter(|t| !t.trim().is_empty());
         // An empty `--database ""` (or variable) overrides a file's URL: SQLite.
         if let Some(d) = &self.database {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::engine::{Engine, Work};
-use crate::error::{DomainError, Result};
+use crate::error::{DomainError, Missing, Result};
 use crate::event::{EventBody, OrderEvent, OrderEventKind};
 
 use super::*;
@@ -127,7 +127,7 @@ impl Engine {
             .orders
             .index
             .get(&(a, Arc::from(id)))
-            .ok_or_else(|| DomainError::not_found(format!("order `{id}` of `{account}`")))?;
+            .ok_or_else(|| DomainError::not_found(Missing::Order, id, format!("order `{id}` of `{account}`")))?;
         Ok((a, oi, si))
     }
 

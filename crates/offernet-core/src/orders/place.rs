@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::derive::{source_counts, Chain};
 use crate::engine::{Engine, Work};
-use crate::error::{DomainError, Result};
+use crate::error::{DomainError, Missing, Result};
 use crate::event::OrderEventKind;
 use crate::fx::FxHashMap;
 use crate::model::*;
@@ -183,11 +183,9 @@ impl Engine {
         let seller = line.seller.expect("order lines name their seller");
         let mk = self.sku_of(m, sku)?;
         let s = self.account_idx(seller)?;
-        let &(_, ss) = self.accounts[m].skus[mk]
-            .sources
-            .iter()
-            .find(|(u, _)| *u == s)
-            .ok_or_else(|| DomainError::not_found(format!("an offer of `{seller}` for SKU `{sku}`")))?;
+        let &(_, ss) = self.accounts[m].skus[mk].sources.iter().find(|(u, _)| *u == s).ok_or_else(|| {
+            DomainError::not_found(Missing::Offer, seller, format!("an offer of `{seller}` for SKU `{sku}`"))
+        })?;
         Ok((mk, q, s, ss))
     }
 

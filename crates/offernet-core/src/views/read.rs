@@ -307,7 +307,9 @@ impl Engine {
 
     pub fn trade_policy(&self, account: &str, tp: &str) -> Result<TradePolicyView> {
         let a = &self.accounts[self.account_idx(account)?];
-        let i = a.tp_idx(tp).ok_or_else(|| crate::DomainError::not_found(format!("trade policy `{tp}`")))?;
+        let i = a.tp_idx(tp).ok_or_else(|| {
+            crate::DomainError::not_found(crate::Missing::TradePolicy, tp, format!("trade policy `{tp}`"))
+        })?;
         let t = &a.trade_policies[i];
         Ok(TradePolicyView {
             id: t.id.clone(),
@@ -321,7 +323,10 @@ impl Engine {
 
     pub fn warehouse(&self, account: &str, wh: &str) -> Result<WarehouseView> {
         let a = &self.accounts[self.account_idx(account)?];
-        let i = *a.wh_index.get(wh).ok_or_else(|| crate::DomainError::not_found(format!("warehouse `{wh}`")))?;
+        let i = *a
+            .wh_index
+            .get(wh)
+            .ok_or_else(|| crate::DomainError::not_found(crate::Missing::Warehouse, wh, format!("warehouse `{wh}`")))?;
         let w = &a.warehouses[i];
         Ok(WarehouseView {
             id: w.id.clone(),

@@ -38,4 +38,5 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(orders::router())
         .merge(events::router())
         .merge(ops::router())
+        .route_layer(axum::middleware::from_fn(crate::habits::name_not_found))
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use offernet_core::*;
 use serde::{Deserialize, Serialize};
@@ -14,9 +14,10 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{json, ok, St};
+use super::respond::{at_item, json, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
+use crate::habits::json_with_etag;
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
@@ -61,51 +62,64 @@ type Two = Path<(String, String)>;
 
 /// Offers at the marketplace
 #[utoipa::path(get, path = "/v1/accounts/{m}/offers", tag = "offers",
-    params(params::M, params::OfferFilters, params::Paging),
-    responses((status = 200, description = "one page", body = OfferPage)),
+    params(params::M, params::OfferFilters, params::Paging, params::IfNoneMatch),
+    responses((status = 200, description = "one page", body = OfferPage, headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged"))),
+        (status = 304, description = "unchanged since the If-None-Match tag: no body", headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged")))),
     extensions(("x-offernet-who" = json!("m"))))]
-async fn list_offers(st: St, Path(m): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
+async fn list_offers(
+    st: St,
+    Path(m): Path<String>,
+    Query(q): Query<query::Query>,
+    _: Reads,
+    h: HeaderMap,
+) -> ApiResult<Response> {
     let sellable = query::sellable(&q)?;
     let page = query::page(&st, &q)?;
     let seller = q.get("seller").cloned();
     let items = st.writer.read(|e| e.offers(&m, &OfferFilter { seller: seller.as_deref(), sellable }))?;
     let (offers, total, next_offset) = query::slice(items, page);
-    Ok(json(StatusCode::OK, OfferPage { offers, total, next_offset }))
+    Ok(json_with_etag(&h, &OfferPage { offers, total, next_offset }))
 }
 
 /// Every offer for one of the marketplace's SKUs
-#[utoipa::path(get, path = "/v1/accounts/{m}/offers/{sku}", tag = "offers", params(params::M, params::Sku),
-    responses((status = 200, description = "the offers", body = SkuOffers)),
+#[utoipa::path(get, path = "/v1/accounts/{m}/offers/{sku}", tag = "offers",
+    params(params::M, params::Sku, params::IfNoneMatch),
+    responses((status = 200, description = "the offers", body = SkuOffers, headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged"))),
+        (status = 304, description = "unchanged since the If-None-Match tag: no body", headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged")))),
     extensions(("x-offernet-who" = json!("m"))))]
-async fn get_sku_offers(st: St, Path((m, sku)): Two, _: Reads) -> ApiResult<Response> {
+async fn get_sku_offers(st: St, Path((m, sku)): Two, _: Reads, h: HeaderMap) -> ApiResult<Response> {
     let offers = st.writer.read(|e| e.offers_for_sku(&m, &sku))?;
-    Ok(json(StatusCode::OK, SkuOffers { sku, offers }))
+    Ok(json_with_etag(&h, &SkuOffers { sku, offers }))
 }
 
 /// Why each offer is (not) sellable: the tree of paths to every origin
-#[utoipa::path(get, path = "/v1/accounts/{m}/offers/{sku}/explain", tag = "offers", params(params::M, params::Sku),
-    responses((status = 200, description = "the explanation", body = Explain)),
+#[utoipa::path(get, path = "/v1/accounts/{m}/offers/{sku}/explain", tag = "offers",
+    params(params::M, params::Sku, params::IfNoneMatch),
+    responses((status = 200, description = "the explanation", body = Explain, headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged"))),
+        (status = 304, description = "unchanged since the If-None-Match tag: no body", headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged")))),
     extensions(("x-offernet-who" = json!("m"))))]
-async fn explain_offers(st: St, Path((m, sku)): Two, _: Reads) -> ApiResult<Response> {
-    Ok(ok(st.writer.read(|e| e.explain(&m, &sku))?))
+async fn explain_offers(st: St, Path((m, sku)): Two, _: Reads, h: HeaderMap) -> ApiResult<Response> {
+    Ok(json_with_etag(&h, &st.writer.read(|e| e.explain(&m, &sku))?))
 }
 
 /// What the seller sends, as each marketplace sees it
 #[utoipa::path(get, path = "/v1/accounts/{s}/sent-offers", tag = "offers",
-    params(params::S, params::MarketplaceFilter, params::Paging),
-    responses((status = 200, description = "one page", body = SentOfferPage)),
+    params(params::S, params::MarketplaceFilter, params::Paging, params::IfNoneMatch),
+    responses((status = 200, description = "one page", body = SentOfferPage, headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged"))),
+        (status = 304, description = "unchanged since the If-None-Match tag: no body", headers(("ETag" = String, description = "a strong tag of this body: send it in If-None-Match to get 304 while the answer is unchanged")))),
     extensions(("x-offernet-who" = json!("s"))))]
 async fn list_sent_offers(
     st: St,
     Path(s): Path<String>,
     Query(q): Query<query::Query>,
     _: Reads,
+    h: HeaderMap,
 ) -> ApiResult<Response> {
     let page = query::page(&st, &q)?;
     let m = q.get("marketplace").cloned();
     let items = st.writer.read(|e| e.sent_offers(&s, m.as_deref()))?;
     let (sent_offers, total, next_offset) = query::slice(items, page);
-    Ok(json(StatusCode::OK, SentOfferPage { sent_offers, total, next_offset }))
+    Ok(json_with_etag(&h, &SentOfferPage { sent_offers, total, next_offset }))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -132,6 +146,6 @@ async fn simulate(
     StrictJson(b): StrictJson<SimulationBody>,
 ) -> ApiResult<Response> {
     let items = b.items.ok_or_else(|| ApiError::invalid_field("items", "invalid field `items`: required"))?;
-    let items = st.writer.read(|e| e.simulate(&m, &items))?;
+    let items = st.writer.read(|e| e.simulate(&m, &items)).map_err(|e| at_item(e.into(), &m, &items))?;
     Ok(json(StatusCode::OK, Simulation { items }))
 }

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
-use super::respond::{json, write, NoFields, St};
+use super::respond::{at_item, json, write, NoFields, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
@@ -62,7 +62,9 @@ async fn place_order(
     StrictJson(body): StrictJson<OrderBody>,
 ) -> ApiResult<Response> {
     let id = body.id.clone().ok_or_else(|| ApiError::invalid_field("id", "invalid field `id`: required"))?;
-    let events = write(&st, Command::PlaceOrder { marketplace: m.clone(), body }).await?;
+    let items = body.items.clone().unwrap_or_default();
+    let cmd = Command::PlaceOrder { marketplace: m.clone(), body };
+    let events = write(&st, cmd).await.map_err(|e| at_item(e, &m, &items))?;
     let created = events.iter().any(|e| matches!(e.body, EventBody::OrderCreated(_)));
     let view = st.writer.read(|e| e.order_view(&m, &id))?;
     Ok(json(if created { StatusCode::CREATED } else { StatusCode::OK }, view))

@@ -75,6 +75,17 @@ pub(super) struct OrderId {
     id: String,
 }
 
+// ---------------------------------------------------------------- headers
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(super) struct IfNoneMatch {
+    /// `ETag`s of answers the client holds (comma-separated, or `*`): 304 without a body if
+    /// the answer still has one of them.
+    #[param(rename = "If-None-Match")]
+    if_none_match: Option<String>,
+}
+
 // ---------------------------------------------------------------- query
 
 /// Paging of a list.

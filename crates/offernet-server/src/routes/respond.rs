@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use offernet_core::{Command, Engine, Event};
+use offernet_core::{Command, Engine, Event, Missing, OrderItemBody};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult};
@@ -42,6 +42,22 @@ where
 pub(super) async fn write_no_content(st: &AppState, cmd: Command) -> ApiResult<Response> {
     write(st, cmd).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A 404 for something an order line names (`items[i].sku`, `items[i].seller`) gets that
+/// line's field; `m` is the path's account, named by the path (`habits::name_not_found`).
+pub(super) fn at_item(e: ApiError, m: &str, items: &[OrderItemBody]) -> ApiError {
+    let Some((missing, id)) = e.missing.as_deref().cloned() else { return e };
+    let (key, pick): (&str, fn(&OrderItemBody) -> Option<&String>) = match missing {
+        Missing::Sku => ("sku", |it| it.sku.as_ref()),
+        Missing::Account if id != m => ("seller", |it| it.seller.as_ref()),
+        Missing::Offer => ("seller", |it| it.seller.as_ref()),
+        _ => return e,
+    };
+    match items.iter().position(|it| pick(it).is_some_and(|x| *x == id)) {
+        Some(i) => e.at(format!("items[{i}].{key}")),
+        None => e,
+    }
 }
 
 pub(super) fn ok<T: Serialize>(v: T) -> Response {

@@ -65,7 +65,7 @@ fn suggestion_view(e: &Engine, m: &str, s: &str, ss: &str) -> ApiResult<Suggesti
     e.suggestions(m, None)?
         .into_iter()
         .find(|x| *x.seller == *s && *x.seller_sku == *ss)
-        .ok_or_else(|| ApiError::not_found("suggestion not found"))
+        .ok_or_else(|| ApiError::missing(Missing::Suggestion, ss, format!("the suggestion of `{s}`/`{ss}` not found")))
 }
 
 type Three = Path<(String, String, String)>;
