@@ -75,7 +75,7 @@ pub struct ServeArgs {
     pub log_format: Option<String>,
     /// An origin whose browser pages may call the API (CORS): `scheme://host[:port]` or `*`;
     /// repeat the flag or separate with commas. Default: none (no CORS headers).
-    #[arg(long = "cors-origin", env = "OFFERNET_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(long = "cors-origins", env = "OFFERNET_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]

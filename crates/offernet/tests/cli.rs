@@ -90,6 +90,7 @@ fn every_key(dir: &Path) -> BTreeMap<&'static str, String> {
         ("shutdown_grace_ms", "5555".into()),
         ("shutdown_drain_ms", "6666".into()),
         ("log_format", q("json")),
+        ("cors_origins", "[\"https://admin.example\"]".into()),
     ])
 }
 

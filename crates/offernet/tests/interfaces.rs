@@ -93,7 +93,7 @@ fn preflight(c: &Call, origin: &str) -> (u16, HeaderMap) {
 #[test]
 fn cors_answers_configured_origins_only() {
     let dir = temp_dir("cors");
-    let s = Server::start(&dir, &["--cors-origin", &format!("{ORIGIN},http://127.0.0.1:3000")]);
+    let s = Server::start(&dir, &["--cors-origins", &format!("{ORIGIN},http://127.0.0.1:3000")]);
     let c = Call::new(&s);
     network(&c);
     let (st, h) = preflight(&c, ORIGIN);
@@ -137,7 +137,7 @@ fn cors_answers_configured_origins_only() {
 #[test]
 fn a_bad_cors_origin_is_refused_at_startup() {
     let out = std::process::Command::new(BIN)
-        .args(["serve", "--cors-origin", "https://shop.example/", "--print-config"])
+        .args(["serve", "--cors-origins", "https://shop.example/", "--print-config"])
         .output()
         .unwrap();
     assert!(!out.status.success());
