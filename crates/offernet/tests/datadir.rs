@@ -250,6 +250,14 @@ fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     // Not ready either (its own answer, not `not_writer`): an orchestrator sends traffic elsewhere.
     let (st, v) = s.req("GET", "/readyz", None, None);
     assert_eq!((st, &v["status"], &v["writer"]), (503, &json!("not_ready"), &json!("not_writer")), "{v}");
+    for probe in ["/healthz", "/readyz"] {
+        let r = reqwest::blocking::get(format!("http://{}{probe}", s.addr)).unwrap();
+        assert_eq!(
+            r.headers().get("retry-after").map(|v| v.as_bytes()),
+            Some(&b"1"[..]),
+            "{probe}: Retry-After on 503"
+        );
+    }
     // The rival goes away: the server takes the lease back and writes again.
     rt.block_on(async { rival.close().await.unwrap() });
     let health = wait_for_health(&s, 200);

@@ -66,7 +66,7 @@ async fn get_health(st: St) -> Response {
         event_seq,
         queue_depth: st.writer.queue_depth(),
     };
-    json(if up { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
+    probe_answer(up, body)
 }
 
 /// Whether this server takes requests now.
@@ -103,7 +103,7 @@ async fn get_ready(st: St) -> Response {
         recovered: true,
         shutting_down,
     };
-    json(if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE }, body)
+    probe_answer(ready, body)
 }
 
 /// Prometheus metrics
@@ -124,4 +124,14 @@ async fn get_metrics(st: St) -> Response {
     extensions(("x-offernet-who" = json!("anyone"))))]
 async fn get_openapi(st: St) -> Response {
     ok(&*st.openapi)
+}
+
+/// A probe's answer: 200, or 503 with `Retry-After` (like every 503 of this server).
+fn probe_answer<T: Serialize>(up: bool, body: T) -> Response {
+    if up {
+        return json(StatusCode::OK, body);
+    }
+    let mut r = json(StatusCode::SERVICE_UNAVAILABLE, body);
+    r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+    r
 }
