@@ -152,7 +152,8 @@ async fn json_errors(req: Request, next: Next) -> Response {
 }
 
 async fn not_found() -> Response {
-    ApiError::not_found("no such route").into_response()
+    ApiError::not_found("no such route; the API reference is at /docs (the OpenAPI document at /openapi.json)")
+        .into_response()
 }
 
 pub fn router(state: Arc<AppState>) -> Router {

@@ -23,7 +23,7 @@ const TAGS: [(&str, &str); 9] = [
     ("offers", "Derived offers, their explanation, what a seller sends, and cart simulation"),
     ("orders", "Orders reserved along the whole chain, and their lifecycle"),
     ("events", "What changed for an account, as pages or a live stream"),
-    ("operations", "Health, metrics and this document"),
+    ("operations", "Health, metrics, this document and its interactive reference"),
 ];
 
 /// The whole document.

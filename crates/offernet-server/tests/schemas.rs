@@ -150,6 +150,10 @@ async fn every_answer_matches_its_schema() {
     c.call("GET", "/readyz", "/readyz", None, None).await;
     c.call("GET", "/metrics", "/metrics", None, None).await;
     c.call("GET", "/openapi.json", "/openapi.json", None, None).await;
+    assert_eq!(c.call("GET", "/", "/", None, None).await.1["docs"], "/docs");
+    assert_eq!(c.call("GET", "/docs", "/docs", None, None).await.0, 200);
+    let asset = format!("/docs/{}", offernet_server::routes::docs::ASSET);
+    assert_eq!(c.call("GET", &asset, &asset, None, None).await.0, 200);
     errors(&c, m, s).await;
     let ends = [
         ("DELETE", "/v1/accounts/{s}/affiliations/{m}", "/v1/accounts/s/affiliations/m", s),

@@ -16,6 +16,7 @@ use crate::state::AppState;
 mod accounts;
 mod catalog;
 mod connections;
+pub mod docs;
 mod events;
 mod offers;
 mod ops;
@@ -38,5 +39,6 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(orders::router())
         .merge(events::router())
         .merge(ops::router())
+        .merge(docs::router())
         .route_layer(axum::middleware::from_fn(crate::habits::name_not_found))
 }
