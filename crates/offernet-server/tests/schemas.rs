@@ -288,6 +288,7 @@ async fn lists(c: &Checker, m: Option<&str>, s: Option<&str>) {
         ("/v1/accounts/{a}/skus", "/v1/accounts/s/skus?limit=1", s, "skus", 4),
         ("/v1/accounts/{a}/skus", "/v1/accounts/s/skus?q=kett&active=true", s, "skus", 1),
         ("/v1/accounts/{a}/warehouses", "/v1/accounts/s/warehouses", s, "warehouses", 1),
+        ("/v1/accounts/{a}/warehouses/{w}/stock", "/v1/accounts/s/warehouses/w/stock?limit=1", s, "stock", 1),
         ("/v1/accounts/{a}/trade-policies", "/v1/accounts/s/trade-policies?limit=1", s, "trade_policies", 2),
         ("/v1/accounts/{s}/affiliations", "/v1/accounts/s/affiliations", s, "affiliations", 1),
         ("/v1/accounts/{s}/affiliations", "/v1/accounts/u/affiliations", Some(ADMIN), "affiliations", 1),

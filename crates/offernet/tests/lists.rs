@@ -118,11 +118,22 @@ fn catalog_lists_filter_and_page() {
     let whs = all(&s, "/v1/accounts/shop/warehouses", "warehouses", &a, 1);
     assert_eq!(ids(&whs, "id"), ["east", "west"]);
     assert_eq!(whs[1], get(&s, "/v1/accounts/shop/warehouses/west", &a));
+    // A warehouse's stock: the SKUs with stock set there, as the PUT of the stock answers.
+    ok(&s, "PUT", "/v1/accounts/shop/warehouses/west/stock/k1", &a, json!({"unlimited": true}));
+    let put = ok(&s, "PUT", "/v1/accounts/shop/warehouses/west/stock/k3", &a, json!({"quantity": 7}));
+    let stock = all(&s, "/v1/accounts/shop/warehouses/west/stock", "stock", &a, 1);
+    assert_eq!(ids(&stock, "sku"), ["k1", "k3"]);
+    assert_eq!((stock[1].clone(), stock[0]["unlimited"].clone()), (put, json!(true)));
+    assert_eq!(get(&s, "/v1/accounts/shop/warehouses/east/stock", &a)["stock"], json!([]));
+    let (st, v) = s.req("GET", "/v1/accounts/shop/warehouses/north/stock", Some(&a), None);
+    assert_eq!(st, 404, "{v}");
     let tps = all(&s, "/v1/accounts/shop/trade-policies", "trade_policies", &a, 1);
     assert_eq!(ids(&tps, "id"), ["1", "b2b"]);
     assert_eq!(tps[1], get(&s, "/v1/accounts/shop/trade-policies/b2b", &a));
     // Another account's lists are not this token's to read; the operator reads them all.
-    for path in ["/v1/accounts/shop/skus", "/v1/accounts/shop/warehouses", "/v1/accounts/shop/trade-policies"] {
+    let paths =
+        ["skus", "warehouses", "warehouses/west/stock", "trade-policies"].map(|x| format!("/v1/accounts/shop/{x}"));
+    for path in &paths {
         assert_eq!(s.req("GET", path, Some(&other), None).0, 403, "{path}");
         assert_eq!(get(&s, path, ADMIN)["total"].as_u64().map(|n| n > 0), Some(true), "{path}");
     }
@@ -194,6 +205,9 @@ fn orders_are_listed_by_role_status_and_time() {
     ok(&s, "POST", "/v1/accounts/mk/orders/o1/authorize", &m, json!({}));
     ok(&s, "POST", "/v1/accounts/sl/orders/mk.o1/invoice", &sl, json!({}));
 
+    // The warehouse's stock shows what the open order (o3) reserves; o1's unit left on invoice.
+    let stock = get(&s, "/v1/accounts/sl/warehouses/w/stock", &sl);
+    assert_eq!((stock["stock"][0]["quantity"].clone(), stock["stock"][0]["reserved"].clone()), (json!(99), json!(1)));
     let list = |path: &str, token: &str| ids(&all(&s, path, "orders", token, 2), "id");
     let mine = all(&s, "/v1/accounts/mk/orders", "orders", &m, 2);
     assert_eq!(ids(&mine, "id"), ["o1", "o2", "o3"]);

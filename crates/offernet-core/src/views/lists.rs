@@ -1,4 +1,5 @@
-//! The engine's list reads: accounts, an account's SKUs, warehouses and trade policies, its
+//! The engine's list reads: accounts, an account's SKUs, warehouses (and a warehouse's stock)
+//! and trade policies, its
 //! connections in both directions, and its orders. Each is sorted by id and answers one page
 //! (`Window`) with the count of all matching items, building views only for the page; the
 //! items are the shapes of the single reads (`sku`, `warehouse`, …), built by them.
@@ -7,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountView, AffiliationView, RegistrationView, SkuView, TradePolicyView, WarehouseView};
+use super::{AccountView, AffiliationView, RegistrationView, SkuView, StockView, TradePolicyView, WarehouseView};
 use crate::engine::Engine;
 use crate::error::{DomainError, Result};
 use crate::orders::{OrderAnswer, OrderStatus};
@@ -135,6 +136,28 @@ impl Engine {
         let a = &self.accounts[self.account_idx(account)?];
         let keys = a.warehouses.iter().map(|x| (x.id.clone(), ())).collect();
         page(keys, w, |id, ()| self.warehouse(account, id))
+    }
+
+    /// The stock of warehouse `wh`: every SKU with a stock entry there, as (SKU id, stock),
+    /// sorted by SKU id. 404 as `Engine::warehouse` when the warehouse does not exist.
+    pub fn list_warehouse_stock(&self, account: &str, wh: &str, w: Window) -> Result<Page<(Arc<str>, StockView)>> {
+        let warehouse = self.warehouse(account, wh)?.id;
+        let a = &self.accounts[self.account_idx(account)?];
+        let wi = a.wh_index[wh];
+        let keys = a
+            .skus
+            .iter()
+            .filter_map(|k| k.stock.iter().find(|e| e.warehouse == wi).map(|e| (k.id.clone(), e)))
+            .collect();
+        page(keys, w, |id, e| {
+            let stock = StockView {
+                warehouse: warehouse.clone(),
+                quantity: e.quantity.finite(),
+                unlimited: e.quantity.is_unlimited(),
+                reserved: e.reserved,
+            };
+            Ok((id.clone(), stock))
+        })
     }
 
     /// An account's trade policies (`1` always among them), sorted by id.
