@@ -77,6 +77,7 @@ fn accounts_are_listed_by_the_operator_only() {
     assert_eq!(error_field(&s, "/v1/accounts?limit=0", ADMIN), (400, json!("limit")));
     assert_eq!(error_field(&s, "/v1/accounts?limit=1001", ADMIN), (400, json!("limit")));
     s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -143,6 +144,7 @@ fn catalog_lists_filter_and_page() {
     let s = Server::start(&dir, &[]);
     assert_eq!(get(&s, "/v1/accounts/shop/skus", &a), before);
     s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -182,6 +184,7 @@ fn connections_are_listed_from_both_sides_with_both_halves() {
     );
     assert_eq!(get(&s, "/v1/accounts/m1/sellers", &t["m1"])["total"], json!(0));
     s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -231,4 +234,5 @@ fn orders_are_listed_by_role_status_and_time() {
     }
     assert_eq!(s.req("GET", "/v1/accounts/mk/orders", Some(&sl), None).0, 403);
     s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
 }
