@@ -144,6 +144,7 @@ async fn every_answer_matches_its_schema() {
     connections(&c, m, s, u).await;
     offers(&c, m, s).await;
     orders(&c, m, s).await;
+    lists(&c, m, s).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/m/events?after=0&limit=1000", m, None).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/s/events", s, None).await;
     c.call("GET", "/healthz", "/healthz", None, None).await;
@@ -282,6 +283,33 @@ async fn orders(c: &Checker, m: Option<&str>, s: Option<&str>) {
         c.call("POST", "/v1/accounts/{a}/orders/{id}/invoice", "/v1/accounts/s/orders/m.o1/invoice", s, None).await;
     assert_eq!(st, 200, "{v}");
     c.call("POST", "/v1/accounts/{a}/orders/{id}/cancel", "/v1/accounts/m/orders/o2/cancel", m, None).await;
+}
+
+/// The lists, each with a filter and a page smaller than the list.
+async fn lists(c: &Checker, m: Option<&str>, s: Option<&str>) {
+    let calls: Vec<(&str, &str, Option<&str>, &str, u64)> = vec![
+        ("/v1/accounts", "/v1/accounts?limit=2", Some(ADMIN), "accounts", 3),
+        ("/v1/accounts/{a}/skus", "/v1/accounts/s/skus?limit=1", s, "skus", 4),
+        ("/v1/accounts/{a}/skus", "/v1/accounts/s/skus?q=kett&active=true", s, "skus", 1),
+        ("/v1/accounts/{a}/warehouses", "/v1/accounts/s/warehouses", s, "warehouses", 1),
+        ("/v1/accounts/{a}/warehouses/{w}/stock", "/v1/accounts/s/warehouses/w/stock?limit=1", s, "stock", 1),
+        ("/v1/accounts/{a}/trade-policies", "/v1/accounts/s/trade-policies?limit=1", s, "trade_policies", 2),
+        ("/v1/accounts/{s}/affiliations", "/v1/accounts/s/affiliations", s, "affiliations", 1),
+        ("/v1/accounts/{s}/affiliations", "/v1/accounts/u/affiliations", Some(ADMIN), "affiliations", 1),
+        ("/v1/accounts/{m}/sellers", "/v1/accounts/m/sellers", m, "sellers", 1),
+        ("/v1/accounts/{m}/sellers", "/v1/accounts/s/sellers", s, "sellers", 1),
+        ("/v1/accounts/{m}/orders", "/v1/accounts/m/orders?role=marketplace&limit=1", m, "orders", 2),
+        ("/v1/accounts/{m}/orders", "/v1/accounts/s/orders?status=invoiced", s, "orders", 1),
+    ];
+    for (route, path, t, key, total) in calls {
+        let (st, v) = c.call("GET", route, path, t, None).await;
+        assert_eq!((st, v["total"].as_u64()), (200, Some(total)), "{path}: {v}");
+        assert!(!v[key].as_array().unwrap().is_empty(), "{path}: {v}");
+    }
+    let (st, _) = c.call("GET", "/v1/accounts", "/v1/accounts", s, None).await;
+    assert_eq!(st, 403, "accounts are listed by the operator only");
+    let (st, _) = c.call("GET", "/v1/accounts/{m}/orders", "/v1/accounts/m/orders?role=buyer", m, None).await;
+    assert_eq!(st, 400);
 }
 
 /// Error answers have the error schema too.

@@ -273,4 +273,7 @@ pub enum AllWord {
     All,
 }
 
+mod lists;
 mod read;
+
+pub use lists::*;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use offernet_core::{AccountView, Command};
@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
+use super::query;
 use super::respond::{json, ok, write, St};
 use crate::auth::{random_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult};
@@ -19,7 +20,7 @@ use crate::extract::{Operator, Reads, StrictJson};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(create_account)).routes(routes!(get_account))
+    OpenApiRouter::new().routes(routes!(create_account, list_accounts)).routes(routes!(get_account))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,4 +75,26 @@ async fn create_account(st: St, _: Operator, StrictJson(b): StrictJson<NewAccoun
     extensions(("x-offernet-who" = json!("a"))))]
 async fn get_account(st: St, Path(a): Path<String>, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.account(&a))?))
+}
+
+/// One page of accounts, sorted by id.
+#[derive(Serialize, ToSchema)]
+struct AccountPage {
+    accounts: Vec<AccountView>,
+    /// Accounts in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// Every account (operator only)
+#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", params(params::Paging),
+    responses((status = 200, description = "one page", body = AccountPage)),
+    extensions(("x-offernet-who" = json!("operator"))))]
+async fn list_accounts(st: St, _: Operator, Query(q): Query<query::Query>) -> ApiResult<Response> {
+    let w = query::window(&st, &q)?;
+    let p = st.writer.read(|e| e.list_accounts(w))?;
+    let next_offset = query::next_offset(p.total, w, p.items.len());
+    Ok(json(StatusCode::OK, AccountPage { accounts: p.items, total: p.total, next_offset }))
 }

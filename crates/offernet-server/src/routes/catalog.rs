@@ -2,14 +2,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use offernet_core::*;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
-use super::respond::{ok, write_then, St};
+use super::query;
+use super::respond::{json, ok, write_then, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
@@ -19,6 +23,9 @@ pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(put_sku, get_sku))
         .routes(routes!(put_trade_policy, get_trade_policy))
         .routes(routes!(put_warehouse, get_warehouse))
+        .routes(routes!(list_skus))
+        .routes(routes!(list_warehouses))
+        .routes(routes!(list_trade_policies))
 }
 
 type Two = Path<(String, String)>;
@@ -87,4 +94,83 @@ async fn put_warehouse(
     extensions(("x-offernet-who" = json!("a"))))]
 async fn get_warehouse(st: St, Path((a, w)): Two, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.warehouse(&a, &w))?))
+}
+
+/// One page of SKUs, sorted by id.
+#[derive(Serialize, ToSchema)]
+struct SkuPage {
+    skus: Vec<SkuView>,
+    /// SKUs in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// One page of warehouses, sorted by id.
+#[derive(Serialize, ToSchema)]
+struct WarehousePage {
+    warehouses: Vec<WarehouseView>,
+    /// Warehouses in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// One page of trade policies, sorted by id.
+#[derive(Serialize, ToSchema)]
+struct TradePolicyPage {
+    trade_policies: Vec<TradePolicyView>,
+    /// Trade policies in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// The account's SKUs with their prices and stock
+#[utoipa::path(get, path = "/v1/accounts/{a}/skus", tag = "catalog",
+    params(params::A, params::SkuFilters, params::Paging),
+    responses((status = 200, description = "one page", body = SkuPage)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_skus(st: St, Path(a): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
+    let active = query::active(&q)?;
+    let w = query::window(&st, &q)?;
+    let filter = SkuFilter { active, q: q.get("q").map(String::as_str) };
+    let p = st.writer.read(|e| e.list_skus(&a, &filter, w))?;
+    let next_offset = query::next_offset(p.total, w, p.items.len());
+    Ok(json(StatusCode::OK, SkuPage { skus: p.items, total: p.total, next_offset }))
+}
+
+/// The account's warehouses
+#[utoipa::path(get, path = "/v1/accounts/{a}/warehouses", tag = "catalog", params(params::A, params::Paging),
+    responses((status = 200, description = "one page", body = WarehousePage)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_warehouses(
+    st: St,
+    Path(a): Path<String>,
+    Query(q): Query<query::Query>,
+    _: Reads,
+) -> ApiResult<Response> {
+    let w = query::window(&st, &q)?;
+    let p = st.writer.read(|e| e.list_warehouses(&a, w))?;
+    let next_offset = query::next_offset(p.total, w, p.items.len());
+    Ok(json(StatusCode::OK, WarehousePage { warehouses: p.items, total: p.total, next_offset }))
+}
+
+/// The account's trade policies (`1` is always there)
+#[utoipa::path(get, path = "/v1/accounts/{a}/trade-policies", tag = "catalog", params(params::A, params::Paging),
+    responses((status = 200, description = "one page", body = TradePolicyPage)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_trade_policies(
+    st: St,
+    Path(a): Path<String>,
+    Query(q): Query<query::Query>,
+    _: Reads,
+) -> ApiResult<Response> {
+    let w = query::window(&st, &q)?;
+    let p = st.writer.read(|e| e.list_trade_policies(&a, w))?;
+    let next_offset = query::next_offset(p.total, w, p.items.len());
+    Ok(json(StatusCode::OK, TradePolicyPage { trade_policies: p.items, total: p.total, next_offset }))
 }

@@ -3,14 +3,18 @@
 
 use std::sync::Arc;
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
 use axum::response::Response;
 use offernet_core::*;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
-use super::respond::{ok, write_no_content, write_then, St};
+use super::query;
+use super::respond::{json, ok, write_no_content, write_then, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, PatchJson, Reads, StrictJson};
 use crate::state::AppState;
@@ -19,6 +23,8 @@ pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(put_affiliation, patch_affiliation, delete_affiliation, get_affiliation))
         .routes(routes!(put_seller, patch_seller, delete_seller, get_seller))
+        .routes(routes!(list_affiliations))
+        .routes(routes!(list_sellers))
 }
 
 type Two = Path<(String, String)>;
@@ -107,4 +113,53 @@ async fn delete_seller(st: St, Path((m, s)): Two, _: ActsFor) -> ApiResult<Respo
     extensions(("x-offernet-who" = json!("m"))))]
 async fn get_seller(st: St, Path((m, s)): Two, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.registration(&m, &s))?))
+}
+
+/// One page of the marketplaces the seller sells to, sorted by marketplace id.
+#[derive(Serialize, ToSchema)]
+struct AffiliationPage {
+    affiliations: Vec<MarketplaceConnection>,
+    /// Connections in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// One page of the sellers the marketplace hosts, sorted by seller id.
+#[derive(Serialize, ToSchema)]
+struct SellerPage {
+    sellers: Vec<SellerConnection>,
+    /// Connections in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// The marketplaces the seller sells to: each with the seller's half and, once it exists, the marketplace's
+#[utoipa::path(get, path = "/v1/accounts/{s}/affiliations", tag = "connections", params(params::S, params::Paging),
+    responses((status = 200, description = "one page", body = AffiliationPage)),
+    extensions(("x-offernet-who" = json!("s"))))]
+async fn list_affiliations(
+    st: St,
+    Path(s): Path<String>,
+    Query(q): Query<query::Query>,
+    _: Reads,
+) -> ApiResult<Response> {
+    let w = query::window(&st, &q)?;
+    let p = st.writer.read(|e| e.list_affiliations(&s, w))?;
+    let next_offset = query::next_offset(p.total, w, p.items.len());
+    Ok(json(StatusCode::OK, AffiliationPage { affiliations: p.items, total: p.total, next_offset }))
+}
+
+/// The sellers the marketplace hosts: each with the marketplace's half and, once it exists, the seller's
+#[utoipa::path(get, path = "/v1/accounts/{m}/sellers", tag = "connections", params(params::M, params::Paging),
+    responses((status = 200, description = "one page", body = SellerPage)),
+    extensions(("x-offernet-who" = json!("m"))))]
+async fn list_sellers(st: St, Path(m): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
+    let w = query::window(&st, &q)?;
+    let p = st.writer.read(|e| e.list_sellers(&m, w))?;
+    let next_offset = query::next_offset(p.total, w, p.items.len());
+    Ok(json(StatusCode::OK, SellerPage { sellers: p.items, total: p.total, next_offset }))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use offernet_core::*;
@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::params;
+use super::query;
 use super::respond::{at_item, json, write, NoFields, St};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, Reads, StrictJson};
@@ -21,7 +22,7 @@ use crate::state::AppState;
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(put_order_settings))
-        .routes(routes!(place_order))
+        .routes(routes!(place_order, list_orders))
         .routes(routes!(get_order))
         .routes(routes!(authorize_order))
         .routes(routes!(cancel_order))
@@ -135,4 +136,34 @@ async fn invoice_order(
     _: StrictJson<NoFields>,
 ) -> ApiResult<Response> {
     act(&st, p, Action::Invoice).await
+}
+
+/// One page of the account's orders, sorted by the account's order id.
+#[derive(Serialize, ToSchema)]
+struct OrderPage {
+    /// Each as `GET …/orders/{id}` shows it: a marketplace order, or a seller or chain order.
+    orders: Vec<OrderAnswer>,
+    /// Orders in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// The account's orders: as marketplace its orders, as seller its seller and chain orders
+#[utoipa::path(get, path = "/v1/accounts/{m}/orders", tag = "orders",
+    params(params::OrdersOf, params::OrderFilters, params::Paging),
+    responses((status = 200, description = "one page", body = OrderPage)),
+    extensions(("x-offernet-who" = json!("m"))))]
+async fn list_orders(st: St, Path(a): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
+    let filter = OrderFilter {
+        role: query::role(&q)?,
+        status: query::order_status(&q)?,
+        created_after: query::ms(&q, "created_after")?,
+        created_before: query::ms(&q, "created_before")?,
+    };
+    let w = query::window(&st, &q)?;
+    let p = st.writer.read(|e| e.list_orders(&a, &filter, w))?;
+    let next_offset = query::next_offset(p.total, w, p.items.len());
+    Ok(json(StatusCode::OK, OrderPage { orders: p.items, total: p.total, next_offset }))
 }

@@ -144,3 +144,41 @@ pub(super) struct EventsQuery {
     #[param(minimum = 1)]
     limit: Option<u32>,
 }
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct SkuFilters {
+    /// Only active (`true`) or only inactive (`false`) SKUs.
+    active: Option<bool>,
+    /// Only SKUs whose name, brand or EAN contains this text, ignoring case (at most 200 characters).
+    // max_length is offernet_core::MAX_SEARCH_CHARS.
+    #[param(max_length = 200)]
+    q: Option<String>,
+}
+
+/// The account whose orders are listed: as a marketplace (its orders) or as a seller (its
+/// seller orders and chain orders).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct OrdersOf {
+    /// An account id (named `m` like the route's POST, but any account).
+    #[param(pattern = "^[a-z0-9-]{1,50}$")]
+    m: String,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct OrderFilters {
+    /// Only the orders of one side: `marketplace` (the account's own orders) or `seller` (its
+    /// seller orders and chain orders); both when not given.
+    #[param(inline)]
+    role: Option<offernet_core::OrderRole>,
+    /// Only orders in this status (a seller order's or chain order's own status).
+    status: Option<offernet_core::OrderStatus>,
+    /// Only orders created after this time (ms since the epoch, exclusive).
+    #[param(minimum = 0)]
+    created_after: Option<u64>,
+    /// Only orders created before this time (ms since the epoch, exclusive).
+    #[param(minimum = 0)]
+    created_before: Option<u64>,
+}

@@ -52,3 +52,58 @@ pub(super) fn slice<T>(items: Vec<T>, (limit, offset): (usize, usize)) -> (Vec<T
     let next = (offset + page.len() < total).then_some(offset + page.len());
     (page, total, next)
 }
+
+/// [`page`] as the engine's list window.
+pub(super) fn window(st: &AppState, q: &Query) -> ApiResult<offernet_core::Window> {
+    let (limit, offset) = page(st, q)?;
+    Ok(offernet_core::Window { limit, offset })
+}
+
+/// The `next_offset` of a page of `len` items from `w.offset` out of `total`.
+pub(super) fn next_offset(total: usize, w: offernet_core::Window, len: usize) -> Option<usize> {
+    (w.offset.saturating_add(len) < total).then_some(w.offset + len)
+}
+
+pub(super) fn active(q: &Query) -> ApiResult<Option<bool>> {
+    match q.get("active").map(String::as_str) {
+        None => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(_) => Err(ApiError::invalid_field("active", "`active` is true or false")),
+    }
+}
+
+pub(super) fn role(q: &Query) -> ApiResult<Option<offernet_core::OrderRole>> {
+    use offernet_core::OrderRole;
+    Ok(match q.get("role").map(String::as_str) {
+        None => None,
+        Some("marketplace") => Some(OrderRole::Marketplace),
+        Some("seller") => Some(OrderRole::Seller),
+        Some(_) => return Err(ApiError::invalid_field("role", "`role` is marketplace or seller")),
+    })
+}
+
+pub(super) fn order_status(q: &Query) -> ApiResult<Option<offernet_core::OrderStatus>> {
+    use offernet_core::OrderStatus::*;
+    Ok(match q.get("status").map(String::as_str) {
+        None => None,
+        Some("reserved") => Some(Reserved),
+        Some("authorized") => Some(Authorized),
+        Some("invoiced") => Some(Invoiced),
+        Some("cancelled") => Some(Cancelled),
+        Some("expired") => Some(Expired),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "status",
+                "status is reserved, authorized, invoiced, cancelled or expired",
+            ))
+        }
+    })
+}
+
+/// A time in milliseconds since the epoch (`created_after`, `created_before`).
+pub(super) fn ms(q: &Query, k: &str) -> ApiResult<Option<u64>> {
+    q.get(k)
+        .map(|v| v.parse().map_err(|_| ApiError::invalid_field(k, format!("`{k}` is a non-negative integer (ms)"))))
+        .transpose()
+}

@@ -16,11 +16,11 @@ use super::params;
 use super::query;
 use super::respond::{json, write, write_no_content, St};
 use crate::error::ApiResult;
-use crate::extract::{ActsFor, StrictJson};
+use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(put_stock)).routes(routes!(put_price, delete_price))
+    OpenApiRouter::new().routes(routes!(put_stock)).routes(routes!(put_price, delete_price)).routes(routes!(list_stock))
 }
 
 /// The stock of one SKU in one warehouse.
@@ -106,4 +106,44 @@ async fn delete_price(
 ) -> ApiResult<Response> {
     let trade_policy = q.get("trade_policy").cloned();
     write_no_content(&st, Command::DeletePrice { account: a, sku, trade_policy }).await
+}
+
+/// One page of a warehouse's stock, sorted by SKU id.
+#[derive(Serialize, ToSchema)]
+struct StockPage {
+    /// Every SKU with stock set in the warehouse, as the PUT of its stock answers it.
+    stock: Vec<Stock>,
+    /// Entries in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// The stock of a warehouse, with what open orders reserve
+#[utoipa::path(get, path = "/v1/accounts/{a}/warehouses/{w}/stock", tag = "stock and prices",
+    params(params::A, params::W, params::Paging),
+    responses((status = 200, description = "one page", body = StockPage)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_stock(
+    st: St,
+    Path((a, w)): Path<(String, String)>,
+    Query(q): Query<query::Query>,
+    _: Reads,
+) -> ApiResult<Response> {
+    let win = query::window(&st, &q)?;
+    let p = st.writer.read(|e| e.list_warehouse_stock(&a, &w, win))?;
+    let next_offset = query::next_offset(p.total, win, p.items.len());
+    let stock = p
+        .items
+        .into_iter()
+        .map(|(sku, x)| Stock {
+            warehouse: x.warehouse.to_string(),
+            sku: sku.to_string(),
+            quantity: x.quantity,
+            unlimited: x.unlimited,
+            reserved: x.reserved,
+        })
+        .collect();
+    Ok(json(StatusCode::OK, StockPage { stock, total: p.total, next_offset }))
 }
