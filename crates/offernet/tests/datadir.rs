@@ -203,6 +203,7 @@ fn fresh_database(rt: &tokio::runtime::Runtime, tag: &str) -> Option<(String, St
 /// meanwhile: the server says so (healthz 503, reads and writes 503 `not_writer`, metrics), and
 /// takes the lease back when it is free; no acknowledged write is lost. (A writer that only retries
 /// the journal answers writes with 503 `writer_unavailable`: see offernet-store tests/faults.rs.)
+/// Long because it follows one server through the whole story: lease lost, refused, retaken.
 #[test]
 fn healthz_reports_a_lost_writer_lease_until_it_is_retaken() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
