@@ -133,9 +133,9 @@ impl Engine {
             }
         };
         let tp = aff.trade_policy;
-        let mut reasons = self.own_blocking(m, bound, s, sku);
+        let bound_active = bound.is_none_or(|b| market.skus[b].active);
+        let (mut reasons, price) = blocking(Some(aff), Some(reg), seller, sku, bound_active);
         let in_assortment = !reasons.has(Reason::NotInAssortment);
-        let price = item.price_for(tp);
         let own = seller.own_available(sku, tp);
         let mut chain = Chain::new(m, s);
         let sum = self.eval_sources(s, sku, Some(tp), &mut chain, tree);
@@ -252,37 +252,55 @@ impl Engine {
         cut
     }
 
-    /// What blocks seller `u`'s SKU `usku` at buyer `a` by its own state (rules 19, 30): a
-    /// missing or paused half, an inactive SKU on either side (`sku`: the buyer's SKU bound to
-    /// it, if any), the assortment, the price. Not the stock gate, which depends on the own
-    /// stock the caller counts. The one definition for offers, their sources and orders.
+    /// What blocks seller `u`'s SKU `usku` at buyer `a` by its own state (`blocking`), the
+    /// halves looked up here; `sku` is the buyer's SKU bound to it, if any. For sources and
+    /// orders; `eval_offer`, which holds the halves already, calls `blocking` itself.
     pub(crate) fn own_blocking(&self, a: AccountIdx, sku: Option<SkuIdx>, u: AccountIdx, usku: SkuIdx) -> Reasons {
         let upstream = &self.accounts[u];
-        let aff_u = upstream.affiliations.get(&a);
-        let mut blocking = Reasons::EMPTY;
-        match (aff_u, self.accounts[a].sellers.get(&u)) {
-            (Some(x), Some(r)) => {
-                if !x.active {
-                    blocking.add(Reason::SellerPaused);
-                }
-                if !r.active {
-                    blocking.add(Reason::MarketplacePaused);
-                }
-            }
-            _ => blocking.add(Reason::ConnectionInactive),
-        }
-        let uitem = &upstream.skus[usku];
-        if !uitem.active || sku.is_some_and(|b| !self.accounts[a].skus[b].active) {
-            blocking.add(Reason::SkuInactive);
-        }
-        if let Some(x) = aff_u {
-            if !upstream.in_assortment(x.trade_policy, usku) {
-                blocking.add(Reason::NotInAssortment);
-            }
-            if uitem.price_for(x.trade_policy).is_none() {
-                blocking.add(Reason::NoPrice);
-            }
-        }
-        blocking
+        let buyer = &self.accounts[a];
+        let bound_active = sku.is_none_or(|b| buyer.skus[b].active);
+        blocking(upstream.affiliations.get(&a), buyer.sellers.get(&u), upstream, usku, bound_active).0
     }
+}
+
+/// What blocks a seller's SKU `sku` at its buyer by its own state (rules 19, 30): a missing or
+/// paused half (`aff`: the seller's, `reg`: the buyer's), an inactive SKU on either side
+/// (`bound_active`: the buyer's bound SKU, true when none), the assortment, the price. Not the
+/// stock gate, which depends on the own stock the caller counts. The one definition for
+/// offers, their sources and orders. Also the price for the buyer's trade policy (none when
+/// the seller's half is missing).
+fn blocking(
+    aff: Option<&Affiliation>,
+    reg: Option<&Registration>,
+    seller: &Account,
+    sku: SkuIdx,
+    bound_active: bool,
+) -> (Reasons, Option<Price>) {
+    let mut blocking = Reasons::EMPTY;
+    match (aff, reg) {
+        (Some(x), Some(r)) => {
+            if !x.active {
+                blocking.add(Reason::SellerPaused);
+            }
+            if !r.active {
+                blocking.add(Reason::MarketplacePaused);
+            }
+        }
+        _ => blocking.add(Reason::ConnectionInactive),
+    }
+    let item = &seller.skus[sku];
+    if !item.active || !bound_active {
+        blocking.add(Reason::SkuInactive);
+    }
+    let price = aff.and_then(|x| {
+        if !seller.in_assortment(x.trade_policy, sku) {
+            blocking.add(Reason::NotInAssortment);
+        }
+        let price = item.price_for(x.trade_policy);
+        if price.is_none() {
+            blocking.add(Reason::NoPrice);
+        }
+        price
+    });
+    (blocking, price)
 }
