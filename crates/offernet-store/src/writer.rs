@@ -273,7 +273,9 @@ impl<J: Journal> Writer<J> {
 
     /// `first` and whatever else is queued now, up to `max_batch` commands or a shutdown.
     fn take_batch(&mut self, first: Request) -> Batch {
-        let mut batch = Batch { requests: Vec::new(), shutdown: None };
+        // Sized for what is queued now, so a batch grows once at most.
+        let size = (self.rx.len() + 1).min(self.config.max_batch);
+        let mut batch = Batch { requests: Vec::with_capacity(size), shutdown: None };
         let mut next = Some(first);
         while let Some(req) = next.take() {
             match req {
@@ -346,22 +348,24 @@ impl<J: Journal> Writer<J> {
         // waiting writer never stalls the runtime's other tasks, timers or IO.
         tokio::task::block_in_place(|| {
             let mut engine = self.shared.engine.write().unwrap_or_else(|p| p.into_inner());
-            let mut outcomes = Vec::with_capacity(entries.len());
-            for e in entries {
-                let applied =
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.apply(&e.command, e.at_ms)));
-                match applied {
-                    Ok(outcome) => outcomes.push(outcome),
-                    Err(panic) => {
-                        let what = panic
-                            .downcast_ref::<String>()
-                            .map(String::as_str)
-                            .or_else(|| panic.downcast_ref::<&str>().copied())
-                            .unwrap_or("a panic");
-                        return Err(format!("the engine failed applying journal entry {}: {what}", e.seq));
-                    }
+            // One unwind guard for the batch; `at` names the entry being applied if it panics.
+            let mut at = 0;
+            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut outcomes = Vec::with_capacity(entries.len());
+                for e in entries {
+                    at = e.seq;
+                    outcomes.push(engine.apply(&e.command, e.at_ms));
                 }
-            }
+                outcomes
+            }));
+            let outcomes = applied.map_err(|panic| {
+                let what = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied())
+                    .unwrap_or("a panic");
+                format!("the engine failed applying journal entry {at}: {what}")
+            })?;
             Ok((outcomes, engine.last_seq()))
         })
     }
@@ -410,11 +414,15 @@ impl<J: Journal> Writer<J> {
     /// Stops for good on an error the writer cannot recover from: refuses everything queued.
     fn stop_on(&mut self, why: &str) {
         self.shared.stopped(why);
+        self.refuse_queued(|| SubmitError::Unavailable(format!("the writer stopped: {why}; nothing was written")));
+    }
+
+    /// Closes the queue and answers everything still in it with `refusal`.
+    fn refuse_queued(&mut self, refusal: impl Fn() -> SubmitError) {
         self.rx.close();
         while let Ok(req) = self.rx.try_recv() {
             if let Request::Command { reply, .. } = req {
-                let _ = reply
-                    .send(Err(SubmitError::Unavailable(format!("the writer stopped: {why}; nothing was written"))));
+                let _ = reply.send(Err(refusal()));
             }
         }
     }
@@ -422,12 +430,7 @@ impl<J: Journal> Writer<J> {
     /// Shutdown (or every handle dropped, or a failure): refuse what is still queued, write the
     /// last high-water mark, snapshot, stop.
     async fn finish(mut self, end: End) -> J {
-        self.rx.close();
-        while let Ok(req) = self.rx.try_recv() {
-            if let Request::Command { reply, .. } = req {
-                let _ = reply.send(Err(SubmitError::Closed));
-            }
-        }
+        self.refuse_queued(|| SubmitError::Closed);
         if let Some(mark) = self.mark.take() {
             mark.finish();
         }
