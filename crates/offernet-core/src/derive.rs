@@ -95,7 +95,7 @@ fn gated_quantity(item: &Sku, aff: Option<&Affiliation>, own: Qty, third: Qty, r
 }
 
 /// Rule 14: a source's stock counts for its buyer when no check of its chain cuts it, nothing
-/// of its own state blocks it (`Engine::own_blocking`) and its stock gate is open. Offers,
+/// of its own state blocks it (`blocking`) and its stock gate is open. Offers,
 /// explain and orders decide with this one function.
 pub(crate) fn source_counts(cut: Reasons, blocking: Reasons, gated: bool) -> bool {
     cut.is_empty() && blocking.is_empty() && !gated
@@ -162,7 +162,8 @@ impl Engine {
         chain: &mut Chain,
         mut tree: Option<&mut Vec<SourceTree>>,
     ) -> SourcesSum {
-        let item = &self.accounts[a].skus[sku];
+        let buyer = &self.accounts[a];
+        let item = &buyer.skus[sku];
         let mut sum = SourcesSum::default();
         for &(u, usku) in &item.sources {
             let upstream = &self.accounts[u];
@@ -187,7 +188,7 @@ impl Engine {
                 let sub = self.eval_sources(u, usku, tp_u, chain, node.as_mut().map(|n| &mut n.sources));
                 chain.pop();
                 // The source's own blocking reasons, as its offer at `a` would show them.
-                let mut blocking = self.own_blocking(a, Some(sku), u, usku);
+                let (mut blocking, _) = blocking(aff_u, buyer.sellers.get(&u), upstream, usku, item.active);
                 let (quantity, gated) = gated_quantity(uitem, aff_u, own_u, sub.third, &mut blocking);
                 sum.path |= is_origin(uitem, own_u) || sub.path;
                 let included = source_counts(cut, blocking, gated);
@@ -251,16 +252,6 @@ impl Engine {
         }
         cut
     }
-
-    /// What blocks seller `u`'s SKU `usku` at buyer `a` by its own state (`blocking`), the
-    /// halves looked up here; `sku` is the buyer's SKU bound to it, if any. For sources and
-    /// orders; `eval_offer`, which holds the halves already, calls `blocking` itself.
-    pub(crate) fn own_blocking(&self, a: AccountIdx, sku: Option<SkuIdx>, u: AccountIdx, usku: SkuIdx) -> Reasons {
-        let upstream = &self.accounts[u];
-        let buyer = &self.accounts[a];
-        let bound_active = sku.is_none_or(|b| buyer.skus[b].active);
-        blocking(upstream.affiliations.get(&a), buyer.sellers.get(&u), upstream, usku, bound_active).0
-    }
 }
 
 /// What blocks a seller's SKU `sku` at its buyer by its own state (rules 19, 30): a missing or
@@ -269,7 +260,7 @@ impl Engine {
 /// stock gate, which depends on the own stock the caller counts. The one definition for
 /// offers, their sources and orders. Also the price for the buyer's trade policy (none when
 /// the seller's half is missing).
-fn blocking(
+pub(crate) fn blocking(
     aff: Option<&Affiliation>,
     reg: Option<&Registration>,
     seller: &Account,

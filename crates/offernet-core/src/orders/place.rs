@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::derive::{source_counts, Chain};
+use crate::derive::{blocking, source_counts, Chain};
 use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Missing, Result};
 use crate::event::OrderEventKind;
@@ -109,13 +109,9 @@ impl Engine {
         let acct = &self.accounts[a];
         let mut left = want;
         let mut reservations = Vec::new();
-        // Rule 40: warehouses in the order they were created (their index), not the order
-        // their stock was first set in (the order of `Sku::stock`).
-        let mut serving: Vec<&StockEntry> = acct.serving_stock(sku, tp).collect();
-        serving.sort_unstable_by_key(|e| e.warehouse);
-        for e in serving {
+        let mut take_from = |e: &StockEntry| {
             if left == 0 {
-                break;
+                return;
             }
             let avail = self.available(plan, a, sku, e);
             let take = if avail.is_unlimited() { left } else { avail.0.min(left) };
@@ -124,6 +120,17 @@ impl Engine {
                 reservations.push((e.warehouse, take));
                 left -= take;
             }
+        };
+        // Rule 40: warehouses in the order they were created (their index), not the order
+        // their stock was first set in (the order of `Sku::stock`), which is usually the same:
+        // then no copy is sorted.
+        let stock = &acct.skus[sku].stock;
+        if stock.windows(2).all(|w| w[0].warehouse < w[1].warehouse) {
+            acct.serving_stock(sku, tp).for_each(&mut take_from);
+        } else {
+            let mut serving: Vec<&StockEntry> = acct.serving_stock(sku, tp).collect();
+            serving.sort_unstable_by_key(|e| e.warehouse);
+            serving.into_iter().for_each(&mut take_from);
         }
         let mut sources = acct.skus[sku].sources.clone();
         sources.sort_by(|x, y| {
@@ -134,19 +141,19 @@ impl Engine {
             if left == 0 {
                 break;
             }
-            let cut = self.source_cut(a, u, chain, Some(tp));
-            let blocking = self.own_blocking(a, Some(sku), u, usku);
             let upstream = &self.accounts[u];
             let uitem = &upstream.skus[usku];
             let Some(aff) = upstream.affiliations.get(&a) else {
                 continue; // a missing half blocks (`connection_inactive`)
             };
+            let cut = self.source_cut(a, u, chain, Some(tp));
+            let (blocking, uprice) = blocking(Some(aff), acct.sellers.get(&u), upstream, usku, acct.skus[sku].active);
             // The upstream forwarder's own gate, on the stock this order's plan leaves.
             let gated = stock_gated(uitem, Some(aff), self.own_with_plan(plan, u, usku, aff.trade_policy));
             if !source_counts(cut, blocking, gated) {
                 continue;
             }
-            let uprice = uitem.price_for(aff.trade_policy).expect("an included source has a price").price;
+            let uprice = uprice.expect("an included source has a price").price;
             let child = plan.sub_order(Some(sub), u, a, |p| format!("{}.{}", p.subs[sub].id, acct.id));
             chain.push(u);
             let got = self.fill(plan, child, u, usku, left, uprice, aff.trade_policy, chain);
