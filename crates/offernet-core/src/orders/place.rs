@@ -92,20 +92,9 @@ impl Engine {
         self.accounts[a].own_stock(sku, tp, |e| self.available(plan, a, sku, e))
     }
 
-    /// Fills up to `want` units of account `a`'s SKU for sub order `sub`: own warehouses
-    /// serving `tp` first, then included upstream sources (chain orders), recursively.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn fill(
-        &self,
-        plan: &mut Plan,
-        sub: usize,
-        a: AccountIdx,
-        sku: SkuIdx,
-        want: u64,
-        price: i64,
-        tp: TpIdx,
-        chain: &mut Chain,
-    ) -> u64 {
+    /// Takes up to `want` units of account `a`'s own stock of `sku` from its warehouses serving
+    /// `tp`, into the plan: the reservations, and what is left to find upstream.
+    fn take_own(&self, plan: &mut Plan, a: AccountIdx, sku: SkuIdx, tp: TpIdx, want: u64) -> (Vec<(WhIdx, u64)>, u64) {
         let acct = &self.accounts[a];
         let mut left = want;
         let mut reservations = Vec::new();
@@ -132,6 +121,25 @@ impl Engine {
             serving.sort_unstable_by_key(|e| e.warehouse);
             serving.into_iter().for_each(&mut take_from);
         }
+        (reservations, left)
+    }
+
+    /// Fills up to `want` units of account `a`'s SKU for sub order `sub`: own warehouses
+    /// serving `tp` first, then included upstream sources (chain orders), recursively.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn fill(
+        &self,
+        plan: &mut Plan,
+        sub: usize,
+        a: AccountIdx,
+        sku: SkuIdx,
+        want: u64,
+        price: i64,
+        tp: TpIdx,
+        chain: &mut Chain,
+    ) -> u64 {
+        let acct = &self.accounts[a];
+        let (reservations, mut left) = self.take_own(plan, a, sku, tp, want);
         let mut sources = acct.skus[sku].sources.clone();
         sources.sort_by(|x, y| {
             let (ax, ay) = (&self.accounts[x.0], &self.accounts[y.0]);
