@@ -15,7 +15,17 @@ pub enum Caller {
 }
 
 pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(s.as_bytes()))
+}
+
+/// Lower-case hex of `bytes`, written into one string.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 /// Equal in time independent of where the inputs differ (lengths are not secret here: every
@@ -35,7 +45,7 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn random_secret() -> std::io::Result<String> {
     let mut buf = [0u8; 32];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
-    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(&buf))
 }
 
 /// Shortest operator token accepted: it can do anything, so it must not be guessable. 32

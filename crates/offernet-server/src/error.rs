@@ -122,11 +122,7 @@ impl From<DomainError> for ApiError {
 impl From<SubmitError> for ApiError {
     fn from(e: SubmitError) -> Self {
         match e {
-            SubmitError::Busy => {
-                let mut x = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string());
-                x.retry_after = Some(1);
-                x
-            }
+            SubmitError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string()),
             SubmitError::Closed => {
                 let mut x =
                     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the server is shutting down");
@@ -135,11 +131,7 @@ impl From<SubmitError> for ApiError {
             }
             // The journal failed and the writer is reconnecting (or another process holds the
             // lease): the message says whether this write may have been applied.
-            SubmitError::Unavailable(m) => {
-                let mut x = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "writer_unavailable", m);
-                x.retry_after = Some(1);
-                x
-            }
+            SubmitError::Unavailable(m) => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "writer_unavailable", m),
         }
     }
 }

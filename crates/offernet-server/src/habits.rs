@@ -97,9 +97,7 @@ pub fn json_with_etag<T: Serialize>(headers: &HeaderMap, v: &T) -> Response {
 
 /// A strong entity tag: the first 128 bits of the body's SHA-256, in quotes.
 fn etag(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-    format!("\"{hex}\"")
+    format!("\"{}\"", crate::auth::hex(&Sha256::digest(body)[..16]))
 }
 
 /// Does an `If-None-Match` header name `tag`? It is `*` or a comma-separated list of tags,
@@ -118,16 +116,16 @@ fn matches(headers: &HeaderMap, tag: &str) -> bool {
 /// parameter that gave the id of what was not found (`sku`, `w`, `m`, …).
 pub async fn name_not_found(req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let params: Vec<(String, String)> = match RawPathParams::from_request_parts(&mut parts, &()).await {
-        Ok(p) => p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        Err(_) => Vec::new(),
-    };
+    let raw = RawPathParams::from_request_parts(&mut parts, &()).await.ok();
     let resp = next.run(Request::from_parts(parts, body)).await;
     if resp.status() != StatusCode::NOT_FOUND {
         return resp;
     }
     let Some(e) = resp.extensions().get::<ApiError>() else { return resp };
     let Some((missing, id)) = e.missing.as_deref() else { return resp };
+    // Only a 404 naming what it missed pays for the parameters as strings.
+    let params: Vec<(String, String)> =
+        raw.map(|p| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap_or_default();
     match field_for(*missing, id, &params) {
         Some(f) => e.clone().at(f).into_response(),
         None => resp,

@@ -26,7 +26,7 @@ pub async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) ->
         let health = st.writer.health();
         let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str()).unwrap_or_default();
         if !ALWAYS_SERVED.contains(&route) && !route.starts_with("/docs/") {
-            let mut e = ApiError::new(
+            let e = ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "not_writer",
                 format!(
@@ -35,7 +35,6 @@ pub async fn guard(State(st): State<Arc<AppState>>, req: Request, next: Next) ->
                     health.last_error.unwrap_or_default()
                 ),
             );
-            e.retry_after = Some(1);
             return e.into_response();
         }
     }

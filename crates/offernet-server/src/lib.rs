@@ -97,19 +97,15 @@ async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Res
     let info = access::RouteInfo::new(route, req.uri().path());
     info.record_on_span();
     let limit = Duration::from_millis(st.config.request_timeout_ms);
-    let resp = match tokio::time::timeout(limit, next.run(req)).await {
+    let mut resp = match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
-        Err(_) => {
-            let mut e = ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                "the request did not finish in time; a write may still have been applied, so retry it as it is (PUT is idempotent)",
-            );
-            e.retry_after = Some(1);
-            e.into_response()
-        }
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request did not finish in time; a write may still have been applied, so retry it as it is (PUT is idempotent)",
+        )
+        .into_response(),
     };
-    let mut resp = resp;
     resp.extensions_mut().insert(info);
     resp
 }

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{json, ok, write, St};
+use super::respond::{json, ok, required, write, St};
 use crate::auth::{random_secret, sha256_hex};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Operator, Reads, StrictJson};
@@ -43,10 +43,6 @@ struct AccountCreated {
     name: Arc<str>,
     currency: Arc<str>,
     token: String,
-}
-
-fn required(field: &'static str, v: Option<String>) -> Result<String, ApiError> {
-    v.ok_or_else(|| ApiError::invalid_field(field, format!("invalid field `{field}`: required")))
 }
 
 /// Create an account; its token is returned once

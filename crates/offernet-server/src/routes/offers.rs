@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{at_item, json, St};
-use crate::error::{ApiError, ApiResult};
+use super::respond::{at_item, json, required, St};
+use crate::error::ApiResult;
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::habits::json_with_etag;
 use crate::state::AppState;
@@ -145,7 +145,7 @@ async fn simulate(
     _: ActsFor,
     StrictJson(b): StrictJson<SimulationBody>,
 ) -> ApiResult<Response> {
-    let items = b.items.ok_or_else(|| ApiError::invalid_field("items", "invalid field `items`: required"))?;
+    let items = required("items", b.items)?;
     let items = st.writer.read(|e| e.simulate(&m, &items)).map_err(|e| at_item(e.into(), &m, &items))?;
     Ok(json(StatusCode::OK, Simulation { items }))
 }

@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{at_item, json, write, NoFields, St};
-use crate::error::{ApiError, ApiResult};
+use super::respond::{at_item, json, required, write, write_then, NoFields, St};
+use crate::error::ApiResult;
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
 
@@ -62,7 +62,7 @@ async fn place_order(
     _: ActsFor,
     StrictJson(body): StrictJson<OrderBody>,
 ) -> ApiResult<Response> {
-    let id = body.id.clone().ok_or_else(|| ApiError::invalid_field("id", "invalid field `id`: required"))?;
+    let id = required("id", body.id.clone())?;
     let items = body.items.clone().unwrap_or_default();
     let cmd = Command::PlaceOrder { marketplace: m.clone(), body };
     let events = write(&st, cmd).await.map_err(|e| at_item(e, &m, &items))?;
@@ -95,8 +95,7 @@ async fn act(st: &AppState, (a, id): (String, String), action: Action) -> ApiRes
         Action::Cancel => Command::CancelOrder { account, id: order },
         Action::Invoice => Command::InvoiceOrder { account, id: order },
     };
-    write(st, cmd).await?;
-    Ok(json(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
+    write_then(st, cmd, |e| e.order_view(&a, &id)).await
 }
 
 /// Payment confirmed: dispatch allowed down the chain, no more expiry

@@ -22,11 +22,16 @@ pub(super) fn status(q: &Query) -> ApiResult<Option<SuggestionStatus>> {
 }
 
 pub(super) fn sellable(q: &Query) -> ApiResult<Option<bool>> {
-    match q.get("sellable").map(String::as_str) {
+    flag(q, "sellable")
+}
+
+/// An optional `true`/`false` query parameter.
+fn flag(q: &Query, k: &str) -> ApiResult<Option<bool>> {
+    match q.get(k).map(String::as_str) {
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(ApiError::invalid_field("sellable", "`sellable` is true or false")),
+        Some(_) => Err(ApiError::invalid_field(k, format!("`{k}` is true or false"))),
     }
 }
 
@@ -65,12 +70,7 @@ pub(super) fn next_offset(total: usize, w: offernet_core::Window, len: usize) ->
 }
 
 pub(super) fn active(q: &Query) -> ApiResult<Option<bool>> {
-    match q.get("active").map(String::as_str) {
-        None => Ok(None),
-        Some("true") => Ok(Some(true)),
-        Some("false") => Ok(Some(false)),
-        Some(_) => Err(ApiError::invalid_field("active", "`active` is true or false")),
-    }
+    flag(q, "active")
 }
 
 pub(super) fn role(q: &Query) -> ApiResult<Option<offernet_core::OrderRole>> {

@@ -68,3 +68,8 @@ pub(super) fn ok<T: Serialize>(v: T) -> Response {
 pub(super) fn json<T: Serialize>(status: StatusCode, v: T) -> Response {
     (status, Json(v)).into_response()
 }
+
+/// A body field that must be given: 400 naming it when absent.
+pub(super) fn required<T>(field: &'static str, v: Option<T>) -> ApiResult<T> {
+    v.ok_or_else(|| ApiError::invalid_field(field, format!("invalid field `{field}`: required")))
+}

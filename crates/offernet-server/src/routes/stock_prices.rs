@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{json, write, write_no_content, St};
+use super::respond::{json, write_no_content, write_then, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
@@ -70,8 +70,8 @@ async fn put_stock(
     _: ActsFor,
     StrictJson(body): StrictJson<StockBody>,
 ) -> ApiResult<Response> {
-    write(&st, Command::PutStock { account: a.clone(), warehouse: w.clone(), sku: sku.clone(), body }).await?;
-    Ok(json(StatusCode::OK, st.writer.read(|e| stock(e, &a, &w, &sku))?))
+    let cmd = Command::PutStock { account: a.clone(), warehouse: w.clone(), sku: sku.clone(), body };
+    write_then(&st, cmd, |e| stock(e, &a, &w, &sku)).await
 }
 
 fn price(e: &Engine, a: &str, sku: &str) -> Result<Price, DomainError> {
@@ -90,8 +90,7 @@ async fn put_price(
     _: ActsFor,
     StrictJson(body): StrictJson<PriceBody>,
 ) -> ApiResult<Response> {
-    write(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }).await?;
-    Ok(json(StatusCode::OK, st.writer.read(|e| price(e, &a, &sku))?))
+    write_then(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }, |e| price(e, &a, &sku)).await
 }
 
 /// Remove a trade policy's fixed price
