@@ -6,13 +6,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-fn create(s: &Server, id: &str) -> String {
-    let (st, v) =
-        s.req("POST", "/v1/accounts", Some(ADMIN), Some(&json!({"id": id, "name": id, "currency": "BRL"}).to_string()));
-    assert_eq!(st, 201, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
 /// A JSON error: `{"error": {"code", "message"}}` with the code given.
 fn error(status: u16, body: &str, code: &str) {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body:?}"));

@@ -5,6 +5,8 @@
 //!
 //! `OFFERNET_CRASH_ROUNDS` sets the number of kills (default 8) and `OFFERNET_CRASH_SEED` the seed.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -72,28 +74,9 @@ fn kill_9_loses_no_acknowledged_write() {
 /// The same against the journal on PostgreSQL (`OFFERNET_TEST_POSTGRES_URL`, set by CI).
 #[test]
 fn kill_9_loses_no_acknowledged_write_on_postgres() {
-    let base = match std::env::var("OFFERNET_TEST_POSTGRES_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => {
-            assert!(
-                std::env::var("CI").map_or(true, |v| v != "true"),
-                "CI=true but OFFERNET_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!("SKIPPED: crash test on PostgreSQL (set OFFERNET_TEST_POSTGRES_URL to run it)");
-            return;
-        }
-    };
     let db = format!("offernet_crash_{}", std::process::id());
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut admin = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL reachable");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db}"))).execute(&mut admin).await.unwrap();
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut admin).await.unwrap();
-    });
-    let (head, query) =
-        base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
-    let url = format!("{}/{db}{query}", head.rsplit_once('/').map(|(r, _)| r).unwrap_or(&head));
+    let Some((url, _admin)) = common::fresh_database(&rt, &db, "crash") else { return };
     crash_rounds("postgres", &["--database".to_string(), url]);
 }
 

@@ -176,27 +176,8 @@ fn a_data_directory_that_cannot_be_written_is_refused_at_startup() {
 /// name, URL and a connection to the server's maintenance database. `None` (SKIPPED) without
 /// `OFFERNET_TEST_POSTGRES_URL`, which CI always sets.
 fn fresh_database(rt: &tokio::runtime::Runtime, tag: &str) -> Option<(String, String, sqlx::PgConnection)> {
-    use sqlx::Connection;
-    let base = match std::env::var("OFFERNET_TEST_POSTGRES_URL") {
-        Ok(u) if !u.is_empty() => u,
-        _ => {
-            assert!(std::env::var("CI").map_or(true, |v| v != "true"), "CI=true needs OFFERNET_TEST_POSTGRES_URL");
-            eprintln!("SKIPPED: {tag} test on PostgreSQL (set OFFERNET_TEST_POSTGRES_URL to run it)");
-            return None;
-        }
-    };
     let db = format!("offernet_lease_{tag}_{}", std::process::id());
-    let (head, query) =
-        base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
-    let url = format!("{}/{db}{query}", head.rsplit_once('/').map(|(r, _)| r).unwrap_or(&head));
-    let admin = rt.block_on(async {
-        let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-        for sql in [format!("DROP DATABASE IF EXISTS {db}"), format!("CREATE DATABASE {db}")] {
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
-        }
-        admin
-    });
-    Some((db, url, admin))
+    common::fresh_database(rt, &db, tag).map(|(url, admin)| (db, url, admin))
 }
 
 /// PostgreSQL drops the server's connection and another process takes the writer lease

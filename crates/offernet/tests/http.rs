@@ -10,13 +10,6 @@ struct Net {
     tokens: std::collections::HashMap<String, String>,
 }
 
-fn create(s: &Server, id: &str) -> String {
-    let (st, v) =
-        s.req("POST", "/v1/accounts", Some(ADMIN), Some(&json!({"id": id, "name": id, "currency": "BRL"}).to_string()));
-    assert_eq!(st, 201, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
 fn ok(s: &Server, method: &str, path: &str, token: &str, body: Value) -> Value {
     let (st, v) = s.req(method, path, Some(token), Some(&body.to_string()));
     assert!(st == 200 || st == 201 || st == 204, "{method} {path} {body}: {st} {v}");

@@ -12,13 +12,6 @@ use std::time::{Duration, Instant};
 use common::*;
 use serde_json::{json, Value};
 
-fn create(s: &Server, id: &str) -> String {
-    let (st, v) =
-        s.req("POST", "/v1/accounts", Some(ADMIN), Some(&json!({"id": id, "name": id, "currency": "BRL"}).to_string()));
-    assert_eq!(st, 201, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
 fn must(c: &Http, method: &str, path: &str, token: &str, body: Value) {
     let (st, v) = c.raw(method, path, Some(token), Some(&body.to_string()), &[]);
     assert!(st == 200 || st == 201, "{method} {path}: {st} {v}");

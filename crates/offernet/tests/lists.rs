@@ -8,13 +8,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-fn create(s: &Server, id: &str) -> String {
-    let body = json!({"id": id, "name": id, "currency": "BRL"}).to_string();
-    let (st, v) = s.req("POST", "/v1/accounts", Some(ADMIN), Some(&body));
-    assert_eq!(st, 201, "{v}");
-    v["token"].as_str().unwrap().to_string()
-}
-
 fn ok(s: &Server, method: &str, path: &str, token: &str, body: Value) -> Value {
     let (st, v) = s.req(method, path, Some(token), Some(&body.to_string()));
     assert!(st == 200 || st == 201, "{method} {path} {body}: {st} {v}");

@@ -16,6 +16,14 @@ use serde_json::Value;
 pub const BIN: &str = env!("CARGO_BIN_EXE_offernet");
 pub const ADMIN: &str = "admin.test-operator-token-0123456789abcdef";
 
+/// Creates account `id` (currency BRL) as the operator; its token.
+pub fn create(s: &Server, id: &str) -> String {
+    let body = serde_json::json!({"id": id, "name": id, "currency": "BRL"}).to_string();
+    let (st, v) = s.req("POST", "/v1/accounts", Some(ADMIN), Some(&body));
+    assert_eq!(st, 201, "{v}");
+    v["token"].as_str().unwrap().to_string()
+}
+
 pub struct Server {
     pub child: Child,
     pub addr: String,
@@ -201,4 +209,30 @@ pub fn raw_request(addr: &str, request: &[u8]) -> (u16, String) {
     let mut body = vec![0u8; length];
     r.read_exact(&mut body).unwrap();
     (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// A fresh PostgreSQL database `db` on the server of `OFFERNET_TEST_POSTGRES_URL` (CI drops the
+/// tests' databases afterwards): its URL and a connection to the server's maintenance database.
+/// `None` (SKIPPED, naming `what`) without the variable, which CI always sets.
+pub fn fresh_database(rt: &tokio::runtime::Runtime, db: &str, what: &str) -> Option<(String, sqlx::PgConnection)> {
+    use sqlx::Connection;
+    let base = match std::env::var("OFFERNET_TEST_POSTGRES_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            assert!(std::env::var("CI").map_or(true, |v| v != "true"), "CI=true needs OFFERNET_TEST_POSTGRES_URL");
+            eprintln!("SKIPPED: {what} test on PostgreSQL (set OFFERNET_TEST_POSTGRES_URL to run it)");
+            return None;
+        }
+    };
+    let (head, query) =
+        base.split_once('?').map(|(h, q)| (h.to_string(), format!("?{q}"))).unwrap_or((base.clone(), String::new()));
+    let url = format!("{}/{db}{query}", head.rsplit_once('/').map(|(r, _)| r).unwrap_or(&head));
+    let admin = rt.block_on(async {
+        let mut admin = sqlx::PgConnection::connect(&base).await.expect("PostgreSQL reachable");
+        for sql in [format!("DROP DATABASE IF EXISTS {db}"), format!("CREATE DATABASE {db}")] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut admin).await.unwrap();
+        }
+        admin
+    });
+    Some((url, admin))
 }
