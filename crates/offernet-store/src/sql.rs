@@ -265,12 +265,11 @@ where
         let mut tx = self.c()?.begin().await?;
         sqlx::query("DELETE FROM snapshot_chunks WHERE seq = $1").bind(i(seq)).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM snapshots WHERE seq = $1").bind(i(seq)).execute(&mut *tx).await?;
-        let chunks: Vec<&[u8]> = bytes.chunks(SNAPSHOT_CHUNK).collect();
-        for (idx, c) in chunks.iter().enumerate() {
+        for (idx, c) in bytes.chunks(SNAPSHOT_CHUNK).enumerate() {
             sqlx::query("INSERT INTO snapshot_chunks (seq, idx, data) VALUES ($1, $2, $3)")
                 .bind(i(seq))
                 .bind(idx as i64)
-                .bind(*c)
+                .bind(c)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -279,7 +278,7 @@ where
             .bind(offernet_core::snapshot::SNAPSHOT_FORMAT as i64)
             .bind(bytes.len() as i64)
             .bind(crc32(bytes) as i64)
-            .bind(chunks.len() as i64)
+            .bind(bytes.len().div_ceil(SNAPSHOT_CHUNK) as i64)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

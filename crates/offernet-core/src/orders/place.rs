@@ -258,9 +258,8 @@ impl Engine {
                 e.quantity.is_unlimited() || e.reserved <= e.quantity.0,
                 "invariant broken: the plan reserves more units than the stock holds"
             );
-            work.dirty.push((a, sku));
+            work.dirty.push((a, sku)); // `flush` sorts and dedups the dirty nodes
         }
-        work.dirty.sort_unstable();
     }
 
     pub(crate) fn place_order(
