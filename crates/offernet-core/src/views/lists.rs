@@ -141,9 +141,8 @@ impl Engine {
     /// The stock of warehouse `wh`: every SKU with a stock entry there, as (SKU id, stock),
     /// sorted by SKU id. 404 as `Engine::warehouse` when the warehouse does not exist.
     pub fn list_warehouse_stock(&self, account: &str, wh: &str, w: Window) -> Result<Page<(Arc<str>, StockView)>> {
-        let warehouse = self.warehouse(account, wh)?.id;
-        let a = &self.accounts[self.account_idx(account)?];
-        let wi = a.wh_index[wh];
+        let (a, wi) = self.warehouse_of(account, wh)?;
+        let warehouse = a.warehouses[wi].id.clone();
         let keys = a
             .skus
             .iter()

@@ -322,15 +322,21 @@ impl Engine {
     }
 
     pub fn warehouse(&self, account: &str, wh: &str) -> Result<WarehouseView> {
-        let a = &self.accounts[self.account_idx(account)?];
-        let i = *a
-            .wh_index
-            .get(wh)
-            .ok_or_else(|| crate::DomainError::not_found(crate::Missing::Warehouse, wh, format!("warehouse `{wh}`")))?;
+        let (a, i) = self.warehouse_of(account, wh)?;
         let w = &a.warehouses[i];
         Ok(WarehouseView {
             id: w.id.clone(),
             trade_policies: w.trade_policies.iter().map(|&tp| a.trade_policies[tp].id.clone()).collect(),
         })
+    }
+
+    /// Account `account` and the index of its warehouse `wh`; 404 for either.
+    pub(crate) fn warehouse_of(&self, account: &str, wh: &str) -> Result<(&Account, WhIdx)> {
+        let a = &self.accounts[self.account_idx(account)?];
+        let i = *a
+            .wh_index
+            .get(wh)
+            .ok_or_else(|| crate::DomainError::not_found(crate::Missing::Warehouse, wh, format!("warehouse `{wh}`")))?;
+        Ok((a, i))
     }
 }

@@ -136,7 +136,7 @@ struct TradePolicyPage {
     extensions(("x-offernet-who" = json!("a"))))]
 async fn list_skus(st: St, Path(a): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
     let active = query::active(&q)?;
-    let w = query::window(&st, &q)?;
+    let w = query::page(&st, &q)?;
     let filter = SkuFilter { active, q: q.get("q").map(String::as_str) };
     let p = st.writer.read(|e| e.list_skus(&a, &filter, w))?;
     let next_offset = query::next_offset(p.total, w, p.items.len());
@@ -153,7 +153,7 @@ async fn list_warehouses(
     Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let w = query::window(&st, &q)?;
+    let w = query::page(&st, &q)?;
     let p = st.writer.read(|e| e.list_warehouses(&a, w))?;
     let next_offset = query::next_offset(p.total, w, p.items.len());
     Ok(json(StatusCode::OK, WarehousePage { warehouses: p.items, total: p.total, next_offset }))
@@ -169,7 +169,7 @@ async fn list_trade_policies(
     Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let w = query::window(&st, &q)?;
+    let w = query::page(&st, &q)?;
     let p = st.writer.read(|e| e.list_trade_policies(&a, w))?;
     let next_offset = query::next_offset(p.total, w, p.items.len());
     Ok(json(StatusCode::OK, TradePolicyPage { trade_policies: p.items, total: p.total, next_offset }))

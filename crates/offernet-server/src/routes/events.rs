@@ -77,7 +77,7 @@ async fn list_events(
     h: HeaderMap,
 ) -> ApiResult<Response> {
     let after = after(&q, &h)?;
-    let (limit, _) = query::page(&st, &q)?;
+    let limit = query::page(&st, &q)?.limit;
     let engine_seq = st.writer.read(|e| e.last_seq());
     let wants_stream =
         h.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));

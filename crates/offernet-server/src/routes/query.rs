@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use offernet_core::SuggestionStatus;
+use offernet_core::{SuggestionStatus, Window};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -36,7 +36,7 @@ fn flag(q: &Query, k: &str) -> ApiResult<Option<bool>> {
 }
 
 /// `limit` (1..=max, default 100) and `offset` query parameters.
-pub(super) fn page(st: &AppState, q: &Query) -> ApiResult<(usize, usize)> {
+pub(super) fn page(st: &AppState, q: &Query) -> ApiResult<Window> {
     let num = |k: &str, d: usize| -> ApiResult<usize> {
         match q.get(k) {
             None => Ok(d),
@@ -47,25 +47,19 @@ pub(super) fn page(st: &AppState, q: &Query) -> ApiResult<(usize, usize)> {
     if limit == 0 || limit > st.config.max_page_size {
         return Err(ApiError::invalid_field("limit", format!("`limit` is between 1 and {}", st.config.max_page_size)));
     }
-    Ok((limit, num("offset", 0)?))
+    Ok(Window { limit, offset: num("offset", 0)? })
 }
 
 /// One page of `items`: the items, how many there are in all, and the offset of the next page.
-pub(super) fn slice<T>(items: Vec<T>, (limit, offset): (usize, usize)) -> (Vec<T>, usize, Option<usize>) {
+pub(super) fn slice<T>(items: Vec<T>, w: Window) -> (Vec<T>, usize, Option<usize>) {
     let total = items.len();
-    let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
-    let next = (offset + page.len() < total).then_some(offset + page.len());
+    let page: Vec<T> = items.into_iter().skip(w.offset).take(w.limit).collect();
+    let next = next_offset(total, w, page.len());
     (page, total, next)
 }
 
-/// [`page`] as the engine's list window.
-pub(super) fn window(st: &AppState, q: &Query) -> ApiResult<offernet_core::Window> {
-    let (limit, offset) = page(st, q)?;
-    Ok(offernet_core::Window { limit, offset })
-}
-
 /// The `next_offset` of a page of `len` items from `w.offset` out of `total`.
-pub(super) fn next_offset(total: usize, w: offernet_core::Window, len: usize) -> Option<usize> {
+pub(super) fn next_offset(total: usize, w: Window, len: usize) -> Option<usize> {
     (w.offset.saturating_add(len) < total).then_some(w.offset + len)
 }
 

@@ -130,7 +130,7 @@ async fn list_stock(
     Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let win = query::window(&st, &q)?;
+    let win = query::page(&st, &q)?;
     let p = st.writer.read(|e| e.list_warehouse_stock(&a, &w, win))?;
     let next_offset = query::next_offset(p.total, win, p.items.len());
     let stock = p
