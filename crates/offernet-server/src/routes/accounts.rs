@@ -89,8 +89,6 @@ struct AccountPage {
     responses((status = 200, description = "one page", body = AccountPage)),
     extensions(("x-offernet-who" = json!("operator"))))]
 async fn list_accounts(st: St, _: Operator, Query(q): Query<query::Query>) -> ApiResult<Response> {
-    let w = query::page(&st, &q)?;
-    let p = st.writer.read(|e| e.list_accounts(w))?;
-    let next_offset = query::next_offset(p.total, w, p.items.len());
-    Ok(json(StatusCode::OK, AccountPage { accounts: p.items, total: p.total, next_offset }))
+    let (accounts, total, next_offset) = query::listed(&st, &q, |e, w| e.list_accounts(w))?;
+    Ok(json(StatusCode::OK, AccountPage { accounts, total, next_offset }))
 }

@@ -136,11 +136,9 @@ struct TradePolicyPage {
     extensions(("x-offernet-who" = json!("a"))))]
 async fn list_skus(st: St, Path(a): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
     let active = query::active(&q)?;
-    let w = query::page(&st, &q)?;
     let filter = SkuFilter { active, q: q.get("q").map(String::as_str) };
-    let p = st.writer.read(|e| e.list_skus(&a, &filter, w))?;
-    let next_offset = query::next_offset(p.total, w, p.items.len());
-    Ok(json(StatusCode::OK, SkuPage { skus: p.items, total: p.total, next_offset }))
+    let (skus, total, next_offset) = query::listed(&st, &q, |e, w| e.list_skus(&a, &filter, w))?;
+    Ok(json(StatusCode::OK, SkuPage { skus, total, next_offset }))
 }
 
 /// The account's warehouses
@@ -153,10 +151,8 @@ async fn list_warehouses(
     Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let w = query::page(&st, &q)?;
-    let p = st.writer.read(|e| e.list_warehouses(&a, w))?;
-    let next_offset = query::next_offset(p.total, w, p.items.len());
-    Ok(json(StatusCode::OK, WarehousePage { warehouses: p.items, total: p.total, next_offset }))
+    let (warehouses, total, next_offset) = query::listed(&st, &q, |e, w| e.list_warehouses(&a, w))?;
+    Ok(json(StatusCode::OK, WarehousePage { warehouses, total, next_offset }))
 }
 
 /// The account's trade policies (`1` is always there)
@@ -169,8 +165,6 @@ async fn list_trade_policies(
     Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let w = query::page(&st, &q)?;
-    let p = st.writer.read(|e| e.list_trade_policies(&a, w))?;
-    let next_offset = query::next_offset(p.total, w, p.items.len());
-    Ok(json(StatusCode::OK, TradePolicyPage { trade_policies: p.items, total: p.total, next_offset }))
+    let (trade_policies, total, next_offset) = query::listed(&st, &q, |e, w| e.list_trade_policies(&a, w))?;
+    Ok(json(StatusCode::OK, TradePolicyPage { trade_policies, total, next_offset }))
 }

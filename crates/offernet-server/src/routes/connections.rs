@@ -147,10 +147,8 @@ async fn list_affiliations(
     Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let w = query::page(&st, &q)?;
-    let p = st.writer.read(|e| e.list_affiliations(&s, w))?;
-    let next_offset = query::next_offset(p.total, w, p.items.len());
-    Ok(json(StatusCode::OK, AffiliationPage { affiliations: p.items, total: p.total, next_offset }))
+    let (affiliations, total, next_offset) = query::listed(&st, &q, |e, w| e.list_affiliations(&s, w))?;
+    Ok(json(StatusCode::OK, AffiliationPage { affiliations, total, next_offset }))
 }
 
 /// The sellers the marketplace hosts: each with the marketplace's half and, once it exists, the seller's
@@ -158,8 +156,6 @@ async fn list_affiliations(
     responses((status = 200, description = "one page", body = SellerPage)),
     extensions(("x-offernet-who" = json!("m"))))]
 async fn list_sellers(st: St, Path(m): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
-    let w = query::page(&st, &q)?;
-    let p = st.writer.read(|e| e.list_sellers(&m, w))?;
-    let next_offset = query::next_offset(p.total, w, p.items.len());
-    Ok(json(StatusCode::OK, SellerPage { sellers: p.items, total: p.total, next_offset }))
+    let (sellers, total, next_offset) = query::listed(&st, &q, |e, w| e.list_sellers(&m, w))?;
+    Ok(json(StatusCode::OK, SellerPage { sellers, total, next_offset }))
 }

@@ -161,8 +161,6 @@ async fn list_orders(st: St, Path(a): Path<String>, Query(q): Query<query::Query
         created_after: query::ms(&q, "created_after")?,
         created_before: query::ms(&q, "created_before")?,
     };
-    let w = query::page(&st, &q)?;
-    let p = st.writer.read(|e| e.list_orders(&a, &filter, w))?;
-    let next_offset = query::next_offset(p.total, w, p.items.len());
-    Ok(json(StatusCode::OK, OrderPage { orders: p.items, total: p.total, next_offset }))
+    let (orders, total, next_offset) = query::listed(&st, &q, |e, w| e.list_orders(&a, &filter, w))?;
+    Ok(json(StatusCode::OK, OrderPage { orders, total, next_offset }))
 }

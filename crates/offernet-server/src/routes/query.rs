@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use offernet_core::{SuggestionStatus, Window};
+use offernet_core::{Engine, Page, SuggestionStatus, Window};
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -56,6 +56,22 @@ pub(super) fn slice<T>(items: Vec<T>, w: Window) -> (Vec<T>, usize, Option<usize
     let page: Vec<T> = items.into_iter().skip(w.offset).take(w.limit).collect();
     let next = next_offset(total, w, page.len());
     (page, total, next)
+}
+
+/// One page of an engine list (`read` at the query's window): its items, how many there are in
+/// all, and the offset of the next page.
+pub(super) fn listed<T, E>(
+    st: &AppState,
+    q: &Query,
+    read: impl FnOnce(&Engine, Window) -> Result<Page<T>, E>,
+) -> ApiResult<(Vec<T>, usize, Option<usize>)>
+where
+    ApiError: From<E>,
+{
+    let w = page(st, q)?;
+    let p = st.writer.read(|e| read(e, w))?;
+    let next = next_offset(p.total, w, p.items.len());
+    Ok((p.items, p.total, next))
 }
 
 /// The `next_offset` of a page of `len` items from `w.offset` out of `total`.
