@@ -185,12 +185,30 @@ impl Engine {
         let aff = self.accounts[s].affiliations.get(&m)?;
         self.accounts[m].sellers.get(&s)?;
         let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
-        let own = self.own_with_plan(&plan, s, ss, aff.trade_policy);
+        Some(self.fill_offer(&mut plan, m, s, ss, aff, want, 0, |_| String::from("check")))
+    }
+
+    /// Fills up to `want` units of seller `s`'s SKU `ss` for marketplace `m` into a seller order
+    /// of the plan (named by `name`): nothing while the seller's own stock gate is closed, else
+    /// its own stock, then its sources (`fill`).
+    #[allow(clippy::too_many_arguments)]
+    fn fill_offer(
+        &self,
+        plan: &mut Plan,
+        m: AccountIdx,
+        s: AccountIdx,
+        ss: SkuIdx,
+        aff: &Affiliation,
+        want: u64,
+        price: i64,
+        name: impl FnOnce(&Plan) -> String,
+    ) -> u64 {
+        let own = self.own_with_plan(plan, s, ss, aff.trade_policy);
+        let sub = plan.sub_order(None, s, m, name);
         if stock_gated(&self.accounts[s].skus[ss], Some(aff), own) {
-            return Some(0);
+            return 0;
         }
-        let sub = plan.sub_order(None, s, m, |_| String::from("check"));
-        Some(self.fill(&mut plan, sub, s, ss, want, 0, aff.trade_policy, &mut Chain::new(m, s)))
+        self.fill(plan, sub, s, ss, want, price, aff.trade_policy, &mut Chain::new(m, s))
     }
 
     pub(super) fn order_item(&self, m: AccountIdx, line: &Line) -> Result<(SkuIdx, u64, AccountIdx, SkuIdx)> {
@@ -209,30 +227,16 @@ impl Engine {
     fn plan_line(&self, plan: &mut Plan, m: AccountIdx, id: &str, i: usize, line: &Line) -> Result<OrderItem> {
         let (mk, q, s, ss) = self.order_item(m, line)?;
         let e = self.eval_offer(m, s, ss, Some(mk), None);
-        let blocking: Vec<&str> = e
-            .reasons
-            .iter()
-            .filter(|r| !matches!(r, Reason::OutOfStock | Reason::ForwarderHasNoOwnStock) && !Reasons::CUTS.has(*r))
-            .map(Reason::code)
-            .collect();
-        if !blocking.is_empty() {
-            return Err(DomainError::conflict(format!(
-                "items[{i}]: the offer is not sellable ({})",
-                blocking.join(", ")
-            )));
+        let blocks =
+            |r: &Reason| !matches!(r, Reason::OutOfStock | Reason::ForwarderHasNoOwnStock) && !Reasons::CUTS.has(*r);
+        if e.reasons.iter().any(|r| blocks(&r)) {
+            let codes: Vec<&str> = e.reasons.iter().filter(blocks).map(Reason::code).collect();
+            return Err(DomainError::conflict(format!("items[{i}]: the offer is not sellable ({})", codes.join(", "))));
         }
         let seller = &self.accounts[s];
         let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
         let price = e.price.expect("a sellable offer has a price").price;
-        let own = self.own_with_plan(plan, s, ss, aff.trade_policy);
-        let gated = stock_gated(&seller.skus[ss], Some(aff), own);
-        let sub = plan.sub_order(None, s, m, |_| format!("{}.{}", self.accounts[m].id, id));
-        let got = if gated {
-            0
-        } else {
-            let mut chain = Chain::new(m, s);
-            self.fill(plan, sub, s, ss, q, price, aff.trade_policy, &mut chain)
-        };
+        let got = self.fill_offer(plan, m, s, ss, aff, q, price, |_| format!("{}.{}", self.accounts[m].id, id));
         if got < q {
             return Err(DomainError::InsufficientStock {
                 item: i,
