@@ -40,8 +40,13 @@ impl Engine {
     /// seller order or chain order (with the chain orders below it).
     pub fn order_view(&self, account: &str, id: &str) -> Result<OrderAnswer> {
         let (_, oi, si) = self.order_of(account, id)?;
+        Ok(self.order_answer(oi, si))
+    }
+
+    /// Order `oi` as the marketplace sees it (`si` none) or as the seller of its sub order `si`.
+    pub(crate) fn order_answer(&self, oi: usize, si: Option<usize>) -> OrderAnswer {
         let o = &self.orders.list[oi];
-        Ok(match si {
+        match si {
             Some(si) => OrderAnswer::Seller(self.sub_view(o, si)),
             None => {
                 let m = &self.accounts[o.marketplace];
@@ -67,7 +72,7 @@ impl Engine {
                         .collect(),
                 })
             }
-        })
+        }
     }
 
     /// [`Engine::order_view`] as a JSON value (what the tests and tools index into).

@@ -218,8 +218,8 @@ impl Engine {
                     && f.created_after.is_none_or(|t| o.created_ms > t)
                     && f.created_before.is_none_or(|t| o.created_ms < t)
             })
-            .map(|((_, id), _)| (id.clone(), ()))
+            .map(|((_, id), &at)| (id.clone(), at))
             .collect();
-        page(keys, w, |id, ()| self.order_view(account, id))
+        page(keys, w, |_, (oi, si)| Ok(self.order_answer(oi, si)))
     }
 }
