@@ -17,6 +17,12 @@ use offernet_store::WriterHandle;
 const BUCKETS: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
 
 #[derive(Default)]
+struct RouteStats {
+    statuses: BTreeMap<u16, u64>,
+    latency: Histogram,
+}
+
+#[derive(Default)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
     count: u64,
@@ -25,8 +31,8 @@ struct Histogram {
 
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    /// Per method and route template: requests by status, and their latency.
+    http: Mutex<BTreeMap<&'static str, BTreeMap<String, RouteStats>>>,
     pub offers_changed: AtomicU64,
     pub events: AtomicU64,
     pub connections: Arc<crate::conn::ConnStats>,
@@ -35,10 +41,16 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        *self.requests.lock().unwrap().entry((method.into(), route.into(), status)).or_default() += 1;
-        let mut l = self.latency.lock().unwrap();
-        let h = l.entry((method.into(), route.into())).or_default();
+    /// Counts one answer. The route's label is allocated only the first time it is seen.
+    pub fn observe(&self, method: &'static str, route: &str, status: u16, seconds: f64) {
+        let mut http = self.http.lock().unwrap();
+        let routes = http.entry(method).or_default();
+        if !routes.contains_key(route) {
+            routes.insert(route.to_string(), RouteStats::default());
+        }
+        let stats = routes.get_mut(route).expect("inserted above");
+        *stats.statuses.entry(status).or_default() += 1;
+        let h = &mut stats.latency;
         for (i, b) in BUCKETS.iter().enumerate() {
             if seconds <= *b {
                 h.counts[i] += 1;
@@ -56,16 +68,21 @@ impl Metrics {
             "# HELP offernet_http_requests_total HTTP requests by method, route template, status and status class."
         );
         let _ = writeln!(o, "# TYPE offernet_http_requests_total counter");
-        for ((m, r, s), n) in self.requests.lock().unwrap().iter() {
-            let class = s / 100;
-            let _ = writeln!(
-                o,
-                "offernet_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\",class=\"{class}xx\"}} {n}"
-            );
+        let http = self.http.lock().unwrap();
+        let routes = || http.iter().flat_map(|(m, rs)| rs.iter().map(move |(r, st)| (m, r, st)));
+        for (m, r, st) in routes() {
+            for (s, n) in &st.statuses {
+                let class = s / 100;
+                let _ = writeln!(
+                    o,
+                    "offernet_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\",class=\"{class}xx\"}} {n}"
+                );
+            }
         }
         let _ = writeln!(o, "# HELP offernet_http_request_duration_seconds HTTP request latency by route.");
         let _ = writeln!(o, "# TYPE offernet_http_request_duration_seconds histogram");
-        for ((m, r), h) in self.latency.lock().unwrap().iter() {
+        for (m, r, st) in routes() {
+            let h = &st.latency;
             for (i, b) in BUCKETS.iter().enumerate() {
                 let _ = writeln!(
                     o,
