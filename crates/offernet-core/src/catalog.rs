@@ -67,6 +67,43 @@ pub(crate) fn unindex_sku(acct: &mut Account, idx: SkuIdx) {
     }
 }
 
+/// The content of a SKU body (description, images, dimensions), checked whole; `None` when
+/// there is none (no description, no images, no measure).
+pub(crate) fn sku_content(body: &SkuBody) -> Result<Option<Box<SkuContent>>> {
+    let description = match &body.description {
+        None => None,
+        Some(d) => {
+            v::description("description", d)?;
+            Some(Arc::<str>::from(d.as_str()))
+        }
+    };
+    let images = body.images.as_deref().unwrap_or_default();
+    v::list_len("images", images.len(), v::MAX_IMAGES)?;
+    for (i, url) in images.iter().enumerate() {
+        v::https_url(&format!("images[{i}]"), url)?;
+    }
+    let dimensions = match &body.dimensions {
+        None => None,
+        Some(d) => {
+            let m = |field: &str, n: &Option<serde_json::Number>, max: u64| {
+                n.as_ref().map(|n| v::measure(&format!("dimensions.{field}"), n, max)).transpose()
+            };
+            let dims = Dimensions {
+                height_cm: m("height_cm", &d.height_cm, v::MAX_SIZE_CM)?,
+                width_cm: m("width_cm", &d.width_cm, v::MAX_SIZE_CM)?,
+                length_cm: m("length_cm", &d.length_cm, v::MAX_SIZE_CM)?,
+                weight_g: m("weight_g", &d.weight_g, v::MAX_WEIGHT_G)?,
+            };
+            (!dims.is_empty()).then_some(dims)
+        }
+    };
+    if description.is_none() && images.is_empty() && dimensions.is_none() {
+        return Ok(None);
+    }
+    let images = images.iter().map(|u| Arc::<str>::from(u.as_str())).collect();
+    Ok(Some(Box::new(SkuContent { description, images, dimensions })))
+}
+
 impl Engine {
     pub(crate) fn put_sku(&mut self, account: &str, sku_id: &str, body: &SkuBody, work: &mut Work) -> Result<()> {
         v::item_id("sku", sku_id)?;
@@ -92,6 +129,7 @@ impl Engine {
         };
         let ref_id = opt_text("ref_id", &body.ref_id)?;
         let active = body.active.unwrap_or(true);
+        let content = sku_content(body)?;
         let a = self.account_idx(account)?;
 
         let acct = &mut self.accounts[a];
@@ -106,10 +144,12 @@ impl Engine {
                 s.ean = ean;
                 s.ref_id = ref_id;
                 s.active = active;
+                s.content = content;
                 i
             }
             None => {
-                let sku = Sku { product_id, brand, category, ean, ref_id, active, ..Sku::new(Arc::from(sku_id), name) };
+                let new = Sku::new(Arc::from(sku_id), name);
+                let sku = Sku { product_id, brand, category, ean, ref_id, active, content, ..new };
                 insert_sku(acct, sku)
             }
         };
@@ -140,6 +180,10 @@ impl Engine {
     ) -> Result<()> {
         v::item_id("trade_policy", tp_id)?;
         let name = opt_text("name", &body.name)?;
+        if let Some(u) = &body.product_url {
+            v::url_template("product_url", u)?;
+        }
+        let product_url = body.product_url.as_deref().map(Arc::from);
         let assortment = match &body.assortment {
             None => return Err(DomainError::invalid("assortment", "required: \"all\" or a list of SKU ids")),
             Some(WordOrList::Word(w)) if w == "all" => Assortment::All,
@@ -170,6 +214,7 @@ impl Engine {
                 let t = &mut acct.trade_policies[tp];
                 t.name = name;
                 t.assortment = assortment;
+                t.product_url = product_url;
                 tp
             }
             None => {
@@ -181,7 +226,7 @@ impl Engine {
                 }
                 let tp = TpIdx::new(acct.trade_policies.len());
                 let id: Arc<str> = Arc::from(tp_id);
-                acct.trade_policies.push(TradePolicy { id: id.clone(), name, assortment });
+                acct.trade_policies.push(TradePolicy { id: id.clone(), name, assortment, product_url });
                 acct.tp_index.insert(id, tp);
                 tp
             }

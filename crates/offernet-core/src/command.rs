@@ -33,6 +33,47 @@ pub struct SkuBody {
     #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
     pub ref_id: Option<String>,
     pub active: Option<bool>,
+    /// Content for channels: never read by derivation. Several lines of text allowed (line
+    /// feeds and tabs, no other control characters), at most 10,000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 10000))]
+    pub description: Option<String>,
+    /// Up to 10 image URLs, each `https://` with a host, at most 2,048 characters of printable
+    /// ASCII (percent-encode the rest); the first is the main image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 10, value_type = Option<Vec<HttpsUrl>>))]
+    pub images: Option<Vec<String>>,
+    /// Measures of the packed item; `{}` is the same as none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<DimensionsBody>,
+}
+
+/// An `https://` URL with a host name (DNS labels, or an IPv4 address; no user or password)
+/// and optional port, then a path, query or fragment of printable ASCII.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(
+    max_length = 2048,
+    pattern = "^https://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:([0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?#][!-~]*)?$"
+)]
+pub struct HttpsUrl(pub String);
+
+/// A SKU's measures, each a non-negative number (decimals kept to two places, rounded half
+/// away from zero), each optional: sizes in centimetres up to 10,000, weight in grams up to
+/// 100,000,000.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Dimensions))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DimensionsBody {
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, minimum = 0, maximum = 10000))]
+    pub height_cm: Option<serde_json::Number>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, minimum = 0, maximum = 10000))]
+    pub width_cm: Option<serde_json::Number>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, minimum = 0, maximum = 10000))]
+    pub length_cm: Option<serde_json::Number>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<f64>, minimum = 0, maximum = 100000000))]
+    pub weight_g: Option<serde_json::Number>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -43,6 +84,17 @@ pub struct TradePolicyBody {
     pub name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(required = true, nullable = false))]
     pub assortment: Option<WordOrList>,
+    /// The link to a SKU's page on this trade policy's channel: an https URL (as `images`)
+    /// with `{sku}` after the host, replaced by the SKU id (`https://shop.example/p/{sku}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2048,
+            pattern = "^https://[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:([0-9]{1,4}|[0-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?[/?#][!-~]*\\{sku\\}[!-~]*$"
+        )
+    )]
+    pub product_url: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

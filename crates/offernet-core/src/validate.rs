@@ -32,6 +32,18 @@ pub const MAX_COMMISSION_BP: i64 = 10_000;
 /// Trade policies and warehouses per account: the engine keeps them in small vectors.
 pub const MAX_TRADE_POLICIES: usize = 1_000;
 pub const MAX_WAREHOUSES: usize = 1_000;
+/// A SKU's description, in characters (the OpenAPI `maxLength`): a long product text, about
+/// 40 KB at most in memory, so that a page of 1,000 SKUs stays a few tens of megabytes.
+pub const MAX_DESCRIPTION_CHARS: usize = 10_000;
+/// Images of one SKU: what a channel's product page shows.
+pub const MAX_IMAGES: usize = 10;
+/// An image URL or a product URL template, in characters (ASCII only, so also bytes): the
+/// length browsers and CDNs accept everywhere.
+pub const MAX_URL_LEN: usize = 2_048;
+/// Largest height, width or length of a packed item: 10,000 cm (100 m).
+pub const MAX_SIZE_CM: u64 = 10_000;
+/// Largest weight of a packed item: 100,000,000 g (100 t).
+pub const MAX_WEIGHT_G: u64 = 100_000_000;
 
 pub fn account_id(field: &str, s: &str) -> Result<()> {
     if s.is_empty() || s.len() > MAX_ACCOUNT_ID_LEN {
@@ -95,6 +107,93 @@ pub fn text(field: &str, s: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A description: like `text`, but several lines (line feeds, carriage returns and tabs are
+/// allowed) and up to `MAX_DESCRIPTION_CHARS` characters.
+pub fn description(field: &str, s: &str) -> Result<()> {
+    if s.chars().all(is_invisible) {
+        return Err(DomainError::invalid(field, "must not be empty, blank or invisible"));
+    }
+    if s.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(DomainError::invalid(field, format!("at most {MAX_DESCRIPTION_CHARS} characters")));
+    }
+    if let Some(c) = s.chars().find(|&c| is_control(c) && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(DomainError::invalid(
+            field,
+            format!("control characters other than line breaks and tabs are not allowed (found U+{:04X})", c as u32),
+        ));
+    }
+    Ok(())
+}
+
+/// An `https://` URL with a host: DNS labels (letters, digits and inner hyphens, at most 63
+/// each) joined by dots, an optional port (0 to 65535), then nothing or a path, query or
+/// fragment of printable ASCII. No user or password, no IPv6 literal. Exactly what the
+/// OpenAPI pattern of `HttpsUrl` (`command.rs`) accepts. Answers the part after the host.
+pub fn https_url<'a>(field: &str, s: &'a str) -> Result<&'a str> {
+    if s.len() > MAX_URL_LEN {
+        return Err(DomainError::invalid(field, format!("a URL has at most {MAX_URL_LEN} characters")));
+    }
+    let Some(rest) = s.strip_prefix("https://") else {
+        return Err(DomainError::invalid(field, "an https URL, starting with `https://`"));
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (host, port) = match authority.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if !host.split('.').all(label_ok) {
+        return Err(DomainError::invalid(
+            field,
+            "a URL's host is a name like `shop.example` (letters, digits, inner hyphens; no user or password)",
+        ));
+    }
+    if let Some(p) = port {
+        if p.is_empty()
+            || p.len() > 5
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || p.parse::<u32>().unwrap_or(0) > 65_535
+        {
+            return Err(DomainError::invalid(field, "a URL's port is a number from 0 to 65535"));
+        }
+    }
+    if !tail.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(DomainError::invalid(
+            field,
+            "a URL is printable ASCII without spaces: percent-encode other characters",
+        ));
+    }
+    Ok(tail)
+}
+
+/// A product URL template: an `https_url` with `{sku}` after the host.
+pub fn url_template(field: &str, s: &str) -> Result<()> {
+    if !https_url(field, s)?.contains("{sku}") {
+        return Err(DomainError::invalid(field, "a product URL has `{sku}` after the host, where the SKU id goes"));
+    }
+    Ok(())
+}
+
+/// A measure in hundredths of its unit: a non-negative number up to `max` units, rounded to
+/// two decimal places.
+pub fn measure(field: &str, n: &serde_json::Number, max: u64) -> Result<crate::model::Centi> {
+    let x = n.as_f64().filter(|x| x.is_finite()).ok_or_else(|| DomainError::invalid(field, "a number"))?;
+    if x < 0.0 {
+        return Err(DomainError::invalid(field, "a measure is never negative"));
+    }
+    if x > max as f64 {
+        return Err(DomainError::invalid(field, format!("at most {max}")));
+    }
+    Ok(crate::model::Centi((x * 100.0).round() as u64))
 }
 
 pub fn category(field: &str, s: &str) -> Result<()> {
@@ -166,6 +265,89 @@ mod tests {
         assert!(category("c", "a/\u{200B}/c").is_err());
         assert!(currency("c", "BRL").is_ok());
         assert!(currency("c", "brl").is_err());
+    }
+
+    #[test]
+    fn descriptions_have_lines_but_no_other_controls() {
+        assert!(description("description", "Line one\nline two\r\n\tindented").is_ok());
+        assert!(description("description", &"é".repeat(MAX_DESCRIPTION_CHARS)).is_ok(), "characters, not bytes");
+        for bad in ["", " \n\t ", "\u{200B}", "a\0b", "\u{1b}[31m", "evil\u{202E}x"] {
+            let e = description("description", bad).unwrap_err();
+            assert!(e.to_string().contains("`description`"), "{bad:?}: {e}");
+        }
+        assert!(description("description", &"x".repeat(MAX_DESCRIPTION_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn urls_are_https_with_a_host() {
+        let ok = [
+            "https://shop.example",
+            "https://shop.example/",
+            "https://cdn-1.shop.example:8443/img/a%20b.jpg?w=200#top",
+            "https://192.168.0.1/x",
+            "https://a:65535",
+            "https://a:0",
+            "https://a?q",
+        ];
+        for u in ok {
+            assert!(https_url("images[0]", u).is_ok(), "{u}");
+        }
+        let long = format!("https://a.example/{}", "x".repeat(MAX_URL_LEN));
+        let refused = [
+            "http://shop.example/a.jpg",
+            "HTTPS://shop.example",
+            "https://",
+            "https:///path",
+            "https://user:pw@shop.example/",
+            "https://-a.example/",
+            "https://a-.example/",
+            "https://a..b/",
+            "https://a.example./",
+            "https://[::1]/",
+            "https://a:65536/",
+            "https://a:/",
+            "https://a:123456/",
+            "https://a/b c",
+            "https://a/é",
+            "https://a/\n",
+            "https://ex_ample.com/",
+            "ftp://a/",
+            long.as_str(),
+        ];
+        for u in refused {
+            let e = https_url("images[3]", u).unwrap_err();
+            assert!(e.to_string().contains("`images[3]`"), "{u}: {e}");
+        }
+        assert!(https_url("u", &format!("https://a/{}", "x".repeat(MAX_URL_LEN - 10))).is_ok());
+    }
+
+    #[test]
+    fn product_urls_have_the_sku_after_the_host() {
+        assert!(url_template("product_url", "https://shop.example/p/{sku}").is_ok());
+        assert!(url_template("product_url", "https://shop.example/p?id={sku}&x=1").is_ok());
+        for bad in ["https://shop.example/p/", "https://{sku}.shop.example/", "http://shop.example/{sku}", "{sku}"] {
+            let e = url_template("product_url", bad).unwrap_err();
+            assert!(e.to_string().contains("`product_url`"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn measures_are_non_negative_and_kept_to_hundredths() {
+        let n = |s: &str| serde_json::from_str::<serde_json::Number>(s).unwrap();
+        assert_eq!(measure("m", &n("12"), MAX_SIZE_CM).unwrap().0, 1200);
+        assert_eq!(measure("m", &n("12.345"), MAX_SIZE_CM).unwrap().0, 1235);
+        assert_eq!(measure("m", &n("0.29"), MAX_SIZE_CM).unwrap().0, 29);
+        assert_eq!(measure("m", &n("0"), MAX_SIZE_CM).unwrap().0, 0);
+        assert_eq!(measure("m", &n("10000"), MAX_SIZE_CM).unwrap().0, 1_000_000);
+        assert!(measure("dimensions.height_cm", &n("-0.5"), MAX_SIZE_CM)
+            .unwrap_err()
+            .to_string()
+            .contains("height_cm"));
+        assert!(measure("m", &n("10000.01"), MAX_SIZE_CM).is_err());
+        assert!(measure("m", &n("100000001"), MAX_WEIGHT_G).is_err());
+        for (c, shown) in [(1200, "12"), (1250, "12.5"), (29, "0.29"), (0, "0"), (1, "0.01")] {
+            assert_eq!(crate::model::Centi(c).number().to_string(), shown);
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ fn put_tp(e: &mut Engine, tp: &str, assortment: WordOrList) -> Result<Vec<Event>
         &Command::PutTradePolicy {
             account: "s".into(),
             trade_policy: tp.into(),
-            body: TradePolicyBody { name: None, assortment: Some(assortment) },
+            body: TradePolicyBody { name: None, assortment: Some(assortment), product_url: None },
         },
         0,
     )

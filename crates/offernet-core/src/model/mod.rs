@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::fx::{FxHashMap, FxHashSet};
 
+mod content;
 mod index;
 mod values;
 
+pub use content::{Centi, Dimensions, SkuContent};
 pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
 pub use values::*;
 
@@ -73,6 +75,9 @@ pub struct Sku {
     pub sources: Vec<(AccountIdx, SkuIdx)>,
     /// The suggestion that created this SKU, if one did (domain rule 29 reuses its id).
     pub created_from: Option<(AccountIdx, SkuIdx)>,
+    /// Description, images and dimensions for channels; `None` when there are none. Boxed:
+    /// one pointer in the hot struct, never read by derivation.
+    pub content: Option<Box<SkuContent>>,
 }
 
 impl Sku {
@@ -93,6 +98,7 @@ impl Sku {
             bound_at: Vec::new(),
             sources: Vec::new(),
             created_from: None,
+            content: None,
         }
     }
 
@@ -126,6 +132,9 @@ pub struct TradePolicy {
     pub id: Arc<str>,
     pub name: Option<Arc<str>>,
     pub assortment: Assortment,
+    /// The link to a SKU's page on this trade policy's channel, with `{sku}` where the SKU id
+    /// goes (`https://shop.example/p/{sku}`); shown, never read by derivation.
+    pub product_url: Option<Arc<str>>,
 }
 
 #[derive(Clone, Debug)]
@@ -313,7 +322,7 @@ impl Account {
             sku_index: FxHashMap::default(),
             gtin_index: FxHashMap::default(),
             ref_index: FxHashMap::default(),
-            trade_policies: vec![TradePolicy { id: one, name: None, assortment: Assortment::All }],
+            trade_policies: vec![TradePolicy { id: one, name: None, assortment: Assortment::All, product_url: None }],
             tp_index,
             warehouses: Vec::new(),
             wh_index: FxHashMap::default(),

@@ -20,7 +20,7 @@ mod write;
 
 /// Bumped whenever the encoding changes; a snapshot of another version is not loaded (the
 /// journal is replayed instead).
-pub const SNAPSHOT_FORMAT: u32 = 1;
+pub const SNAPSHOT_FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"OFFRNET\x01";
 
 fn order_status_code(s: OrderStatus) -> u8 {

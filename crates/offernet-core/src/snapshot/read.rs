@@ -136,18 +136,9 @@ fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     a.trade_policies.clear();
     a.tp_index = FxHashMap::default();
     for i in 0..r.u32()? {
-        let tp_id = r.str()?;
-        let name = r.opt_str()?;
-        let assortment = match r.code("assortment", |c| (c <= ASSORTMENT_LIST).then_some(c))? {
-            ASSORTMENT_ALL => Assortment::All,
-            _ => {
-                let ids = strs(r)?;
-                let set: FxHashSet<Arc<str>> = ids.iter().cloned().collect();
-                Assortment::List(ids, set)
-            }
-        };
-        a.tp_index.insert(tp_id.clone(), TpIdx::new(i as usize));
-        a.trade_policies.push(TradePolicy { id: tp_id, name, assortment });
+        let tp = trade_policy(r)?;
+        a.tp_index.insert(tp.id.clone(), TpIdx::new(i as usize));
+        a.trade_policies.push(tp);
     }
     for i in 0..r.u32()? {
         let wh_id = r.str()?;
@@ -195,6 +186,21 @@ fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     Ok((a, pending))
 }
 
+fn trade_policy(r: &mut R) -> DResult<TradePolicy> {
+    let id = r.str()?;
+    let name = r.opt_str()?;
+    let assortment = match r.code("assortment", |c| (c <= ASSORTMENT_LIST).then_some(c))? {
+        ASSORTMENT_ALL => Assortment::All,
+        _ => {
+            let ids = strs(r)?;
+            let set: FxHashSet<Arc<str>> = ids.iter().cloned().collect();
+            Assortment::List(ids, set)
+        }
+    };
+    let product_url = r.opt_str()?;
+    Ok(TradePolicy { id, name, assortment, product_url })
+}
+
 fn sku(r: &mut R) -> DResult<Sku> {
     let id = r.str()?;
     let name = r.str()?;
@@ -222,6 +228,7 @@ fn sku(r: &mut R) -> DResult<Sku> {
     let bound_at = r.pairs()?;
     let sources = r.pairs()?;
     let created_from = r.opt(|r| Ok((r.account()?, r.sku()?)))?;
+    let content = r.opt(content)?.map(Box::new);
     Ok(Sku {
         id,
         name,
@@ -237,7 +244,18 @@ fn sku(r: &mut R) -> DResult<Sku> {
         bound_at,
         sources,
         created_from,
+        content,
     })
+}
+
+fn content(r: &mut R) -> DResult<SkuContent> {
+    let description = r.opt_str()?;
+    let images = strs(r)?.into_boxed_slice();
+    let dimensions = r.opt(|r| {
+        let mut m = || r.opt(|r| Ok(Centi(r.u64()?)));
+        Ok(Dimensions { height_cm: m()?, width_cm: m()?, length_cm: m()?, weight_g: m()? })
+    })?;
+    Ok(SkuContent { description, images, dimensions })
 }
 
 fn strs(r: &mut R) -> DResult<Vec<Arc<str>>> {

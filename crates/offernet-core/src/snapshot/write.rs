@@ -93,6 +93,7 @@ fn account(w: &mut W, a: &Account) {
                 strs(w, ids);
             }
         }
+        w.opt_str(&tp.product_url);
     }
     w.u32(a.warehouses.len() as u32);
     for wh in &a.warehouses {
@@ -164,6 +165,17 @@ fn sku(w: &mut W, s: &Sku) {
     w.opt(s.created_from, |w, (x, y)| {
         w.account(x);
         w.sku(y);
+    });
+    w.opt(s.content.as_deref(), content);
+}
+
+fn content(w: &mut W, c: &SkuContent) {
+    w.opt_str(&c.description);
+    strs(w, &c.images);
+    w.opt(c.dimensions.as_ref(), |w, d| {
+        for m in [d.height_cm, d.width_cm, d.length_cm, d.weight_g] {
+            w.opt(m, |w, m| w.u64(m.0));
+        }
     });
 }
 

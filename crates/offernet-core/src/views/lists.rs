@@ -1,5 +1,5 @@
-//! The engine's list reads: accounts, an account's SKUs, warehouses (and a warehouse's stock)
-//! and trade policies, its
+//! The engine's list reads: accounts, an account's SKUs (and a SKU's stock across warehouses),
+//! prices, warehouses (and a warehouse's stock) and trade policies, its
 //! connections in both directions, and its orders. Each is sorted by id and answers one page
 //! (`Window`) with the count of all matching items, building views only for the page; the
 //! items are the shapes of the single reads (`sku`, `warehouse`, …), built by them.
@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountView, AffiliationView, RegistrationView, SkuView, StockView, TradePolicyView, WarehouseView};
+use super::read::{stock_view, tp_price_views};
+use super::{
+    AccountView, AffiliationView, PriceView, RegistrationView, SkuView, StockView, TradePolicyView, WarehouseView,
+};
 use crate::engine::Engine;
 use crate::error::{DomainError, Result};
 use crate::orders::{OrderAnswer, OrderStatus};
@@ -96,6 +99,15 @@ fn page<K, T>(
     Ok(Page { items, total })
 }
 
+fn price_view(acct: &crate::model::Account, k: &crate::model::Sku) -> PriceView {
+    PriceView {
+        sku: k.id.clone(),
+        price: k.price.map(|p| p.price),
+        list_price: k.price.and_then(|p| p.list_price),
+        trade_policy_prices: tp_price_views(acct, k),
+    }
+}
+
 /// Whether `hay` contains `needle_lower` (already lowercased), ignoring case.
 fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     hay.to_lowercase().contains(needle_lower)
@@ -142,21 +154,37 @@ impl Engine {
     /// sorted by SKU id. 404 as `Engine::warehouse` when the warehouse does not exist.
     pub fn list_warehouse_stock(&self, account: &str, wh: &str, w: Window) -> Result<Page<(Arc<str>, StockView)>> {
         let (a, wi) = self.warehouse_of(account, wh)?;
-        let warehouse = a.warehouses[wi].id.clone();
         let keys = a
             .skus
             .iter()
             .filter_map(|k| k.stock.iter().find(|e| e.warehouse == wi).map(|e| (k.id.clone(), e)))
             .collect();
-        page(keys, w, |id, e| {
-            let stock = StockView {
-                warehouse: warehouse.clone(),
-                quantity: e.quantity.finite(),
-                unlimited: e.quantity.is_unlimited(),
-                reserved: e.reserved,
-            };
-            Ok((id.clone(), stock))
-        })
+        page(keys, w, |id, e| Ok((id.clone(), stock_view(a, e))))
+    }
+
+    /// The stock of SKU `sku` in every warehouse where it is set, as (warehouse, quantity,
+    /// reserved), sorted by warehouse id. 404 as `Engine::sku` when the SKU does not exist.
+    pub fn list_sku_stock(&self, account: &str, sku: &str, w: Window) -> Result<Page<StockView>> {
+        let a = self.account_idx(account)?;
+        let acct = &self.accounts[a];
+        let k = &acct.skus[self.sku_of(a, sku)?];
+        let keys = k.stock.iter().map(|e| (acct.warehouses[e.warehouse].id.clone(), e)).collect();
+        page(keys, w, |_, e| Ok(stock_view(acct, e)))
+    }
+
+    /// Every SKU's price, list price and trade-policy prices (`null` prices for a SKU without
+    /// one), sorted by SKU id.
+    pub fn list_prices(&self, account: &str, w: Window) -> Result<Page<PriceView>> {
+        let acct = &self.accounts[self.account_idx(account)?];
+        let keys = acct.skus.iter().map(|k| (k.id.clone(), k)).collect();
+        page(keys, w, |_, k| Ok(price_view(acct, k)))
+    }
+
+    /// The prices of one SKU, as the price list shows them.
+    pub fn price(&self, account: &str, sku: &str) -> Result<PriceView> {
+        let a = self.account_idx(account)?;
+        let acct = &self.accounts[a];
+        Ok(price_view(acct, &acct.skus[self.sku_of(a, sku)?]))
     }
 
     /// An account's trade policies (`1` always among them), sorted by id.

@@ -80,6 +80,53 @@ pub struct SkuView {
     pub list_price: Option<i64>,
     pub trade_policy_prices: Vec<TradePolicyPriceView>,
     pub stock: Vec<StockView>,
+    /// Content for channels, as last written (`null`, `[]` and `null` when not given).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub description: Option<Arc<str>>,
+    pub images: Vec<Arc<str>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub dimensions: Option<DimensionsView>,
+}
+
+/// A SKU's measures: sizes in centimetres, weight in grams, to two decimal places; `null` for
+/// a measure not given.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = SkuDimensions))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DimensionsView {
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<f64>))]
+    pub height_cm: Option<serde_json::Number>,
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<f64>))]
+    pub width_cm: Option<serde_json::Number>,
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<f64>))]
+    pub length_cm: Option<serde_json::Number>,
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<f64>))]
+    pub weight_g: Option<serde_json::Number>,
+}
+
+impl DimensionsView {
+    pub fn of(d: &Dimensions) -> DimensionsView {
+        DimensionsView {
+            height_cm: d.height_cm.map(Centi::number),
+            width_cm: d.width_cm.map(Centi::number),
+            length_cm: d.length_cm.map(Centi::number),
+            weight_g: d.weight_g.map(Centi::number),
+        }
+    }
+}
+
+/// A SKU's price and list price, and the trade policies' fixed prices (minor units).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Price))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PriceView {
+    pub sku: Arc<str>,
+    /// The base price; `null` until one is set.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub price: Option<i64>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub list_price: Option<i64>,
+    pub trade_policy_prices: Vec<TradePolicyPriceView>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -229,6 +276,9 @@ pub struct TradePolicyView {
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub name: Option<Arc<str>>,
     pub assortment: AssortmentView,
+    /// The link to a SKU's page on this trade policy's channel, `{sku}` standing for the id.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub product_url: Option<Arc<str>>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -11,6 +11,28 @@ fn codes(r: Reasons) -> Vec<String> {
     r.iter().map(|x| x.code().to_string()).collect()
 }
 
+/// A SKU's fixed prices of trade policies, in the order they were first set.
+pub(super) fn tp_price_views(acct: &Account, k: &Sku) -> Vec<TradePolicyPriceView> {
+    k.tp_prices
+        .iter()
+        .map(|(tp, p)| TradePolicyPriceView {
+            trade_policy: acct.trade_policies[*tp].id.clone(),
+            price: p.price,
+            list_price: p.list_price,
+        })
+        .collect()
+}
+
+/// One stock entry of a SKU, named by its warehouse.
+pub(super) fn stock_view(acct: &Account, e: &StockEntry) -> StockView {
+    StockView {
+        warehouse: acct.warehouses[e.warehouse].id.clone(),
+        quantity: e.quantity.finite(),
+        unlimited: e.quantity.is_unlimited(),
+        reserved: e.reserved,
+    }
+}
+
 impl Engine {
     pub(crate) fn offer_view(
         &self,
@@ -72,6 +94,7 @@ impl Engine {
         let s = self.sku_of(a, sku)?;
         let acct = &self.accounts[a];
         let k = &acct.skus[s];
+        let content = k.content.as_deref();
         Ok(SkuView {
             id: k.id.clone(),
             name: k.name.clone(),
@@ -83,25 +106,11 @@ impl Engine {
             active: k.active,
             price: k.price.map(|p| p.price),
             list_price: k.price.and_then(|p| p.list_price),
-            trade_policy_prices: k
-                .tp_prices
-                .iter()
-                .map(|(tp, p)| TradePolicyPriceView {
-                    trade_policy: acct.trade_policies[*tp].id.clone(),
-                    price: p.price,
-                    list_price: p.list_price,
-                })
-                .collect(),
-            stock: k
-                .stock
-                .iter()
-                .map(|e| StockView {
-                    warehouse: acct.warehouses[e.warehouse].id.clone(),
-                    quantity: e.quantity.finite(),
-                    unlimited: e.quantity.is_unlimited(),
-                    reserved: e.reserved,
-                })
-                .collect(),
+            trade_policy_prices: tp_price_views(acct, k),
+            stock: k.stock.iter().map(|e| stock_view(acct, e)).collect(),
+            description: content.and_then(|c| c.description.clone()),
+            images: content.map_or_else(Vec::new, |c| c.images.to_vec()),
+            dimensions: content.and_then(|c| c.dimensions.as_ref()).map(DimensionsView::of),
         })
     }
 
@@ -318,6 +327,7 @@ impl Engine {
                 Assortment::All => AssortmentView::Word(AllWord::All),
                 Assortment::List(ids, _) => AssortmentView::Skus(ids.to_vec()),
             },
+            product_url: t.product_url.clone(),
         })
     }
 

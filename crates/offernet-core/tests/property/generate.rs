@@ -63,6 +63,25 @@ fn resale(r: &mut Rng) -> Option<WordOrList> {
     }
 }
 
+/// A SKU body with content only (description, images, dimensions), each part sometimes:
+/// content never changes an offer, so "incremental = recompute" holds with it too. Drawn from
+/// a generator derived from `r` without advancing it (content and product URLs), so the
+/// sequences the other commands follow, and what they reach, stay as they were.
+fn content(r: &Rng) -> SkuBody {
+    let r = &mut Rng(r.0 ^ 0xc0_47e7);
+    let n = |x: f64| serde_json::Number::from_f64(x);
+    SkuBody {
+        description: r.chance(30).then(|| s(r.pick(&["Steel.\nOne litre.", "Blue"]))),
+        images: r.chance(30).then(|| (0..r.below(3)).map(|i| format!("https://cdn.example/{i}.jpg")).collect()),
+        dimensions: r.chance(30).then(|| DimensionsBody {
+            height_cm: r.chance(50).then(|| n(r.below(500) as f64 / 4.0)).flatten(),
+            weight_g: r.chance(50).then(|| n(r.below(5000) as f64)).flatten(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// Some SKU id: mostly the seller catalog's, sometimes one created from a suggestion.
 fn any_sku(r: &mut Rng) -> String {
     if r.chance(70) {
@@ -186,6 +205,7 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
                 ean: r.chance(40).then(|| s(r.pick(EANS))),
                 ref_id: r.chance(50).then(|| s(r.pick(REFS))),
                 active: if r.chance(15) { Some(false) } else { None },
+                ..content(&*r)
             },
         },
         16..=19 => Command::PutTradePolicy {
@@ -193,6 +213,7 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
             trade_policy: s(r.pick(TPS)),
             body: TradePolicyBody {
                 name: None,
+                product_url: Rng(r.0 ^ 0x7e1).chance(30).then(|| s("https://shop.example/p/{sku}")),
                 assortment: Some(if r.chance(60) {
                     WordOrList::Word(s("all"))
                 } else {
