@@ -181,14 +181,15 @@ async fn catalog(c: &Checker, s: Option<&str>, u: Option<&str>) {
             "/v1/accounts/{a}/skus/{sku}",
             "/v1/accounts/s/skus/s1",
             s,
-            json!({"name": "Kettle", "ean": "7891234567895", "brand": "B"}),
+            json!({"name": "Kettle", "ean": "7891234567895", "brand": "B", "description": "Steel.\nOne litre.",
+                "images": ["https://cdn.example/s1.jpg"], "dimensions": {"height_cm": 20.5, "weight_g": 900}}),
         ),
         ("/v1/accounts/{a}/skus/{sku}", "/v1/accounts/u/skus/u1", u, json!({"name": "Pan"})),
         (
             "/v1/accounts/{a}/trade-policies/{tp}",
             "/v1/accounts/s/trade-policies/2",
             s,
-            json!({"name": "B2B", "assortment": ["s1"]}),
+            json!({"name": "B2B", "assortment": ["s1"], "product_url": "https://s.example/p/{sku}"}),
         ),
         ("/v1/accounts/{a}/trade-policies/{tp}", "/v1/accounts/s/trade-policies/1", s, json!({"assortment": "all"})),
         ("/v1/accounts/{a}/warehouses/{w}", "/v1/accounts/s/warehouses/w", s, json!({"trade_policies": ["1", "2"]})),
@@ -216,6 +217,7 @@ async fn catalog(c: &Checker, s: Option<&str>, u: Option<&str>) {
     c.call("GET", "/v1/accounts/{a}/trade-policies/{tp}", "/v1/accounts/s/trade-policies/2", s, None).await;
     c.call("GET", "/v1/accounts/{a}/trade-policies/{tp}", "/v1/accounts/s/trade-policies/1", s, None).await;
     c.call("GET", "/v1/accounts/{a}/warehouses/{w}", "/v1/accounts/s/warehouses/w", s, None).await;
+    c.call("GET", "/v1/accounts/{a}/prices/{sku}", "/v1/accounts/s/prices/s1", s, None).await;
     let st =
         c.call("DELETE", "/v1/accounts/{a}/prices/{sku}", "/v1/accounts/s/prices/s1?trade_policy=2", s, None).await;
     assert_eq!(st.0, 204);
@@ -294,6 +296,8 @@ async fn lists(c: &Checker, m: Option<&str>, s: Option<&str>) {
         ("/v1/accounts/{a}/warehouses", "/v1/accounts/s/warehouses", s, "warehouses", 1),
         ("/v1/accounts/{a}/warehouses/{w}/stock", "/v1/accounts/s/warehouses/w/stock?limit=1", s, "stock", 1),
         ("/v1/accounts/{a}/trade-policies", "/v1/accounts/s/trade-policies?limit=1", s, "trade_policies", 2),
+        ("/v1/accounts/{a}/skus/{sku}/stock", "/v1/accounts/s/skus/s1/stock", s, "stock", 1),
+        ("/v1/accounts/{a}/prices", "/v1/accounts/s/prices?limit=1", s, "prices", 4),
         ("/v1/accounts/{s}/affiliations", "/v1/accounts/s/affiliations", s, "affiliations", 1),
         ("/v1/accounts/{s}/affiliations", "/v1/accounts/u/affiliations", Some(ADMIN), "affiliations", 1),
         ("/v1/accounts/{m}/sellers", "/v1/accounts/m/sellers", m, "sellers", 1),

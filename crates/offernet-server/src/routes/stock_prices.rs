@@ -14,13 +14,18 @@ use utoipa_axum::routes;
 
 use super::params;
 use super::query;
-use super::respond::{json, write_no_content, write_then, St};
+use super::respond::{json, ok, write_no_content, write_then, St};
 use crate::error::ApiResult;
 use crate::extract::{ActsFor, Reads, StrictJson};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(put_stock)).routes(routes!(put_price, delete_price)).routes(routes!(list_stock))
+    OpenApiRouter::new()
+        .routes(routes!(put_stock))
+        .routes(routes!(put_price, delete_price, get_price))
+        .routes(routes!(list_stock))
+        .routes(routes!(list_sku_stock))
+        .routes(routes!(list_prices))
 }
 
 /// The stock of one SKU in one warehouse.
@@ -34,17 +39,6 @@ struct Stock {
     unlimited: bool,
     /// Units held by open orders.
     reserved: u64,
-}
-
-/// A SKU's price, list price and trade policies' fixed prices (minor units).
-#[derive(Serialize, ToSchema)]
-struct Price {
-    sku: std::sync::Arc<str>,
-    #[schema(required = true)]
-    price: Option<i64>,
-    #[schema(required = true)]
-    list_price: Option<i64>,
-    trade_policy_prices: Vec<TradePolicyPriceView>,
 }
 
 fn stock(e: &Engine, a: &str, w: &str, sku: &str) -> Result<Stock, DomainError> {
@@ -74,15 +68,10 @@ async fn put_stock(
     write_then(&st, cmd, |e| stock(e, &a, &w, &sku)).await
 }
 
-fn price(e: &Engine, a: &str, sku: &str) -> Result<Price, DomainError> {
-    let s = e.sku(a, sku)?;
-    Ok(Price { sku: s.id, price: s.price, list_price: s.list_price, trade_policy_prices: s.trade_policy_prices })
-}
-
 /// Set the price (or a trade policy's fixed price)
 #[utoipa::path(put, path = "/v1/accounts/{a}/prices/{sku}", tag = "stock and prices",
     params(params::A, params::Sku), request_body = PriceBody,
-    responses((status = 200, description = "the prices", body = Price)),
+    responses((status = 200, description = "the prices", body = PriceView)),
     extensions(("x-offernet-who" = json!("a"))))]
 async fn put_price(
     st: St,
@@ -90,7 +79,15 @@ async fn put_price(
     _: ActsFor,
     StrictJson(body): StrictJson<PriceBody>,
 ) -> ApiResult<Response> {
-    write_then(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }, |e| price(e, &a, &sku)).await
+    write_then(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }, |e| e.price(&a, &sku)).await
+}
+
+/// A SKU's price, list price and trade policies' fixed prices
+#[utoipa::path(get, path = "/v1/accounts/{a}/prices/{sku}", tag = "stock and prices",
+    params(params::A, params::Sku), responses((status = 200, description = "the prices", body = PriceView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn get_price(st: St, Path((a, sku)): Path<(String, String)>, _: Reads) -> ApiResult<Response> {
+    Ok(ok(st.writer.read(|e| e.price(&a, &sku))?))
 }
 
 /// Remove a trade policy's fixed price
@@ -130,19 +127,69 @@ async fn list_stock(
     Query(q): Query<query::Query>,
     _: Reads,
 ) -> ApiResult<Response> {
-    let win = query::page(&st, &q)?;
-    let p = st.writer.read(|e| e.list_warehouse_stock(&a, &w, win))?;
-    let next_offset = query::next_offset(p.total, win, p.items.len());
-    let stock = p
-        .items
-        .into_iter()
-        .map(|(sku, x)| Stock {
-            warehouse: x.warehouse.to_string(),
-            sku: sku.to_string(),
-            quantity: x.quantity,
-            unlimited: x.unlimited,
-            reserved: x.reserved,
-        })
-        .collect();
-    Ok(json(StatusCode::OK, StockPage { stock, total: p.total, next_offset }))
+    let (items, total, next_offset) = query::listed(&st, &q, |e, win| e.list_warehouse_stock(&a, &w, win))?;
+    let stock = items.into_iter().map(|(sku, x)| stock_of(&sku, x)).collect();
+    Ok(json(StatusCode::OK, StockPage { stock, total, next_offset }))
+}
+
+/// Stock entries as the PUT of a stock answers them, for SKU `sku`.
+fn stock_of(sku: &str, x: StockView) -> Stock {
+    Stock {
+        warehouse: x.warehouse.to_string(),
+        sku: sku.to_string(),
+        quantity: x.quantity,
+        unlimited: x.unlimited,
+        reserved: x.reserved,
+    }
+}
+
+/// One page of a SKU's stock, sorted by warehouse id.
+#[derive(Serialize, ToSchema)]
+struct SkuStockPage {
+    /// Every warehouse where the SKU's stock is set, as the PUT of its stock answers it.
+    stock: Vec<Stock>,
+    /// Entries in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// The stock of a SKU in every warehouse, with what open orders reserve
+#[utoipa::path(get, path = "/v1/accounts/{a}/skus/{sku}/stock", tag = "stock and prices",
+    params(params::A, params::Sku, params::Paging),
+    responses((status = 200, description = "one page", body = SkuStockPage)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_sku_stock(
+    st: St,
+    Path((a, sku)): Path<(String, String)>,
+    Query(q): Query<query::Query>,
+    _: Reads,
+) -> ApiResult<Response> {
+    let (items, total, next_offset) = query::listed(&st, &q, |e, w| e.list_sku_stock(&a, &sku, w))?;
+    let stock = items.into_iter().map(|x| stock_of(&sku, x)).collect();
+    Ok(json(StatusCode::OK, SkuStockPage { stock, total, next_offset }))
+}
+
+/// One page of prices, sorted by SKU id.
+#[derive(Serialize, ToSchema)]
+struct PricePage {
+    /// Every SKU of the account, as the PUT of its price answers it (`null` prices when none
+    /// is set).
+    prices: Vec<PriceView>,
+    /// SKUs in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// Every SKU's price, list price and trade policies' fixed prices
+#[utoipa::path(get, path = "/v1/accounts/{a}/prices", tag = "stock and prices",
+    params(params::A, params::Paging),
+    responses((status = 200, description = "one page", body = PricePage)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_prices(st: St, Path(a): Path<String>, Query(q): Query<query::Query>, _: Reads) -> ApiResult<Response> {
+    let (prices, total, next_offset) = query::listed(&st, &q, |e, w| e.list_prices(&a, w))?;
+    Ok(json(StatusCode::OK, PricePage { prices, total, next_offset }))
 }
