@@ -171,7 +171,9 @@ pub enum Command {
     PutSku {
         account: String,
         sku: String,
-        body: SkuBody,
+        /// Boxed: the largest body (with its content), which would otherwise make every
+        /// command as large as itself. JSON is the same.
+        body: Box<SkuBody>,
     },
     PutTradePolicy {
         account: String,

@@ -119,3 +119,12 @@ fn content_alone_changes_no_offer() {
     let events = put_sku(&mut e, "k1", json!({"name": "Kettle", "ean": "4006381333931", "active": false})).unwrap();
     assert!(matches!(events[..], [Event { body: EventBody::OfferChanged { .. }, .. }]), "{events:?}");
 }
+
+/// A command stays small (queues and journal batches hold many): the SKU body, the largest
+/// with its content, is boxed.
+#[test]
+fn a_command_stays_small() {
+    let size = std::mem::size_of::<Command>();
+    println!("Command: {size} bytes");
+    assert!(size <= 160, "{size}");
+}

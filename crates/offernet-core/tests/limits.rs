@@ -66,7 +66,7 @@ fn skipping_event_numbers_only_moves_them_forward() {
             &Command::PutSku {
                 account: "s".into(),
                 sku: "k".into(),
-                body: SkuBody { name: Some("K".into()), ..Default::default() },
+                body: Box::new(SkuBody { name: Some("K".into()), ..Default::default() }),
             },
             0,
         )

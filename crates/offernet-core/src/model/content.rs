@@ -39,7 +39,7 @@ pub struct Centi(pub u64);
 impl Centi {
     /// The JSON number: a whole number when it is one (`12`), else a decimal (`12.5`).
     pub fn number(self) -> serde_json::Number {
-        if self.0 % 100 == 0 {
+        if self.0.is_multiple_of(100) {
             serde_json::Number::from(self.0 / 100)
         } else {
             // Finite by construction: at most `MAX_WEIGHT_G` hundredths.

@@ -56,12 +56,12 @@ fn content_round_trips() {
         }),
         ..Default::default()
     };
-    e.apply(&Command::PutSku { account: "a".into(), sku: "k1".into(), body }, 0).unwrap();
+    e.apply(&Command::PutSku { account: "a".into(), sku: "k1".into(), body: Box::new(body) }, 0).unwrap();
     let plain = SkuBody { name: Some("Plain".into()), ..Default::default() };
-    e.apply(&Command::PutSku { account: "a".into(), sku: "k2".into(), body: plain }, 0).unwrap();
+    e.apply(&Command::PutSku { account: "a".into(), sku: "k2".into(), body: Box::new(plain) }, 0).unwrap();
     let images_only =
         SkuBody { name: Some("Pic".into()), images: Some(vec!["https://a/1".into()]), ..Default::default() };
-    e.apply(&Command::PutSku { account: "a".into(), sku: "k3".into(), body: images_only }, 0).unwrap();
+    e.apply(&Command::PutSku { account: "a".into(), sku: "k3".into(), body: Box::new(images_only) }, 0).unwrap();
     let tp = TradePolicyBody {
         assortment: Some(WordOrList::Word("all".into())),
         product_url: Some("https://shop.example/p/{sku}".into()),

@@ -197,7 +197,7 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
         4..=15 => Command::PutSku {
             account: a,
             sku: if r.chance(50) { sa } else { any_sku(r) },
-            body: SkuBody {
+            body: Box::new(SkuBody {
                 name: Some(s("Item")),
                 product_id: r.chance(30).then(|| s("p1")),
                 brand: r.chance(50).then(|| s(r.pick(BRANDS))),
@@ -206,7 +206,7 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
                 ref_id: r.chance(50).then(|| s(r.pick(REFS))),
                 active: if r.chance(15) { Some(false) } else { None },
                 ..content(&*r)
-            },
+            }),
         },
         16..=19 => Command::PutTradePolicy {
             account: a,
@@ -317,11 +317,11 @@ pub fn setup(r: &mut Rng) -> Vec<Command> {
                 out.push(Command::PutSku {
                     account: s(a),
                     sku: s(k),
-                    body: SkuBody {
+                    body: Box::new(SkuBody {
                         name: Some(s("Item")),
                         ean: r.chance(40).then(|| s(r.pick(EANS))),
                         ..Default::default()
-                    },
+                    }),
                 });
                 out.push(Command::PutPrice {
                     account: s(a),
@@ -368,7 +368,7 @@ pub fn setup_chains(r: &mut Rng) -> Vec<Command> {
         out.push(Command::PutSku {
             account: s("a"),
             sku: k.clone(),
-            body: SkuBody { name: Some(s("Item")), ..Default::default() },
+            body: Box::new(SkuBody { name: Some(s("Item")), ..Default::default() }),
         });
     }
     for (seller, m) in [("a", "b"), ("b", "c"), ("c", "d")] {

@@ -40,7 +40,7 @@ async fn put_sku(
     _: ActsFor,
     StrictJson(body): StrictJson<SkuBody>,
 ) -> ApiResult<Response> {
-    let cmd = Command::PutSku { account: a.clone(), sku: sku.clone(), body };
+    let cmd = Command::PutSku { account: a.clone(), sku: sku.clone(), body: Box::new(body) };
     write_then(&st, cmd, |e| e.sku(&a, &sku)).await
 }
 

@@ -102,7 +102,7 @@ fn seller_catalog(out: &mut Vec<Command>, seller: &str, skus: usize, rng: &mut R
             category: Some(format!("dept-{}/cat-{}", i % 7, i % 31)),
             ..Default::default()
         };
-        out.push(Command::PutSku { account: seller.into(), sku: sku.clone(), body });
+        out.push(Command::PutSku { account: seller.into(), sku: sku.clone(), body: Box::new(body) });
         let price = 100 + rng.below(100_000) as i64;
         out.push(Command::PutPrice {
             account: seller.into(),
