@@ -11,7 +11,8 @@ use common::{create, temp_dir, Server, ADMIN, BIN};
 use serde_json::{json, Value};
 
 fn post_token(s: &Server, account: &str, auth: &str, name: &str) -> Value {
-    let (st, v) = s.req("POST", &format!("/v1/accounts/{account}/tokens"), Some(auth), Some(&json!({"name": name}).to_string()));
+    let (st, v) =
+        s.req("POST", &format!("/v1/accounts/{account}/tokens"), Some(auth), Some(&json!({"name": name}).to_string()));
     assert_eq!(st, 201, "{v}");
     v
 }
@@ -26,6 +27,7 @@ fn secret(token: &str) -> &str {
     token.rsplit('.').next().unwrap()
 }
 
+// Long on purpose: one account's tokens through their whole life, as one story.
 #[test]
 fn tokens_are_created_listed_read_and_revoked() {
     let dir = temp_dir("tokens-crud");

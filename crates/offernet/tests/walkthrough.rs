@@ -33,13 +33,8 @@ fn walkthrough() -> String {
 fn run(script: &str, base: &str, cwd: &std::path::Path) -> (Vec<(u16, String, String)>, String) {
     let wrapper = "curl() { command curl -sS \"$@\" --max-time 3 -w '%{stderr}HTTP %{http_code} %{method} %{url_effective}\\n'; }\n";
     let script = format!("{wrapper}{}", script.replace("http://127.0.0.1:8080", base));
-    let out = Command::new("bash")
-        .arg("-c")
-        .arg(&script)
-        .current_dir(cwd)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bash runs");
+    let out =
+        Command::new("bash").arg("-c").arg(&script).current_dir(cwd).stdin(Stdio::null()).output().expect("bash runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let calls = stderr
         .lines()

@@ -44,7 +44,12 @@ fn tokens_and_the_account_name_round_trip() {
     let hash = |c: char| c.to_string().repeat(64);
     let mut e = Engine::default();
     let cmds = [
-        Command::CreateAccount { id: "a".into(), name: "A".into(), currency: "EUR".into(), token_hash: Some(hash('a')) },
+        Command::CreateAccount {
+            id: "a".into(),
+            name: "A".into(),
+            currency: "EUR".into(),
+            token_hash: Some(hash('a')),
+        },
         Command::CreateToken { account: "a".into(), id: "t1".into(), name: "ci".into(), token_hash: hash('b') },
         Command::CreateToken { account: "a".into(), id: "t2".into(), name: "shop 2026".into(), token_hash: hash('c') },
         Command::DeleteToken { account: "a".into(), id: "t1".into() },

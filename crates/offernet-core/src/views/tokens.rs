@@ -37,10 +37,9 @@ impl Engine {
     /// One token of an account.
     pub fn token(&self, account: &str, id: &str) -> Result<TokenView> {
         let a = &self.accounts[self.account_idx(account)?];
-        let (id, t) = a
-            .tokens
-            .get_key_value(id)
-            .ok_or_else(|| DomainError::not_found(Missing::Token, id, format!("token `{id}` of account `{account}`")))?;
+        let (id, t) = a.tokens.get_key_value(id).ok_or_else(|| {
+            DomainError::not_found(Missing::Token, id, format!("token `{id}` of account `{account}`"))
+        })?;
         Ok(view(id, t))
     }
 
