@@ -270,4 +270,23 @@ pub enum Command {
     SkipEventSeq {
         seq: u64,
     },
+    /// A named API token of `account` (`accounts.rs`). The server chooses `id` and the secret
+    /// and journals only the secret token's SHA-256, so replay is deterministic and no secret
+    /// is ever stored.
+    CreateToken {
+        account: String,
+        id: String,
+        name: String,
+        token_hash: String,
+    },
+    /// Revokes token `id` of `account`: requests with it are refused from then on.
+    DeleteToken {
+        account: String,
+        id: String,
+    },
+    /// Changes the account's own settings (its name; the id never changes).
+    PatchAccount {
+        account: String,
+        body: crate::accounts::AccountPatchBody,
+    },
 }

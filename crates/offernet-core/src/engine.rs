@@ -12,6 +12,7 @@ use crate::model::*;
 use crate::settle::NewSkuId;
 use crate::validate as v;
 
+use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
 pub(crate) use crate::catalog::{index_sku, insert_sku, ref_key};
 
 /// Longest chain (origin … final marketplace) the server may be configured with, and the
@@ -175,7 +176,7 @@ impl Engine {
         let mut work = Work::default();
         match cmd {
             Command::CreateAccount { id, name, currency, token_hash } => {
-                self.create_account(id, name, currency, token_hash.as_deref())?
+                self.create_account(id, name, currency, token_hash.as_deref(), now_ms)?
             }
             Command::PutSku { account, sku, body } => self.put_sku(account, sku, body, &mut work)?,
             Command::PutTradePolicy { account, trade_policy, body } => {
@@ -222,6 +223,11 @@ impl Engine {
             Command::InvoiceOrder { account, id } => self.invoice_order(account, id, &mut work)?,
             Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
             Command::SkipEventSeq { seq } => self.seq = self.seq.max(*seq),
+            Command::CreateToken { account, id, name, token_hash } => {
+                self.create_token(account, id, name, token_hash, now_ms)?
+            }
+            Command::DeleteToken { account, id } => self.delete_token(account, id)?,
+            Command::PatchAccount { account, body } => self.patch_account(account, body)?,
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);
@@ -229,7 +235,15 @@ impl Engine {
         Ok(work.events)
     }
 
-    fn create_account(&mut self, id: &str, name: &str, currency: &str, token_hash: Option<&str>) -> Result<()> {
+    /// A new account; its token (when the server gave one) is token `initial`.
+    fn create_account(
+        &mut self,
+        id: &str,
+        name: &str,
+        currency: &str,
+        token_hash: Option<&str>,
+        now_ms: u64,
+    ) -> Result<()> {
         v::account_id("id", id)?;
         v::text("name", name)?;
         v::currency("currency", currency)?;
@@ -238,7 +252,11 @@ impl Engine {
         }
         let idx = AccountIdx::new(self.accounts.len());
         let id: Arc<str> = Arc::from(id);
-        self.accounts.push(Account::new(id.clone(), Arc::from(name), Arc::from(currency), token_hash.map(Arc::from)));
+        let mut account = Account::new(id.clone(), Arc::from(name), Arc::from(currency));
+        if let Some(hash) = token_hash {
+            account.tokens.insert(Arc::from(INITIAL_TOKEN_ID), initial_token(hash, now_ms));
+        }
+        self.accounts.push(account);
         self.account_index.insert(id, idx);
         self.registered_at.push(BTreeSet::new());
         self.pending.push(BTreeSet::new());

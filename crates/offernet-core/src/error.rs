@@ -35,6 +35,8 @@ pub enum Missing {
     Price,
     /// An offer of a seller for a SKU (an order line), by the seller.
     Offer,
+    /// An account's API token, by its id.
+    Token,
 }
 
 impl DomainError {

@@ -6,6 +6,7 @@
 //! bindings) and the offers derived from it, kept equal to a from-scratch recomputation
 //! after every command. No IO, no clock, no randomness, no async.
 
+pub mod accounts;
 mod catalog;
 pub mod command;
 mod connect;
@@ -23,6 +24,7 @@ pub mod snapshot;
 pub mod validate;
 pub mod views;
 
+pub use accounts::{AccountPatchBody, INITIAL_TOKEN_ID, MAX_TOKENS_PER_ACCOUNT};
 pub use command::*;
 pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};

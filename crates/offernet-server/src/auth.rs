@@ -1,6 +1,8 @@
 //! Tokens. The operator token comes from `OFFERNET_ADMIN_TOKEN` or is generated and stored in
-//! the data directory. An account token is `<account>.<secret>`, returned once at creation;
-//! only its SHA-256 is stored (journaled with the account). Comparisons are constant-time.
+//! the data directory. An account token is `<account>.<id>.<secret>` (accounts created before
+//! named tokens have `<account>.<secret>`, their token `initial`), returned once when it is
+//! created; only its SHA-256 is stored (journaled). The token names its account and id, so a
+//! request costs one lookup and one constant-time comparison, however many tokens exist.
 
 use std::io::Read;
 use std::path::Path;
@@ -46,6 +48,33 @@ pub fn random_secret() -> std::io::Result<String> {
     let mut buf = [0u8; 32];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
     Ok(hex(&buf))
+}
+
+/// The account and token id a bearer token names: `<account>.<id>.<secret>`, or
+/// `<account>.<secret>` for the token `initial` of accounts created before named tokens (their
+/// secret has no `.`; account and token ids have none either).
+pub fn token_key(token: &str) -> Option<(&str, &str)> {
+    let (account, rest) = token.split_once('.')?;
+    Some(match rest.split_once('.') {
+        Some((id, _secret)) => (account, id),
+        None => (account, offernet_core::INITIAL_TOKEN_ID),
+    })
+}
+
+/// A new token id: 16 random hex digits (ids are the server's, so the engine stays
+/// deterministic; random, so two concurrent creations never contend for one).
+pub fn new_token_id() -> std::io::Result<String> {
+    let mut buf = [0u8; 8];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
+    Ok(hex(&buf))
+}
+
+/// A new token of `account` with id `id`: the token (shown once) and the SHA-256 that is
+/// stored.
+pub fn new_account_token(account: &str, id: &str) -> std::io::Result<(String, String)> {
+    let token = format!("{account}.{id}.{}", random_secret()?);
+    let hash = sha256_hex(&token);
+    Ok((token, hash))
 }
 
 /// Shortest operator token accepted: it can do anything, so it must not be guessable. 32
@@ -121,6 +150,20 @@ mod tests {
         assert_eq!(mode, 0o600);
         assert_eq!(operator_token(None, &dir).unwrap().0, t, "read back, not regenerated");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_token_names_its_account_and_id() {
+        assert_eq!(token_key("shop.initial.abc"), Some(("shop", "initial")));
+        assert_eq!(token_key("shop.3f9a0c1b2d4e5f60.abc"), Some(("shop", "3f9a0c1b2d4e5f60")));
+        // The old format: the account's first token.
+        assert_eq!(token_key("shop.abc"), Some(("shop", "initial")));
+        assert_eq!(token_key("nodot"), None);
+        let (token, hash) = new_account_token("shop", "t1").unwrap();
+        assert_eq!(token_key(&token), Some(("shop", "t1")));
+        assert_eq!(hash, sha256_hex(&token));
+        assert_eq!(new_token_id().unwrap().len(), 16);
+        assert!(offernet_core::accounts::token_id("id", &new_token_id().unwrap()).is_ok());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::auth::{constant_time_eq, sha256_hex, Caller};
+use crate::auth::{constant_time_eq, sha256_hex, token_key, Caller};
 use crate::error::{ApiError, ApiResult, Unauthorized};
 use crate::state::AppState;
 
@@ -51,12 +51,13 @@ fn caller(st: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
     if constant_time_eq(hash.as_bytes(), st.admin_token_hash.as_bytes()) {
         return Ok(Caller::Operator);
     }
-    // Account tokens are `<account>.<secret>`: find the account, compare the hashes.
+    // Account tokens name their account and id (`auth::token_key`): one lookup, one
+    // comparison. A revoked token has no hash any more, from the moment its command is applied.
     // A wrong token gets one answer, whatever was wrong with it: no probing of which accounts
-    // exist.
+    // or token ids exist.
     let wrong = || ApiError::unauthorized(Unauthorized::WrongToken);
-    let account = token.split_once('.').map(|(a, _)| a).ok_or_else(wrong)?;
-    let stored = st.writer.read(|e| e.token_hash(account)).ok_or_else(wrong)?;
+    let (account, id) = token_key(token).ok_or_else(wrong)?;
+    let stored = st.writer.read(|e| e.token_hash(account, id)).ok_or_else(wrong)?;
     if constant_time_eq(hash.as_bytes(), stored.as_bytes()) {
         Ok(Caller::Account(account.to_string()))
     } else {

@@ -44,7 +44,7 @@ pub fn spec() -> Value {
     let components = &mut doc["components"];
     components["schemas"]["Error"] = serde_json::to_value(ErrorBody::schema()).expect("a schema serialises");
     components["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer",
-        "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<secret>`"}});
+        "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<id>.<secret>` (`<account>.<secret>` for accounts created before named tokens)"}});
     stock_exclusion(&mut components["schemas"]["StockBody"]);
     doc
 }

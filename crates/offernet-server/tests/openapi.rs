@@ -82,6 +82,9 @@ fn the_documented_limits_are_the_enforced_ones() {
     let item = format!("^[A-Za-z0-9._-]{{1,{MAX_ITEM_ID_LEN}}}$");
     assert_eq!(s["OrderItemBody"]["properties"]["seller"]["pattern"], account.as_str());
     assert_eq!(s["OrderItemBody"]["properties"]["sku"]["pattern"], item.as_str());
+    let token_name = num(&s["NewToken"]["properties"]["name"]["maxLength"]) as usize;
+    assert_eq!(token_name, offernet_core::accounts::MAX_TOKEN_NAME_CHARS);
+    assert_eq!(num(&s["AccountPatchBody"]["properties"]["name"]["maxLength"]) as usize, MAX_TEXT_LEN);
     let codes: Vec<&str> = offernet_core::Reason::ALL.iter().map(|r| r.code()).collect();
     assert_eq!(s["Reason"]["enum"], serde_json::json!(codes));
 }

@@ -145,6 +145,7 @@ async fn every_answer_matches_its_schema() {
     offers(&c, m, s).await;
     orders(&c, m, s).await;
     lists(&c, m, s).await;
+    tokens(&c, m, s).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/m/events?after=0&limit=1000", m, None).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/s/events", s, None).await;
     c.call("GET", "/healthz", "/healthz", None, None).await;
@@ -332,5 +333,28 @@ async fn errors(c: &Checker, m: Option<&str>, s: Option<&str>) {
     let (st, v) = c.call("POST", "/v1/accounts/{m}/orders", "/v1/accounts/m/orders", m, Some(other)).await;
     assert_eq!(st, 409, "the same id with another body: {v}");
     let (st, _) = c.call("GET", "/v1/accounts/{m}/offers", "/v1/accounts/m/offers?limit=0", m, None).await;
+    assert_eq!(st, 400);
+}
+
+/// An account's tokens and its name: create, list, read, revoke, rename, and their errors.
+async fn tokens(c: &Checker, m: Option<&str>, s: Option<&str>) {
+    let (route, one) = ("/v1/accounts/{a}/tokens", "/v1/accounts/{a}/tokens/{id}");
+    let (st, v) = c.call("POST", route, "/v1/accounts/m/tokens", m, Some(json!({"name": "ci"}))).await;
+    assert_eq!(st, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let (st, v) = c.call("GET", route, "/v1/accounts/m/tokens?limit=1", Some(ADMIN), None).await;
+    assert_eq!((st, v["total"].as_u64()), (200, Some(2)), "{v}");
+    let (st, _) = c.call("GET", one, &format!("/v1/accounts/m/tokens/{id}"), m, None).await;
+    assert_eq!(st, 200);
+    let (st, _) = c.call("GET", one, "/v1/accounts/m/tokens/nope", m, None).await;
+    assert_eq!(st, 404);
+    let (st, _) = c.call("POST", route, "/v1/accounts/m/tokens", s, Some(json!({"name": "x"}))).await;
+    assert_eq!(st, 403);
+    let (st, _) = c.call("POST", route, "/v1/accounts/m/tokens", m, Some(json!({}))).await;
+    assert_eq!(st, 400);
+    assert_eq!(c.call("DELETE", one, &format!("/v1/accounts/m/tokens/{id}"), m, None).await.0, 204);
+    let (st, v) = c.call("PATCH", "/v1/accounts/{a}", "/v1/accounts/m", m, Some(json!({"name": "Market"}))).await;
+    assert_eq!((st, v["name"].as_str()), (200, Some("Market")), "{v}");
+    let (st, _) = c.call("PATCH", "/v1/accounts/{a}", "/v1/accounts/m", m, Some(json!({"name": null}))).await;
     assert_eq!(st, 400);
 }

@@ -276,13 +276,26 @@ pub struct Suggestion {
     pub offer: Option<OfferState>,
 }
 
+/// One of an account's API tokens. The server chooses its id and secret; the engine keeps
+/// only the hash (a secret never enters the journal or a snapshot).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub name: Arc<str>,
+    /// Lowercase hex SHA-256 of the whole token as the client sends it.
+    pub hash: Arc<str>,
+    /// The creating command's time (ms since the Unix epoch).
+    pub created_ms: u64,
+}
+
 #[derive(Clone, Debug)]
 pub struct Account {
     pub id: Arc<str>,
+    /// Changed by `PatchAccount`; the id never changes.
     pub name: Arc<str>,
     pub currency: Arc<str>,
-    /// Hash of the account's API token (set by the server; the engine only stores it).
-    pub token_hash: Option<Arc<str>>,
+    /// API tokens by id (`accounts.rs`): the one made with the account is `initial`; at most
+    /// `MAX_TOKENS_PER_ACCOUNT`.
+    pub tokens: BTreeMap<Arc<str>, Token>,
     pub skus: Vec<Sku>,
     pub sku_index: FxHashMap<Arc<str>, SkuIdx>,
     /// Matching indexes of this account's catalog (as a marketplace): GTIN-14 → SKUs, and
@@ -309,7 +322,8 @@ impl Account {
         assortments + resale
     }
 
-    pub fn new(id: Arc<str>, name: Arc<str>, currency: Arc<str>, token_hash: Option<Arc<str>>) -> Self {
+    /// An account with trade policy `1` and nothing else (no token yet).
+    pub fn new(id: Arc<str>, name: Arc<str>, currency: Arc<str>) -> Self {
         let one: Arc<str> = Arc::from("1");
         let mut tp_index = FxHashMap::default();
         tp_index.insert(one.clone(), DEFAULT_TRADE_POLICY);
@@ -317,7 +331,7 @@ impl Account {
             id,
             name,
             currency,
-            token_hash,
+            tokens: BTreeMap::new(),
             skus: Vec::new(),
             sku_index: FxHashMap::default(),
             gtin_index: FxHashMap::default(),

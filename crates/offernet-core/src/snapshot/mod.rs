@@ -19,7 +19,8 @@ mod read;
 mod write;
 
 /// Bumped whenever the encoding changes; a snapshot of another version is not loaded (the
-/// journal is replayed instead).
+/// journal is replayed instead). 2: an account's named tokens (id, name, hash, created_ms)
+/// instead of one optional token hash; SKU content and trade policies' `product_url`.
 pub const SNAPSHOT_FORMAT: u32 = 2;
 const MAGIC: &[u8; 8] = b"OFFRNET\x01";
 

@@ -132,7 +132,11 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
 /// One account, and its pending suggestions (derived, rebuilt here).
 fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     let id = r.str()?;
-    let mut a = Account::new(id, r.str()?, r.str()?, r.opt_str()?);
+    let mut a = Account::new(id, r.str()?, r.str()?);
+    for _ in 0..r.u32()? {
+        let id = r.str()?;
+        a.tokens.insert(id, Token { name: r.str()?, hash: r.str()?, created_ms: r.u64()? });
+    }
     a.trade_policies.clear();
     a.tp_index = FxHashMap::default();
     for i in 0..r.u32()? {

@@ -81,7 +81,13 @@ fn account(w: &mut W, a: &Account) {
     w.str(&a.id);
     w.str(&a.name);
     w.str(&a.currency);
-    w.opt_str(&a.token_hash);
+    w.u32(a.tokens.len() as u32);
+    for (id, t) in &a.tokens {
+        w.str(id);
+        w.str(&t.name);
+        w.str(&t.hash);
+        w.u64(t.created_ms);
+    }
     w.u32(a.trade_policies.len() as u32);
     for tp in &a.trade_policies {
         w.str(&tp.id);

@@ -325,5 +325,7 @@ pub enum AllWord {
 
 mod lists;
 mod read;
+mod tokens;
 
 pub use lists::*;
+pub use tokens::TokenView;

@@ -84,11 +84,6 @@ impl Engine {
         Ok(AccountView { id: a.id.clone(), name: a.name.clone(), currency: a.currency.clone() })
     }
 
-    /// The stored token hash of an account, for the server's authentication.
-    pub fn token_hash(&self, id: &str) -> Option<Arc<str>> {
-        self.account_index.get(id).and_then(|&a| self.accounts[a].token_hash.clone())
-    }
-
     pub fn sku(&self, account: &str, sku: &str) -> Result<SkuView> {
         let a = self.account_idx(account)?;
         let s = self.sku_of(a, sku)?;

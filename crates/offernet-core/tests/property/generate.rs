@@ -192,7 +192,7 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
             id: a.clone(),
             name: a.to_uppercase(),
             currency: s(if r.chance(90) { "BRL" } else { "USD" }),
-            token_hash: None,
+            token_hash: r.chance(50).then(|| token_hash(r)),
         },
         4..=15 => Command::PutSku {
             account: a,
@@ -298,7 +298,30 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
             seller: b,
             seller_sku: sb,
         },
+        95..=96 => account_command(r, a),
         _ => Command::DenySuggestion { marketplace: a, seller: b, seller_sku: sb },
+    }
+}
+
+const TOKEN_IDS: &[&str] = &["initial", "t1", "t2", "bad.id"];
+
+/// A token hash as the server journals it (64 lowercase hex digits), rarely a malformed one.
+fn token_hash(r: &mut Rng) -> String {
+    match r.chance(5) {
+        true => s("not-a-hash"),
+        false => format!("{:016x}", r.next()).repeat(4),
+    }
+}
+
+/// An account's own commands: its tokens and its name.
+fn account_command(r: &mut Rng, a: String) -> Command {
+    match r.below(3) {
+        0 => Command::CreateToken { account: a, id: s(r.pick(TOKEN_IDS)), name: s("ci"), token_hash: token_hash(r) },
+        1 => Command::DeleteToken { account: a, id: s(r.pick(TOKEN_IDS)) },
+        _ => Command::PatchAccount {
+            account: a,
+            body: AccountPatchBody { name: r.chance(80).then(|| s(r.pick(&["Shop", "Store", " "]))) },
+        },
     }
 }
 

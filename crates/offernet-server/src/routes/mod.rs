@@ -26,11 +26,13 @@ mod query;
 mod respond;
 mod stock_prices;
 mod suggestions;
+mod tokens;
 
 /// Every route with its documentation, one resource after another.
 pub fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .merge(accounts::router())
+        .merge(tokens::router())
         .merge(catalog::router())
         .merge(stock_prices::router())
         .merge(connections::router())
