@@ -1,9 +1,10 @@
 """Schemathesis hooks for scripts/schemathesis.sh: the domain rules JSON Schema cannot state.
 
 Schemathesis's "schema-valid request rejected" check (positive_data_acceptance) expects every
-request the OpenAPI document allows to be accepted (or answered 401/403/404/409). A few rules of
-docs/domain rules depend on the state or compare two values, which JSON Schema cannot say, and
-the engine answers them 400 `invalid_field` naming the field:
+request the OpenAPI document allows to be accepted (or answered 401/403/404/409). A few of the
+domain rules (../shared/design/domain.md, "Precise rules") depend on the state or compare two
+values, which JSON Schema cannot say, and the engine answers them 400 `invalid_field` naming the
+field:
 
 - rule 3: a trade policy named in a body or query must exist;
 - rule 3: a list price is never below the price;

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use utoipa::PartialSchema;
 
 use crate::error::ErrorBody;
+pub use crate::openapi_requests::{CATEGORY_PATTERN, ITEM_ID_PATTERN, TEXT_PATTERN};
 
 /// One tag per resource, in the order of the routes.
 const TAGS: [(&str, &str); 9] = [

@@ -91,7 +91,15 @@ enum Change {
 /// what). Assortments and resale lists share the Rust type `WordOrList` but not their words
 /// and ids.
 #[allow(clippy::type_complexity)]
-const FIELDS: [(&str, &str, Change, fn() -> Value); 7] = [
+const FIELDS: [(&str, &str, Change, fn() -> Value); 10] = [
+    ("PriceBody", "list_price", Change::Merge, || json!({"description": "Never below `price` (400 otherwise)."})),
+    (
+        "PriceBody",
+        "trade_policy",
+        Change::Merge,
+        || json!({"description": "The trade policy this fixed price is for (it must exist, 400 otherwise); without it, the base price."}),
+    ),
+    ("SkuBody", "ean", Change::Merge, || json!({"description": "A GTIN-8, 12, 13 or 14 with its check digit right."})),
     ("SkuBody", "category", Change::Merge, || json!({"pattern": CATEGORY_PATTERN})),
     ("TradePolicyBody", "assortment", Change::Replace, || {
         json!({"description": "`\"all\"`, or a list of SKU ids (which need not exist yet).",
@@ -102,12 +110,18 @@ const FIELDS: [(&str, &str, Change, fn() -> Value); 7] = [
             "oneOf": [{"enum": ["none", "all"]}, {"type": "array", "maxItems": MAX_LIST_LEN,
                 "items": {"type": "string", "pattern": ACCOUNT_ID_PATTERN}}, {"type": "null"}]})
     }),
-    ("WarehouseBody", "trade_policies", Change::Merge, || {
-        json!({"description": "The trade policies it serves; each must exist (400 otherwise).", "items": item_id()})
-    }),
-    ("SellerBody", "trade_policies", Change::Merge, || {
-        json!({"description": "The marketplace's trade policies that show this seller's offers; each must exist (400 otherwise).", "items": item_id()})
-    }),
+    (
+        "WarehouseBody",
+        "trade_policies",
+        Change::Merge,
+        || json!({"description": "The trade policies it serves; each must exist (400 otherwise).", "items": item_id()}),
+    ),
+    (
+        "SellerBody",
+        "trade_policies",
+        Change::Merge,
+        || json!({"description": "The marketplace's trade policies that show this seller's offers; each must exist (400 otherwise).", "items": item_id()}),
+    ),
     // An order names the seller of each line; a simulation may leave it to the best offer.
     ("OrderBody", "items", Change::Merge, || {
         json!({"minItems": 1, "items": {"allOf": [{"$ref": "#/components/schemas/OrderItemBody"},
@@ -237,7 +251,9 @@ fn request_schemas(doc: &mut Value) -> Vec<String> {
 fn refs(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(name) = m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/")) {
+            if let Some(name) =
+                m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/"))
+            {
                 out.push(name.to_string());
             }
             m.values().for_each(|x| refs(x, out));

@@ -287,6 +287,40 @@ mod tests {
     }
 
     #[test]
+    fn a_body_reads_objects_only_where_structs_and_whole_floats_as_integers() {
+        use serde::Deserialize;
+        #[allow(dead_code)]
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Item {
+            sku: String,
+            quantity: i64,
+        }
+        #[allow(dead_code)]
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct B {
+            items: Option<Vec<Item>>,
+            n: Option<u64>,
+            f: Option<f64>,
+            w: Option<offernet_core::WordOrList>,
+        }
+        let read = |s: &str| B::deserialize(Body(serde_json::from_str(s).unwrap())).map_err(|e| e.to_string());
+        // serde_json alone reads the array as the struct; a Body does not, at any depth.
+        let array = r#"{"items": [["a", 1]]}"#;
+        assert!(serde_json::from_str::<B>(array).is_ok());
+        assert!(read(array).unwrap_err().contains("expected struct Item"), "{:?}", read(array));
+        assert!(B::deserialize(Body(serde_json::json!([null, null, null, null]))).is_err());
+        let b = read(r#"{"items": [{"sku": "a", "quantity": 79.0}], "n": 3.0, "f": 2, "w": ["x"]}"#).unwrap();
+        assert_eq!((b.items.unwrap()[0].quantity, b.n, b.f), (79, Some(3), Some(2.0)));
+        assert_eq!(read(r#"{"items": [{"sku": "a", "quantity": -5.0}]}"#).unwrap().items.unwrap()[0].quantity, -5);
+        for bad in
+            [r#"{"n": 1.5}"#, r#"{"n": -1.0}"#, r#"{"n": 1e30}"#, r#"{"items": [{"sku": "a", "quantity": 1e19}]}"#]
+        {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        assert_eq!(read(r#"{"w": "all"}"#).unwrap().w, Some(offernet_core::WordOrList::Word("all".into())));
+    }
+
+    #[test]
     fn repeated_keys_are_refused_at_any_depth() {
         assert!(parse(r#"{"quantity": 1, "quantity": 1000}"#).unwrap_err().contains("`quantity` appears twice"));
         assert!(parse(r#"{"items": [{"sku": "a", "sku": "b"}]}"#).is_err());
