@@ -135,7 +135,7 @@ pub struct PriceBody {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AffiliationBody {
-    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub trade_policy: Option<String>,
     pub active: Option<bool>,
     pub resale: Option<WordOrList>,

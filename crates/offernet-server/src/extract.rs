@@ -139,32 +139,57 @@ enum Nulls {
     Refused,
 }
 
-/// A JSON body read whole (within `body_limit_bytes`, else 413) and parsed strictly: syntax or
-/// a key given twice → 400 `invalid_json`; empty or blank strings, unknown fields and wrong
-/// types → 400 `invalid_field` naming the field. An empty body reads as `{}`.
+/// May the body be missing? Only where the document gives the route no request body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Absent {
+    /// A route whose document names a required body: no body is 400 `invalid_json`.
+    Refused,
+    /// A route whose document names no body: an empty body reads as `{}`.
+    ReadsAsEmpty,
+}
+
+/// A JSON body, required, read whole (within `body_limit_bytes`, else 413) and parsed
+/// strictly: no body, syntax, a key given twice or anything but an object → 400
+/// `invalid_json`; empty or blank strings, unknown fields and wrong types (an array where an
+/// object is expected too) → 400 `invalid_field` naming the field. A whole number written
+/// `79.0` is read as an integer (`strict_json::Body`).
 pub struct StrictJson<T>(pub T);
 
 /// [`StrictJson`] for a PATCH: also refuses `null` for a top-level field.
 pub struct PatchJson<T>(pub T);
 
+/// [`StrictJson`] for a route the document gives no body (actions like cancel): no body at
+/// all reads as `{}`.
+pub struct OptionalJson<T>(pub T);
+
 impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for StrictJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, st: &Arc<AppState>) -> ApiResult<Self> {
-        parse(req, st, Nulls::Allowed).await.map(StrictJson)
+        parse(req, st, Nulls::Allowed, Absent::Refused).await.map(StrictJson)
     }
 }
 
 impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for PatchJson<T> {
     type Rejection = ApiError;
     async fn from_request(req: Request, st: &Arc<AppState>) -> ApiResult<Self> {
-        parse(req, st, Nulls::Refused).await.map(PatchJson)
+        parse(req, st, Nulls::Refused, Absent::Refused).await.map(PatchJson)
     }
 }
 
-async fn parse<T: DeserializeOwned>(req: Request, st: &AppState, nulls: Nulls) -> ApiResult<T> {
+impl<T: DeserializeOwned> FromRequest<Arc<AppState>> for OptionalJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, st: &Arc<AppState>) -> ApiResult<Self> {
+        parse(req, st, Nulls::Allowed, Absent::ReadsAsEmpty).await.map(OptionalJson)
+    }
+}
+
+async fn parse<T: DeserializeOwned>(req: Request, st: &AppState, nulls: Nulls, absent: Absent) -> ApiResult<T> {
     let limit = st.config.body_limit_bytes;
     let bytes = axum::body::to_bytes(req.into_body(), limit).await.map_err(|e| body_error(e, limit))?;
     let value: Value = if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        if absent == Absent::Refused {
+            return Err(ApiError::invalid_json("a JSON object body is required (send {} for none of the fields)"));
+        }
         Value::Object(Default::default())
     } else {
         serde_json::from_slice::<crate::strict_json::Strict>(&bytes)
@@ -175,7 +200,7 @@ async fn parse<T: DeserializeOwned>(req: Request, st: &AppState, nulls: Nulls) -
         return Err(ApiError::invalid_json("the body must be a JSON object"));
     }
     check_values(&value, "", nulls)?;
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(crate::strict_json::Body(value)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
         // serde names an unknown field only in its message.

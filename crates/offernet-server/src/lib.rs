@@ -19,6 +19,7 @@ pub mod lease;
 pub mod metrics;
 pub mod notice;
 pub mod openapi;
+mod openapi_requests;
 pub mod routes;
 pub mod state;
 pub mod strict_json;
@@ -206,6 +207,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let (writer, writer_task) = spawn_with_sink(journal, recovered, wc, Some(sink));
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+    let openapi = Arc::new(openapi::spec_for(config.max_page_size));
     let state = Arc::new(AppState {
         writer: writer.clone(),
         admin_token_hash: auth::sha256_hex(&token),
@@ -213,7 +215,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         events,
         metrics,
         stopping: stopping_rx,
-        openapi: Arc::new(openapi::spec()),
+        openapi,
     });
     spawn_expiry_ticker(writer.clone(), state.stopping.clone());
     let drain_limit = Duration::from_millis(state.config.shutdown_drain_ms);

@@ -5,6 +5,8 @@
 //! scheme and who needs it (from each route's `x-offernet-who`), the error answers each kind of
 //! route can give, readable operationIds (the handler's name in camelCase), the tags, and the
 //! one constraint a derive cannot express (a stock body's `quantity`/`unlimited` exclusion).
+//! What a request may be (text and id patterns, PATCH bodies, query bounds) is made to say
+//! exactly what the server accepts in `openapi_requests.rs`.
 //! A snapshot test (`tests/openapi.rs`) keeps the published contract from drifting silently;
 //! `tests/schemas.rs` checks real answers of every route against it.
 
@@ -12,6 +14,7 @@ use serde_json::{json, Map, Value};
 use utoipa::PartialSchema;
 
 use crate::error::ErrorBody;
+pub use crate::openapi_requests::{CATEGORY_PATTERN, ITEM_ID_PATTERN, TEXT_PATTERN};
 
 /// One tag per resource, in the order of the routes.
 const TAGS: [(&str, &str); 9] = [
@@ -26,8 +29,14 @@ const TAGS: [(&str, &str); 9] = [
     ("operations", "Health, metrics, this document and its interactive reference"),
 ];
 
-/// The whole document.
+/// The whole document, with the default `max_page_size` (the committed snapshot).
 pub fn spec() -> Value {
+    spec_for(crate::config::MAX_PAGE_SIZE)
+}
+
+/// The whole document as a server configured with `max_page_size` serves it (the one
+/// configured bound a request may meet: `limit`).
+pub fn spec_for(max_page_size: usize) -> Value {
     let api = crate::routes::router().into_openapi();
     let mut doc = serde_json::to_value(&api).expect("the document serialises");
     doc["openapi"] = json!("3.1.0");
@@ -46,6 +55,7 @@ pub fn spec() -> Value {
     components["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer",
         "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<id>.<secret>` (`<account>.<secret>` for accounts created before named tokens)"}});
     stock_exclusion(&mut components["schemas"]["StockBody"]);
+    crate::openapi_requests::requests(&mut doc, max_page_size);
     doc
 }
 

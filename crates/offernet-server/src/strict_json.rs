@@ -1,6 +1,8 @@
 //! JSON bodies parsed strictly: an object that names one key twice is refused. serde_json
 //! keeps the last value of a repeated key, so `{"quantity": 1, "quantity": 1000}` would mean
 //! whatever the last parser in a chain of proxies and logs thinks it means; we refuse it.
+//! [`Body`] then reads the value into a request type as its JSON Schema describes it: an
+//! object only where an object is expected, and a whole number written `79.0` as 79.
 
 use std::fmt;
 
@@ -65,6 +67,110 @@ impl<'de> Visitor<'de> for StrictVisitor {
             out.insert(key, v);
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// A parsed body read into a request type the way its JSON Schema reads it, where serde's own
+/// reading of a `Value` differs:
+/// - serde reads a struct from a JSON array too (its sequence form: `["sku", 1]` for
+///   `{"sku", "quantity"}`); an object is expected, so an array is refused, at any depth;
+/// - JSON Schema's `integer` is any number with no fractional part (`79.0` is 79), but serde
+///   refuses `79.0` for an `i64`; a whole number written with a fraction is read as the
+///   integer it is (within the range of `i64`/`u64`; beyond it, it stays a float and a whole
+///   number field refuses it as out of range).
+///
+/// Everything else is serde_json's own reading of a `Value`.
+pub struct Body(pub Value);
+
+impl Body {
+    /// The number as serde should see it: an integer when it is a whole number in range.
+    fn number<'de, V: Visitor<'de>>(n: &Number, visitor: V) -> Result<V::Value, serde_json::Error> {
+        // 2^63 and 2^64 are exact as f64; a whole f64 below them converts exactly.
+        const I64_END: f64 = 9_223_372_036_854_775_808.0;
+        const U64_END: f64 = 18_446_744_073_709_551_616.0;
+        match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && (-I64_END..0.0).contains(&f) => visitor.visit_i64(f as i64),
+            Some(f) if n.is_f64() && f.fract() == 0.0 && (0.0..U64_END).contains(&f) => visitor.visit_u64(f as u64),
+            _ => Value::Number(n.clone()).deserialize_any(visitor),
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for Body {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Number(n) => Body::number(&n, visitor),
+            Value::Array(a) => visitor.visit_seq(Items(a.into_iter())),
+            Value::Object(m) => visitor.visit_map(Fields(m.into_iter(), None)),
+            v => v.deserialize_any(visitor),
+        }
+    }
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Null => visitor.visit_none(),
+            v => visitor.visit_some(Body(v)),
+        }
+    }
+    fn deserialize_newtype_struct<V: Visitor<'de>>(self, _: &'static str, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        _: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.0 {
+            Value::Object(m) => visitor.visit_map(Fields(m.into_iter(), None)),
+            Value::Array(_) => Err(de::Error::invalid_type(de::Unexpected::Seq, &visitor)),
+            v => v.deserialize_any(visitor),
+        }
+    }
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct seq tuple tuple_struct map identifier ignored_any
+    }
+}
+
+/// A list's items, each read as a [`Body`].
+struct Items(std::vec::IntoIter<Value>);
+
+impl<'de> SeqAccess<'de> for Items {
+    type Error = serde_json::Error;
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Self::Error> {
+        self.0.next().map(|v| seed.deserialize(Body(v))).transpose()
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
+    }
+}
+
+/// An object's fields, each value read as a [`Body`].
+struct Fields(serde_json::map::IntoIter, Option<Value>);
+
+impl<'de> MapAccess<'de> for Fields {
+    type Error = serde_json::Error;
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
+        let Some((k, v)) = self.0.next() else { return Ok(None) };
+        self.1 = Some(v);
+        seed.deserialize(Value::String(k)).map(Some)
+    }
+    fn next_value_seed<V: de::DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Self::Error> {
+        let v = self.1.take().ok_or_else(|| de::Error::custom("a value asked for before its key"))?;
+        seed.deserialize(Body(v))
+    }
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.0.len())
     }
 }
 
@@ -178,6 +284,40 @@ mod tests {
                 assert!(!got.contains(t), "{body}: {got}");
             }
         }
+    }
+
+    #[test]
+    fn a_body_reads_objects_only_where_structs_and_whole_floats_as_integers() {
+        use serde::Deserialize;
+        #[allow(dead_code)]
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct Item {
+            sku: String,
+            quantity: i64,
+        }
+        #[allow(dead_code)]
+        #[derive(Deserialize, Debug, PartialEq)]
+        struct B {
+            items: Option<Vec<Item>>,
+            n: Option<u64>,
+            f: Option<f64>,
+            w: Option<offernet_core::WordOrList>,
+        }
+        let read = |s: &str| B::deserialize(Body(serde_json::from_str(s).unwrap())).map_err(|e| e.to_string());
+        // serde_json alone reads the array as the struct; a Body does not, at any depth.
+        let array = r#"{"items": [["a", 1]]}"#;
+        assert!(serde_json::from_str::<B>(array).is_ok());
+        assert!(read(array).unwrap_err().contains("expected struct Item"), "{:?}", read(array));
+        assert!(B::deserialize(Body(serde_json::json!([null, null, null, null]))).is_err());
+        let b = read(r#"{"items": [{"sku": "a", "quantity": 79.0}], "n": 3.0, "f": 2, "w": ["x"]}"#).unwrap();
+        assert_eq!((b.items.unwrap()[0].quantity, b.n, b.f), (79, Some(3), Some(2.0)));
+        assert_eq!(read(r#"{"items": [{"sku": "a", "quantity": -5.0}]}"#).unwrap().items.unwrap()[0].quantity, -5);
+        for bad in
+            [r#"{"n": 1.5}"#, r#"{"n": -1.0}"#, r#"{"n": 1e30}"#, r#"{"items": [{"sku": "a", "quantity": 1e19}]}"#]
+        {
+            assert!(read(bad).is_err(), "{bad}");
+        }
+        assert_eq!(read(r#"{"w": "all"}"#).unwrap().w, Some(offernet_core::WordOrList::Word("all".into())));
     }
 
     #[test]

@@ -79,9 +79,10 @@ fn the_documented_limits_are_the_enforced_ones() {
     assert_eq!(num(minutes), offernet_core::orders::MAX_RESERVATION_MINUTES);
     assert_eq!(num(&s["Offer"]["properties"]["quantity"]["maximum"]) as u64, offernet_core::MAX_SHOWN_QUANTITY);
     let account = format!("^[a-z0-9-]{{1,{MAX_ACCOUNT_ID_LEN}}}$");
-    let item = format!("^[A-Za-z0-9._-]{{1,{MAX_ITEM_ID_LEN}}}$");
     assert_eq!(s["OrderItemBody"]["properties"]["seller"]["pattern"], account.as_str());
-    assert_eq!(s["OrderItemBody"]["properties"]["sku"]["pattern"], item.as_str());
+    // Item ids: the pattern (not dots only, tests/request_schemas.rs) and the length beside it.
+    assert_eq!(s["OrderItemBody"]["properties"]["sku"]["pattern"], offernet_server::openapi::ITEM_ID_PATTERN);
+    assert_eq!(num(&s["OrderItemBody"]["properties"]["sku"]["maxLength"]) as usize, MAX_ITEM_ID_LEN);
     let token_name = num(&s["NewToken"]["properties"]["name"]["maxLength"]) as usize;
     assert_eq!(token_name, offernet_core::accounts::MAX_TOKEN_NAME_CHARS);
     assert_eq!(num(&s["AccountPatchBody"]["properties"]["name"]["maxLength"]) as usize, MAX_TEXT_LEN);

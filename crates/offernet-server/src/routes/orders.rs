@@ -16,7 +16,7 @@ use super::params;
 use super::query;
 use super::respond::{at_item, json, required, write, write_then, NoFields, St};
 use crate::error::ApiResult;
-use crate::extract::{ActsFor, Reads, StrictJson};
+use crate::extract::{ActsFor, OptionalJson, Reads, StrictJson};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
@@ -106,7 +106,7 @@ async fn authorize_order(
     st: St,
     Path(p): Path<(String, String)>,
     _: ActsFor,
-    _: StrictJson<NoFields>,
+    _: OptionalJson<NoFields>,
 ) -> ApiResult<Response> {
     act(&st, p, Action::Authorize).await
 }
@@ -119,7 +119,7 @@ async fn cancel_order(
     st: St,
     Path(p): Path<(String, String)>,
     _: ActsFor,
-    _: StrictJson<NoFields>,
+    _: OptionalJson<NoFields>,
 ) -> ApiResult<Response> {
     act(&st, p, Action::Cancel).await
 }
@@ -132,7 +132,7 @@ async fn invoice_order(
     st: St,
     Path(p): Path<(String, String)>,
     _: ActsFor,
-    _: StrictJson<NoFields>,
+    _: OptionalJson<NoFields>,
 ) -> ApiResult<Response> {
     act(&st, p, Action::Invoice).await
 }

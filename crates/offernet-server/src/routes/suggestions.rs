@@ -15,7 +15,7 @@ use super::params;
 use super::query;
 use super::respond::{json, write_then, NoFields, St};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ActsFor, Reads, StrictJson};
+use crate::extract::{ActsFor, OptionalJson, Reads, StrictJson};
 use crate::state::AppState;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
@@ -91,7 +91,12 @@ async fn approve_suggestion(
     params(params::M, params::S, params::SellerSku),
     responses((status = 200, description = "the suggestion", body = SuggestionView)),
     extensions(("x-offernet-who" = json!("m"))))]
-async fn deny_suggestion(st: St, Path((m, s, ss)): Three, _: ActsFor, _: StrictJson<NoFields>) -> ApiResult<Response> {
+async fn deny_suggestion(
+    st: St,
+    Path((m, s, ss)): Three,
+    _: ActsFor,
+    _: OptionalJson<NoFields>,
+) -> ApiResult<Response> {
     let cmd = Command::DenySuggestion { marketplace: m.clone(), seller: s.clone(), seller_sku: ss.clone() };
     write_then(&st, cmd, |e| suggestion_view(e, &m, &s, &ss)).await
 }
