@@ -31,6 +31,9 @@ pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
 type Two = Path<(String, String)>;
 
 /// Create or replace a SKU
+///
+/// The body replaces the whole SKU, its content too: `description`, `images` and `dimensions`
+/// left out are cleared. Content is shown to channels and never changes an offer.
 #[utoipa::path(put, path = "/v1/accounts/{a}/skus/{sku}", tag = "catalog", params(params::A, params::Sku),
     request_body = SkuBody, responses((status = 200, description = "the SKU", body = SkuView)),
     extensions(("x-offernet-who" = json!("a"))))]
@@ -44,7 +47,7 @@ async fn put_sku(
     write_then(&st, cmd, |e| e.sku(&a, &sku)).await
 }
 
-/// A SKU with its prices and stock
+/// A SKU with its prices, stock and content
 #[utoipa::path(get, path = "/v1/accounts/{a}/skus/{sku}", tag = "catalog", params(params::A, params::Sku),
     responses((status = 200, description = "the SKU", body = SkuView)),
     extensions(("x-offernet-who" = json!("a"))))]
@@ -53,6 +56,9 @@ async fn get_sku(st: St, Path((a, sku)): Two, _: Reads) -> ApiResult<Response> {
 }
 
 /// Create or replace a trade policy
+///
+/// `product_url`, when given, is the link to a SKU's page on the trade policy's channel, with
+/// `{sku}` where the SKU id goes; left out, it is cleared.
 #[utoipa::path(put, path = "/v1/accounts/{a}/trade-policies/{tp}", tag = "catalog", params(params::A, params::Tp),
     request_body = TradePolicyBody, responses((status = 200, description = "the trade policy", body = TradePolicyView)),
     extensions(("x-offernet-who" = json!("a"))))]
@@ -129,7 +135,7 @@ struct TradePolicyPage {
     next_offset: Option<usize>,
 }
 
-/// The account's SKUs with their prices and stock
+/// The account's SKUs with their prices, stock and content
 #[utoipa::path(get, path = "/v1/accounts/{a}/skus", tag = "catalog",
     params(params::A, params::SkuFilters, params::Paging),
     responses((status = 200, description = "one page", body = SkuPage)),
