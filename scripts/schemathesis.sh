@@ -21,7 +21,12 @@ SEED="${ST_SEED:-12}"
 EXAMPLES="${ST_EXAMPLES:-100}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/offernet-schemathesis-XXXXXX")"
 SERVER_PID=""
+ST_PID=""
 cleanup() {
+  if [ -n "$ST_PID" ]; then
+    kill -TERM "$ST_PID" 2>/dev/null || true
+    wait "$ST_PID" 2>/dev/null || true
+  fi
   if [ -n "$SERVER_PID" ]; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
@@ -69,6 +74,12 @@ echo "== schemathesis run (seed $SEED, $EXAMPLES examples per operation, every c
 # per-operation settings); the domain rules JSON Schema cannot state are named there and in
 # schemathesis_hooks.py, operation by operation (no check is switched off for the whole API).
 HERE="$PWD/scripts"
-(cd "$WORK" && SCHEMATHESIS_HOOKS="$HERE/schemathesis_hooks.py" "$VENV/bin/st" --config-file "$HERE/schemathesis.toml" \
+# In the background and waited for, so that a timeout's TERM (.ci/run) stops it at once.
+(cd "$WORK" && SCHEMATHESIS_HOOKS="$HERE/schemathesis_hooks.py" exec "$VENV/bin/st" --config-file "$HERE/schemathesis.toml" \
   run "http://$ADDR/openapi.json" --header "Authorization: Bearer $TOKEN" \
-  --seed "$SEED" --max-examples "$EXAMPLES" --workers 1 --request-timeout 30)
+  --seed "$SEED" --max-examples "$EXAMPLES" --workers 1 --request-timeout 30) &
+ST_PID=$!
+status=0
+wait "$ST_PID" || status=$?
+ST_PID=""
+exit "$status"
