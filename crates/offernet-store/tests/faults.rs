@@ -112,15 +112,33 @@ impl Journal for Faulty {
     async fn set_meta(&mut self, key: &str, value: &str) -> JResult<()> {
         self.inner.set_meta(key, value).await
     }
-    async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
+    async fn append_batch(&mut self, batch: u64, entries: &[Entry], events: &[StoredEvent]) -> JResult<()> {
         if take(&self.fail) {
             return Err(JournalError::Db("injected: database or disk is full".into()));
         }
-        self.inner.append_batch(batch, entries).await?;
+        self.inner.append_batch(batch, entries, events).await?;
         if take(&self.lose_reply) {
             return Err(JournalError::Db("injected: connection lost after COMMIT".into()));
         }
         Ok(())
+    }
+    async fn insert_events(&mut self, events: &[StoredEvent]) -> JResult<()> {
+        self.inner.insert_events(events).await
+    }
+    async fn read_events(&mut self, after: u64, limit: u64) -> JResult<Vec<StoredEvent>> {
+        self.inner.read_events(after, limit).await
+    }
+    async fn last_event_seq(&mut self) -> JResult<u64> {
+        self.inner.last_event_seq().await
+    }
+    async fn event_floors(&mut self) -> JResult<Vec<(String, u64)>> {
+        self.inner.event_floors().await
+    }
+    async fn next_event_account(&mut self, after: &str) -> JResult<Option<String>> {
+        self.inner.next_event_account(after).await
+    }
+    async fn prune_events(&mut self, step: &PruneStep) -> JResult<u64> {
+        self.inner.prune_events(step).await
     }
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         self.inner.read_after(after, limit).await
