@@ -281,12 +281,18 @@ mod tests {
         let c = parse("database = \"postgres://u:Hunter2@h/db\"\nevent_retention = 7\n").unwrap();
         assert_eq!(c.database.as_deref(), Some("postgres://u:Hunter2@h/db"));
         assert_eq!(c.event_retention.to_string(), "7");
+        let printed = c.printable();
+        assert!(!printed.contains("Hunter2") && printed.contains("# database = \"<redacted"), "{printed}");
+    }
+
+    #[test]
+    fn event_retention_is_a_number_of_events_or_of_days() {
         let c = parse("event_retention = \"30d\"\n").unwrap();
         assert_eq!(c.event_retention.to_string(), "30d");
         assert!(c.printable().contains("event_retention = \"30d\""), "{}", c.printable());
+        let c = parse("event_retention = 321\n").unwrap();
+        assert!(c.printable().contains("event_retention = 321\n"), "{}", c.printable());
         let err = parse("event_retention = \"3w\"\n").unwrap_err();
         assert!(err.contains("days"), "{err}");
-        let printed = c.printable();
-        assert!(!printed.contains("Hunter2") && printed.contains("# database = \"<redacted"), "{printed}");
     }
 }
