@@ -137,16 +137,17 @@ fn writer_thread(
                 break;
             }
             let body = json!({"quantity": q}).to_string();
-            let r = std::panic::catch_unwind(|| {
+            // The kill makes the client panic (connection refused): caught, it ends the thread.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 c.raw("PUT", "/v1/accounts/s/warehouses/main/stock/k0", Some(&ts), Some(&body), &[]).0
-            });
-            if r != Ok(200) {
+            }));
+            if !matches!(r, Ok(200)) {
                 break;
             }
             acked += 1;
-            let r = std::panic::catch_unwind(|| {
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 c.raw("GET", &format!("/v1/accounts/m/events?after={after}&limit=1000"), Some(&tm), None, &[])
-            });
+            }));
             let Ok((200, text)) = r else { break };
             let v: Value = serde_json::from_str(&text).unwrap();
             let mut seen = seen.lock().unwrap();
