@@ -192,3 +192,33 @@ pub async fn check_max_chain<J: Journal>(j: &mut J, max_chain: u8) -> JResult<()
         ))),
     }
 }
+
+/// Inside `impl Journal for` a type that wraps another journal in its field `$inner` (a test
+/// double that injects faults): the durable event history's methods, delegated as they are.
+#[macro_export]
+macro_rules! delegate_event_history {
+    ($inner:ident) => {
+        async fn insert_events(&mut self, events: &[$crate::StoredEvent]) -> $crate::journal::JResult<()> {
+            self.$inner.insert_events(events).await
+        }
+        async fn read_events(
+            &mut self,
+            after: u64,
+            limit: u64,
+        ) -> $crate::journal::JResult<Vec<$crate::StoredEvent>> {
+            self.$inner.read_events(after, limit).await
+        }
+        async fn last_event_seq(&mut self) -> $crate::journal::JResult<u64> {
+            self.$inner.last_event_seq().await
+        }
+        async fn event_floors(&mut self) -> $crate::journal::JResult<Vec<(String, u64)>> {
+            self.$inner.event_floors().await
+        }
+        async fn next_event_account(&mut self, after: &str) -> $crate::journal::JResult<Option<String>> {
+            self.$inner.next_event_account(after).await
+        }
+        async fn prune_events(&mut self, step: &$crate::PruneStep) -> $crate::journal::JResult<u64> {
+            self.$inner.prune_events(step).await
+        }
+    };
+}

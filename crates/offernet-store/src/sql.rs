@@ -112,8 +112,6 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
-    for<'q> Option<String>: Decode<'q, DB> + Type<DB>,
-    for<'q> Option<i64>: Decode<'q, DB> + Type<DB>,
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Decode<'q, DB> + Type<DB>,
     usize: ColumnIndex<DB::Row>,
@@ -172,7 +170,7 @@ where
     }
 
     async fn prune_events(&mut self, step: &PruneStep) -> JResult<u64> {
-        crate::sql_events::prune::<DB>(self.c()?, step).await
+        crate::sql_events::prune::<DB>(self.c()?, step, DB::rows_affected).await
     }
 
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {

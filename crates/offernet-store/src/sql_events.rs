@@ -2,10 +2,12 @@
 //! backends like the rest of `sql.rs`, whose `Journal` implementation calls these. The policy
 //! (when to write, what to prune) is `history.rs`'s; here are only the statements.
 
-use sqlx::{ColumnIndex, Connection, Decode, Encode, Executor, IntoArguments, QueryBuilder, Row, Type};
+use sqlx::{ColumnIndex, Connection, Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Row, Type};
 
 use crate::journal::{JResult, PruneStep, StoredEvent};
-use crate::sql::Dialect;
+
+/// How many rows a statement changed (the backend's `Dialect::rows_affected`).
+pub(crate) type RowsAffected<DB> = fn(&<DB as Database>::QueryResult) -> u64;
 
 /// Event rows per INSERT statement (4 bound parameters each, far below both backends' limits).
 const EVENT_ROWS_PER_INSERT: usize = 1_000;
@@ -18,7 +20,7 @@ fn i(v: u64) -> i64 {
 /// stored as it is.
 pub(crate) async fn insert<DB>(c: &mut DB::Connection, events: &[StoredEvent]) -> JResult<()>
 where
-    DB: Dialect,
+    DB: Database,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
@@ -38,7 +40,7 @@ where
 /// Stored events after `after`, at most `limit`, in order.
 pub(crate) async fn read<DB>(c: &mut DB::Connection, after: u64, limit: u64) -> JResult<Vec<StoredEvent>>
 where
-    DB: Dialect,
+    DB: Database,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
@@ -64,7 +66,7 @@ where
 /// The newest stored event's sequence number, 0 when there is none.
 pub(crate) async fn last_seq<DB>(c: &mut DB::Connection) -> JResult<u64>
 where
-    DB: Dialect,
+    DB: Database,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> i64: Decode<'q, DB> + Type<DB>,
@@ -77,7 +79,7 @@ where
 /// Every account's pruning floor.
 pub(crate) async fn floors<DB>(c: &mut DB::Connection) -> JResult<Vec<(String, u64)>>
 where
-    DB: Dialect,
+    DB: Database,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> i64: Decode<'q, DB> + Type<DB>,
@@ -94,7 +96,7 @@ where
 /// The first account after `after` with stored events (an index seek on `events_by_account`).
 pub(crate) async fn next_account<DB>(c: &mut DB::Connection, after: &str) -> JResult<Option<String>>
 where
-    DB: Dialect,
+    DB: Database,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
@@ -105,9 +107,9 @@ where
 }
 
 /// One pruning step in one transaction (see [`PruneStep`]); the events deleted.
-pub(crate) async fn prune<DB>(c: &mut DB::Connection, step: &PruneStep) -> JResult<u64>
+pub(crate) async fn prune<DB>(c: &mut DB::Connection, step: &PruneStep, rows: RowsAffected<DB>) -> JResult<u64>
 where
-    DB: Dialect,
+    DB: Database,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
@@ -115,7 +117,7 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     let mut tx = c.begin().await?;
-    let deleted = match step {
+    let upto = match step {
         PruneStep::Account { account, keep, chunk } => {
             // The newest event to delete: the one just older than the newest `keep`, then at
             // most `chunk` from the oldest up to it.
@@ -129,21 +131,7 @@ where
             .bind(i(*chunk))
             .fetch_one(&mut *tx)
             .await?;
-            let Some(upto) = upto else { return Ok(0) };
-            let r = sqlx::query("DELETE FROM events WHERE account = $1 AND seq <= $2")
-                .bind(account.clone())
-                .bind(upto)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO event_floors (account, upto) VALUES ($1, $2) ON CONFLICT (account) DO UPDATE \
-                 SET upto = CASE WHEN excluded.upto > event_floors.upto THEN excluded.upto ELSE event_floors.upto END",
-            )
-            .bind(account.clone())
-            .bind(upto)
-            .execute(&mut *tx)
-            .await?;
-            DB::rows_affected(&r)
+            upto
         }
         PruneStep::Age { before_ms, chunk } => {
             let rows = sqlx::query(
@@ -160,19 +148,30 @@ where
                 }
                 upto = Some(r.try_get::<i64, _>(0)?);
             }
-            let Some(upto) = upto else { return Ok(0) };
-            sqlx::query(
-                "INSERT INTO event_floors (account, upto) SELECT account, MAX(seq) FROM events WHERE seq <= $1 \
-                 GROUP BY account ON CONFLICT (account) DO UPDATE \
-                 SET upto = CASE WHEN excluded.upto > event_floors.upto THEN excluded.upto ELSE event_floors.upto END",
-            )
-            .bind(upto)
-            .execute(&mut *tx)
-            .await?;
-            let r = sqlx::query("DELETE FROM events WHERE seq <= $1").bind(upto).execute(&mut *tx).await?;
-            DB::rows_affected(&r)
+            upto
         }
     };
+    let Some(upto) = upto else { return Ok(0) };
+    // One account's events, or (by age; no account id is empty) every account's.
+    let account = match step {
+        PruneStep::Account { account, .. } => account.clone(),
+        PruneStep::Age { .. } => String::new(),
+    };
+    // Each account's floor first (the newest of its events about to go), then the delete.
+    sqlx::query(
+        "INSERT INTO event_floors (account, upto) SELECT account, MAX(seq) FROM events \
+         WHERE seq <= $1 AND ($2 = '' OR account = $2) GROUP BY account ON CONFLICT (account) DO UPDATE \
+         SET upto = CASE WHEN excluded.upto > event_floors.upto THEN excluded.upto ELSE event_floors.upto END",
+    )
+    .bind(upto)
+    .bind(account.clone())
+    .execute(&mut *tx)
+    .await?;
+    let r = sqlx::query("DELETE FROM events WHERE seq <= $1 AND ($2 = '' OR account = $2)")
+        .bind(upto)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
-    Ok(deleted)
+    Ok(rows(&r))
 }

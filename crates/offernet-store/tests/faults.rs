@@ -122,24 +122,7 @@ impl Journal for Faulty {
         }
         Ok(())
     }
-    async fn insert_events(&mut self, events: &[StoredEvent]) -> JResult<()> {
-        self.inner.insert_events(events).await
-    }
-    async fn read_events(&mut self, after: u64, limit: u64) -> JResult<Vec<StoredEvent>> {
-        self.inner.read_events(after, limit).await
-    }
-    async fn last_event_seq(&mut self) -> JResult<u64> {
-        self.inner.last_event_seq().await
-    }
-    async fn event_floors(&mut self) -> JResult<Vec<(String, u64)>> {
-        self.inner.event_floors().await
-    }
-    async fn next_event_account(&mut self, after: &str) -> JResult<Option<String>> {
-        self.inner.next_event_account(after).await
-    }
-    async fn prune_events(&mut self, step: &PruneStep) -> JResult<u64> {
-        self.inner.prune_events(step).await
-    }
+    offernet_store::delegate_event_history!(inner);
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         self.inner.read_after(after, limit).await
     }
