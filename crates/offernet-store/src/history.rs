@@ -73,7 +73,8 @@ impl Retention {
 impl FromStr for Retention {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("event retention is a number of events per account (`100000`) or of days (`30d`), got `{s}`");
+        let bad =
+            || format!("event retention is a number of events per account (`100000`) or of days (`30d`), got `{s}`");
         let t = s.trim();
         if let Some(days) = t.strip_suffix('d') {
             let days: u64 = days.parse().map_err(|_| bad())?;

@@ -201,11 +201,7 @@ macro_rules! delegate_event_history {
         async fn insert_events(&mut self, events: &[$crate::StoredEvent]) -> $crate::journal::JResult<()> {
             self.$inner.insert_events(events).await
         }
-        async fn read_events(
-            &mut self,
-            after: u64,
-            limit: u64,
-        ) -> $crate::journal::JResult<Vec<$crate::StoredEvent>> {
+        async fn read_events(&mut self, after: u64, limit: u64) -> $crate::journal::JResult<Vec<$crate::StoredEvent>> {
             self.$inner.read_events(after, limit).await
         }
         async fn last_event_seq(&mut self) -> $crate::journal::JResult<u64> {

@@ -87,9 +87,8 @@ where
     usize: ColumnIndex<DB::Row>,
 {
     let rows = sqlx::query("SELECT account, upto FROM event_floors ORDER BY account").fetch_all(c).await?;
-    let decode = |r: &DB::Row| -> Result<(String, u64), sqlx::Error> {
-        Ok((r.try_get(0)?, r.try_get::<i64, _>(1)? as u64))
-    };
+    let decode =
+        |r: &DB::Row| -> Result<(String, u64), sqlx::Error> { Ok((r.try_get(0)?, r.try_get::<i64, _>(1)? as u64)) };
     rows.iter().map(decode).collect::<Result<Vec<_>, _>>().map_err(Into::into)
 }
 

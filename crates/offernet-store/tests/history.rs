@@ -61,9 +61,7 @@ async fn prune_by_count_keeps_the_newest_and_records_floors(db: &Db) {
 
 async fn prune_by_age_keeps_the_newest_event_of_all(db: &Db) {
     let mut j = db.journal().await;
-    j.insert_events(&(1..=6).map(|s| ev(s, if s < 4 { "a" } else { "b" }, s * 100)).collect::<Vec<_>>())
-        .await
-        .unwrap();
+    j.insert_events(&(1..=6).map(|s| ev(s, if s < 4 { "a" } else { "b" }, s * 100)).collect::<Vec<_>>()).await.unwrap();
     // Events made before 350: 1, 2, 3.
     assert_eq!(j.prune_events(&PruneStep::Age { before_ms: 350, chunk: 2 }).await.unwrap(), 2);
     assert_eq!(j.prune_events(&PruneStep::Age { before_ms: 350, chunk: 2 }).await.unwrap(), 1);

@@ -229,7 +229,8 @@ fn a_tiny_retention_answers_410_with_the_resume_point_and_prunes() {
         let (st, _) = s.req("GET", &format!("/v1/accounts/m/events?after={}", resume - 1), Some(&tm), None);
         assert_eq!(st, 410);
         // A stream from before it says where to resume, then ends.
-        let (st, body) = s.raw("GET", "/v1/accounts/m/events?after=0", Some(&tm), None, &[("Accept", "text/event-stream")]);
+        let (st, body) =
+            s.raw("GET", "/v1/accounts/m/events?after=0", Some(&tm), None, &[("Accept", "text/event-stream")]);
         assert_eq!(st, 410, "{body}");
         (resume, seqs)
     };
