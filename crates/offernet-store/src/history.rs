@@ -169,7 +169,7 @@ impl History {
     /// Counts a batch: true every [`PRUNE_EVERY_BATCHES`] batches.
     pub(crate) fn prune_due(&mut self) -> bool {
         self.batches += 1;
-        self.batches % PRUNE_EVERY_BATCHES == 0
+        self.batches.is_multiple_of(PRUNE_EVERY_BATCHES)
     }
 
     /// Up to [`PRUNE_STEPS`] bounded pruning steps; a failure is logged (the next commit
