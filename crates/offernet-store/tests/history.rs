@@ -105,7 +105,40 @@ async fn the_writer_keeps_the_history_and_recovery_restores_it(db: &Db) {
     assert_eq!(j.read_events(0, 10_000).await.unwrap(), whole, "the same events, restored by replay");
 }
 
+/// A journal written before the history existed (no events, no floor): the first recovery sets
+/// the floor to the snapshot's event number (the events before it were never kept) and stores
+/// the replayed events after it.
+async fn an_older_journal_gets_a_floor_at_its_snapshot(db: &Db) {
+    let config = EngineConfig::default();
+    let mut j = db.journal().await;
+    let r = recover(&mut j, config, &mut |_| {}).await.unwrap();
+    let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 4, max_batch: 1, ..Default::default() });
+    for c in setup_commands() {
+        h.submit(c).await.unwrap().unwrap();
+    }
+    drop(h);
+    let mut j = task.await.unwrap();
+    let snapshot = j.snapshots().await.unwrap()[0].seq;
+    // As an older build left it: keep the oldest snapshot only, no history, no floor.
+    Db::sql(&mut j, &format!("DELETE FROM {{t}}snapshot_chunks WHERE seq > 4; DELETE FROM {{t}}snapshots WHERE seq > 4; DELETE FROM {{t}}events; DELETE FROM {{t}}meta WHERE key = 'events_floor'")).await;
+    assert!(snapshot > 4);
+    let at_snapshot = {
+        let mut e = offernet_core::Engine::new(config);
+        for c in setup_commands().iter().take(4) {
+            let _ = e.apply(c, 0);
+        }
+        e.last_seq()
+    };
+    let r = recover(&mut j, config, &mut |_| {}).await.unwrap();
+    assert_eq!(r.report.event_floor, at_snapshot);
+    let stored: Vec<u64> = j.read_events(0, 10_000).await.unwrap().iter().map(|e| e.seq).collect();
+    assert_eq!(stored, (at_snapshot + 1..=r.engine.last_seq()).collect::<Vec<_>>());
+    // The next recovery keeps the floor.
+    assert_eq!(recover(&mut j, config, &mut |_| {}).await.unwrap().report.event_floor, at_snapshot);
+}
+
 both!(
+    an_older_journal_gets_a_floor_at_its_snapshot,
     insert_read_and_ignore_duplicates,
     prune_by_count_keeps_the_newest_and_records_floors,
     prune_by_age_keeps_the_newest_event_of_all,
