@@ -120,7 +120,9 @@ async fn an_older_journal_gets_a_floor_at_its_snapshot(db: &Db) {
     let mut j = task.await.unwrap();
     let snapshot = j.snapshots().await.unwrap()[0].seq;
     // As an older build left it: keep the oldest snapshot only, no history, no floor.
-    Db::sql(&mut j, &format!("DELETE FROM {{t}}snapshot_chunks WHERE seq > 4; DELETE FROM {{t}}snapshots WHERE seq > 4; DELETE FROM {{t}}events; DELETE FROM {{t}}meta WHERE key = 'events_floor'")).await;
+    let older = "DELETE FROM {t}snapshot_chunks WHERE seq > 4; DELETE FROM {t}snapshots WHERE seq > 4; \
+                 DELETE FROM {t}events; DELETE FROM {t}meta WHERE key = 'events_floor'";
+    Db::sql(&mut j, older).await;
     assert!(snapshot > 4);
     let at_snapshot = {
         let mut e = offernet_core::Engine::new(config);
