@@ -144,17 +144,23 @@ pub(crate) struct History {
     retention: Retention,
     /// The account pruned last: pruning visits the accounts in turn.
     cursor: String,
+    /// Events were recorded since the last whole round of pruning by count: without new
+    /// events there is nothing to prune by count, and an idle writer does not scan again.
+    dirty: bool,
+    /// A round of pruning by count is under way (`cursor` is where it is).
+    in_round: bool,
     batches: u64,
 }
 
 impl History {
     pub(crate) fn new(retention: Retention) -> History {
-        History { pending: Vec::new(), retention, cursor: String::new(), batches: 0 }
+        History { pending: Vec::new(), retention, cursor: String::new(), dirty: true, in_round: false, batches: 0 }
     }
 
     /// Keeps the events of one applied command until they are written.
     pub(crate) fn record(&mut self, at_ms: u64, events: &[Event]) {
         self.pending.extend(events.iter().map(|e| stored(at_ms, e)));
+        self.dirty |= !events.is_empty();
     }
 
     /// Writes the pending events in their own transaction.
@@ -198,11 +204,20 @@ impl History {
                 return Ok(Some(n));
             }
         }
+        if !self.in_round {
+            if !self.dirty {
+                return Ok(None);
+            }
+            // This round covers every event recorded so far; later ones mark the next.
+            (self.dirty, self.in_round) = (false, true);
+        }
         let account = match j.next_event_account(&self.cursor).await? {
             Some(a) => a,
             None => {
-                // A round is over: the next starts from the first account.
+                // A round is over: the next starts from the first account, once there are new
+                // events.
                 self.cursor.clear();
+                self.in_round = false;
                 return Ok(None);
             }
         };
