@@ -13,8 +13,10 @@ pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// Page sizes of list routes: default and maximum (bounds one response's size and time).
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 pub const MAX_PAGE_SIZE: usize = 1_000;
-/// Events kept in memory per account for `GET …/events?after=`; older ones answer 410.
-pub const DEFAULT_EVENT_RETENTION: usize = 100_000;
+/// Events kept per account for `GET …/events?after=` (in the journal's database and in
+/// memory); older ones answer 410. `event_retention` also takes days (`30d`, at most
+/// `MAX_EVENTS_BY_AGE` per account); see `offernet_store::history`.
+pub use offernet_store::history::{DEFAULT_EVENT_RETENTION, MAX_EVENTS_BY_AGE, MAX_RETENTION_DAYS};
 /// Open event streams per account (then 429 `too_many_streams`): a consumer needs one stream,
 /// a few processes and reconnects need a handful; 64 keeps one tenant from taking the
 /// connection places of all the others.
@@ -61,7 +63,8 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub request_timeout_ms: u64,
     pub max_page_size: usize,
-    pub event_retention: usize,
+    /// How long events are kept: `N` events per account (a number) or `Nd` days.
+    pub event_retention: offernet_store::Retention,
     /// Open event streams per account (then 429).
     pub max_streams_per_account: usize,
     /// Most open connections; 0: the open-file limit minus a headroom (conn.rs). Connections
@@ -158,7 +161,7 @@ impl Default for Config {
             body_limit_bytes: DEFAULT_BODY_LIMIT,
             request_timeout_ms: DEFAULT_REQUEST_TIMEOUT_MS,
             max_page_size: MAX_PAGE_SIZE,
-            event_retention: DEFAULT_EVENT_RETENTION,
+            event_retention: offernet_store::Retention::default(),
             max_streams_per_account: DEFAULT_MAX_STREAMS_PER_ACCOUNT,
             max_connections: 0,
             header_read_timeout_ms: DEFAULT_HEADER_READ_TIMEOUT_MS,
@@ -277,8 +280,19 @@ mod tests {
     fn the_database_is_read_from_the_file_and_never_printed() {
         let c = parse("database = \"postgres://u:Hunter2@h/db\"\nevent_retention = 7\n").unwrap();
         assert_eq!(c.database.as_deref(), Some("postgres://u:Hunter2@h/db"));
-        assert_eq!(c.event_retention, 7);
+        assert_eq!(c.event_retention.to_string(), "7");
         let printed = c.printable();
         assert!(!printed.contains("Hunter2") && printed.contains("# database = \"<redacted"), "{printed}");
+    }
+
+    #[test]
+    fn event_retention_is_a_number_of_events_or_of_days() {
+        let c = parse("event_retention = \"30d\"\n").unwrap();
+        assert_eq!(c.event_retention.to_string(), "30d");
+        assert!(c.printable().contains("event_retention = \"30d\""), "{}", c.printable());
+        let c = parse("event_retention = 321\n").unwrap();
+        assert!(c.printable().contains("event_retention = 321\n"), "{}", c.printable());
+        let err = parse("event_retention = \"3w\"\n").unwrap_err();
+        assert!(err.contains("days"), "{err}");
     }
 }

@@ -194,8 +194,13 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let metrics = Arc::new(metrics::Metrics::default());
     let sink = event_sink(events.clone(), metrics.clone());
     offernet_store::check_rules(&mut journal, engine_config).await.map_err(|e| e.to_string())?;
+    // The durable event history first, then the replayed commands' events after it: reads
+    // answer the same events across a restart or a crash.
+    let loaded = offernet_store::history::load(&mut journal, &mut |e| events.load(e))
+        .await
+        .map_err(|e| format!("reading the event history: {e}"))?;
     let recovered = recover(&mut journal, engine_config, sink.clone(), json).await?;
-    events.start_at(recovered.engine.last_seq());
+    events.set_floors(recovered.report.event_floor, &loaded.account_floors);
     let (token, source) = auth::operator_token(config.admin_token.clone(), &config.data_dir)
         .map_err(|e| format!("operator token: {e}"))?;
     notice(json, To::Stderr, "INFO", &format!("operator token: {source}"), &[]);
@@ -203,6 +208,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         max_batch: config.max_batch,
         queue_depth: config.queue_depth,
         snapshot_every: config.snapshot_every,
+        event_retention: config.event_retention,
     };
     let (writer, writer_task) = spawn_with_sink(journal, recovered, wc, Some(sink));
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -242,11 +248,11 @@ fn bind_error(listen: &str, e: std::io::Error) -> String {
 /// Where the writer's events go after each batch: the event log (for `?after=` and streams)
 /// and the counters of `/metrics`.
 fn event_sink(events: Arc<events::EventLog>, metrics: Arc<metrics::Metrics>) -> Arc<dyn offernet_store::EventSink> {
-    Arc::new(move |batch: &[offernet_core::Event]| {
+    Arc::new(move |at_ms: u64, batch: &[offernet_core::Event]| {
         let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
         metrics.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
         metrics.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
-        events.push(batch);
+        events.push(at_ms, batch);
     })
 }
 
@@ -268,7 +274,8 @@ async fn recover(
     let recovered =
         recover_with_events(journal, engine_config, progress, Some(sink)).await.map_err(|e| e.to_string())?;
     let rep = &recovered.report;
-    tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq, "recovered");
+    tracing::info!(snapshot = ?rep.snapshot, replayed = rep.replayed, last_seq = recovered.last_seq,
+        events_restored = rep.events_restored, "recovered");
     for s in &rep.skipped_snapshots {
         notice(json, To::Stderr, "WARN", &format!("warning: skipped snapshot {}: {}", s.seq, s.why), &[]);
     }

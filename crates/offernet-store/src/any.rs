@@ -63,8 +63,26 @@ impl Journal for AnyJournal {
     async fn set_meta(&mut self, key: &str, value: &str) -> JResult<()> {
         delegate!(self, j => j.set_meta(key, value).await)
     }
-    async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
-        delegate!(self, j => j.append_batch(batch, entries).await)
+    async fn append_batch(&mut self, batch: u64, entries: &[Entry], events: &[StoredEvent]) -> JResult<()> {
+        delegate!(self, j => j.append_batch(batch, entries, events).await)
+    }
+    async fn insert_events(&mut self, events: &[StoredEvent]) -> JResult<()> {
+        delegate!(self, j => j.insert_events(events).await)
+    }
+    async fn read_events(&mut self, after: u64, limit: u64) -> JResult<Vec<StoredEvent>> {
+        delegate!(self, j => j.read_events(after, limit).await)
+    }
+    async fn last_event_seq(&mut self) -> JResult<u64> {
+        delegate!(self, j => j.last_event_seq().await)
+    }
+    async fn event_floors(&mut self) -> JResult<Vec<(String, u64)>> {
+        delegate!(self, j => j.event_floors().await)
+    }
+    async fn next_event_account(&mut self, after: &str) -> JResult<Option<String>> {
+        delegate!(self, j => j.next_event_account(after).await)
+    }
+    async fn prune_events(&mut self, step: &PruneStep) -> JResult<u64> {
+        delegate!(self, j => j.prune_events(step).await)
     }
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         delegate!(self, j => j.read_after(after, limit).await)

@@ -48,6 +48,27 @@ pub struct JournalEnd {
     pub batch: u64,
 }
 
+/// One event as the durable history keeps it (table `events`): its sequence number, the
+/// account it is for, the time of the command that made it, and its JSON exactly as
+/// `GET …/events` shows it (so a read after a restart answers the same bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub seq: u64,
+    pub account: String,
+    pub at_ms: u64,
+    pub json: String,
+}
+
+/// One bounded step of pruning the durable event history (see `history.rs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PruneStep {
+    /// Delete at most `chunk` of `account`'s events older than its newest `keep`.
+    Account { account: String, keep: u64, chunk: u64 },
+    /// Delete at most `chunk` of the oldest events made before `before_ms`, never the newest
+    /// event of all (it says where the history ends).
+    Age { before_ms: u64, chunk: u64 },
+}
+
 /// Metadata of a stored snapshot.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotMeta {
@@ -106,8 +127,28 @@ pub trait Journal: Send + 'static {
     fn meta(&mut self, key: &str) -> impl Future<Output = JResult<Option<String>>> + Send;
     /// Sets a value of the journal's `meta` table (durable when it returns).
     fn set_meta(&mut self, key: &str, value: &str) -> impl Future<Output = JResult<()>> + Send;
-    /// Appends one batch in one transaction; durable when it returns `Ok`.
-    fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> impl Future<Output = JResult<()>> + Send;
+    /// Appends one batch in one transaction, with `events` (those of earlier batches not yet
+    /// in the durable history, inserted unless already there); durable when it returns `Ok`.
+    fn append_batch(
+        &mut self,
+        batch: u64,
+        entries: &[Entry],
+        events: &[StoredEvent],
+    ) -> impl Future<Output = JResult<()>> + Send;
+    /// Inserts events into the durable history in one transaction; an event whose sequence
+    /// number is already there is left as it is (replay regenerates the same events).
+    fn insert_events(&mut self, events: &[StoredEvent]) -> impl Future<Output = JResult<()>> + Send;
+    /// Stored events with `seq > after`, in order, at most `limit`.
+    fn read_events(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<StoredEvent>>> + Send;
+    /// The newest stored event's sequence number (0 when none).
+    fn last_event_seq(&mut self) -> impl Future<Output = JResult<u64>> + Send;
+    /// The accounts whose older events were pruned, each with the newest sequence number pruned.
+    fn event_floors(&mut self) -> impl Future<Output = JResult<Vec<(String, u64)>>> + Send;
+    /// The first account after `after` (by name) that has stored events, if any.
+    fn next_event_account(&mut self, after: &str) -> impl Future<Output = JResult<Option<String>>> + Send;
+    /// One bounded pruning step in one transaction, recording each account's new floor;
+    /// returns the events deleted.
+    fn prune_events(&mut self, step: &PruneStep) -> impl Future<Output = JResult<u64>> + Send;
     /// Entries with `seq > after`, in order, at most `limit`.
     fn read_after(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<RawEntry>>> + Send;
     /// The highest sequence number and batch number ever used (0, 0 when empty): the stored
@@ -150,4 +191,30 @@ pub async fn check_max_chain<J: Journal>(j: &mut J, max_chain: u8) -> JResult<()
             "this journal was written with max_chain {v}; start with --max-chain {v} (offers depend on it)"
         ))),
     }
+}
+
+/// Inside `impl Journal for` a type that wraps another journal in its field `$inner` (a test
+/// double that injects faults): the durable event history's methods, delegated as they are.
+#[macro_export]
+macro_rules! delegate_event_history {
+    ($inner:ident) => {
+        async fn insert_events(&mut self, events: &[$crate::StoredEvent]) -> $crate::journal::JResult<()> {
+            self.$inner.insert_events(events).await
+        }
+        async fn read_events(&mut self, after: u64, limit: u64) -> $crate::journal::JResult<Vec<$crate::StoredEvent>> {
+            self.$inner.read_events(after, limit).await
+        }
+        async fn last_event_seq(&mut self) -> $crate::journal::JResult<u64> {
+            self.$inner.last_event_seq().await
+        }
+        async fn event_floors(&mut self) -> $crate::journal::JResult<Vec<(String, u64)>> {
+            self.$inner.event_floors().await
+        }
+        async fn next_event_account(&mut self, after: &str) -> $crate::journal::JResult<Option<String>> {
+            self.$inner.next_event_account(after).await
+        }
+        async fn prune_events(&mut self, step: &$crate::PruneStep) -> $crate::journal::JResult<u64> {
+            self.$inner.prune_events(step).await
+        }
+    };
 }

@@ -12,6 +12,8 @@
 //! - [`recovery`]: startup (newest valid snapshot + replay; a damaged tail or a journal behind
 //!   the high-water mark refuses to start) and the bulk import, over `replay` (reading batches
 //!   and snapshots back) and `diagnosis` (the high-water mark, the repair plan).
+//! - [`history`]: the durable event history (when the writer writes events, the retention and
+//!   its pruning, loading it at startup) over `sql_events` (its statements).
 //! - [`verify`]: `verify` and `compact`.
 //! - [`plan`]: the repair plan startup gives when it refuses; [`repair`]: `journal repair
 //!   --accept-loss`.
@@ -25,6 +27,7 @@ pub mod crc;
 pub mod datadir;
 mod diagnosis;
 pub mod error;
+pub mod history;
 pub mod journal;
 mod mark;
 pub mod plan;
@@ -37,13 +40,15 @@ pub mod rules;
 mod shared;
 pub mod sink;
 pub mod sql;
+mod sql_events;
 pub mod sqlite;
 pub mod verify;
 pub mod writer;
 
 pub use any::AnyJournal;
 pub use datadir::DataDirLock;
-pub use journal::{Entry, Journal, JournalEnd, JournalError, Repair, COMMAND_FORMAT};
+pub use history::Retention;
+pub use journal::{Entry, Journal, JournalEnd, JournalError, PruneStep, Repair, StoredEvent, COMMAND_FORMAT};
 pub use plan::{EntryRange, RepairPlan};
 pub use postgres::PgJournal;
 pub use recovery::{import, recover, recover_with_events, Recovered, RecoveryReport, SkippedSnapshot};

@@ -89,6 +89,25 @@ CREATE TABLE IF NOT EXISTS offernet.repairs (
 );
 "#,
     ),
+    (
+        3,
+        r#"
+-- The durable event history: every event the engine gave, `event` its JSON as `GET
+-- …/events` shows it, `at_ms` the time of its command. Pruned by the retention setting.
+CREATE TABLE IF NOT EXISTS offernet.events (
+    seq      BIGINT PRIMARY KEY,
+    account  TEXT   NOT NULL,
+    at_ms    BIGINT NOT NULL,
+    event    TEXT   NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_account ON offernet.events (account, seq);
+-- Per account, the newest event sequence number pruned: reads at or before it answer 410.
+CREATE TABLE IF NOT EXISTS offernet.event_floors (
+    account  TEXT   PRIMARY KEY,
+    upto     BIGINT NOT NULL
+);
+"#,
+    ),
 ];
 
 /// The journal in a PostgreSQL database (the SQL is `sql.rs`'s; this file connects).

@@ -31,6 +31,12 @@ pub struct RecoveryReport {
     pub replayed: u64,
     /// The high-water mark found in the data directory (the journal reaches it), if any.
     pub high_water_mark: Option<u64>,
+    /// The event history's floor: every event after it is in the history or was replayed
+    /// (unless pruned, per account); see `history.rs`.
+    pub event_floor: u64,
+    /// Replayed events that were not yet in the history, inserted now (those of the last
+    /// batches before a crash).
+    pub events_restored: u64,
 }
 
 pub struct Recovered {
@@ -107,7 +113,19 @@ pub async fn recover_with_events<J: Journal>(
             first - 1
         )));
     }
-    let apply = |batch: &[Entry]| apply_all(&mut engine, batch, sink.as_deref());
+    report.event_floor = crate::history::floor(j, engine.last_seq()).await?;
+    // Events up to the history's end are stored; the replay regenerates the ones after it.
+    let history_end = j.last_event_seq().await?;
+    let mut missing: Vec<StoredEvent> = Vec::new();
+    let apply = |batch: &[Entry]| {
+        apply_all(&mut engine, batch, &mut |at_ms, events| {
+            if let Some(sink) = sink.as_deref() {
+                sink.publish(at_ms, events);
+            }
+            let new = events.iter().filter(|e| e.seq > history_end);
+            missing.extend(new.map(|e| crate::history::stored(at_ms, e)));
+        })
+    };
     let replayed = replay_batches(j, base_seq, &repairs, apply, &mut |n| {
         report.replayed += n;
         progress(n)
@@ -122,6 +140,10 @@ pub async fn recover_with_events<J: Journal>(
         let plan = plan(j, replayed.applied.seq, replayed.damage, stored, hwm).await?;
         return Err(JournalError::NeedsRepair(Box::new(plan)));
     }
+    for chunk in missing.chunks(crate::history::LOAD_PAGE as usize) {
+        j.insert_events(chunk).await?;
+    }
+    report.events_restored = missing.len() as u64;
     let (last_seq, last_batch) = (replayed.applied.seq.max(stored.seq), replayed.applied.batch.max(stored.batch));
     Ok(Recovered { engine, last_seq, last_batch, report })
 }
@@ -131,8 +153,10 @@ pub async fn recover_with_events<J: Journal>(
 pub const IMPORT_BATCH: usize = 10_000;
 
 /// Bulk import without the writer (nothing else may write meanwhile): journals `commands` in
-/// large batches, each committed before it is applied to `recovered.engine`. Returns how many
-/// the engine refused (they stay journaled, as the writer would have journaled them).
+/// large batches, each committed before it is applied to `recovered.engine`, with the events
+/// of the batch before it (the last batch's events in a transaction of their own, so the
+/// history is whole when the import ends). Returns how many the engine refused (they stay
+/// journaled, as the writer would have journaled them).
 pub async fn import<J: Journal>(
     j: &mut J,
     recovered: &mut Recovered,
@@ -142,19 +166,25 @@ pub async fn import<J: Journal>(
 ) -> JResult<u64> {
     let mut refused = 0;
     let mut batch: Vec<Entry> = Vec::with_capacity(IMPORT_BATCH);
+    let mut events: Vec<StoredEvent> = Vec::new();
     let mut commands = commands.into_iter().peekable();
     while commands.peek().is_some() {
         batch.clear();
         for command in commands.by_ref().take(IMPORT_BATCH) {
             batch.push(Entry { seq: recovered.last_seq + 1 + batch.len() as u64, at_ms, command });
         }
-        j.append_batch(recovered.last_batch + 1, &batch).await?;
+        j.append_batch(recovered.last_batch + 1, &batch, &events).await?;
+        events.clear();
         recovered.last_batch += 1;
         recovered.last_seq += batch.len() as u64;
         for e in &batch {
-            refused += recovered.engine.apply(&e.command, e.at_ms).is_err() as u64;
+            match recovered.engine.apply(&e.command, e.at_ms) {
+                Ok(evs) => events.extend(evs.iter().map(|ev| crate::history::stored(e.at_ms, ev))),
+                Err(_) => refused += 1,
+            }
         }
         progress(batch.len() as u64);
     }
+    j.insert_events(&events).await?;
     Ok(refused)
 }

@@ -54,8 +54,14 @@ pub async fn repair<J: Journal>(j: &mut J, config: EngineConfig, accept_loss: bo
     // number: a journaled `SkipEventSeq` makes the next event be numbered above it (replay
     // applies it in order, like any command), so no event number is ever reused either. It is
     // written in the same transaction as the quarantine: a repair happens whole or not at all.
+    // The durable event history may hold events of the given-up history beyond the mark's
+    // number (the mark is written every 100 ms): the next event is numbered above those too.
+    let history_end = j.last_event_seq().await?;
     let then: Vec<Entry> = marks(j)?
         .and_then(|m| m.event_seq)
+        .into_iter()
+        .chain((history_end > 0).then_some(history_end))
+        .max()
         .map(|events| Entry { seq: plan.floor + 1, at_ms, command: Command::SkipEventSeq { seq: events } })
         .into_iter()
         .collect();

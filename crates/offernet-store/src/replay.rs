@@ -1,11 +1,10 @@
 //! Reading history back: the journal batch by batch (checking every entry), and snapshots
 //! (checking their checksum). Shared by startup (`recovery.rs`), `verify.rs` and `rules.rs`.
 
-use offernet_core::{Engine, EngineConfig};
+use offernet_core::{Engine, EngineConfig, Event};
 
 use crate::crc::crc32;
 use crate::journal::*;
-use crate::sink::EventSink;
 
 /// Entries read per page while replaying.
 const REPLAY_PAGE: u64 = 20_000;
@@ -105,15 +104,13 @@ pub(crate) async fn replay_batches<J: Journal>(
     Ok(Replayed { applied, damage })
 }
 
-/// Applies replayed entries to `engine`, giving the events to `sink`.
-pub(crate) fn apply_all(engine: &mut Engine, entries: &[Entry], sink: Option<&dyn EventSink>) {
+/// Applies replayed entries to `engine`, giving each command's time and events to `on_events`.
+pub(crate) fn apply_all(engine: &mut Engine, entries: &[Entry], on_events: &mut dyn FnMut(u64, &[Event])) {
     for e in entries {
         // Refused commands were refused when first applied too: the engine is deterministic,
         // and so are the events of the accepted ones.
         if let Ok(events) = engine.apply(&e.command, e.at_ms) {
-            if let Some(sink) = sink {
-                sink.publish(&events);
-            }
+            on_events(e.at_ms, &events);
         }
     }
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tracing::info;
 
-use crate::journal::{encode_command, Entry, Journal};
+use crate::journal::{encode_command, Entry, Journal, StoredEvent};
 use crate::shared::{Shared, WriterState};
 
 /// First wait before reconnecting after a journal error; doubled after every failed attempt.
@@ -74,7 +74,8 @@ pub(crate) async fn reconnect<J: Journal>(
     }
 }
 
-/// Commits `entries` as batch `batch`, retrying through journal errors until it is in the
+/// Commits `entries` as batch `batch` (with `events`, earlier batches' events for the history),
+/// retrying through journal errors until it is in the
 /// journal (then `Ok`), or until the writer must stop (`Err`: the batch's fate is then unknown
 /// to the callers, and the next startup replays it if it was committed).
 pub(crate) async fn commit<J: Journal>(
@@ -83,10 +84,11 @@ pub(crate) async fn commit<J: Journal>(
     batch: u64,
     last_seq: u64,
     entries: &[Entry],
+    events: &[StoredEvent],
 ) -> Result<(), String> {
     let mut backoff = RETRY_FIRST;
     loop {
-        match journal.append_batch(batch, entries).await {
+        match journal.append_batch(batch, entries, events).await {
             Ok(()) => break,
             Err(e) => shared.journal_error(&e),
         }

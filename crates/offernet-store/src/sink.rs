@@ -8,12 +8,13 @@ use offernet_core::Event;
 /// commands gave when first applied. The server's event log and metrics are one; any
 /// `Fn(&[Event]) + Send + Sync` closure is one too.
 pub trait EventSink: Send + Sync {
-    /// The events of one command, in order.
-    fn publish(&self, events: &[Event]);
+    /// The events of one command, in order; `at_ms` is the command's time (retention by age
+    /// counts from it).
+    fn publish(&self, at_ms: u64, events: &[Event]);
 }
 
-impl<F: Fn(&[Event]) + Send + Sync> EventSink for F {
-    fn publish(&self, events: &[Event]) {
-        self(events)
+impl<F: Fn(u64, &[Event]) + Send + Sync> EventSink for F {
+    fn publish(&self, at_ms: u64, events: &[Event]) {
+        self(at_ms, events)
     }
 }

@@ -132,13 +132,45 @@ where
         Ok(())
     }
 
-    async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
+    async fn append_batch(&mut self, batch: u64, entries: &[Entry], events: &[StoredEvent]) -> JResult<()> {
         let mut tx = self.c()?.begin().await?;
         insert_entries::<DB>(&mut tx, batch, entries).await?;
+        // The events of earlier batches ride along: no commit of their own (`history.rs`).
+        crate::sql_events::insert::<DB>(&mut tx, events).await?;
         // Durable when COMMIT returns: SQLite runs with `synchronous = FULL`, PostgreSQL with
         // `synchronous_commit = on` (the default).
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn insert_events(&mut self, events: &[StoredEvent]) -> JResult<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.c()?.begin().await?;
+        crate::sql_events::insert::<DB>(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn read_events(&mut self, after: u64, limit: u64) -> JResult<Vec<StoredEvent>> {
+        crate::sql_events::read::<DB>(self.c()?, after, limit).await
+    }
+
+    async fn last_event_seq(&mut self) -> JResult<u64> {
+        crate::sql_events::last_seq::<DB>(self.c()?).await
+    }
+
+    async fn event_floors(&mut self) -> JResult<Vec<(String, u64)>> {
+        crate::sql_events::floors::<DB>(self.c()?).await
+    }
+
+    async fn next_event_account(&mut self, after: &str) -> JResult<Option<String>> {
+        crate::sql_events::next_account::<DB>(self.c()?, after).await
+    }
+
+    async fn prune_events(&mut self, step: &PruneStep) -> JResult<u64> {
+        crate::sql_events::prune::<DB>(self.c()?, step, DB::rows_affected).await
     }
 
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {

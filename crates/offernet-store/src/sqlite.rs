@@ -16,9 +16,10 @@ use crate::journal::{JResult, JournalError};
 use crate::sql::{Dialect, SqlJournal};
 
 /// Schema version of this file's tables (not of the command format). Version 2 added
-/// `quarantine` and `repairs`; a version-1 file is upgraded in place (the tables are created),
-/// and an older offernet refuses a version-2 file rather than misread a repaired journal.
-const SCHEMA_VERSION: i64 = 2;
+/// `quarantine` and `repairs`, version 3 the durable event history (`events`, `event_floors`);
+/// an older file is upgraded in place (the tables are created), and an older offernet refuses
+/// a newer file rather than misread a repaired journal or write without recording events.
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
@@ -71,6 +72,20 @@ CREATE TABLE IF NOT EXISTS repairs (
     quarantined INTEGER NOT NULL,
     reason      TEXT    NOT NULL
 );
+-- The durable event history: every event the engine gave, `event` its JSON as `GET
+-- …/events` shows it, `at_ms` the time of its command. Pruned by the retention setting.
+CREATE TABLE IF NOT EXISTS events (
+    seq     INTEGER PRIMARY KEY,
+    account TEXT    NOT NULL,
+    at_ms   INTEGER NOT NULL,
+    event   TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_account ON events (account, seq);
+-- Per account, the newest event sequence number pruned: reads at or before it answer 410.
+CREATE TABLE IF NOT EXISTS event_floors (
+    account TEXT    PRIMARY KEY,
+    upto    INTEGER NOT NULL
+);
 "#;
 
 /// The journal in one SQLite file (the SQL is `sql.rs`'s; this file opens the file).
@@ -117,7 +132,7 @@ impl Dialect for Sqlite {
     }
 }
 
-/// Records the schema version in a new file, upgrades a version-1 file (which lacks only the
+/// Records the schema version in a new file, upgrades a version-1 or 2 file (which lacks only
 /// tables [`SCHEMA`] has just created), and refuses a newer one.
 async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
     let version: Option<String> =
@@ -129,7 +144,7 @@ async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        Some(v) if v == "1" => {
+        Some(v) if v == "1" || v == "2" => {
             sqlx::query("UPDATE meta SET value = ? WHERE key = 'schema_version'")
                 .bind(SCHEMA_VERSION.to_string())
                 .execute(&mut *conn)

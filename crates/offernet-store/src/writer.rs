@@ -17,6 +17,7 @@ use offernet_core::{Command, DomainError, Engine, Event};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{error, info};
 
+use crate::history::{History, Retention};
 use crate::journal::{now_ms, Entry, Journal};
 use crate::mark::MarkWriter;
 use crate::recovery::Recovered;
@@ -46,6 +47,8 @@ pub struct WriterConfig {
     pub queue_depth: usize,
     /// Commands between snapshots (0: only at shutdown).
     pub snapshot_every: u64,
+    /// How long the durable event history keeps events (`history.rs`).
+    pub event_retention: Retention,
 }
 
 impl Default for WriterConfig {
@@ -54,6 +57,7 @@ impl Default for WriterConfig {
             max_batch: DEFAULT_MAX_BATCH,
             queue_depth: DEFAULT_QUEUE_DEPTH,
             snapshot_every: DEFAULT_SNAPSHOT_EVERY,
+            event_retention: Retention::default(),
         }
     }
 }
@@ -182,6 +186,7 @@ pub fn spawn_with_sink<J: Journal>(
         last_seq: recovered.last_seq,
         last_batch: recovered.last_batch,
         sink,
+        history: History::new(config.event_retention),
         mark,
         since_snapshot: 0,
         snapshot_seq: recovered.last_seq,
@@ -218,6 +223,8 @@ struct Writer<J> {
     last_seq: u64,
     last_batch: u64,
     sink: Option<Arc<dyn EventSink>>,
+    /// Events not yet in the durable history, and its pruning (`history.rs`).
+    history: History,
     mark: Option<MarkWriter>,
     since_snapshot: u64,
     snapshot_seq: u64,
@@ -234,6 +241,7 @@ impl<J: Journal> Writer<J> {
                     self.stop_on(&why);
                     break End { shutdown: None, failed: true };
                 }
+                self.idle_history().await;
                 continue;
             };
             let Batch { requests, shutdown } = self.take_batch(first);
@@ -304,7 +312,10 @@ impl<J: Journal> Writer<J> {
             .map(|(i, (c, _))| Entry { seq: first + i as u64, at_ms, command: c.clone() })
             .collect();
         let started = Instant::now();
-        if let Err(why) = commit(&mut self.journal, &self.shared, self.last_batch + 1, self.last_seq, &entries).await {
+        // The events of the batches before this one ride along in its transaction.
+        let events = std::mem::take(&mut self.history.pending);
+        let batch = self.last_batch + 1;
+        if let Err(why) = commit(&mut self.journal, &self.shared, batch, self.last_seq, &entries, &events).await {
             // Nothing of this batch was applied; whether it is in the journal is unknown, and
             // the next startup settles it by replaying the journal. The state says `stopped`
             // before the callers hear it.
@@ -333,10 +344,13 @@ impl<J: Journal> Writer<J> {
             }
         };
         self.record(entries.len() as u64, commit_us, event_seq);
-        self.answer(requests, outcomes);
+        self.answer(at_ms, requests, outcomes);
         self.since_snapshot += entries.len() as u64;
         if self.config.snapshot_every > 0 && self.since_snapshot >= self.config.snapshot_every {
             self.snapshot().await;
+        }
+        if self.history.prune_due() {
+            self.history.prune(&mut self.journal, now_ms()).await;
         }
         Ok(())
     }
@@ -381,20 +395,38 @@ impl<J: Journal> Writer<J> {
         stats.last_seq.store(self.last_seq, Ordering::Release);
     }
 
-    /// Gives the events to the sink, in order, then answers every caller.
-    fn answer(&self, requests: Vec<(Command, Reply)>, outcomes: Vec<Outcome>) {
-        if let Some(sink) = &self.sink {
-            for events in outcomes.iter().flatten() {
-                sink.publish(events);
+    /// Gives the events to the sink, in order, and keeps them for the durable history, then
+    /// answers every caller.
+    fn answer(&mut self, at_ms: u64, requests: Vec<(Command, Reply)>, outcomes: Vec<Outcome>) {
+        for events in outcomes.iter().flatten() {
+            if let Some(sink) = &self.sink {
+                sink.publish(at_ms, events);
             }
+            self.history.record(at_ms, events);
         }
         for ((_, reply), outcome) in requests.into_iter().zip(outcomes) {
             let _ = reply.send(Ok(outcome));
         }
     }
 
+    /// Idle: the pending events in their own transaction, then a few pruning steps.
+    async fn idle_history(&mut self) {
+        if let Err(e) = self.history.flush(&mut self.journal).await {
+            error!(error = %e, "writing the event history failed; retried with the next batch");
+            return;
+        }
+        self.history.prune(&mut self.journal, now_ms()).await;
+    }
+
+    /// Saves a snapshot, once every event before it is in the durable history (recovery
+    /// regenerates only the events after the snapshot it starts from).
     async fn snapshot(&mut self) {
         let seq = self.last_seq;
+        if let Err(e) = self.history.flush(&mut self.journal).await {
+            error!(seq, error = %e, "writing the event history failed; no snapshot this time");
+            self.since_snapshot = 0;
+            return;
+        }
         let bytes = tokio::task::block_in_place(|| {
             let engine = self.shared.engine.read().unwrap_or_else(|p| p.into_inner());
             engine.snapshot_bytes()
@@ -434,9 +466,14 @@ impl<J: Journal> Writer<J> {
         if let Some(mark) = self.mark.take() {
             mark.finish();
         }
-        // After a failure the journal's state is not known well enough to snapshot.
+        // After a failure the journal's state is not known well enough to snapshot (nor to
+        // write events: the next startup regenerates them).
         if !end.failed && self.last_seq > self.snapshot_seq {
             self.snapshot().await;
+        } else if !end.failed {
+            if let Err(e) = self.history.flush(&mut self.journal).await {
+                error!(error = %e, "writing the event history at shutdown failed; the next start restores it");
+            }
         }
         if let Some(done) = end.shutdown {
             let _ = done.send(());

@@ -112,16 +112,17 @@ impl Journal for Faulty {
     async fn set_meta(&mut self, key: &str, value: &str) -> JResult<()> {
         self.inner.set_meta(key, value).await
     }
-    async fn append_batch(&mut self, batch: u64, entries: &[Entry]) -> JResult<()> {
+    async fn append_batch(&mut self, batch: u64, entries: &[Entry], events: &[StoredEvent]) -> JResult<()> {
         if take(&self.fail) {
             return Err(JournalError::Db("injected: database or disk is full".into()));
         }
-        self.inner.append_batch(batch, entries).await?;
+        self.inner.append_batch(batch, entries, events).await?;
         if take(&self.lose_reply) {
             return Err(JournalError::Db("injected: connection lost after COMMIT".into()));
         }
         Ok(())
     }
+    offernet_store::delegate_event_history!(inner);
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         self.inner.read_after(after, limit).await
     }

@@ -67,7 +67,7 @@ async fn concurrent_writers_share_commits(db: &Db) {
 
 async fn a_full_queue_says_busy(db: &Db) {
     let (j, r) = open(db).await;
-    let (h, task) = spawn(j, r, WriterConfig { queue_depth: 4, max_batch: 1, snapshot_every: 0 });
+    let (h, task) = spawn(j, r, WriterConfig { queue_depth: 4, max_batch: 1, snapshot_every: 0, ..Default::default() });
     h.submit(setup_commands()[0].clone()).await.unwrap().unwrap();
     // Hold the engine: the writer commits its next batch and then waits to apply it, while
     // the queue behind it fills up.
@@ -443,7 +443,7 @@ async fn a_journal_of_older_rules_is_upgraded_only_from_a_snapshot(db: &Db) {
         .enumerate()
         .map(|(i, c)| Entry { seq: last + 1 + i as u64, at_ms: 0, command: c.clone() })
         .collect();
-    j.append_batch(batch + 1, &entries).await.unwrap();
+    j.append_batch(batch + 1, &entries, &[]).await.unwrap();
     all.extend(more);
     let why = incompatible(check_rules(&mut j, config).await.unwrap_err());
     assert!(why.contains(&format!("entries {}..={}", last + 1, last + 5)) && why.contains("rules version 1"), "{why}");

@@ -43,9 +43,10 @@ pub struct ServeArgs {
     /// Largest page of list routes. Default: 1000.
     #[arg(long, env = "OFFERNET_MAX_PAGE_SIZE")]
     pub max_page_size: Option<usize>,
-    /// Events kept per account for `GET …/events?after=` (older ones answer 410). Default: 100000.
+    /// How long events are kept for `GET …/events?after=`, across restarts (older ones answer
+    /// 410): N events per account, or Nd days (1 to 3650; still at most 100000 per account). Default: 100000.
     #[arg(long, env = "OFFERNET_EVENT_RETENTION")]
-    pub event_retention: Option<usize>,
+    pub event_retention: Option<offernet_store::Retention>,
     /// Open event streams per account (then 429 too_many_streams). Default: 64.
     #[arg(long, env = "OFFERNET_MAX_STREAMS_PER_ACCOUNT")]
     pub max_streams_per_account: Option<usize>,

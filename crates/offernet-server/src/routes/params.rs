@@ -136,10 +136,12 @@ pub(super) struct TradePolicyParam {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(super) struct EventsQuery {
-    /// Events with a sequence number above this (default: the `Last-Event-ID` header of a
-    /// reconnecting stream, else 0).
-    #[param(minimum = 0)]
-    after: Option<u64>,
+    /// Events with a sequence number above this: a whole number, or `now` for the head (the
+    /// newest event that exists; a JSON page is then empty, a stream gives only new events).
+    /// Default: the `Last-Event-ID` header of a reconnecting stream, else 0 for a JSON page and
+    /// `now` for a stream.
+    #[param(value_type = Option<String>, pattern = r"^(now|[0-9]{1,19})$", example = "now")]
+    after: Option<String>,
     /// Events per page (JSON only): 1 to `max_page_size`; 100 when not given.
     #[param(minimum = 1)]
     limit: Option<u32>,
