@@ -251,7 +251,7 @@ fn old_form_tokens_from_an_existing_journal_keep_working() {
             token_hash: Some(hash),
         };
         let entry = Entry { seq: end.seq + 1, at_ms: 1_700_000_000_000, command };
-        j.append_batch(end.batch + 1, &[entry]).await.unwrap();
+        j.append_batch(end.batch + 1, &[entry], &[]).await.unwrap();
     });
 
     let s = Server::start(&dir, &[]);
