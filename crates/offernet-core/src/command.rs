@@ -216,4 +216,10 @@ pub enum Command {
     SkipEventSeq {
         seq: u64,
     },
+    /// Many catalog lines of one account as one command: every line applies, in order, or
+    /// none does (`import.rs`).
+    Import {
+        account: String,
+        lines: Vec<crate::import::ImportLine>,
+    },
 }

@@ -222,6 +222,7 @@ impl Engine {
             Command::InvoiceOrder { account, id } => self.invoice_order(account, id, &mut work)?,
             Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
             Command::SkipEventSeq { seq } => self.seq = self.seq.max(*seq),
+            Command::Import { account, lines } => self.import(account, lines, &mut work)?,
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);
