@@ -11,15 +11,15 @@
 //! The lines only ever change that one account's ground state (the handlers read other accounts'
 //! data only to mark what settling must recompute), which is why the copy of one account is
 //! enough. The copy costs time and memory in proportion to the account (measured in
-//! BENCHMARKS.md); the settle runs once, after the last line.
+//! BENCHMARKS.md); the settle runs once, after the last line (`apply.rs`).
 
 use serde::{Deserialize, Serialize};
 
-use crate::command::*;
-use crate::engine::{Engine, Work};
-use crate::error::{DomainError, Missing, Result};
-use crate::fx::FxHashSet;
-use crate::model::*;
+// Through the crate root: the bodies' module names this one (`Command::Import`).
+use crate::{DomainError, Missing, PriceBody, SkuBody, StockBody, TradePolicyBody, WarehouseBody};
+
+/// Applying an import (`impl Engine`).
+mod apply;
 
 /// Most lines in one import command. One import is applied under the engine's write lock and
 /// journaled as one entry: a million lines is about ten seconds of that lock and a few hundred
@@ -62,7 +62,7 @@ impl ImportLine {
 
     /// The name a handler gives this line's own id when it refuses it (`sku` for a SKU's id),
     /// and the line's name for it (`id`).
-    fn own_id_field(&self) -> Option<&'static str> {
+    pub(crate) fn own_id_field(&self) -> Option<&'static str> {
         match self {
             ImportLine::Sku { .. } => Some("sku"),
             ImportLine::Warehouse { .. } => Some("warehouse"),
@@ -132,7 +132,7 @@ impl ImportErrors {
     }
 
     /// `e`, the handler's refusal of `line`, as a line error.
-    fn line(index: usize, line: &ImportLine, e: DomainError) -> LineError {
+    pub(crate) fn line(index: usize, line: &ImportLine, e: DomainError) -> LineError {
         let code = e.code();
         let (field, reason) = match e {
             DomainError::InvalidField { field, reason } => {
@@ -150,93 +150,6 @@ impl ImportErrors {
             other => (None, other.to_string()),
         };
         LineError { index, field, code, reason }
-    }
-}
-
-/// Nodes the lines left for settling, without repeats: an import of a million SKUs leaves a
-/// million nodes, and a trade policy line may mark every SKU of the account again.
-struct Dirty {
-    account: AccountIdx,
-    /// The import account's own SKUs, by position.
-    own: Vec<bool>,
-    /// Other accounts' SKUs (the sellers bound to a changed SKU).
-    others: FxHashSet<(AccountIdx, SkuIdx)>,
-}
-
-impl Dirty {
-    fn add(&mut self, nodes: &[(AccountIdx, SkuIdx)]) {
-        for &(a, s) in nodes {
-            if a == self.account {
-                if self.own.len() <= s.ix() {
-                    self.own.resize(s.ix() + 1, false);
-                }
-                self.own[s.ix()] = true;
-            } else {
-                self.others.insert((a, s));
-            }
-        }
-    }
-
-    fn into_nodes(self) -> Vec<(AccountIdx, SkuIdx)> {
-        let a = self.account;
-        let mut out: Vec<_> = self.own.iter().enumerate().filter(|(_, &d)| d).map(|(i, _)| (a, SkuIdx::new(i))).collect();
-        let mut others: Vec<_> = self.others.into_iter().collect();
-        others.sort_unstable();
-        out.extend(others);
-        out
-    }
-}
-
-impl Engine {
-    /// Applies every line of an import in order, or none: see the module's documentation.
-    pub(crate) fn import(&mut self, account: &str, lines: &[ImportLine], work: &mut Work) -> Result<()> {
-        if lines.is_empty() {
-            return Err(DomainError::invalid("lines", "an import has at least one line"));
-        }
-        if lines.len() > MAX_IMPORT_LINES {
-            return Err(DomainError::invalid("lines", format!("at most {MAX_IMPORT_LINES} lines per import")));
-        }
-        // A missing account: every line is still checked, so bad lines are named before the
-        // account (rule 39: the body before state); the handlers change nothing then.
-        let a = self.account_index.get(account).copied();
-        let saved = a.map(|a| self.accounts[a].clone());
-        let mut errors = ImportErrors::default();
-        let mut dirty = Dirty { account: a.unwrap_or_default(), own: Vec::new(), others: FxHashSet::default() };
-        for (i, line) in lines.iter().enumerate() {
-            let mut w = Work::default();
-            match self.import_line(account, line, &mut w) {
-                Ok(()) => {
-                    dirty.add(&w.dirty);
-                    work.match_dirty.append(&mut w.match_dirty);
-                    work.rematch.append(&mut w.rematch);
-                    work.events.append(&mut w.events);
-                }
-                Err(DomainError::NotFound { missing: Missing::Account, .. }) => {}
-                Err(e) => errors.push(ImportErrors::line(i, line, e)),
-            }
-        }
-        if errors.total > 0 {
-            if let (Some(a), Some(saved)) = (a, saved) {
-                self.accounts[a] = saved;
-            }
-            work.match_dirty.clear();
-            work.rematch.clear();
-            work.events.clear();
-            return Err(DomainError::Import(Box::new(errors)));
-        }
-        self.account_idx(account)?;
-        work.dirty.extend(dirty.into_nodes());
-        Ok(())
-    }
-
-    fn import_line(&mut self, account: &str, line: &ImportLine, w: &mut Work) -> Result<()> {
-        match line {
-            ImportLine::Sku { id, body } => self.put_sku(account, id, body, w),
-            ImportLine::Price { sku, body } => self.put_price(account, sku, body, w),
-            ImportLine::Warehouse { id, body } => self.put_warehouse(account, id, body, w),
-            ImportLine::Stock { warehouse, sku, body } => self.put_stock(account, warehouse, sku, body, w),
-            ImportLine::TradePolicy { id, body } => self.put_trade_policy(account, id, body, w),
-        }
     }
 }
 

@@ -28,8 +28,8 @@ pub use command::*;
 pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
 pub use error::{DomainError, Missing};
-pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
+pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
     OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody, OrderStatus, OrderView, SimulationItem,

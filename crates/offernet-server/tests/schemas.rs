@@ -169,7 +169,8 @@ async fn every_answer_matches_its_schema() {
     }
     // Imports last: the imported SKU of `u` reaches `s` through their connection.
     let import = "/v1/accounts/{a}/import";
-    let lines = "{\"kind\":\"sku\",\"id\":\"u2\",\"name\":\"Lid\"}\n{\"kind\":\"price\",\"sku\":\"u2\",\"price\":100}\n";
+    let lines =
+        "{\"kind\":\"sku\",\"id\":\"u2\",\"name\":\"Lid\"}\n{\"kind\":\"price\",\"sku\":\"u2\",\"price\":100}\n";
     assert_eq!(c.call("POST", import, "/v1/accounts/u/import", u, Some(json!(lines))).await.0, 200);
     let bad = "{\"kind\":\"price\",\"sku\":\"ghost\",\"price\":1}\n{\"kind\":\"sku\"}\n";
     assert_eq!(c.call("POST", import, "/v1/accounts/u/import", u, Some(json!(bad))).await.0, 400);

@@ -97,9 +97,9 @@ pub fn run(args: ImportArgs) -> Result<()> {
 
 /// The server's address from `http://HOST:PORT` (a name is resolved once).
 pub async fn server_addr(server: &str) -> Result<SocketAddr> {
-    let rest = server.strip_prefix("http://").ok_or_else(|| {
-        format!("--server {server:?}: expected http://HOST:PORT (offernet import speaks plain HTTP)")
-    })?;
+    let rest = server
+        .strip_prefix("http://")
+        .ok_or_else(|| format!("--server {server:?}: expected http://HOST:PORT (offernet import speaks plain HTTP)"))?;
     let host = rest.trim_end_matches('/');
     tokio::net::lookup_host(host)
         .await
@@ -130,8 +130,8 @@ pub async fn import_file(args: &ImportArgs, progress: bool) -> Result<Totals> {
     let mut totals = Totals::default();
     while let Some(item) = source.next_line() {
         let (line, text, read) = item?;
-        let full = chunk.file_lines.len() >= args.lines_per_request
-            || chunk.body.len() + text.len() + 1 > MAX_IMPORT_BYTES;
+        let full =
+            chunk.file_lines.len() >= args.lines_per_request || chunk.body.len() + text.len() + 1 > MAX_IMPORT_BYTES;
         if full {
             send(addr, args, &mut chunk, &mut totals, &bar).await?;
         }
@@ -166,7 +166,13 @@ fn bar(size: u64, progress: bool) -> ProgressBar {
 }
 
 /// Sends one request and empties the chunk; a refusal is the error, naming the file lines.
-async fn send(addr: SocketAddr, args: &ImportArgs, chunk: &mut Chunk, totals: &mut Totals, bar: &ProgressBar) -> Result<()> {
+async fn send(
+    addr: SocketAddr,
+    args: &ImportArgs,
+    chunk: &mut Chunk,
+    totals: &mut Totals,
+    bar: &ProgressBar,
+) -> Result<()> {
     let (first, last) = (chunk.file_lines[0], *chunk.file_lines.last().expect("a line"));
     bar.set_message(format!("request {} (file lines {first}-{last})", totals.requests + 1));
     let body = std::mem::take(&mut chunk.body);

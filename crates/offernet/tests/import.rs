@@ -89,11 +89,22 @@ fn one_bad_line_refuses_the_whole_import_and_each_bad_line_is_listed() {
     let (st, v) = import(&s, "a", &token, body);
     assert_eq!(st, 400, "{v}");
     assert_eq!(v["error"]["code"], "invalid_import");
-    let listed: Vec<(u64, Option<&str>)> =
-        v["error"]["lines"].as_array().unwrap().iter().map(|l| (l["line"].as_u64().unwrap(), l["field"].as_str())).collect();
+    let listed: Vec<(u64, Option<&str>)> = v["error"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["line"].as_u64().unwrap(), l["field"].as_str()))
+        .collect();
     assert_eq!(
         listed,
-        [(2, Some("colour")), (3, None), (5, Some("kind")), (6, Some("price")), (7, Some("warehouse")), (8, Some("name"))]
+        [
+            (2, Some("colour")),
+            (3, None),
+            (5, Some("kind")),
+            (6, Some("price")),
+            (7, Some("warehouse")),
+            (8, Some("name"))
+        ]
     );
     assert_eq!(v["error"]["total"], 6);
     // Lines the engine refuses, between good ones: numbered as in the body (blank lines count).

@@ -62,7 +62,9 @@ fn an_import_applies_every_line_in_order_with_one_settle() {
             ImportLine::Sku { id, body } => Command::PutSku { account: "s".into(), sku: id, body },
             ImportLine::Price { sku, body } => Command::PutPrice { account: "s".into(), sku, body },
             ImportLine::Warehouse { id, body } => Command::PutWarehouse { account: "s".into(), warehouse: id, body },
-            ImportLine::Stock { warehouse, sku, body } => Command::PutStock { account: "s".into(), warehouse, sku, body },
+            ImportLine::Stock { warehouse, sku, body } => {
+                Command::PutStock { account: "s".into(), warehouse, sku, body }
+            }
             ImportLine::TradePolicy { id, body } => {
                 Command::PutTradePolicy { account: "s".into(), trade_policy: id, body }
             }
@@ -87,7 +89,10 @@ fn one_bad_line_in_the_middle_changes_nothing_and_every_bad_line_is_listed() {
     let mut lines = good_lines();
     // Line 2 (0-based): a stock line naming a warehouse nobody creates; line 4: a bad EAN on a
     // SKU that exists; line 6: a blank... id of a new SKU with a bad character.
-    lines.insert(2, line(serde_json::json!({"kind": "stock", "warehouse": "nope", "sku": "s1", "body": {"quantity": 1}})));
+    lines.insert(
+        2,
+        line(serde_json::json!({"kind": "stock", "warehouse": "nope", "sku": "s1", "body": {"quantity": 1}})),
+    );
     lines.insert(4, line(serde_json::json!({"kind": "sku", "id": "s1", "body": {"name": "Mug", "ean": "123"}})));
     lines.push(line(serde_json::json!({"kind": "sku", "id": "bad id", "body": {"name": "X"}})));
     let err = e.apply(&import(lines), 0).unwrap_err();
@@ -115,7 +120,9 @@ fn a_refused_import_over_existing_data_restores_it_exactly() {
     let offers = e.recompute_offers();
     let lines = vec![
         // Changes to everything that exists, then one bad line at the end.
-        line(serde_json::json!({"kind": "sku", "id": "s1", "body": {"name": "Cup", "ean": "4006381333931", "ref_id": "r"}})),
+        line(
+            serde_json::json!({"kind": "sku", "id": "s1", "body": {"name": "Cup", "ean": "4006381333931", "ref_id": "r"}}),
+        ),
         line(serde_json::json!({"kind": "stock", "warehouse": "w1", "sku": "s1", "body": {"unlimited": true}})),
         line(serde_json::json!({"kind": "warehouse", "id": "w1", "body": {"trade_policies": ["2"]}})),
         line(serde_json::json!({"kind": "trade_policy", "id": "2", "body": {"assortment": ["s1"]}})),
@@ -163,7 +170,10 @@ fn empty_and_oversized_imports_are_refused() {
 fn an_import_round_trips_through_json_in_the_journal_shape() {
     let c = import(good_lines());
     let text = serde_json::to_string(&c).unwrap();
-    assert!(text.starts_with(r#"{"type":"import","account":"s","lines":[{"kind":"warehouse","id":"w1","body":{"#), "{text}");
+    assert!(
+        text.starts_with(r#"{"type":"import","account":"s","lines":[{"kind":"warehouse","id":"w1","body":{"#),
+        "{text}"
+    );
     assert_eq!(serde_json::from_str::<Command>(&text).unwrap(), c);
     let unknown = text.replacen(r#""id":"w1""#, r#""id":"w1","x":1"#, 1);
     assert!(serde_json::from_str::<Command>(&unknown).is_err());

@@ -182,15 +182,22 @@ struct Parsed {
 /// Splits and parses the body: an `Err` answer for a limit (413), else the lines or every
 /// line's error.
 fn parse_body(bytes: &[u8]) -> ApiResult<Result<Parsed, ImportErrors>> {
-    let text_lines = || bytes.split(|&b| b == b'\n').enumerate().filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
+    let text_lines =
+        || bytes.split(|&b| b == b'\n').enumerate().filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace));
     let mut count = 0usize;
     for (i, l) in text_lines() {
         count += 1;
         if count > MAX_IMPORT_LINES {
-            return Err(too_large("too_many_lines", format!("an import has at most {MAX_IMPORT_LINES} lines; split the file (offernet import does)")));
+            return Err(too_large(
+                "too_many_lines",
+                format!("an import has at most {MAX_IMPORT_LINES} lines; split the file (offernet import does)"),
+            ));
         }
         if l.len() > MAX_IMPORT_LINE_BYTES {
-            return Err(too_large("line_too_long", format!("line {} has {} bytes; a line has at most {MAX_IMPORT_LINE_BYTES}", i + 1, l.len())));
+            return Err(too_large(
+                "line_too_long",
+                format!("line {} has {} bytes; a line has at most {MAX_IMPORT_LINE_BYTES}", i + 1, l.len()),
+            ));
         }
     }
     if count == 0 {

@@ -124,7 +124,10 @@ mod tests {
                     price,,s1,,,,12x,,,,,\n";
         let got = lines(text);
         let expect = [
-            (2, r#"{"active":false,"dimensions":{"height":12},"ean":"0789123456785","id":"s1","kind":"sku","name":"Mug, large"}"#),
+            (
+                2,
+                r#"{"active":false,"dimensions":{"height":12},"ean":"0789123456785","id":"s1","kind":"sku","name":"Mug, large"}"#,
+            ),
             (3, r#"{"id":"w1","kind":"warehouse","trade_policies":["1","2"]}"#),
             (4, r#"{"assortment":"all","id":"2","kind":"trade_policy"}"#),
             (5, r#"{"assortment":["s1","s2"],"id":"3","kind":"trade_policy"}"#),
