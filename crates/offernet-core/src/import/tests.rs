@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::engine::Engine;
+use crate::Command;
 
 fn cmd(v: serde_json::Value) -> Command {
     serde_json::from_value(v).unwrap()
