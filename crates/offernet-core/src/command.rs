@@ -289,4 +289,10 @@ pub enum Command {
         account: String,
         body: crate::accounts::AccountPatchBody,
     },
+    /// Many catalog lines of one account as one command: every line applies, in order, or
+    /// none does (`import.rs`).
+    Import {
+        account: String,
+        lines: Vec<crate::import::ImportLine>,
+    },
 }

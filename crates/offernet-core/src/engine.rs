@@ -228,6 +228,7 @@ impl Engine {
             }
             Command::DeleteToken { account, id } => self.delete_token(account, id)?,
             Command::PatchAccount { account, body } => self.patch_account(account, body)?,
+            Command::Import { account, lines } => self.import(account, lines, &mut work)?,
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);

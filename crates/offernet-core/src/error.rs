@@ -17,6 +17,9 @@ pub enum DomainError {
     InsufficientStock { item: usize, reason: String },
     /// An order id already used with another body.
     IdempotencyMismatch { id: String },
+    /// An import with refused lines (each listed with its field and reason); nothing of it
+    /// was applied.
+    Import(Box<crate::import::ImportErrors>),
 }
 
 /// The kind of thing a [`DomainError::NotFound`] names.
@@ -58,6 +61,7 @@ impl DomainError {
             DomainError::Conflict { .. } => "conflict",
             DomainError::InsufficientStock { .. } => "insufficient_stock",
             DomainError::IdempotencyMismatch { .. } => "idempotency_mismatch",
+            DomainError::Import(_) => "invalid_import",
         }
     }
 }
@@ -73,6 +77,9 @@ impl fmt::Display for DomainError {
             }
             DomainError::IdempotencyMismatch { id } => {
                 write!(f, "order `{id}` already exists with another body (an order id is used once)")
+            }
+            DomainError::Import(e) => {
+                write!(f, "{} line(s) of the import were refused; nothing was imported", e.total)
             }
         }
     }

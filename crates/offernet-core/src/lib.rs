@@ -16,6 +16,7 @@ pub mod error;
 pub mod event;
 mod fx;
 pub mod gtin;
+pub mod import;
 pub mod model;
 pub mod orders;
 mod reference;
@@ -30,6 +31,7 @@ pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
 pub use error::{DomainError, Missing};
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
+pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
     OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody, OrderStatus, OrderView, SimulationItem,

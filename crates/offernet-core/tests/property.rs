@@ -52,7 +52,13 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
             }
             restored = Some(copy);
         }
-        let cmd = if r.chance(orders) { order_command(&mut r, &engine, &mut placed) } else { command(&mut r, &engine) };
+        let cmd = if r.chance(orders) {
+            order_command(&mut r, &engine, &mut placed)
+        } else if r.chance(5) {
+            import_command(&mut r, &engine)
+        } else {
+            command(&mut r, &engine)
+        };
         now += r.below(10 * 60_000);
         let before = format!("{engine:?}");
         let outcome = engine.apply(&cmd, now);

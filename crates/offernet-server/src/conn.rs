@@ -371,7 +371,11 @@ pub async fn body_timeout(State(st): State<Arc<AppState>>, req: Request, next: N
         return next.run(req).await;
     }
     let timed_out = Arc::new(AtomicBool::new(false));
-    let limit = Duration::from_millis(st.config.body_timeout_ms);
+    let ms = match crate::routes::import::is_import_path(req.uri().path()) {
+        true => crate::routes::import::IMPORT_BODY_TIMEOUT_MS,
+        false => st.config.body_timeout_ms,
+    };
+    let limit = Duration::from_millis(ms);
     let req = req.map(|inner| {
         Body::new(DeadlineBody { inner, deadline: Box::pin(tokio::time::sleep(limit)), timed_out: timed_out.clone() })
     });
@@ -382,7 +386,7 @@ pub async fn body_timeout(State(st): State<Arc<AppState>>, req: Request, next: N
     let mut resp = ApiError::new(
         StatusCode::REQUEST_TIMEOUT,
         "body_timeout",
-        format!("the request body did not arrive within {} ms", st.config.body_timeout_ms),
+        format!("the request body did not arrive within {ms} ms"),
     )
     .into_response();
     resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));

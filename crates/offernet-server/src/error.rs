@@ -115,6 +115,8 @@ impl From<DomainError> for ApiError {
             DomainError::IdempotencyMismatch { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "idempotency_mismatch", message)
             }
+            // The import route answers its own lines (`routes/import.rs`); this is the short form.
+            DomainError::Import(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_import", message),
         }
     }
 }

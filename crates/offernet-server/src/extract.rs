@@ -134,7 +134,7 @@ impl FromRequestParts<Arc<AppState>> for Reads {
 /// May a top-level field be `null`? In a PATCH it may not: omitting a field keeps it, so a
 /// `null` would be ambiguous.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Nulls {
+pub(crate) enum Nulls {
     Allowed,
     Refused,
 }
@@ -200,6 +200,12 @@ async fn parse<T: DeserializeOwned>(req: Request, st: &AppState, nulls: Nulls, a
         return Err(ApiError::invalid_json("the body must be a JSON object"));
     }
     check_values(&value, "", nulls)?;
+    typed(value)
+}
+
+/// `value` as `T`: unknown fields and wrong types → 400 `invalid_field` naming the field (also
+/// each line of an import, `routes/import.rs`).
+pub(crate) fn typed<T: DeserializeOwned>(value: Value) -> ApiResult<T> {
     serde_path_to_error::deserialize(crate::strict_json::Body(value)).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner().to_string();
@@ -214,7 +220,7 @@ async fn parse<T: DeserializeOwned>(req: Request, st: &AppState, nulls: Nulls, a
 }
 
 /// Why a body could not be read: over the limit (413), or cut off or badly framed (400).
-fn body_error(e: axum::Error, limit: usize) -> ApiError {
+pub(crate) fn body_error(e: axum::Error, limit: usize) -> ApiError {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(x) = source {
         if x.is::<http_body_util::LengthLimitError>() {
@@ -226,7 +232,7 @@ fn body_error(e: axum::Error, limit: usize) -> ApiError {
 }
 
 /// No blank string anywhere; no top-level `null` where [`Nulls::Refused`].
-fn check_values(v: &Value, path: &str, nulls: Nulls) -> ApiResult<()> {
+pub(crate) fn check_values(v: &Value, path: &str, nulls: Nulls) -> ApiResult<()> {
     match v {
         Value::Object(m) => {
             for (k, x) in m {

@@ -97,7 +97,10 @@ async fn track(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Res
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str()).unwrap_or(access::UNMATCHED);
     let info = access::RouteInfo::new(route, req.uri().path());
     info.record_on_span();
-    let limit = Duration::from_millis(st.config.request_timeout_ms);
+    let limit = Duration::from_millis(match route {
+        routes::import::IMPORT_ROUTE => routes::import::IMPORT_TIMEOUT_MS,
+        _ => st.config.request_timeout_ms,
+    });
     let mut resp = match tokio::time::timeout(limit, next.run(req)).await {
         Ok(r) => r,
         Err(_) => ApiError::new(

@@ -71,8 +71,9 @@ fn common(path: &str, method: &str, op: &mut Value) {
     }
     let who = op["x-offernet-who"].as_str().unwrap_or("anyone").to_string();
     let Some(responses) = op["responses"].as_object_mut() else { return };
+    // A route that documents an error answer itself (the import's 400 and 413) keeps its own.
     let mut add = |status: &str, desc: &str| {
-        responses.insert(status.into(), error_response(desc));
+        responses.entry(status).or_insert_with(|| error_response(desc));
     };
     if who != "anyone" {
         add("400", "invalid input (invalid_json, invalid_field, invalid_body, invalid_header, invalid_request)");

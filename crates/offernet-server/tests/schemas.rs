@@ -22,10 +22,14 @@ async fn call(
     body: Option<Value>,
 ) -> (u16, String, Vec<u8>) {
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    // A JSON string body is sent as it is, as NDJSON (an import's lines).
+    let (content_type, body) = match body {
+        Some(Value::String(lines)) => ("application/x-ndjson", lines),
+        b => ("application/json", b.map(|b| b.to_string()).unwrap_or_default()),
+    };
     let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: test\r\n{auth}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     conn.write_all(format!("{head}{body}").as_bytes()).await.unwrap();
@@ -164,6 +168,16 @@ async fn every_answer_matches_its_schema() {
     for (method, route, path, t) in ends {
         assert_eq!(c.call(method, route, path, t, None).await.0, 204);
     }
+    // Imports last: the imported SKU of `u` reaches `s` through their connection.
+    let import = "/v1/accounts/{a}/import";
+    let lines =
+        "{\"kind\":\"sku\",\"id\":\"u2\",\"name\":\"Lid\"}\n{\"kind\":\"price\",\"sku\":\"u2\",\"price\":100}\n";
+    assert_eq!(c.call("POST", import, "/v1/accounts/u/import", u, Some(json!(lines))).await.0, 200);
+    let bad = "{\"kind\":\"price\",\"sku\":\"ghost\",\"price\":1}\n{\"kind\":\"sku\"}\n";
+    assert_eq!(c.call("POST", import, "/v1/accounts/u/import", u, Some(json!(bad))).await.0, 400);
+    let bad = "{\"kind\":\"price\",\"sku\":\"ghost\",\"price\":1}\n";
+    assert_eq!(c.call("POST", import, "/v1/accounts/u/import", u, Some(json!(bad))).await.0, 400);
+    assert_eq!(c.call("POST", import, "/v1/accounts/u/import", u, Some(json!({}))).await.0, 415);
     // Every route of the document was called.
     let seen = c.seen.lock().unwrap().clone();
     for (route, item) in c.spec["paths"].as_object().unwrap() {

@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod durable;
+mod import;
 mod serve;
 mod shared;
 
@@ -36,6 +37,9 @@ enum Cmd {
     /// Write continuously through the durable writer, printing each acknowledgement
     /// (a load generator for crash tests).
     Load(durable::LoadArgs),
+    /// Import a catalog file (NDJSON or CSV) into an account of a running server, over HTTP.
+    #[command(after_help = import::AFTER_HELP)]
+    Import(import::ImportArgs),
 }
 
 fn main() {
@@ -70,6 +74,10 @@ fn try_main() -> Result<()> {
         Cmd::Load(args) => {
             logs("warn", false);
             runtime()?.block_on(durable::load(args))
+        }
+        Cmd::Import(args) => {
+            logs("warn", false);
+            import::run(args)
         }
     }
 }

@@ -325,6 +325,27 @@ fn account_command(r: &mut Rng, a: String) -> Command {
     }
 }
 
+/// An import: one to six catalog commands drawn by `command` (the other kinds dropped) as the
+/// lines of one `Command::Import` into one account. Their ids are drawn for any account, so some
+/// lines name what an earlier line creates and some what nothing creates: refused imports
+/// (nothing applied) are drawn too.
+pub fn import_command(r: &mut Rng, e: &Engine) -> Command {
+    let account = s(r.pick(ACCOUNTS));
+    let want = 1 + r.below(6) as usize;
+    let mut lines = Vec::new();
+    while lines.len() < want {
+        lines.push(match command(r, e) {
+            Command::PutSku { sku, body, .. } => ImportLine::Sku { id: sku, body: *body },
+            Command::PutPrice { sku, body, .. } => ImportLine::Price { sku, body },
+            Command::PutWarehouse { warehouse, body, .. } => ImportLine::Warehouse { id: warehouse, body },
+            Command::PutStock { warehouse, sku, body, .. } => ImportLine::Stock { warehouse, sku, body },
+            Command::PutTradePolicy { trade_policy, body, .. } => ImportLine::TradePolicy { id: trade_policy, body },
+            _ => continue,
+        });
+    }
+    Command::Import { account, lines }
+}
+
 /// Most cases start with accounts that hold a warehouse and a few priced, stocked SKUs, so
 /// that random connections quickly produce sellable offers and multi-level chains.
 pub fn setup(r: &mut Rng) -> Vec<Command> {

@@ -18,6 +18,7 @@ mod catalog;
 mod connections;
 pub mod docs;
 mod events;
+pub mod import;
 mod offers;
 mod ops;
 mod orders;
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(tokens::router())
         .merge(catalog::router())
         .merge(stock_prices::router())
+        .merge(import::router())
         .merge(connections::router())
         .merge(suggestions::router())
         .merge(offers::router())

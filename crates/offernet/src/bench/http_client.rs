@@ -57,6 +57,25 @@ impl Conn {
             .map_err(|_| format!("{method} {path}: no answer within {REQUEST_TIMEOUT:?}"))?
     }
 
+    /// One request with a body of any media type (an import's NDJSON) and its own time limit:
+    /// (status, body).
+    pub async fn send_body(
+        &mut self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: String,
+        limit: std::time::Duration,
+    ) -> Result<(u16, Bytes)> {
+        let req = self.head("POST", path, token)?.header(CONTENT_TYPE, content_type).body(body).map_err(e)?;
+        let answer = async {
+            let resp = self.send(req).await?;
+            let status = resp.status().as_u16();
+            Ok((status, resp.into_body().collect().await.map_err(e)?.to_bytes()))
+        };
+        tokio::time::timeout(limit, answer).await.map_err(|_| format!("POST {path}: no answer within {limit:?}"))?
+    }
+
     /// A request that must succeed (2xx): its JSON answer (null when empty).
     pub async fn must(&mut self, method: &str, path: &str, token: &str, body: Option<Value>) -> Result<Value> {
         let (st, bytes) = self.request(method, path, token, body.as_ref()).await?;
