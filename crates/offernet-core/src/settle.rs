@@ -301,6 +301,7 @@ impl Engine {
             category: src.category.clone(),
             ean: src.ean.clone(),
             ref_id: src.ref_id.clone(),
+            content: src.content.clone(),
             created_from: Some((s, ss)),
             ..Sku::new(id, src.name.clone())
         };

@@ -128,3 +128,19 @@ fn a_command_stays_small() {
     println!("Command: {size} bytes");
     assert!(size <= 160, "{size}");
 }
+
+/// A marketplace SKU created from a seller's suggestion starts with the seller's content (what a
+/// channel shows of it), like its name, brand and EAN.
+#[test]
+fn a_sku_created_from_a_suggestion_copies_the_content() {
+    let mut e = network();
+    let body = json!({"name": "Teapot", "ean": "5901234123457", "description": "Glass.",
+        "images": ["https://cdn.example/k2.jpg"], "dimensions": {"weight_g": 450}});
+    put_sku(&mut e, "k2", body).unwrap();
+    let created = serde_json::to_value(e.sku("m", "s-k2").unwrap()).unwrap();
+    let seller = serde_json::to_value(e.sku("s", "k2").unwrap()).unwrap();
+    for field in ["description", "images", "dimensions"] {
+        assert_eq!(created[field], seller[field], "{field}");
+    }
+    assert_eq!(created["description"], "Glass.");
+}

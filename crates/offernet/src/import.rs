@@ -30,8 +30,9 @@ NDJSON: one object a line, with a `kind` and the single route's body fields plus
   {\"kind\":\"trade_policy\",\"id\":\"2\",\"assortment\":\"all\"}
 CSV: a header row names the columns; a `kind` column is required and every other column is a
 field by its name (one file may mix kinds, leaving other kinds' columns empty). An empty cell
-is an absent field; `dimensions.height` is a nested field; price, list_price, quantity, height,
-width, length and weight are whole numbers; active and unlimited are true/false;
+is an absent field; `dimensions.height_cm` is a nested field; price, list_price and quantity
+are whole numbers, height_cm, width_cm, length_cm and weight_g decimal; active and unlimited are
+true/false;
 trade_policies, images and assortment are `;`-separated lists (assortment `all` stays the
 word); everything else is text (an EAN keeps its leading zeros).
 A file over one request's limits (1,000,000 lines or 256 MiB) is sent in several requests:

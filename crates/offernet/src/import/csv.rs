@@ -5,8 +5,9 @@
 //!   `ean`, `price`, `quantity`, …), so one file may mix kinds, each record leaving the other
 //!   kinds' columns empty.
 //! - An empty cell is an absent field.
-//! - A dotted column is a nested field: `dimensions.height` → `{"dimensions": {"height": …}}`.
-//! - Numbers: the columns named in [`NUMBER_COLUMNS`] (by their last part); booleans (`true`/
+//! - A dotted column is a nested field: `dimensions.height_cm` → `{"dimensions": {"height_cm": …}}`.
+//! - Numbers: whole in the columns named in [`NUMBER_COLUMNS`], decimal in [`DECIMAL_COLUMNS`]
+//!   (by their last part); booleans (`true`/
 //!   `false`): [`BOOL_COLUMNS`]; lists, `;`-separated: [`LIST_COLUMNS`] (an `assortment` of
 //!   `all` stays the word). Every other column is text, so an EAN keeps its leading zeros.
 //!   A cell that is not what its column says is sent as text: the server names the line and
@@ -14,8 +15,10 @@
 
 use serde_json::{Map, Value};
 
-/// Columns read as whole numbers (minor units, units, cm, g).
-pub const NUMBER_COLUMNS: &[&str] = &["price", "list_price", "quantity", "height", "width", "length", "weight"];
+/// Columns read as whole numbers (minor units, units).
+pub const NUMBER_COLUMNS: &[&str] = &["price", "list_price", "quantity"];
+/// Columns read as decimal numbers (the SKU's `dimensions`: cm and g).
+pub const DECIMAL_COLUMNS: &[&str] = &["height_cm", "width_cm", "length_cm", "weight_g"];
 /// Columns read as `true`/`false`.
 pub const BOOL_COLUMNS: &[&str] = &["active", "unlimited"];
 /// Columns read as `;`-separated lists.
@@ -86,6 +89,10 @@ fn cell_value(column: &str, cell: &str) -> Value {
     if NUMBER_COLUMNS.contains(&column) {
         return cell.trim().parse::<i64>().map_or_else(|_| text(), Value::from);
     }
+    if DECIMAL_COLUMNS.contains(&column) {
+        let number = cell.trim().parse::<f64>().ok().and_then(serde_json::Number::from_f64);
+        return number.map_or_else(text, Value::Number);
+    }
     if BOOL_COLUMNS.contains(&column) {
         return match cell.trim().to_ascii_lowercase().as_str() {
             "true" => Value::Bool(true),
@@ -115,8 +122,8 @@ mod tests {
 
     #[test]
     fn records_become_lines_with_types_lists_and_nested_fields() {
-        let text = "kind,id,sku,warehouse,name,ean,price,quantity,active,trade_policies,assortment,dimensions.height\n\
-                    sku,s1,,,\"Mug, large\",0789123456785,,,false,,,12\n\
+        let text = "kind,id,sku,warehouse,name,ean,price,quantity,active,trade_policies,assortment,dimensions.height_cm\n\
+                    sku,s1,,,\"Mug, large\",0789123456785,,,false,,,12.5\n\
                     warehouse,w1,,,,,,,,1;2,,\n\
                     trade_policy,2,,,,,,,,,all,\n\
                     trade_policy,3,,,,,,,,,s1;s2,\n\
@@ -126,7 +133,7 @@ mod tests {
         let expect = [
             (
                 2,
-                r#"{"active":false,"dimensions":{"height":12},"ean":"0789123456785","id":"s1","kind":"sku","name":"Mug, large"}"#,
+                r#"{"active":false,"dimensions":{"height_cm":12.5},"ean":"0789123456785","id":"s1","kind":"sku","name":"Mug, large"}"#,
             ),
             (3, r#"{"id":"w1","kind":"warehouse","trade_policies":["1","2"]}"#),
             (4, r#"{"assortment":"all","id":"2","kind":"trade_policy"}"#),
