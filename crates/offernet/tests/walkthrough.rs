@@ -1,5 +1,5 @@
-//! The README's walkthrough, run as written (every `sh` block from "Walkthrough" up to
-//! "Running the server", with bash and curl) against the real binary, twice on the same data
+//! The README's walkthrough and "Running a network", run as written (every `sh` block from
+//! "Walkthrough" up to "Running the server", with bash and curl) against the real binary, twice on the same data
 //! directory: a user who runs it again must not be stopped. Each curl's status is recorded
 //! (a wrapper adds `-w` to every call, and a time limit for the live event stream): every
 //! answer is 2xx but account creation on the second run (409: the account exists) and the one
@@ -33,8 +33,17 @@ fn walkthrough() -> String {
 fn run(script: &str, base: &str, cwd: &std::path::Path) -> (Vec<(u16, String, String)>, String) {
     let wrapper = "curl() { command curl -sS \"$@\" --max-time 3 -w '%{stderr}HTTP %{http_code} %{method} %{url_effective}\\n'; }\n";
     let script = format!("{wrapper}{}", script.replace("http://127.0.0.1:8080", base));
-    let out =
-        Command::new("bash").arg("-c").arg(&script).current_dir(cwd).stdin(Stdio::null()).output().expect("bash runs");
+    // `offernet` (the "Running a network" import) is the binary under test.
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_offernet")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .current_dir(cwd)
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     let calls = stderr
         .lines()
@@ -77,6 +86,10 @@ fn the_readme_walkthrough_survives_a_second_run_on_the_same_data_directory() {
         }
         // Marketplace B sees 3 + 10 through the chain, on every run.
         assert!(stdout.contains(r#""quantity":13"#), "round {round}: {stdout}");
+        // "Running a network": the imported catalog became City Market's offers.
+        for sku in ["acme-store-kettle", "acme-store-teapot"] {
+            assert!(stdout.contains(&format!(r#""sku":"{sku}""#)), "round {round}: no offer {sku}\n{stdout}");
+        }
     }
     s.stop();
     let _ = std::fs::remove_dir_all(&base_dir);

@@ -122,7 +122,8 @@ mod tests {
 
     #[test]
     fn records_become_lines_with_types_lists_and_nested_fields() {
-        let text = "kind,id,sku,warehouse,name,ean,price,quantity,active,trade_policies,assortment,dimensions.height_cm\n\
+        let text =
+            "kind,id,sku,warehouse,name,ean,price,quantity,active,trade_policies,assortment,dimensions.height_cm\n\
                     sku,s1,,,\"Mug, large\",0789123456785,,,false,,,12.5\n\
                     warehouse,w1,,,,,,,,1;2,,\n\
                     trade_policy,2,,,,,,,,,all,\n\
