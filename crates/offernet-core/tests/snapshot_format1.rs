@@ -149,3 +149,42 @@ fn an_unknown_format_is_refused() {
     let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap_err();
     assert!(err.contains(&format!("snapshot format {}", SNAPSHOT_FORMAT + 1)), "{err}");
 }
+
+/// `journal verify` compares every snapshot the replay reaches: the format-1 snapshot matches
+/// the replayed state (with its real token times), and stops matching when one command of the
+/// same sequence differs, also by something format 1 cannot hold (the sequence keeps its
+/// length, so the counters alone do not tell).
+#[test]
+fn a_format_1_snapshot_matches_the_replayed_state_and_only_it() {
+    let replay = replayed(None);
+    assert!(replay.snapshot_matches(SNAPSHOT));
+    assert!(replay.snapshot_matches(&replay.snapshot_bytes()));
+    assert!(!replay.snapshot_matches(&loaded().snapshot_bytes()), "format 2 keeps token times: compared");
+    let changes = [
+        (
+            2,
+            serde_json::json!({"type": "create_account", "id": "quiet", "name": "No Token", "currency": "USD", "token_hash": "d".repeat(64)}),
+        ),
+        (
+            3,
+            serde_json::json!({"type": "put_trade_policy", "account": "sel", "trade_policy": "b2b", "body": {"name": "Wholesale", "assortment": ["k1", "k2"], "product_url": "https://s.example/{sku}"}}),
+        ),
+        (
+            8,
+            serde_json::json!({"type": "put_sku", "account": "sel", "sku": "k2", "body": {"name": "Toaster", "product_id": "p2", "description": "Hot"}}),
+        ),
+        (15, serde_json::json!({"type": "put_price", "account": "sel", "sku": "k2", "body": {"price": 3001}})),
+    ];
+    for (at, change) in changes {
+        let mut log = commands();
+        log[at].command = serde_json::from_value(change).unwrap();
+        let mut changed = Engine::default();
+        for (i, l) in log.iter().enumerate() {
+            changed.apply(&l.command, l.now_ms).unwrap_or_else(|err| panic!("command {i}: {err:?}"));
+        }
+        assert!(!changed.snapshot_matches(SNAPSHOT), "the change of command {at} goes unseen");
+    }
+    let mut damaged = SNAPSHOT.to_vec();
+    damaged.truncate(SNAPSHOT.len() - 1);
+    assert!(!replay.snapshot_matches(&damaged));
+}

@@ -15,6 +15,7 @@ use crate::model::*;
 use crate::orders::OrderStatus;
 
 mod codec;
+mod compare;
 mod read;
 mod write;
 
