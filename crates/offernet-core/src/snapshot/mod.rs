@@ -15,13 +15,23 @@ use crate::model::*;
 use crate::orders::OrderStatus;
 
 mod codec;
+mod compare;
 mod read;
 mod write;
 
-/// Bumped whenever the encoding changes; a snapshot of another version is not loaded (the
-/// journal is replayed instead). 2: an account's named tokens (id, name, hash, created_ms)
-/// instead of one optional token hash; SKU content and trade policies' `product_url`.
+/// The format `snapshot_bytes` writes; bumped whenever the encoding changes. A new format keeps
+/// a decoder for the previous one (`FORMATS_READ`), because `journal compact` may have deleted
+/// the entries an old snapshot covers, so replaying instead is not always possible; a snapshot
+/// of a format not read is skipped and the journal replayed. 2: an account's named tokens (id,
+/// name, hash, created_ms) instead of one optional token hash; SKU content and trade policies'
+/// `product_url`. 1 is still read (`read.rs`): its token hash becomes token `initial`, as
+/// replaying `CreateAccount` makes it; no content, no product URLs.
 pub const SNAPSHOT_FORMAT: u32 = 2;
+/// The formats `from_snapshot_bytes` reads: the current one and its predecessor.
+pub const FORMATS_READ: [u32; 2] = [1, SNAPSHOT_FORMAT];
+/// A format-1 snapshot kept the initial token's hash but not when it was made (replaying
+/// `CreateAccount` gives that command's time): loaded, the token shows this time, "unknown".
+pub const FORMAT_1_TOKEN_CREATED_MS: u64 = 0;
 const MAGIC: &[u8; 8] = b"OFFRNET\x01";
 
 fn order_status_code(s: OrderStatus) -> u8 {

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::codec::{DResult, R};
 use super::*;
+use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
 use crate::engine::{index_sku, insert_sku, Engine, EngineConfig, Scratch};
 use crate::fx::{FxHashMap, FxHashSet};
 use crate::orders::{Order, OrderItem, SubItem, SubOrder};
@@ -19,8 +20,8 @@ impl Engine {
             return Err("not an offernet snapshot".into());
         }
         let format = r.u32()?;
-        if format != SNAPSHOT_FORMAT {
-            return Err(format!("snapshot format {format}, this build reads {SNAPSHOT_FORMAT}"));
+        if !FORMATS_READ.contains(&format) {
+            return Err(format!("snapshot format {format}, this build reads {FORMATS_READ:?}"));
         }
         let max_chain = r.u8()?;
         if max_chain != config.max_chain {
@@ -31,7 +32,7 @@ impl Engine {
         e.applied = r.u64()?;
         let n_accounts = r.u32()?;
         for ai in 0..n_accounts {
-            let (a, pending) = account(&mut r)?;
+            let (a, pending) = account(&mut r, format)?;
             e.account_index.insert(a.id.clone(), AccountIdx(ai));
             e.accounts.push(a);
             e.registered_at.push(BTreeSet::new());
@@ -130,17 +131,25 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
 }
 
 /// One account, and its pending suggestions (derived, rebuilt here).
-fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
+fn account(r: &mut R, format: u32) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     let id = r.str()?;
     let mut a = Account::new(id, r.str()?, r.str()?);
-    for _ in 0..r.u32()? {
-        let id = r.str()?;
-        a.tokens.insert(id, Token { name: r.str()?, hash: r.str()?, created_ms: r.u64()? });
+    if format == 1 {
+        // Format 1 held one optional token hash: the token `CreateAccount` makes, so it becomes
+        // token `initial` as replaying that command does, but its time was never written.
+        if let Some(hash) = r.opt_str()? {
+            a.tokens.insert(Arc::from(INITIAL_TOKEN_ID), initial_token(&hash, FORMAT_1_TOKEN_CREATED_MS));
+        }
+    } else {
+        for _ in 0..r.u32()? {
+            let id = r.str()?;
+            a.tokens.insert(id, Token { name: r.str()?, hash: r.str()?, created_ms: r.u64()? });
+        }
     }
     a.trade_policies.clear();
     a.tp_index = FxHashMap::default();
     for i in 0..r.u32()? {
-        let tp = trade_policy(r)?;
+        let tp = trade_policy(r, format)?;
         a.tp_index.insert(tp.id.clone(), TpIdx::new(i as usize));
         a.trade_policies.push(tp);
     }
@@ -153,7 +162,7 @@ fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     let n_skus = r.u32()?;
     a.skus.reserve_exact(n_skus as usize);
     for si in 0..n_skus {
-        let idx = insert_sku(&mut a, sku(r)?);
+        let idx = insert_sku(&mut a, sku(r, format)?);
         debug_assert_eq!(idx, SkuIdx(si));
         index_sku(&mut a, idx);
     }
@@ -190,7 +199,8 @@ fn account(r: &mut R) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     Ok((a, pending))
 }
 
-fn trade_policy(r: &mut R) -> DResult<TradePolicy> {
+/// Format 1 has no `product_url`.
+fn trade_policy(r: &mut R, format: u32) -> DResult<TradePolicy> {
     let id = r.str()?;
     let name = r.opt_str()?;
     let assortment = match r.code("assortment", |c| (c <= ASSORTMENT_LIST).then_some(c))? {
@@ -201,11 +211,12 @@ fn trade_policy(r: &mut R) -> DResult<TradePolicy> {
             Assortment::List(ids, set)
         }
     };
-    let product_url = r.opt_str()?;
+    let product_url = if format == 1 { None } else { r.opt_str()? };
     Ok(TradePolicy { id, name, assortment, product_url })
 }
 
-fn sku(r: &mut R) -> DResult<Sku> {
+/// Format 1 has no content.
+fn sku(r: &mut R, format: u32) -> DResult<Sku> {
     let id = r.str()?;
     let name = r.str()?;
     let product_id = r.opt_str()?;
@@ -232,7 +243,7 @@ fn sku(r: &mut R) -> DResult<Sku> {
     let bound_at = r.pairs()?;
     let sources = r.pairs()?;
     let created_from = r.opt(|r| Ok((r.account()?, r.sku()?)))?;
-    let content = r.opt(content)?.map(Box::new);
+    let content = if format == 1 { None } else { r.opt(content)?.map(Box::new) };
     Ok(Sku {
         id,
         name,

@@ -7,6 +7,12 @@ use crate::engine::Engine;
 impl Engine {
     /// The engine's ground state as bytes (deterministic: equal states, equal bytes).
     pub fn snapshot_bytes(&self) -> Vec<u8> {
+        self.encode(None)
+    }
+
+    /// `snapshot_bytes`, with every `initial` token's time written as `initial_token_ms` when
+    /// given (what a format-1 snapshot of this state reads back as: `compare.rs`).
+    pub(super) fn encode(&self, initial_token_ms: Option<u64>) -> Vec<u8> {
         let mut w = W(Vec::with_capacity(1 << 16));
         w.0.extend_from_slice(MAGIC);
         w.u32(SNAPSHOT_FORMAT);
@@ -15,7 +21,7 @@ impl Engine {
         w.u64(self.applied);
         w.u32(self.accounts.len() as u32);
         for a in &self.accounts {
-            account(&mut w, a);
+            account(&mut w, a, initial_token_ms);
         }
         self.encode_orders(&mut w);
         w.0
@@ -77,7 +83,7 @@ fn sub_order(w: &mut W, s: &crate::orders::SubOrder) {
     }
 }
 
-fn account(w: &mut W, a: &Account) {
+fn account(w: &mut W, a: &Account, initial_token_ms: Option<u64>) {
     w.str(&a.id);
     w.str(&a.name);
     w.str(&a.currency);
@@ -86,7 +92,8 @@ fn account(w: &mut W, a: &Account) {
         w.str(id);
         w.str(&t.name);
         w.str(&t.hash);
-        w.u64(t.created_ms);
+        let initial = &**id == crate::accounts::INITIAL_TOKEN_ID;
+        w.u64(initial_token_ms.filter(|_| initial).unwrap_or(t.created_ms));
     }
     w.u32(a.trade_policies.len() as u32);
     for tp in &a.trade_policies {

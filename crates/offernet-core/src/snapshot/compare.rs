@@ -1,0 +1,26 @@
+//! Whether a stored snapshot, of any format read, holds an engine's state: what
+//! `journal verify` asks of every snapshot the replay reaches. A snapshot of the current
+//! format must be the same bytes; one of an older format cannot be (it was written by an older
+//! encoder), so it is decoded and compared with what that format keeps of the state.
+
+use super::*;
+use crate::engine::Engine;
+
+impl Engine {
+    /// Whether `bytes` is a snapshot of this engine's ground state. Format 1 did not keep when
+    /// the initial token was made (`FORMAT_1_TOKEN_CREATED_MS`), so that time is not compared;
+    /// everything else is, byte for byte after decoding (a named token, SKU content or a
+    /// product URL, which format 1 cannot hold, makes a difference).
+    pub fn snapshot_matches(&self, bytes: &[u8]) -> bool {
+        if self.snapshot_bytes() == bytes {
+            return true;
+        }
+        if bytes.get(8..12) != Some(&1u32.to_le_bytes()[..]) {
+            return false;
+        }
+        match Engine::from_snapshot_bytes(self.config, bytes) {
+            Ok(old) => old.snapshot_bytes() == self.encode(Some(FORMAT_1_TOKEN_CREATED_MS)),
+            Err(_) => false,
+        }
+    }
+}
