@@ -119,6 +119,8 @@ struct LineRefusal {
 /// 400 `invalid_import` listing each bad line (number, field, reason; the first 1,000, with the
 /// total). Limits: 256 MiB, 1,000,000 lines, 1 MiB a line (413); the request may take 5
 /// minutes.
+// The body's schema (an array of `Import<Kind>Line`, one item a line) is made from the bodies'
+// schemas by `openapi_requests::import_lines`, which replaces the `String` given here.
 #[utoipa::path(post, path = "/v1/accounts/{a}/import", tag = "catalog", params(params::A),
     request_body(content = String, content_type = "application/x-ndjson",
         description = "One JSON object a line: `{\"kind\": \"sku\"|\"price\"|\"warehouse\"|\"stock\"|\"trade_policy\", …}`"),
