@@ -31,7 +31,8 @@ fn the_import_body_is_an_array_of_lines_one_schema_a_kind() {
     assert_eq!(body["minItems"], 1);
     assert_eq!(body["maxItems"], MAX_IMPORT_LINES);
     assert!(body["description"].as_str().unwrap().contains("one JSON object on a line"));
-    let refs: Vec<&str> = body["items"]["oneOf"].as_array().unwrap().iter().map(|r| r["$ref"].as_str().unwrap()).collect();
+    let refs: Vec<&str> =
+        body["items"]["oneOf"].as_array().unwrap().iter().map(|r| r["$ref"].as_str().unwrap()).collect();
     let schemas = &doc["components"]["schemas"];
     assert_eq!(refs.len(), KINDS.len());
     for (kind, line, body, ids) in KINDS {
@@ -53,7 +54,10 @@ fn the_import_body_is_an_array_of_lines_one_schema_a_kind() {
         assert_eq!(s.get("oneOf"), schemas[body].get("oneOf"), "{line} keeps {body}'s alternatives");
     }
     assert_eq!(schemas["ImportSkuLine"]["properties"]["name"]["pattern"], TEXT_PATTERN);
-    assert_eq!(schemas["ImportStockLine"]["properties"]["warehouse"]["pattern"], schemas["PriceBody"]["properties"]["trade_policy"]["pattern"]);
+    assert_eq!(
+        schemas["ImportStockLine"]["properties"]["warehouse"]["pattern"],
+        schemas["PriceBody"]["properties"]["trade_policy"]["pattern"]
+    );
 }
 
 #[test]
