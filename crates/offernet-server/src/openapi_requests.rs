@@ -226,6 +226,12 @@ fn import_lines(doc: &mut Value) {
         *b = json!({"type": "array", "minItems": 1, "maxItems": MAX_IMPORT_LINES, "items": {"oneOf": kinds},
             "description": description});
     }
+    // A body with no line at all is refused as a plain `invalid_field` (`lines`), not line by line.
+    const REFUSED: &str = "/paths/~1v1~1accounts~1{a}~1import/post/responses/400";
+    if let Some(r) = doc.pointer_mut(REFUSED) {
+        r["content"]["application/json"]["schema"] =
+            json!({"anyOf": [{"$ref": "#/components/schemas/ImportRefused"}, {"$ref": "#/components/schemas/Error"}]});
+    }
 }
 
 /// Every operation of the document.

@@ -53,6 +53,13 @@ fn the_import_body_is_an_array_of_lines_one_schema_a_kind() {
         }
         assert_eq!(s.get("oneOf"), schemas[body].get("oneOf"), "{line} keeps {body}'s alternatives");
     }
+    // A refused import lists its lines; a body with no line is a plain error naming `lines`.
+    let refused =
+        doc.pointer("/paths/~1v1~1accounts~1{a}~1import/post/responses/400/content/application~1json/schema").unwrap();
+    for r in refused["anyOf"].as_array().unwrap() {
+        let name = r["$ref"].as_str().unwrap().strip_prefix("#/components/schemas/").unwrap();
+        assert!(schemas[name].is_object(), "{name} is a component");
+    }
     assert_eq!(schemas["ImportSkuLine"]["properties"]["name"]["pattern"], TEXT_PATTERN);
     assert_eq!(
         schemas["ImportStockLine"]["properties"]["warehouse"]["pattern"],
