@@ -103,7 +103,8 @@ def _by_rule(label, response):
         return None
     if label == IMPORT:
         lines = error.get("lines") if error.get("code") == "invalid_import" else None
-        if not isinstance(lines, list) or not lines:
+        # Every refused line must be listed (an answer lists the first 1,000) and explained.
+        if not isinstance(lines, list) or not lines or error.get("total") != len(lines):
             return None
         rules = [_rule(label, line.get("field") or "", line.get("reason") or "") for line in lines]
         return None if None in rules else "; ".join(sorted(set(rules)))
