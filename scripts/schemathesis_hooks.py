@@ -11,12 +11,23 @@ field:
 - rule 5: no connection to oneself (the two account ids of the path are equal);
 - rule 2: a GTIN's check digit must be right.
 
+The import (`POST /v1/accounts/{a}/import`) applies the same rules line by line, and one more
+that depends on the state: a stock or price line naming a warehouse or SKU that neither exists
+nor is created by an earlier line of the file is refused `not_found` (a single route answers
+404 there, which the built-in check accepts). It answers 400 `invalid_import` listing each
+refused line (`error.lines[] {line, field, code, reason}`); that answer is accepted only when
+EVERY listed line is refused by one of RULES for the import.
+
+Its body is NDJSON (`application/x-ndjson`): the document describes it as an array of line
+objects, and the serializer below sends each item as one JSON line.
+
 schemathesis.toml turns the built-in check off for exactly the operations these rules apply to
 (and no other), and the check below takes its place there: it accepts a 400 only when the error
 names the rule's field with the rule's reason on an operation the rule applies to, and otherwise
 is the built-in check itself. Everything else of those operations is checked as before.
 """
 
+import json
 import re
 
 import schemathesis
@@ -24,6 +35,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 AFFILIATION = ["PUT", "PATCH", "DELETE"], "/v1/accounts/{s}/affiliations/{m}"
 SELLER = ["PUT", "PATCH", "DELETE"], "/v1/accounts/{m}/sellers/{s}"
+IMPORT = "POST /v1/accounts/{a}/import"
 
 
 def _labels(methods, path):
@@ -36,13 +48,14 @@ RULES = [
         _labels(["PUT", "DELETE"], "/v1/accounts/{a}/prices/{sku}")
         | _labels(["PUT", "PATCH"], AFFILIATION[1])
         | _labels(["PUT", "PATCH"], SELLER[1])
-        | _labels(["PUT"], "/v1/accounts/{a}/warehouses/{w}"),
+        | _labels(["PUT"], "/v1/accounts/{a}/warehouses/{w}")
+        | {IMPORT},
         r"trade_policy|trade_policies\[\d+\]",
         "does not exist",
         "domain rule 3: an unknown trade policy named anywhere is 400 invalid_field",
     ),
     (
-        _labels(["PUT"], "/v1/accounts/{a}/prices/{sku}"),
+        _labels(["PUT"], "/v1/accounts/{a}/prices/{sku}") | {IMPORT},
         r"list_price",
         "never below the price",
         "domain rule 3: list_price >= price",
@@ -54,29 +67,58 @@ RULES = [
         "domain rule 5: a connection to oneself is 400",
     ),
     (
-        _labels(["PUT"], "/v1/accounts/{a}/skus/{sku}"),
+        _labels(["PUT"], "/v1/accounts/{a}/skus/{sku}") | {IMPORT},
         r"ean",
         "check digit",
         "domain rule 2: a GTIN with a wrong check digit is 400",
+    ),
+    (
+        {IMPORT},
+        r"warehouse|sku",
+        "not found",
+        "import: a stock or price line naming a warehouse or SKU that neither exists nor is"
+        " created by an earlier line is refused not_found (404 on the single route)",
     ),
 ]
 
 OPERATIONS = set().union(*(ops for ops, _, _, _ in RULES))
 
 
+def _rule(label, field, message):
+    """The rule of RULES for this operation that a refusal of `field` with `message` names."""
+    for ops, pattern, reason, rule in RULES:
+        if label in ops and re.fullmatch(pattern, field) and reason in message:
+            return rule
+    return None
+
+
 def _by_rule(label, response):
-    """The rule this 400 answer is refused by, if it is one of RULES for this operation."""
+    """The rule this 400 answer is refused by, if it is one of RULES for this operation; for
+    the import, the rules refusing its lines, if every listed line is refused by one."""
     if response.status_code != 400:
         return None
     try:
         error = response.json()["error"]
     except Exception:
         return None
-    field, message = error.get("field") or "", error.get("message") or ""
-    for ops, pattern, reason, rule in RULES:
-        if label in ops and re.fullmatch(pattern, field) and reason in message:
-            return rule
-    return None
+    if label == IMPORT:
+        lines = error.get("lines") if error.get("code") == "invalid_import" else None
+        # Every refused line must be listed (an answer lists the first 1,000) and explained.
+        if not isinstance(lines, list) or not lines or error.get("total") != len(lines):
+            return None
+        rules = [_rule(label, line.get("field") or "", line.get("reason") or "") for line in lines]
+        return None if None in rules else "; ".join(sorted(set(rules)))
+    return _rule(label, error.get("field") or "", error.get("message") or "")
+
+
+@schemathesis.serializer("application/x-ndjson")
+def ndjson(ctx, value):
+    """An import's body: each item of the array one JSON line (any other value, as in a
+    negative case, is one line of its own). The public decorator sends the bytes returned."""
+    if isinstance(value, bytes):
+        return value
+    items = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(item) + "\n" for item in items).encode("utf8")
 
 
 @schemathesis.check

@@ -12,13 +12,18 @@
 //! - PATCH bodies get their own schema `<Body>Patch` (ARCHITECTURE.md, "PATCH bodies"): every
 //!   field optional and none `null`, since omitting a field keeps it (domain rule 24);
 //! - query integers: `limit` from 1 to `max_page_size`; the other unsigned ones (`offset`,
-//!   `after`, times) up to `u64::MAX`, what the server parses, rather than `format: int64`.
+//!   `after`, times) up to `u64::MAX`, what the server parses, rather than `format: int64`;
+//! - the import's NDJSON body ([`import_lines`]): an array of line objects, one schema a kind
+//!   (`Import<Kind>Line`, made from the kind's body schema), sent one JSON object a line.
 //!
 //! What JSON Schema cannot say (a trade policy named must exist, a list price is never below
 //! the price, no connection to oneself, a GTIN's check digit) is said in the descriptions, and
 //! `scripts/schemathesis_hooks.py` names each such rule for the operations it applies to.
 
 use offernet_core::validate::{MAX_ASSORTMENT_LEN, MAX_ITEM_ID_LEN, MAX_LIST_LEN};
+use offernet_core::MAX_IMPORT_LINES;
+
+use crate::routes::import::{MAX_IMPORT_BYTES, MAX_IMPORT_LINE_BYTES};
 use serde_json::{json, Map, Value};
 
 /// Characters `validate::text` refuses anywhere: C0 and C1 controls and the bidirectional
@@ -146,6 +151,7 @@ pub(crate) fn requests(doc: &mut Value, max_page_size: usize) {
     }
     item_ids(doc);
     patch_bodies(doc);
+    import_lines(doc);
     for name in request_schemas(doc) {
         free_text(&mut doc["components"]["schemas"][&name]);
     }
@@ -160,6 +166,71 @@ pub(crate) fn requests(doc: &mut Value, max_page_size: usize) {
                 free_text(&mut param["schema"]);
             }
         }
+    }
+}
+
+/// The kinds of import line: (kind, the ids its single route's path gives, its body's schema,
+/// the line's schema). `routes/import.rs` `parse_line` reads a line so.
+const IMPORT_KINDS: [(&str, &[&str], &str, &str); 5] = [
+    ("sku", &["id"], "SkuBody", "ImportSkuLine"),
+    ("price", &["sku"], "PriceBody", "ImportPriceLine"),
+    ("warehouse", &["id"], "WarehouseBody", "ImportWarehouseLine"),
+    ("stock", &["warehouse", "sku"], "StockBody", "ImportStockLine"),
+    ("trade_policy", &["id"], "TradePolicyBody", "ImportTradePolicyLine"),
+];
+
+/// The import's body (`application/x-ndjson`): an array of 1 to [`MAX_IMPORT_LINES`] lines,
+/// each one of the `Import<Kind>Line` schemas made here from the kind's body schema: its
+/// properties plus `kind` (one value) and the path's ids, all of them required where the body
+/// requires them, and no other (`additionalProperties: false`, as the body: the server refuses
+/// an unknown field of a line). An `allOf` with the body's `$ref` cannot say so: the body's own
+/// `additionalProperties: false` would refuse `kind` and the ids.
+fn import_lines(doc: &mut Value) {
+    const BODY: &str = "/paths/~1v1~1accounts~1{a}~1import/post/requestBody/content/application~1x-ndjson/schema";
+    if doc.pointer(BODY).is_none() {
+        return;
+    }
+    let mut kinds = Vec::new();
+    for (kind, ids, body, line) in IMPORT_KINDS {
+        let Value::Object(mut schema) = doc["components"]["schemas"][body].clone() else { continue };
+        let mut properties = Map::new();
+        properties.insert("kind".into(), json!({"type": "string", "enum": [kind]}));
+        for id in ids {
+            properties.insert((*id).into(), item_id());
+        }
+        if let Some(Value::Object(own)) = schema.remove("properties") {
+            properties.extend(own);
+        }
+        let mut required: Vec<Value> = std::iter::once(json!("kind")).chain(ids.iter().map(|id| json!(id))).collect();
+        if let Some(Value::Array(own)) = schema.remove("required") {
+            required.extend(own);
+        }
+        let id_list = ids.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(" and ");
+        schema.insert("type".into(), json!("object"));
+        schema.insert("properties".into(), Value::Object(properties));
+        schema.insert("required".into(), Value::Array(required));
+        schema.insert("additionalProperties".into(), json!(false));
+        schema.insert(
+            "description".into(),
+            json!(format!("A `{kind}` line of an import: `kind`, {id_list} (the ids of its single route's path) and the fields of `{body}`.")),
+        );
+        doc["components"]["schemas"][line] = Value::Object(schema);
+        kinds.push(json!({"$ref": format!("#/components/schemas/{line}")}));
+    }
+    if let Some(b) = doc.pointer_mut(BODY) {
+        let description = format!(
+            "The lines, sent as NDJSON: each item one JSON object on a line of its own (blank lines are skipped); a line has at most {} MiB, the body at most {} MiB.",
+            MAX_IMPORT_LINE_BYTES >> 20,
+            MAX_IMPORT_BYTES >> 20
+        );
+        *b = json!({"type": "array", "minItems": 1, "maxItems": MAX_IMPORT_LINES, "items": {"oneOf": kinds},
+            "description": description});
+    }
+    // A body with no line at all is refused as a plain `invalid_field` (`lines`), not line by line.
+    const REFUSED: &str = "/paths/~1v1~1accounts~1{a}~1import/post/responses/400";
+    if let Some(r) = doc.pointer_mut(REFUSED) {
+        r["content"]["application/json"]["schema"] =
+            json!({"anyOf": [{"$ref": "#/components/schemas/ImportRefused"}, {"$ref": "#/components/schemas/Error"}]});
     }
 }
 

@@ -119,11 +119,13 @@ struct LineRefusal {
 /// 400 `invalid_import` listing each bad line (number, field, reason; the first 1,000, with the
 /// total). Limits: 256 MiB, 1,000,000 lines, 1 MiB a line (413); the request may take 5
 /// minutes.
+// The body's schema (an array of `Import<Kind>Line`, one item a line) is made from the bodies'
+// schemas by `openapi_requests::import_lines`, which replaces the `String` given here.
 #[utoipa::path(post, path = "/v1/accounts/{a}/import", tag = "catalog", params(params::A),
     request_body(content = String, content_type = "application/x-ndjson",
         description = "One JSON object a line: `{\"kind\": \"sku\"|\"price\"|\"warehouse\"|\"stock\"|\"trade_policy\", …}`"),
     responses((status = 200, description = "every line applied", body = Imported),
-        (status = 400, description = "refused lines, each listed (invalid_import); nothing applied", body = ImportRefused),
+        (status = 400, description = "refused lines, each listed (invalid_import), or no line at all (invalid_field `lines`, an `Error`: `openapi_requests::import_lines` says so); nothing applied", body = ImportRefused),
         (status = 413, description = "over 256 MiB (body_too_large), over 1,000,000 lines (too_many_lines) or a line over 1 MiB (line_too_long)", body = crate::error::ErrorBody),
         (status = 415, description = "not application/x-ndjson (unsupported_media_type)", body = crate::error::ErrorBody)),
     extensions(("x-offernet-who" = json!("a"))))]
