@@ -4,42 +4,9 @@
 
 mod common;
 
+use common::paging::*;
 use common::*;
-use serde_json::{json, Value};
-
-fn ok(s: &Server, method: &str, path: &str, token: &str, body: Value) -> Value {
-    let (st, v) = s.req(method, path, Some(token), Some(&body.to_string()));
-    assert!(st == 200 || st == 201, "{method} {path} {body}: {st} {v}");
-    v
-}
-
-fn get(s: &Server, path: &str, token: &str) -> Value {
-    let (st, v) = s.req("GET", path, Some(token), None);
-    assert_eq!(st, 200, "GET {path}: {v}");
-    v
-}
-
-/// Every item of a list, following `next_offset` with pages of `limit`; checks `total` and
-/// that a page is never longer than `limit`.
-fn all(s: &Server, path: &str, key: &str, token: &str, limit: usize) -> Vec<Value> {
-    let (mut items, mut offset, mut pages) = (Vec::new(), Some(0), 0);
-    while let Some(o) = offset {
-        let v = get(s, &format!("{path}?limit={limit}&offset={o}"), token);
-        let page = v[key].as_array().unwrap_or_else(|| panic!("{path}: {v}"));
-        assert!(page.len() <= limit, "{v}");
-        items.extend(page.iter().cloned());
-        let total = v["total"].as_u64().unwrap() as usize;
-        offset = v["next_offset"].as_u64().map(|n| n as usize);
-        assert_eq!(offset.is_none(), items.len() == total, "next_offset is null exactly on the last page: {v}");
-        pages += 1;
-        assert!(pages <= total + 1, "paging does not end");
-    }
-    items
-}
-
-fn ids(items: &[Value], key: &str) -> Vec<String> {
-    items.iter().map(|x| x[key].as_str().unwrap().to_string()).collect()
-}
+use serde_json::json;
 
 #[test]
 fn a_skus_stock_is_listed_across_warehouses_with_reserved() {
