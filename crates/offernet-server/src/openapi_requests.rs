@@ -48,27 +48,18 @@ macro_rules! invisible {
     };
 }
 
+/// One run of free text without `extra` characters: at least one visible character.
+macro_rules! visible_run {
+    ($extra:literal) => {
+        concat!("[^", $extra, control!(), "]*[^", $extra, control!(), invisible!(), "][^", $extra, control!(), "]*")
+    };
+}
+
 /// Free text: one line of text with at least one visible character.
-pub const TEXT_PATTERN: &str = concat!("^[^", control!(), "]*[^", control!(), invisible!(), "][^", control!(), "]*$");
+pub const TEXT_PATTERN: &str = concat!("^", visible_run!(""), "$");
 
 /// A category: `/`-separated segments, each free text.
-pub const CATEGORY_PATTERN: &str = concat!(
-    "^[^/",
-    control!(),
-    "]*[^/",
-    control!(),
-    invisible!(),
-    "][^/",
-    control!(),
-    "]*(?:/[^/",
-    control!(),
-    "]*[^/",
-    control!(),
-    invisible!(),
-    "][^/",
-    control!(),
-    "]*)*$"
-);
+pub const CATEGORY_PATTERN: &str = concat!("^", visible_run!("/"), "(?:/", visible_run!("/"), ")*$");
 
 /// The item id pattern as the schema attributes write it (a literal, `validate::item_id`'s
 /// characters and length).
