@@ -83,6 +83,16 @@ pub struct ImportCounts {
     pub trade_policy: usize,
 }
 
+impl std::ops::AddAssign for ImportCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.sku += o.sku;
+        self.price += o.price;
+        self.warehouse += o.warehouse;
+        self.stock += o.stock;
+        self.trade_policy += o.trade_policy;
+    }
+}
+
 impl ImportCounts {
     pub fn of(lines: &[ImportLine]) -> Self {
         let mut c = ImportCounts::default();

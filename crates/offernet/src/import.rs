@@ -199,14 +199,7 @@ async fn send(
     let counts: ImportCounts = serde_json::from_value(answer["counts"].clone()).map_err(e)?;
     totals.requests += 1;
     totals.lines += chunk.file_lines.len();
-    let c = &mut totals.counts;
-    (c.sku, c.price, c.warehouse, c.stock, c.trade_policy) = (
-        c.sku + counts.sku,
-        c.price + counts.price,
-        c.warehouse + counts.warehouse,
-        c.stock + counts.stock,
-        c.trade_policy + counts.trade_policy,
-    );
+    totals.counts += counts;
     if totals.requests > 1 || bar.length().is_some_and(|n| bar.position() < n) {
         bar.println(format!("request {}: file lines {first}-{last} imported", totals.requests));
     }

@@ -47,14 +47,7 @@ impl Conn {
             req = req.header(CONTENT_TYPE, "application/json");
         }
         let req = req.body(body.map(Value::to_string).unwrap_or_default()).map_err(e)?;
-        let answer = async {
-            let resp = self.send(req).await?;
-            let status = resp.status().as_u16();
-            Ok((status, resp.into_body().collect().await.map_err(e)?.to_bytes()))
-        };
-        tokio::time::timeout(REQUEST_TIMEOUT, answer)
-            .await
-            .map_err(|_| format!("{method} {path}: no answer within {REQUEST_TIMEOUT:?}"))?
+        self.exchange(req, REQUEST_TIMEOUT, method, path).await
     }
 
     /// One request with a body of any media type (an import's NDJSON) and its own time limit:
@@ -68,12 +61,23 @@ impl Conn {
         limit: std::time::Duration,
     ) -> Result<(u16, Bytes)> {
         let req = self.head("POST", path, token)?.header(CONTENT_TYPE, content_type).body(body).map_err(e)?;
+        self.exchange(req, limit, "POST", path).await
+    }
+
+    /// Sends `req` and reads the whole answer within `limit`: (status, body).
+    async fn exchange(
+        &mut self,
+        req: Request<String>,
+        limit: std::time::Duration,
+        method: &str,
+        path: &str,
+    ) -> Result<(u16, Bytes)> {
         let answer = async {
             let resp = self.send(req).await?;
             let status = resp.status().as_u16();
             Ok((status, resp.into_body().collect().await.map_err(e)?.to_bytes()))
         };
-        tokio::time::timeout(limit, answer).await.map_err(|_| format!("POST {path}: no answer within {limit:?}"))?
+        tokio::time::timeout(limit, answer).await.map_err(|_| format!("{method} {path}: no answer within {limit:?}"))?
     }
 
     /// A request that must succeed (2xx): its JSON answer (null when empty).
