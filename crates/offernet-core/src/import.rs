@@ -10,8 +10,9 @@
 //! was refused: the state, the event numbering and the applied count are then exactly as before.
 //! The lines only ever change that one account's ground state (the handlers read other accounts'
 //! data only to mark what settling must recompute), which is why the copy of one account is
-//! enough. The copy costs time and memory in proportion to the account (measured in
-//! BENCHMARKS.md); the settle runs once, after the last line (`apply.rs`).
+//! enough. The copy costs time and memory in proportion to the account (not measured yet: the
+//! import benchmark imports into new accounts); the settle runs once, after the last line
+//! (`apply.rs`).
 
 use serde::{Deserialize, Serialize};
 

@@ -88,10 +88,7 @@ fn common(path: &str, method: &str, op: &mut Value) {
         add("413", "body too large (body_too_large)");
     }
     if path.ends_with("/events") {
-        add(
-            "410",
-            "events before the retained history were asked for (events_expired): resume from the sequence named",
-        );
+        // Its 410 (`EventsExpired`) the route documents itself.
         add("429", "too many open event streams for this account (too_many_streams), with Retry-After");
     }
     let seconds =

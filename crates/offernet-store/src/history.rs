@@ -179,34 +179,35 @@ impl History {
     }
 
     /// Up to [`PRUNE_STEPS`] bounded pruning steps; a failure is logged (the next commit
-    /// meets the journal's trouble, if it lasts). Returns the events deleted.
-    pub(crate) async fn prune<J: Journal>(&mut self, j: &mut J, now_ms: u64) -> u64 {
-        let mut deleted = 0;
+    /// meets the journal's trouble, if it lasts).
+    pub(crate) async fn prune<J: Journal>(&mut self, j: &mut J, now_ms: u64) {
+        // The age cutoff is fixed for the call and nothing is written between steps: once an
+        // age step deletes nothing, the later ones would not either.
+        let mut by_age = true;
         for _ in 0..PRUNE_STEPS {
-            match self.prune_step(j, now_ms).await {
-                Ok(None) => break,
-                Ok(Some(n)) => deleted += n,
+            match self.prune_step(j, now_ms, &mut by_age).await {
+                Ok(false) => break,
+                Ok(true) => {}
                 Err(e) => {
                     warn!(error = %e, "pruning the event history failed; retried later");
                     break;
                 }
             }
         }
-        deleted
     }
 
-    /// One step: the oldest events past the age, else the next account's events past the count.
-    /// `None` when a whole round found nothing to do.
-    async fn prune_step<J: Journal>(&mut self, j: &mut J, now_ms: u64) -> JResult<Option<u64>> {
-        if let Some(before_ms) = self.retention.cutoff_ms(now_ms) {
-            let n = j.prune_events(&PruneStep::Age { before_ms, chunk: PRUNE_CHUNK }).await?;
-            if n > 0 {
-                return Ok(Some(n));
+    /// One step: the oldest events past the age (while `by_age`), else the next account's
+    /// events past the count. `false` when a whole round found nothing to do.
+    async fn prune_step<J: Journal>(&mut self, j: &mut J, now_ms: u64, by_age: &mut bool) -> JResult<bool> {
+        if let Some(before_ms) = self.retention.cutoff_ms(now_ms).filter(|_| *by_age) {
+            if j.prune_events(&PruneStep::Age { before_ms, chunk: PRUNE_CHUNK }).await? > 0 {
+                return Ok(true);
             }
+            *by_age = false;
         }
         if !self.in_round {
             if !self.dirty {
-                return Ok(None);
+                return Ok(false);
             }
             // This round covers every event recorded so far; later ones mark the next.
             (self.dirty, self.in_round) = (false, true);
@@ -218,7 +219,7 @@ impl History {
                 // events.
                 self.cursor.clear();
                 self.in_round = false;
-                return Ok(None);
+                return Ok(false);
             }
         };
         let keep = self.retention.max_events;
@@ -227,7 +228,7 @@ impl History {
         if n < PRUNE_CHUNK {
             self.cursor = account;
         }
-        Ok(Some(n))
+        Ok(true)
     }
 }
 

@@ -468,10 +468,10 @@ impl<J: Journal> Writer<J> {
         }
         // After a failure the journal's state is not known well enough to snapshot (nor to
         // write events: the next startup regenerates them).
-        if !end.failed && self.last_seq > self.snapshot_seq {
-            self.snapshot().await;
-        } else if !end.failed {
-            if let Err(e) = self.history.flush(&mut self.journal).await {
+        if !end.failed {
+            if self.last_seq > self.snapshot_seq {
+                self.snapshot().await;
+            } else if let Err(e) = self.history.flush(&mut self.journal).await {
                 error!(error = %e, "writing the event history at shutdown failed; the next start restores it");
             }
         }
