@@ -41,6 +41,7 @@ mod shared;
 pub mod sink;
 pub mod sql;
 mod sql_events;
+mod sql_rows;
 pub mod sqlite;
 pub mod verify;
 pub mod writer;

@@ -18,6 +18,7 @@ use sqlx::{ColumnIndex, Connection, Database, Decode, Encode, Executor, IntoArgu
 
 use crate::crc::crc32;
 use crate::journal::*;
+use crate::sql_rows::{fetch_decoded, i, u};
 
 /// Rows per INSERT statement (SQLite allows 32,766 bound parameters, PostgreSQL 65,535; 7 per
 /// row).
@@ -72,35 +73,6 @@ impl<DB: Dialect> SqlJournal<DB> {
     fn c(&mut self) -> JResult<&mut DB::Connection> {
         self.conn.as_mut().ok_or_else(|| JournalError::Db("the journal connection is closed (reopening)".into()))
     }
-}
-
-fn i(v: u64) -> i64 {
-    v as i64
-}
-
-/// A BIGINT (INTEGER) column read back as the unsigned number [`i`] stored.
-fn u<R: Row>(r: &R, col: usize) -> Result<u64, sqlx::Error>
-where
-    usize: ColumnIndex<R>,
-    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(r.try_get::<i64, _>(col)? as u64)
-}
-
-/// Runs `query` and decodes every row it returns with `decode`; a row that does not decode
-/// fails the whole read.
-async fn fetch_decoded<DB, T>(
-    conn: &mut DB::Connection,
-    query: sqlx::query::Query<'_, DB, DB::Arguments>,
-    decode: impl Fn(&DB::Row) -> Result<T, sqlx::Error>,
-) -> JResult<Vec<T>>
-where
-    DB: Dialect,
-    DB::Arguments: IntoArguments<DB>,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-{
-    let rows = query.fetch_all(conn).await?;
-    rows.iter().map(decode).collect::<Result<Vec<_>, sqlx::Error>>().map_err(Into::into)
 }
 
 // The types the statements bind and read, on the connection's executor, are written out

@@ -5,16 +5,13 @@
 use sqlx::{ColumnIndex, Connection, Database, Decode, Encode, Executor, IntoArguments, QueryBuilder, Row, Type};
 
 use crate::journal::{JResult, PruneStep, StoredEvent};
+use crate::sql_rows::{fetch_decoded, i, u};
 
 /// How many rows a statement changed (the backend's `Dialect::rows_affected`).
 pub(crate) type RowsAffected<DB> = fn(&<DB as Database>::QueryResult) -> u64;
 
 /// Event rows per INSERT statement (4 bound parameters each, far below both backends' limits).
 const EVENT_ROWS_PER_INSERT: usize = 1_000;
-
-fn i(v: u64) -> i64 {
-    v as i64
-}
 
 /// Inserts `events` (inside the caller's transaction), leaving any sequence number already
 /// stored as it is.
@@ -47,20 +44,13 @@ where
     for<'q> String: Decode<'q, DB> + Type<DB>,
     usize: ColumnIndex<DB::Row>,
 {
-    let rows = sqlx::query("SELECT seq, account, at_ms, event FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+    let query = sqlx::query("SELECT seq, account, at_ms, event FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
         .bind(i(after))
-        .bind(i(limit.min(i64::MAX as u64)))
-        .fetch_all(c)
-        .await?;
-    let decode = |r: &DB::Row| -> Result<StoredEvent, sqlx::Error> {
-        Ok(StoredEvent {
-            seq: r.try_get::<i64, _>(0)? as u64,
-            account: r.try_get(1)?,
-            at_ms: r.try_get::<i64, _>(2)? as u64,
-            json: r.try_get(3)?,
-        })
-    };
-    rows.iter().map(decode).collect::<Result<Vec<_>, _>>().map_err(Into::into)
+        .bind(i(limit.min(i64::MAX as u64)));
+    fetch_decoded(c, query, |r| {
+        Ok(StoredEvent { seq: u(r, 0)?, account: r.try_get(1)?, at_ms: u(r, 2)?, json: r.try_get(3)? })
+    })
+    .await
 }
 
 /// The newest stored event's sequence number, 0 when there is none.
@@ -86,10 +76,8 @@ where
     for<'q> String: Decode<'q, DB> + Type<DB>,
     usize: ColumnIndex<DB::Row>,
 {
-    let rows = sqlx::query("SELECT account, upto FROM event_floors ORDER BY account").fetch_all(c).await?;
-    let decode =
-        |r: &DB::Row| -> Result<(String, u64), sqlx::Error> { Ok((r.try_get(0)?, r.try_get::<i64, _>(1)? as u64)) };
-    rows.iter().map(decode).collect::<Result<Vec<_>, _>>().map_err(Into::into)
+    let query = sqlx::query("SELECT account, upto FROM event_floors ORDER BY account");
+    fetch_decoded(c, query, |r| Ok((r.try_get(0)?, u(r, 1)?))).await
 }
 
 /// The first account after `after` with stored events (an index seek on `events_by_account`).
@@ -142,7 +130,7 @@ where
             // The oldest events made before the cut, up to the first one made after it.
             let mut upto = None;
             for r in &rows {
-                if r.try_get::<i64, _>(1)? as u64 >= *before_ms {
+                if u(r, 1)? >= *before_ms {
                     break;
                 }
                 upto = Some(r.try_get::<i64, _>(0)?);
