@@ -69,7 +69,7 @@ pub(crate) fn unindex_sku(acct: &mut Account, idx: SkuIdx) {
 
 /// The content of a SKU body (description, images, dimensions), checked whole; `None` when
 /// there is none (no description, no images, no measure).
-pub(crate) fn sku_content(body: &SkuBody) -> Result<Option<Box<SkuContent>>> {
+pub(crate) fn sku_content(body: &SkuBody) -> Result<Option<Arc<SkuContent>>> {
     let description = match &body.description {
         None => None,
         Some(d) => {
@@ -101,7 +101,7 @@ pub(crate) fn sku_content(body: &SkuBody) -> Result<Option<Box<SkuContent>>> {
         return Ok(None);
     }
     let images = images.iter().map(|u| Arc::<str>::from(u.as_str())).collect();
-    Ok(Some(Box::new(SkuContent { description, images, dimensions })))
+    Ok(Some(Arc::new(SkuContent { description, images, dimensions })))
 }
 
 impl Engine {

@@ -43,11 +43,16 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// 32 random bytes from the operating system, as hex.
-pub fn random_secret() -> std::io::Result<String> {
-    let mut buf = [0u8; 32];
+/// `n` random bytes from the operating system, as hex.
+fn random_hex(n: usize) -> std::io::Result<String> {
+    let mut buf = vec![0u8; n];
     std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
     Ok(hex(&buf))
+}
+
+/// 32 random bytes from the operating system, as hex.
+pub fn random_secret() -> std::io::Result<String> {
+    random_hex(32)
 }
 
 /// The account and token id a bearer token names: `<account>.<id>.<secret>`, or
@@ -64,9 +69,7 @@ pub fn token_key(token: &str) -> Option<(&str, &str)> {
 /// A new token id: 16 random hex digits (ids are the server's, so the engine stays
 /// deterministic; random, so two concurrent creations never contend for one).
 pub fn new_token_id() -> std::io::Result<String> {
-    let mut buf = [0u8; 8];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut buf)?;
-    Ok(hex(&buf))
+    random_hex(8)
 }
 
 /// A new token of `account` with id `id`: the token (shown once) and the SHA-256 that is

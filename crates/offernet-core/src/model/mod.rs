@@ -75,9 +75,10 @@ pub struct Sku {
     pub sources: Vec<(AccountIdx, SkuIdx)>,
     /// The suggestion that created this SKU, if one did (domain rule 29 reuses its id).
     pub created_from: Option<(AccountIdx, SkuIdx)>,
-    /// Description, images and dimensions for channels; `None` when there are none. Boxed:
-    /// one pointer in the hot struct, never read by derivation.
-    pub content: Option<Box<SkuContent>>,
+    /// Description, images and dimensions for channels; `None` when there are none. Shared:
+    /// one pointer in the hot struct, copied by reference (an import's account copy, a SKU made
+    /// from a suggestion); never read by derivation.
+    pub content: Option<Arc<SkuContent>>,
 }
 
 impl Sku {

@@ -243,7 +243,7 @@ fn sku(r: &mut R, format: u32) -> DResult<Sku> {
     let bound_at = r.pairs()?;
     let sources = r.pairs()?;
     let created_from = r.opt(|r| Ok((r.account()?, r.sku()?)))?;
-    let content = if format == 1 { None } else { r.opt(content)?.map(Box::new) };
+    let content = if format == 1 { None } else { r.opt(content)?.map(Arc::new) };
     Ok(Sku {
         id,
         name,
