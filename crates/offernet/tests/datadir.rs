@@ -122,21 +122,7 @@ fn a_damaged_journal_is_refused_at_startup_and_repair_accepts_the_loss() {
     }
     s.stop();
     // Flip one byte of the last entry (the stock update to 5), as a bad sector would.
-    let journal = dir.join("journal.sqlite");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let last: i64 = rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", journal.display())).await.unwrap();
-        let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM journal").fetch_one(&mut c).await.unwrap();
-        // Without snapshots (as after a crash before the first), startup replays the entry.
-        sqlx::raw_sql("DELETE FROM snapshot_chunks; DELETE FROM snapshots").execute(&mut c).await.unwrap();
-        sqlx::query("UPDATE journal SET command = replace(command, '\"quantity\":5', '\"quantity\":7') WHERE seq = ?")
-            .bind(last)
-            .execute(&mut c)
-            .await
-            .unwrap();
-        last
-    });
+    let last = damage_last_entry(&dir);
     let msg = refused_serve(&dir, &[]);
     assert!(msg.contains(&format!("journal entry {last} (batch")) && msg.contains("checksum mismatch"), "{msg}");
     assert!(msg.contains("journal repair --accept-loss") && msg.contains("Nothing was changed"), "{msg}");

@@ -314,19 +314,7 @@ fn last_seq_is_the_newest_event_after_a_repair() {
     }
     let events = all_events(&s, "m", &tm);
     s.stop();
-    let journal = dir.join("journal.sqlite");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", journal.display())).await.unwrap();
-        let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM journal").fetch_one(&mut c).await.unwrap();
-        sqlx::raw_sql("DELETE FROM snapshot_chunks; DELETE FROM snapshots").execute(&mut c).await.unwrap();
-        sqlx::query("UPDATE journal SET command = replace(command, '\"quantity\":5', '\"quantity\":7') WHERE seq = ?")
-            .bind(last)
-            .execute(&mut c)
-            .await
-            .unwrap();
-    });
+    damage_last_entry(&dir);
     let o = std::process::Command::new(BIN)
         .args(["journal", "repair", "--accept-loss", "--data-dir", dir.to_str().unwrap()])
         .output()

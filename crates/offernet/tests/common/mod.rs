@@ -238,3 +238,23 @@ pub fn fresh_database(rt: &tokio::runtime::Runtime, db: &str, what: &str) -> Opt
     });
     Some((url, admin))
 }
+
+/// Damages the last journal entry of the SQLite data directory `dir` (its stock update to 5
+/// becomes 7, so its checksum no longer matches, as a bad sector would) and deletes the
+/// snapshots (as after a crash before the first), so startup replays it. Returns its seq.
+pub fn damage_last_entry(dir: &Path) -> i64 {
+    let journal = dir.join("journal.sqlite");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", journal.display())).await.unwrap();
+        let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM journal").fetch_one(&mut c).await.unwrap();
+        sqlx::raw_sql("DELETE FROM snapshot_chunks; DELETE FROM snapshots").execute(&mut c).await.unwrap();
+        sqlx::query("UPDATE journal SET command = replace(command, '\"quantity\":5', '\"quantity\":7') WHERE seq = ?")
+            .bind(last)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        last
+    })
+}
