@@ -160,6 +160,7 @@ async fn every_answer_matches_its_schema() {
     assert_eq!(c.call("GET", "/docs", "/docs", None, None).await.0, 200);
     let asset = format!("/docs/{}", offernet_server::routes::docs::ASSET);
     assert_eq!(c.call("GET", &asset, &asset, None, None).await.0, 200);
+    network(&c, m, s).await;
     errors(&c, m, s).await;
     let ends = [
         ("DELETE", "/v1/accounts/{s}/affiliations/{m}", "/v1/accounts/s/affiliations/m", s),
@@ -188,6 +189,22 @@ async fn every_answer_matches_its_schema() {
     assert!(c.checked.load(Ordering::Relaxed) > 40, "too few answers checked");
     running.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The network reads and the console's page and files.
+async fn network(c: &Checker, m: Option<&str>, s: Option<&str>) {
+    let (st, v) = c.call("GET", "/v1/connections", "/v1/connections?limit=1", Some(ADMIN), None).await;
+    assert_eq!((st, v["connections"].as_array().map(Vec::len)), (200, Some(1)), "{v}");
+    assert_eq!(c.call("GET", "/v1/connections", "/v1/connections", s, None).await.0, 403);
+    let route = "/v1/accounts/{a}/network";
+    let (st, v) = c.call("GET", route, "/v1/accounts/m/network?depth=2", m, None).await;
+    assert!(st == 200 && v["total"].as_u64() >= Some(1), "{v}");
+    assert_eq!(c.call("GET", route, "/v1/accounts/m/network?depth=0", m, None).await.0, 400);
+    assert_eq!(c.call("GET", "/console", "/console", None, None).await.0, 200);
+    let file = "/console/{file}";
+    assert_eq!(c.call("GET", file, "/console/app.js", None, None).await.0, 200);
+    assert_eq!(c.call("GET", file, "/console/console.css", None, None).await.0, 200);
+    assert_eq!(c.call("GET", file, "/console/nope.js", None, None).await.0, 404);
 }
 
 async fn catalog(c: &Checker, s: Option<&str>, u: Option<&str>) {

@@ -324,8 +324,10 @@ pub enum AllWord {
 }
 
 mod lists;
+mod network;
 mod read;
 mod tokens;
 
 pub use lists::*;
+pub use network::{ConnectionView, MAX_NETWORK_DEPTH};
 pub use tokens::TokenView;

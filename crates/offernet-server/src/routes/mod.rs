@@ -16,9 +16,11 @@ use crate::state::AppState;
 mod accounts;
 mod catalog;
 mod connections;
+pub mod console;
 pub mod docs;
 mod events;
 pub mod import;
+mod network;
 mod offers;
 mod ops;
 mod orders;
@@ -38,11 +40,13 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(stock_prices::router())
         .merge(import::router())
         .merge(connections::router())
+        .merge(network::router())
         .merge(suggestions::router())
         .merge(offers::router())
         .merge(orders::router())
         .merge(events::router())
         .merge(ops::router())
         .merge(docs::router())
+        .merge(console::router())
         .route_layer(axum::middleware::from_fn(crate::habits::name_not_found))
 }
