@@ -185,6 +185,35 @@ try {
   await page.getByRole('heading', { name: 'Network around marketplace-a' }).waitFor({ timeout: T });
   await shot('13-network-focused');
 
+  step('A thousand accounts: 960 sellers → 40 marketplaces → one hub (through the API), the whole network collapsed, search, focus');
+  const started = Date.now();
+  const inBatches = async (jobs) => {
+    for (let i = 0; i < jobs.length; i += 16) await Promise.all(jobs.slice(i, i + 16).map((j) => j()));
+  };
+  const ids = [...Array(960).keys()].map((i) => `s-${String(i).padStart(3, '0')}`);
+  const markets = [...Array(40).keys()].map((i) => `m-${String(i).padStart(2, '0')}`);
+  await inBatches([...ids, ...markets, 'hub'].map((id) => () => api('POST', '/v1/accounts', ADMIN, { id, name: id, currency: 'BRL' })));
+  const links = ids.map((s, i) => [s, markets[i % 40]]).concat(markets.map((m) => [m, 'hub']));
+  await inBatches(links.map(([s, m]) => () => api('PUT', `/v1/accounts/${s}/affiliations/${m}`, ADMIN, { trade_policy: '1' })));
+  await inBatches(links.map(([s, m]) => () => api('PUT', `/v1/accounts/${m}/sellers/${s}`, ADMIN, {})));
+  console.log(`   1,004 accounts and ${links.length} connections written through the API in ${Date.now() - started} ms`);
+  await go('Orders');
+  const t0 = Date.now();
+  await go('Network');
+  await page.getByText('+931 more').waitFor({ timeout: T });
+  console.log(`   the whole network (${links.length + 2} connections) drawn in ${Date.now() - t0} ms`);
+  await page.getByLabel('Search accounts').fill('s-517');
+  await page.locator('svg g.hit[data-account="s-517"]').waitFor({ timeout: T });
+  await page.locator('svg g[data-account="m-37"]').waitFor({ timeout: T });
+  await page.locator('tr[data-connection="s-517>m-37"]').waitFor({ timeout: T });
+  await shot('16-network-thousand');
+  await page.getByLabel('Search accounts').fill('');
+  await page.locator('svg g[data-account="m-17"]').click();
+  await page.getByRole('heading', { name: 'Network around m-17' }).waitFor({ timeout: T });
+  await page.locator('svg g[data-account="hub"]').waitFor({ timeout: T });
+  assert.equal(await page.locator('svg g.node').count(), 24 + 1 + 1, "m-17's 24 sellers, m-17, the hub");
+  await shot('17-network-thousand-focused');
+
   step('Sign in with Marketplace B token; a phone-sized screen');
   const csp = await page.evaluate(() => window.__csp);
   assert.deepEqual(csp, [], 'no Content-Security-Policy violation');

@@ -55,6 +55,9 @@ function levels(conns, center) {
 
 function layout(conns, center, query, expanded) {
   const level = levels(conns, center);
+  // A search keeps its hits and their direct neighbours visible in collapsed levels.
+  const near = new Set();
+  if (query) for (const c of conns) if (c.seller.includes(query) || c.marketplace.includes(query)) near.add(c.seller).add(c.marketplace);
   const lv = [...level.values()];
   const min = lv.length ? Math.min(...lv) : 0;
   const cols = new Map();
@@ -63,7 +66,7 @@ function layout(conns, center, query, expanded) {
   let rows = 1;
   const more = [];
   for (const [l, list] of cols) {
-    const hit = (a) => (a === center ? 0 : query && a.includes(query) ? 1 : 2);
+    const hit = (a) => (a === center ? 0 : query && a.includes(query) ? 1 : near.has(a) ? 2 : 3);
     list.sort((a, b) => hit(a) - hit(b) || a.localeCompare(b));
     const keep = expanded || list.length <= SHOWN ? list.length : SHOWN;
     const x = (l - min) * COL_W + 10;
@@ -86,7 +89,8 @@ function Graph({ conns, center, query, expanded, onFocus }) {
   const edges = conns.map((c) => {
     const a = pos.get(c.seller);
     const b = pos.get(c.marketplace);
-    if (a.hidden && b.hidden) return null;
+    // Edges of collapsed accounts are left out: hundreds of them would hide the rest.
+    if (a.hidden || b.hidden) return null;
     const x1 = a.x + NODE_W;
     const y1 = a.y + 12;
     const x2 = b.x;
@@ -94,7 +98,8 @@ function Graph({ conns, center, query, expanded, onFocus }) {
     const mid = (x1 + x2) / 2;
     const title = `${c.seller} → ${c.marketplace}: seller's half ${half(c.affiliation)}, marketplace's half ${half(c.registration)}` +
       (c.affiliation ? `; resale ${resale(c.affiliation.resale)}; own stock ${c.affiliation.require_own_stock ? 'required' : 'not required'}` : '');
-    return html`<path key=${c.seller + '>' + c.marketplace} class=${`edge ${stateOf(c)}`} d=${`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} marker-end="url(#arrow)"><title>${title}</title></path>`;
+    const faded = query && !c.seller.includes(query) && !c.marketplace.includes(query) ? ' faded' : '';
+    return html`<path key=${c.seller + '>' + c.marketplace} class=${`edge ${stateOf(c)}${faded}`} d=${`M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}`} marker-end="url(#arrow)"><title>${title}</title></path>`;
   });
   const nodes = [...pos].filter(([, p]) => !p.hidden).map(([a, p]) => {
     const cls = `node ${a === center ? 'center' : ''} ${query && a.includes(query) ? 'hit' : ''}`;
