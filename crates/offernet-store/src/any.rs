@@ -66,6 +66,15 @@ impl Journal for AnyJournal {
     async fn append_batch(&mut self, batch: u64, entries: &[Entry], events: &[StoredEvent]) -> JResult<()> {
         delegate!(self, j => j.append_batch(batch, entries, events).await)
     }
+    async fn append_encoded(
+        &mut self,
+        batch: u64,
+        entries: &[Entry],
+        encoded: &[Encoded],
+        events: &[StoredEvent],
+    ) -> JResult<()> {
+        delegate!(self, j => j.append_encoded(batch, entries, encoded, events).await)
+    }
     async fn insert_events(&mut self, events: &[StoredEvent]) -> JResult<()> {
         delegate!(self, j => j.insert_events(events).await)
     }

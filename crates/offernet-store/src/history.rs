@@ -157,10 +157,11 @@ impl History {
         History { pending: Vec::new(), retention, cursor: String::new(), dirty: true, in_round: false, batches: 0 }
     }
 
-    /// Keeps the events of one applied command until they are written.
-    pub(crate) fn record(&mut self, at_ms: u64, events: &[Event]) {
-        self.pending.extend(events.iter().map(|e| stored(at_ms, e)));
+    /// Keeps the events of an applied batch (made by the apply step, `apply.rs`, in sequence
+    /// order) until they are written.
+    pub(crate) fn keep(&mut self, events: Vec<StoredEvent>) {
         self.dirty |= !events.is_empty();
+        self.pending.extend(events);
     }
 
     /// Writes the pending events in their own transaction.

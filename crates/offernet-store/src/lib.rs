@@ -23,6 +23,8 @@
 //! - [`crc`]: the CRC-32 of entries and snapshots.
 
 pub mod any;
+mod apply;
+pub mod binary;
 pub mod crc;
 pub mod datadir;
 mod diagnosis;
@@ -49,7 +51,7 @@ pub mod writer;
 pub use any::AnyJournal;
 pub use datadir::DataDirLock;
 pub use history::Retention;
-pub use journal::{Entry, Journal, JournalEnd, JournalError, PruneStep, Repair, StoredEvent, COMMAND_FORMAT};
+pub use journal::{Encoded, Entry, Journal, JournalEnd, JournalError, PruneStep, Repair, StoredEvent, COMMAND_FORMAT};
 pub use plan::{EntryRange, RepairPlan};
 pub use postgres::PgJournal;
 pub use recovery::{import, recover, recover_with_events, Recovered, RecoveryReport, SkippedSnapshot};

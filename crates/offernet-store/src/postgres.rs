@@ -108,6 +108,15 @@ CREATE TABLE IF NOT EXISTS offernet.event_floors (
 );
 "#,
     ),
+    // 4 is another change's (the migrations are applied by version, each once).
+    (
+        5,
+        r#"
+-- The command in the compact binary form replay reads (its own checksum inside), beside the
+-- readable JSON; NULL for kinds without one and for entries written before this migration.
+ALTER TABLE offernet.journal ADD COLUMN IF NOT EXISTS bin BYTEA;
+"#,
+    ),
 ];
 
 /// The journal in a PostgreSQL database (the SQL is `sql.rs`'s; this file connects).

@@ -126,7 +126,7 @@ pub async fn recover_with_events<J: Journal>(
             missing.extend(new.map(|e| crate::history::stored(at_ms, e)));
         })
     };
-    let replayed = replay_batches(j, base_seq, &repairs, apply, &mut |n| {
+    let replayed = replay_batches(j, base_seq, &repairs, false, apply, &mut |n| {
         report.replayed += n;
         progress(n)
     })

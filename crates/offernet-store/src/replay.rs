@@ -3,6 +3,7 @@
 
 use offernet_core::{Engine, EngineConfig, Event};
 
+use crate::binary::BinError;
 use crate::crc::crc32;
 use crate::journal::*;
 
@@ -52,56 +53,110 @@ impl Pending {
 }
 
 /// Checks one stored entry (`expected` is the sequence number it must have) and decodes it.
-fn check_entry(raw: RawEntry, expected: u64, batch: u64) -> Result<Entry, Damage> {
+/// Its JSON is checked by `crc` whatever happens; the command is then decoded from its binary
+/// form when it has one (checked by its own checksum), else from the JSON. With `full`
+/// (`verify`), the JSON is decoded too and must say the same command as the binary form.
+fn check_entry(raw: RawEntry, expected: u64, batch: u64, full: bool) -> Result<Entry, Damage> {
     if raw.seq != expected {
         return Err(Damage { seq: expected, batch, why: format!("entry {expected} is missing") });
     }
+    let damage = |why: String| Damage { seq: raw.seq, batch: raw.batch, why };
     if crc32(raw.command.as_bytes()) != raw.crc {
-        return Err(Damage { seq: raw.seq, batch: raw.batch, why: "checksum mismatch".into() });
+        return Err(damage("checksum mismatch".into()));
     }
-    match decode_command(raw.format, &raw.command) {
-        Ok(command) => Ok(Entry { seq: raw.seq, at_ms: raw.at_ms, command }),
-        Err(why) => Err(Damage { seq: raw.seq, batch: raw.batch, why }),
+    let from_bin = match raw.bin.as_deref().map(crate::binary::decode) {
+        None => None,
+        Some(Ok(command)) => Some(command),
+        Some(Err(BinError::Damaged(why) | BinError::Unknown(why))) => return Err(damage(why)),
+    };
+    let command = match from_bin {
+        Some(command) if !full => command,
+        from_bin => {
+            let from_json = decode_command(raw.format, &raw.command).map_err(damage)?;
+            if from_bin.is_some_and(|b| b != from_json) {
+                return Err(damage("the binary form says another command than the JSON".into()));
+            }
+            from_json
+        }
+    };
+    Ok(Entry { seq: raw.seq, at_ms: raw.at_ms, command })
+}
+
+/// Where a replay is: the entry expected next, the batch being gathered, what was applied.
+struct Walk<'r> {
+    repairs: &'r [Repair],
+    full: bool,
+    expected: u64,
+    pending: Pending,
+    applied: JournalEnd,
+}
+
+impl Walk<'_> {
+    /// Checks, decodes and applies one page of entries, in order; the damage it stopped at.
+    fn page(
+        &mut self,
+        page: Vec<RawEntry>,
+        apply: &mut impl FnMut(&[Entry]),
+        progress: &mut dyn FnMut(u64),
+    ) -> Option<Damage> {
+        for raw in page {
+            if raw.batch != self.pending.batch {
+                if let Some(damage) = self.pending.finish(apply, progress, &mut self.applied) {
+                    return Some(damage);
+                }
+                self.pending.batch = raw.batch;
+                self.pending.size = raw.batch_size;
+            }
+            match check_entry(raw, self.expected, self.pending.batch, self.full) {
+                Ok(entry) => self.pending.entries.push(entry),
+                Err(damage) => return Some(damage),
+            }
+            self.expected = skip_gaps(self.repairs, self.expected + 1);
+        }
+        None
     }
+}
+
+/// One page of entries after `after`. An entry whose binary form is of a layout or kind this
+/// build does not know is replayed from its JSON.
+async fn read_page<J: Journal>(j: &mut J, after: u64) -> JResult<Vec<RawEntry>> {
+    let mut page = j.read_after(after, REPLAY_PAGE).await?;
+    for raw in &mut page {
+        if raw.bin.as_deref().is_some_and(|b| !crate::binary::known(b)) {
+            raw.bin = None;
+        }
+    }
+    Ok(page)
 }
 
 /// Reads the journal after `from` batch by batch, calling `apply` for every whole, valid batch.
 /// Stops at the first damage and returns it, with the last seq and batch applied. The gaps
 /// left by repairs are skipped (their sequence numbers are used for good, not missing).
+/// `full`: decode the JSON of every entry too and check it against the binary form (`verify`);
+/// otherwise an entry with a binary form is decoded from it alone (startup). Each page is read
+/// while the one before it is decoded and applied (SQLite's worker thread, or PostgreSQL,
+/// fetches the rows meanwhile).
 pub(crate) async fn replay_batches<J: Journal>(
     j: &mut J,
     from: u64,
     repairs: &[Repair],
+    full: bool,
     mut apply: impl FnMut(&[Entry]),
     progress: &mut dyn FnMut(u64),
 ) -> JResult<Replayed> {
-    let mut cursor = from;
-    let mut expected = skip_gaps(repairs, from + 1);
-    let mut pending = Pending { entries: Vec::new(), batch: 0, size: 0 };
-    let mut applied = JournalEnd { seq: from, batch: 0 };
-    loop {
-        let page = j.read_after(cursor, REPLAY_PAGE).await?;
-        if page.is_empty() {
-            break;
+    let pending = Pending { entries: Vec::new(), batch: 0, size: 0 };
+    let applied = JournalEnd { seq: from, batch: 0 };
+    let mut walk = Walk { repairs, full, expected: skip_gaps(repairs, from + 1), pending, applied };
+    let mut page = read_page(j, from).await?;
+    while let Some(last) = page.last().map(|r| r.seq) {
+        let (next, damage) = tokio::join!(read_page(j, last), async { walk.page(page, &mut apply, progress) });
+        if let Some(damage) = damage {
+            return Ok(Replayed { applied: walk.applied, damage: Some(damage) });
         }
-        for raw in page {
-            cursor = raw.seq;
-            if raw.batch != pending.batch {
-                if let Some(damage) = pending.finish(&mut apply, progress, &mut applied) {
-                    return Ok(Replayed { applied, damage: Some(damage) });
-                }
-                pending.batch = raw.batch;
-                pending.size = raw.batch_size;
-            }
-            match check_entry(raw, expected, pending.batch) {
-                Ok(entry) => pending.entries.push(entry),
-                Err(damage) => return Ok(Replayed { applied, damage: Some(damage) }),
-            }
-            expected = skip_gaps(repairs, expected + 1);
-        }
+        page = next?;
     }
-    let damage = pending.finish(&mut apply, progress, &mut applied);
-    Ok(Replayed { applied, damage })
+    let damage = walk.pending.finish(&mut apply, progress, &mut walk.applied);
+    Ok(Replayed { applied: walk.applied, damage })
 }
 
 /// Applies replayed entries to `engine`, giving each command's time and events to `on_events`.

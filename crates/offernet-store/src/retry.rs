@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use tracing::info;
 
-use crate::journal::{encode_command, Entry, Journal, StoredEvent};
+use crate::journal::{encode_command, Encoded, Entry, Journal, StoredEvent};
 use crate::shared::{Shared, WriterState};
 
 /// First wait before reconnecting after a journal error; doubled after every failed attempt.
@@ -74,7 +74,7 @@ pub(crate) async fn reconnect<J: Journal>(
     }
 }
 
-/// Commits `entries` as batch `batch` (with `events`, earlier batches' events for the history),
+/// Commits `entries` (stored as `encoded`) as batch `batch` (with `events`, earlier batches' events for the history),
 /// retrying through journal errors until it is in the
 /// journal (then `Ok`), or until the writer must stop (`Err`: the batch's fate is then unknown
 /// to the callers, and the next startup replays it if it was committed).
@@ -84,11 +84,12 @@ pub(crate) async fn commit<J: Journal>(
     batch: u64,
     last_seq: u64,
     entries: &[Entry],
+    encoded: &[Encoded],
     events: &[StoredEvent],
 ) -> Result<(), String> {
     let mut backoff = RETRY_FIRST;
     loop {
-        match journal.append_batch(batch, entries, events).await {
+        match journal.append_encoded(batch, entries, encoded, events).await {
             Ok(()) => break,
             Err(e) => shared.journal_error(&e),
         }

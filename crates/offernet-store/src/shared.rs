@@ -5,11 +5,41 @@
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, RwLock};
 
-use offernet_core::Engine;
-use tokio::sync::watch;
+use offernet_core::{DomainError, Engine, Event};
+use tokio::sync::{oneshot, watch};
 use tracing::{info, warn};
 
 use crate::journal::JournalError;
+
+/// The result of one command: the engine's answer, once durable.
+pub type Outcome = Result<Vec<Event>, DomainError>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SubmitError {
+    /// The queue is full: try again shortly.
+    Busy,
+    /// The writer has stopped (shutdown).
+    Closed,
+    /// The writer cannot write now (the journal failed and it is reconnecting, another process
+    /// holds the lease, or it stopped on an error it cannot recover from); the message says
+    /// which, and whether this command may have been applied.
+    Unavailable(String),
+}
+
+impl std::fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubmitError::Busy => write!(f, "the write queue is full; retry shortly"),
+            SubmitError::Closed => write!(f, "the writer has stopped"),
+            SubmitError::Unavailable(m) => write!(f, "the writer is unavailable: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
+
+/// Where the writer sends a command's result.
+pub(crate) type Reply = oneshot::Sender<Result<Outcome, SubmitError>>;
 
 /// What the writer is doing about the journal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -86,6 +86,9 @@ where
     for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
     for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Decode<'q, DB> + Type<DB>,
     usize: ColumnIndex<DB::Row>,
 {
     async fn meta(&mut self, key: &str) -> JResult<Option<String>> {
@@ -105,8 +108,19 @@ where
     }
 
     async fn append_batch(&mut self, batch: u64, entries: &[Entry], events: &[StoredEvent]) -> JResult<()> {
+        let encoded: Vec<Encoded> = entries.iter().map(|e| Encoded::new(&e.command)).collect();
+        self.append_encoded(batch, entries, &encoded, events).await
+    }
+
+    async fn append_encoded(
+        &mut self,
+        batch: u64,
+        entries: &[Entry],
+        encoded: &[Encoded],
+        events: &[StoredEvent],
+    ) -> JResult<()> {
         let mut tx = self.c()?.begin().await?;
-        insert_entries::<DB>(&mut tx, batch, entries).await?;
+        insert_entries::<DB>(&mut tx, batch, entries, encoded).await?;
         // The events of earlier batches ride along: no commit of their own (`history.rs`).
         crate::sql_events::insert::<DB>(&mut tx, events).await?;
         // Durable when COMMIT returns: SQLite runs with `synchronous = FULL`, PostgreSQL with
@@ -147,22 +161,10 @@ where
 
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         let query = sqlx::query(
-            "SELECT seq, batch, batch_size, format, at_ms, command, crc FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(i(after))
-        .bind(i(limit.min(i64::MAX as u64)));
-        fetch_decoded(self.c()?, query, |r| {
-            Ok(RawEntry {
-                seq: u(r, 0)?,
-                batch: u(r, 1)?,
-                batch_size: u(r, 2)?,
-                format: r.try_get::<i64, _>(3)?,
-                at_ms: u(r, 4)?,
-                command: DB::command_text(r, 5)?,
-                crc: r.try_get::<i64, _>(6)? as u32,
-            })
-        })
-        .await
+            "SELECT seq, batch, batch_size, format, at_ms, command, crc, bin FROM journal \
+             WHERE seq > $1 ORDER BY seq LIMIT $2",
+        );
+        read_raw::<DB>(self.c()?, query, after, limit).await
     }
 
     async fn last(&mut self) -> JResult<JournalEnd> {
@@ -220,7 +222,8 @@ where
             .execute(&mut *tx)
             .await?;
         if !then.is_empty() {
-            insert_entries::<DB>(&mut tx, then_batch, then).await?;
+            let encoded: Vec<Encoded> = then.iter().map(|e| Encoded::new(&e.command)).collect();
+            insert_entries::<DB>(&mut tx, then_batch, then, &encoded).await?;
         }
         tx.commit().await?;
         Ok(moved)
@@ -324,29 +327,64 @@ where
     }
 }
 
-/// Inserts `entries` as batch `batch` (inside the caller's transaction).
-async fn insert_entries<DB>(c: &mut DB::Connection, batch: u64, entries: &[Entry]) -> JResult<()>
+/// Reads journal rows of `query` (the columns of [`RawEntry`] in order) after `after`, at most
+/// `limit`.
+async fn read_raw<'q, DB>(
+    c: &mut DB::Connection,
+    query: sqlx::query::Query<'q, DB, DB::Arguments>,
+    after: u64,
+    limit: u64,
+) -> JResult<Vec<RawEntry>>
+where
+    DB: Dialect,
+    DB::Arguments: IntoArguments<DB>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'a> i64: Encode<'a, DB> + Decode<'a, DB> + Type<DB>,
+    for<'a> Option<Vec<u8>>: Decode<'a, DB> + Type<DB>,
+    usize: ColumnIndex<DB::Row>,
+{
+    let query = query.bind(i(after)).bind(i(limit.min(i64::MAX as u64)));
+    fetch_decoded(c, query, |r| {
+        Ok(RawEntry {
+            seq: u(r, 0)?,
+            batch: u(r, 1)?,
+            batch_size: u(r, 2)?,
+            format: r.try_get::<i64, _>(3)?,
+            at_ms: u(r, 4)?,
+            command: DB::command_text(r, 5)?,
+            crc: r.try_get::<i64, _>(6)? as u32,
+            bin: r.try_get::<Option<Vec<u8>>, _>(7)?,
+        })
+    })
+    .await
+}
+
+/// Inserts `entries` as batch `batch` (inside the caller's transaction), with their stored
+/// forms `encoded` (`encoded[i]` is `entries[i]`'s).
+async fn insert_entries<DB>(c: &mut DB::Connection, batch: u64, entries: &[Entry], encoded: &[Encoded]) -> JResult<()>
 where
     DB: Dialect,
     DB::Arguments: IntoArguments<DB>,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
-    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB> + Type<DB>,
 {
+    debug_assert_eq!(entries.len(), encoded.len());
     let size = entries.len() as i64;
-    for chunk in entries.chunks(ROWS_PER_INSERT) {
+    let rows: Vec<(&Entry, &Encoded)> = entries.iter().zip(encoded).collect();
+    for chunk in rows.chunks(ROWS_PER_INSERT) {
         let mut qb: QueryBuilder<DB> =
-            QueryBuilder::new("INSERT INTO journal (seq, batch, batch_size, format, at_ms, command, crc) ");
-        qb.push_values(chunk, |mut b, e| {
-            let json = encode_command(&e.command);
-            let crc = crc32(json.as_bytes());
+            QueryBuilder::new("INSERT INTO journal (seq, batch, batch_size, format, at_ms, command, crc, bin) ");
+        qb.push_values(chunk, |mut b, (e, enc)| {
             b.push_bind(i(e.seq))
                 .push_bind(i(batch))
                 .push_bind(size)
                 .push_bind(COMMAND_FORMAT)
                 .push_bind(i(e.at_ms))
-                .push_bind(json)
-                .push_bind(crc as i64);
+                .push_bind(enc.json.as_str())
+                .push_bind(enc.crc as i64)
+                .push_bind(enc.bin.as_deref());
         });
         qb.build().execute(&mut *c).await?;
     }

@@ -16,10 +16,12 @@ use crate::journal::{JResult, JournalError};
 use crate::sql::{Dialect, SqlJournal};
 
 /// Schema version of this file's tables (not of the command format). Version 2 added
-/// `quarantine` and `repairs`, version 3 the durable event history (`events`, `event_floors`);
-/// an older file is upgraded in place (the tables are created), and an older offernet refuses
-/// a newer file rather than misread a repaired journal or write without recording events.
-const SCHEMA_VERSION: i64 = 3;
+/// `quarantine` and `repairs`, version 3 the durable event history (`events`, `event_floors`),
+/// version 5 the journal's `bin` column (the binary form of a command, `binary.rs`; version 4
+/// is another change's); an older file is upgraded in place (the tables are created, the column
+/// added), and an older offernet refuses a newer file rather than misread a repaired journal,
+/// write without recording events or write entries without their binary form.
+const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
@@ -27,7 +29,8 @@ CREATE TABLE IF NOT EXISTS meta (
     value TEXT NOT NULL
 );
 -- One row per command, in order. `command` is JSON of format `format`; `crc` is the CRC-32
--- of `command`; a batch is one commit of `batch_size` rows.
+-- of `command`; a batch is one commit of `batch_size` rows. `bin` is the same command in the
+-- compact binary form replay reads (with its own checksum), NULL for kinds without one.
 CREATE TABLE IF NOT EXISTS journal (
     seq        INTEGER PRIMARY KEY,
     batch      INTEGER NOT NULL,
@@ -35,7 +38,8 @@ CREATE TABLE IF NOT EXISTS journal (
     format     INTEGER NOT NULL,
     at_ms      INTEGER NOT NULL,
     command    TEXT    NOT NULL,
-    crc        INTEGER NOT NULL
+    crc        INTEGER NOT NULL,
+    bin        BLOB
 );
 CREATE TABLE IF NOT EXISTS snapshots (
     seq    INTEGER PRIMARY KEY,
@@ -115,7 +119,10 @@ impl Dialect for Sqlite {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Rows the connection's worker thread reads ahead of the caller: a whole replay page,
+            // so the next page is read while the last one is applied (`replay.rs`).
+            .row_buffer_size(20_000);
         let mut conn = SqliteConnection::connect_with(&opts).await?;
         sqlx::raw_sql(SCHEMA).execute(&mut conn).await?;
         migrate(&mut conn).await?;
@@ -124,7 +131,8 @@ impl Dialect for Sqlite {
 
     /// A damaged value may not even be text: read bytes, judge later (by the checksum).
     fn command_text(row: &SqliteRow, col: usize) -> Result<String, sqlx::Error> {
-        Ok(String::from_utf8_lossy(&row.try_get::<Vec<u8>, _>(col)?).into_owned())
+        let bytes = row.try_get::<Vec<u8>, _>(col)?;
+        Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {
@@ -132,8 +140,9 @@ impl Dialect for Sqlite {
     }
 }
 
-/// Records the schema version in a new file, upgrades a version-1 or 2 file (which lacks only
-/// tables [`SCHEMA`] has just created), and refuses a newer one.
+/// Records the schema version in a new file, upgrades a version-1, 2 or 3 file (which lacks
+/// tables [`SCHEMA`] has just created, and the journal's `bin` column, added here: its old
+/// entries keep `bin` NULL and replay from their JSON), and refuses a newer one.
 async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
     let version: Option<String> =
         sqlx::query_scalar("SELECT value FROM meta WHERE key = 'schema_version'").fetch_optional(&mut *conn).await?;
@@ -144,11 +153,14 @@ async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        Some(v) if v == "1" || v == "2" => {
+        Some(v) if v == "1" || v == "2" || v == "3" => {
+            let mut tx = conn.begin().await?;
+            sqlx::query("ALTER TABLE journal ADD COLUMN bin BLOB").execute(&mut *tx).await?;
             sqlx::query("UPDATE meta SET value = ? WHERE key = 'schema_version'")
                 .bind(SCHEMA_VERSION.to_string())
-                .execute(&mut *conn)
+                .execute(&mut *tx)
                 .await?;
+            tx.commit().await?;
         }
         Some(v) if v == SCHEMA_VERSION.to_string() => {}
         Some(v) => {

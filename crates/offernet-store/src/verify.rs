@@ -156,7 +156,7 @@ pub async fn verify<J: Journal>(
         apply_all(&mut engine, batch, &mut |_, _| {});
         checks.reached(&engine, batch.last().expect("a batch is never empty").seq);
     };
-    let replayed = replay_batches(j, base_seq, &repairs, apply, &mut |n| {
+    let replayed = replay_batches(j, base_seq, &repairs, true, apply, &mut |n| {
         entries += n;
         progress(n)
     })

@@ -3,6 +3,13 @@
 //! Nothing is acknowledged before it is durable, and no reader ever sees a state that a crash
 //! could lose (the engine changes only after the commit).
 //!
+//! Pipelined: batch N is applied and answered on a blocking thread (`apply.rs`) while the
+//! writer task commits batch N+1; batch N+1 is applied only after its commit returned and
+//! batch N's apply step ended. Callers encode their command (JSON, binary form, checksum:
+//! `Encoded`) before it is queued, so the writer task only binds it. The events of batch N
+//! ride in the transaction of the first batch committed after N's apply step ended (N+2 under
+//! load), see `history.rs`.
+//!
 //! A journal error does not kill the writer: it refuses new writes (`Unavailable`, HTTP 503)
 //! while it reconnects with backoff, retakes the lease, finds out whether the failed commit
 //! landed (the ambiguous commit: a connection can drop after COMMIT was sent), and then either
@@ -13,16 +20,19 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use offernet_core::{Command, DomainError, Engine, Event};
+use offernet_core::{Command, Engine};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
 use tracing::{error, info};
 
+use crate::apply::{apply_and_answer, Committed};
 use crate::history::{History, Retention};
-use crate::journal::{now_ms, Entry, Journal};
+use crate::journal::{now_ms, Encoded, Entry, Journal, StoredEvent};
 use crate::mark::MarkWriter;
 use crate::recovery::Recovered;
 use crate::retry::{commit, reconnect};
-pub use crate::shared::{Shared, WriterHealth, WriterState, WriterStats};
+use crate::shared::Reply;
+pub use crate::shared::{Outcome, Shared, SubmitError, WriterHealth, WriterState, WriterStats};
 pub use crate::sink::EventSink;
 
 /// Most commands in one commit. Bounds the time readers wait for the engine lock after a
@@ -62,35 +72,8 @@ impl Default for WriterConfig {
     }
 }
 
-/// The result of one command: the engine's answer, once durable.
-pub type Outcome = Result<Vec<Event>, DomainError>;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SubmitError {
-    /// The queue is full: try again shortly.
-    Busy,
-    /// The writer has stopped (shutdown).
-    Closed,
-    /// The writer cannot write now (the journal failed and it is reconnecting, another process
-    /// holds the lease, or it stopped on an error it cannot recover from); the message says
-    /// which, and whether this command may have been applied.
-    Unavailable(String),
-}
-
-impl std::fmt::Display for SubmitError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SubmitError::Busy => write!(f, "the write queue is full; retry shortly"),
-            SubmitError::Closed => write!(f, "the writer has stopped"),
-            SubmitError::Unavailable(m) => write!(f, "the writer is unavailable: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for SubmitError {}
-
 enum Request {
-    Command { command: Command, reply: oneshot::Sender<Result<Outcome, SubmitError>> },
+    Command { command: Command, encoded: Encoded, reply: Reply },
     Shutdown { done: oneshot::Sender<()> },
 }
 
@@ -103,7 +86,8 @@ pub struct WriterHandle {
 
 impl WriterHandle {
     /// Submits a command; answers once its batch is committed and applied. Refused at once
-    /// (`Unavailable`) while the writer is not in the `ok` state.
+    /// (`Unavailable`) while the writer is not in the `ok` state. The command is encoded here,
+    /// in the caller's task, not in the writer's.
     pub async fn submit(&self, command: Command) -> Result<Outcome, SubmitError> {
         let state = self.shared.state();
         if state != WriterState::Ok {
@@ -113,8 +97,9 @@ impl WriterHandle {
                 state.as_str()
             )));
         }
+        let encoded = Encoded::new(&command);
         let (reply, rx) = oneshot::channel();
-        self.tx.try_send(Request::Command { command, reply }).map_err(|e| match e {
+        self.tx.try_send(Request::Command { command, encoded, reply }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
         })?;
@@ -152,9 +137,9 @@ impl WriterHandle {
     }
 }
 
-/// Starts the writer task on the current tokio runtime (multi-threaded: the writer moves its
-/// blocking steps off the scheduler with `block_in_place`). Returns the handle and the task,
-/// which yields the journal back when the writer stops.
+/// Starts the writer task on the current tokio runtime (its apply steps run on tokio's
+/// blocking threads). Returns the handle and the task, which yields the journal back when the
+/// writer stops.
 pub fn spawn<J: Journal>(
     journal: J,
     recovered: Recovered,
@@ -188,18 +173,20 @@ pub fn spawn_with_sink<J: Journal>(
         sink,
         history: History::new(config.event_retention),
         mark,
+        applying: None,
         since_snapshot: 0,
         snapshot_seq: recovered.last_seq,
     };
     (WriterHandle { tx, shared }, tokio::spawn(writer.run()))
 }
 
-type Reply = oneshot::Sender<Result<Outcome, SubmitError>>;
-
-/// A batch taken from the queue: the commands with their callers, and the shutdown request
-/// that ended it, if one did.
+/// A batch taken from the queue: the commands, their stored forms and their callers (same
+/// order), and the shutdown request that ended it, if one did.
+#[derive(Default)]
 struct Batch {
-    requests: Vec<(Command, Reply)>,
+    commands: Vec<Command>,
+    encoded: Vec<Encoded>,
+    replies: Vec<Reply>,
     shutdown: Option<oneshot::Sender<()>>,
 }
 
@@ -213,39 +200,66 @@ struct End {
     failed: bool,
 }
 
+/// What the writer waits for next.
+enum Next {
+    Request(Request),
+    /// The queue stayed empty for the idle interval (and no apply step was running).
+    Idle,
+    /// The running apply step ended.
+    Applied(Result<Vec<StoredEvent>, String>),
+    /// Every handle is gone.
+    Closed,
+}
+
+/// The apply step running on a blocking thread, if any: its batch is committed.
+type Applying = Option<JoinHandle<Result<Vec<StoredEvent>, String>>>;
+
 /// The writer task's state.
 struct Writer<J> {
     journal: J,
     rx: mpsc::Receiver<Request>,
     shared: Arc<Shared>,
     config: WriterConfig,
-    /// Last journal sequence and batch number committed.
+    /// Last journal sequence and batch number committed (the running apply step's batch
+    /// included).
     last_seq: u64,
     last_batch: u64,
     sink: Option<Arc<dyn EventSink>>,
     /// Events not yet in the durable history, and its pruning (`history.rs`).
     history: History,
     mark: Option<MarkWriter>,
+    applying: Applying,
     since_snapshot: u64,
     snapshot_seq: u64,
 }
 
 impl<J: Journal> Writer<J> {
-    /// Takes batches until shutdown: commit, apply, answer, snapshot now and then.
+    /// Takes batches until shutdown: commit (while the batch before is applied), apply,
+    /// answer, snapshot now and then.
     async fn run(mut self) -> J {
         let end = loop {
-            // Every handle dropped: stop as at shutdown.
-            let Some(first) = self.next_request().await else { break End::default() };
-            let Some(first) = first else {
-                if let Err(why) = self.check_idle().await {
-                    self.stop_on(&why);
-                    break End { shutdown: None, failed: true };
+            let first = match self.next_request().await {
+                Next::Request(first) => first,
+                Next::Applied(result) => {
+                    if self.applied(result).is_err() {
+                        break End { shutdown: None, failed: true };
+                    }
+                    continue;
                 }
-                self.idle_history().await;
-                continue;
+                Next::Idle => {
+                    if let Err(why) = self.check_idle().await {
+                        self.stop_on(&why);
+                        break End { shutdown: None, failed: true };
+                    }
+                    self.idle_history().await;
+                    continue;
+                }
+                // Every handle dropped: stop as at shutdown.
+                Next::Closed => break End::default(),
             };
-            let Batch { requests, shutdown } = self.take_batch(first);
-            let failed = !requests.is_empty() && self.write(requests).await.is_err();
+            let mut batch = self.take_batch(first);
+            let shutdown = batch.shutdown.take();
+            let failed = !batch.commands.is_empty() && self.write(batch).await.is_err();
             if failed || shutdown.is_some() {
                 break End { shutdown, failed };
             }
@@ -253,17 +267,47 @@ impl<J: Journal> Writer<J> {
         self.finish(end).await
     }
 
-    /// The next request: `Some(None)` when the queue stayed empty for the idle interval, `None`
-    /// when every handle is gone.
-    async fn next_request(&mut self) -> Option<Option<Request>> {
+    /// The next request, or the end of the running apply step, or idleness.
+    async fn next_request(&mut self) -> Next {
         // Under load the queue is rarely empty: take from it without arming the idle timer.
         if let Ok(req) = self.rx.try_recv() {
-            return Some(Some(req));
+            return Next::Request(req);
+        }
+        if let Some(applying) = self.applying.as_mut() {
+            let joined = tokio::select! {
+                biased;
+                req = self.rx.recv() => return req.map_or(Next::Closed, Next::Request),
+                joined = applying => joined,
+            };
+            self.applying = None;
+            return Next::Applied(joined.unwrap_or_else(|e| Err(format!("the apply step failed: {e}"))));
         }
         match tokio::time::timeout(LEASE_CHECK_INTERVAL, self.rx.recv()).await {
-            Ok(Some(req)) => Some(Some(req)),
-            Ok(None) => None,
-            Err(_) => Some(None),
+            Ok(Some(req)) => Next::Request(req),
+            Ok(None) => Next::Closed,
+            Err(_) => Next::Idle,
+        }
+    }
+
+    /// Waits for the running apply step, if any, and takes its result (see [`Self::applied`]).
+    async fn settle(&mut self) -> Result<(), ()> {
+        let Some(applying) = self.applying.take() else { return Ok(()) };
+        let joined = applying.await.unwrap_or_else(|e| Err(format!("the apply step failed: {e}")));
+        self.applied(joined)
+    }
+
+    /// An apply step ended: its events go to the history's pending events (they ride with the
+    /// next commit); `Err` when it failed (the writer is stopped, its callers told).
+    fn applied(&mut self, result: Result<Vec<StoredEvent>, String>) -> Result<(), ()> {
+        match result {
+            Ok(events) => {
+                self.history.keep(events);
+                Ok(())
+            }
+            Err(why) => {
+                self.stop_on(&why);
+                Err(())
+            }
         }
     }
 
@@ -283,17 +327,26 @@ impl<J: Journal> Writer<J> {
     fn take_batch(&mut self, first: Request) -> Batch {
         // Sized for what is queued now, so a batch grows once at most.
         let size = (self.rx.len() + 1).min(self.config.max_batch);
-        let mut batch = Batch { requests: Vec::with_capacity(size), shutdown: None };
+        let mut batch = Batch {
+            commands: Vec::with_capacity(size),
+            encoded: Vec::with_capacity(size),
+            replies: Vec::with_capacity(size),
+            shutdown: None,
+        };
         let mut next = Some(first);
         while let Some(req) = next.take() {
             match req {
-                Request::Command { command, reply } => batch.requests.push((command, reply)),
+                Request::Command { command, encoded, reply } => {
+                    batch.commands.push(command);
+                    batch.encoded.push(encoded);
+                    batch.replies.push(reply);
+                }
                 Request::Shutdown { done } => {
                     batch.shutdown = Some(done);
                     break;
                 }
             }
-            if batch.requests.len() >= self.config.max_batch {
+            if batch.commands.len() >= self.config.max_batch {
                 break;
             }
             next = self.rx.try_recv().ok();
@@ -301,112 +354,56 @@ impl<J: Journal> Writer<J> {
         batch
     }
 
-    /// Commits the batch, applies it, answers its callers and snapshots when due. `Err` when the
-    /// commit failed for good (the callers are told, and the writer stops).
-    async fn write(&mut self, requests: Vec<(Command, Reply)>) -> Result<(), ()> {
+    /// Commits the batch (while the batch before it is applied), then starts its apply step,
+    /// and snapshots when due. `Err` when the writer must stop (its callers are told).
+    async fn write(&mut self, batch: Batch) -> Result<(), ()> {
+        let Batch { commands, encoded, replies, .. } = batch;
         let at_ms = now_ms();
         let first = self.last_seq + 1;
-        let entries: Vec<Entry> = requests
-            .iter()
+        let entries: Vec<Entry> = commands
+            .into_iter()
             .enumerate()
-            .map(|(i, (c, _))| Entry { seq: first + i as u64, at_ms, command: c.clone() })
+            .map(|(i, command)| Entry { seq: first + i as u64, at_ms, command })
             .collect();
         let started = Instant::now();
-        // The events of the batches before this one ride along in its transaction.
+        // The events of the batches applied so far ride along in its transaction.
         let events = std::mem::take(&mut self.history.pending);
-        let batch = self.last_batch + 1;
-        if let Err(why) = commit(&mut self.journal, &self.shared, batch, self.last_seq, &entries, &events).await {
+        let n = self.last_batch + 1;
+        let committed = commit(&mut self.journal, &self.shared, n, self.last_seq, &entries, &encoded, &events).await;
+        let commit_us = started.elapsed().as_micros() as u64;
+        // The batch before this one is committed: its apply step ends, whatever happens here.
+        let before = self.settle().await;
+        if let Err(why) = committed {
             // Nothing of this batch was applied; whether it is in the journal is unknown, and
             // the next startup settles it by replaying the journal. The state says `stopped`
             // before the callers hear it.
             self.stop_on(&why);
-            for (_, reply) in requests {
-                let _ = reply.send(Err(SubmitError::Unavailable(format!(
-                    "{why}; this write may or may not have been committed: read it back after the restart"
-                ))));
-            }
+            refuse(
+                replies,
+                &format!("{why}; this write may or may not have been committed: read it back after the restart"),
+            );
             return Err(());
         }
-        let commit_us = started.elapsed().as_micros() as u64;
-        self.last_batch += 1;
+        if before.is_err() {
+            // The engine failed on the batch before: this one is committed but never applied.
+            let why = self.shared.health().last_error.unwrap_or_default();
+            refuse(replies, &format!("the writer stopped: {why}; this write was committed"));
+            return Err(());
+        }
+        self.last_batch = n;
         self.last_seq += entries.len() as u64;
-        let (outcomes, event_seq) = match self.apply(&entries) {
-            Ok(applied) => applied,
-            Err(why) => {
-                // The batch is durable but the engine broke an invariant applying it: its state
-                // is not to be trusted, so nothing more is written or snapshotted (`stopped`,
-                // health 503) and the callers hear why. The panic names the invariant.
-                self.stop_on(&why);
-                for (_, reply) in requests {
-                    let _ = reply.send(Err(SubmitError::Unavailable(format!("{why}; this write was committed"))));
-                }
-                return Err(());
-            }
-        };
-        self.record(entries.len() as u64, commit_us, event_seq);
-        self.answer(at_ms, requests, outcomes);
         self.since_snapshot += entries.len() as u64;
+        let (shared, sink) = (self.shared.clone(), self.sink.clone());
+        let batch = Committed { entries, replies, at_ms, commit_us };
+        self.applying = Some(tokio::task::spawn_blocking(move || apply_and_answer(&shared, sink.as_ref(), batch)));
         if self.config.snapshot_every > 0 && self.since_snapshot >= self.config.snapshot_every {
+            self.settle().await?;
             self.snapshot().await;
         }
         if self.history.prune_due() {
             self.history.prune(&mut self.journal, now_ms()).await;
         }
         Ok(())
-    }
-
-    /// Applies a committed batch to the engine; returns the outcomes and the engine's last
-    /// event number after it, or, when the engine panicked (an invariant assertion), why.
-    fn apply(&self, entries: &[Entry]) -> Result<(Vec<Outcome>, u64), String> {
-        // Taking the write lock may wait for readers: do it off the async scheduler, so that a
-        // waiting writer never stalls the runtime's other tasks, timers or IO.
-        tokio::task::block_in_place(|| {
-            let mut engine = self.shared.engine.write().unwrap_or_else(|p| p.into_inner());
-            // One unwind guard for the batch; `at` names the entry being applied if it panics.
-            let mut at = 0;
-            let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                let mut outcomes = Vec::with_capacity(entries.len());
-                for e in entries {
-                    at = e.seq;
-                    outcomes.push(engine.apply(&e.command, e.at_ms));
-                }
-                outcomes
-            }));
-            let outcomes = applied.map_err(|panic| {
-                let what = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied())
-                    .unwrap_or("a panic");
-                format!("the engine failed applying journal entry {at}: {what}")
-            })?;
-            Ok((outcomes, engine.last_seq()))
-        })
-    }
-
-    /// Counts the batch; `last_seq` is stored last (the high-water mark thread reads it).
-    fn record(&self, commands: u64, commit_us: u64, event_seq: u64) {
-        let stats = &self.shared.stats;
-        stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.commands.fetch_add(commands, Ordering::Relaxed);
-        stats.last_batch_size.store(commands, Ordering::Relaxed);
-        stats.commit_micros.fetch_add(commit_us, Ordering::Relaxed);
-        stats.last_event_seq.store(event_seq, Ordering::Release);
-        stats.last_seq.store(self.last_seq, Ordering::Release);
-    }
-
-    /// Gives the events to the sink, in order, and keeps them for the durable history, then
-    /// answers every caller.
-    fn answer(&mut self, at_ms: u64, requests: Vec<(Command, Reply)>, outcomes: Vec<Outcome>) {
-        for events in outcomes.iter().flatten() {
-            if let Some(sink) = &self.sink {
-                sink.publish(at_ms, events);
-            }
-            self.history.record(at_ms, events);
-        }
-        for ((_, reply), outcome) in requests.into_iter().zip(outcomes) {
-            let _ = reply.send(Ok(outcome));
-        }
     }
 
     /// Idle: the pending events in their own transaction, then a few pruning steps.
@@ -418,8 +415,9 @@ impl<J: Journal> Writer<J> {
         self.history.prune(&mut self.journal, now_ms()).await;
     }
 
-    /// Saves a snapshot, once every event before it is in the durable history (recovery
-    /// regenerates only the events after the snapshot it starts from).
+    /// Saves a snapshot (no apply step running: the engine is at `last_seq`), once every event
+    /// before it is in the durable history (recovery regenerates only the events after the
+    /// snapshot it starts from).
     async fn snapshot(&mut self) {
         let seq = self.last_seq;
         if let Err(e) = self.history.flush(&mut self.journal).await {
@@ -459,9 +457,10 @@ impl<J: Journal> Writer<J> {
         }
     }
 
-    /// Shutdown (or every handle dropped, or a failure): refuse what is still queued, write the
-    /// last high-water mark, snapshot, stop.
-    async fn finish(mut self, end: End) -> J {
+    /// Shutdown (or every handle dropped, or a failure): the running apply step ends, refuse
+    /// what is still queued, write the last high-water mark, snapshot, stop.
+    async fn finish(mut self, mut end: End) -> J {
+        end.failed |= self.settle().await.is_err();
         self.refuse_queued(|| SubmitError::Closed);
         if let Some(mark) = self.mark.take() {
             mark.finish();
@@ -479,5 +478,12 @@ impl<J: Journal> Writer<J> {
             let _ = done.send(());
         }
         self.journal
+    }
+}
+
+/// Answers every caller of a batch that will not be applied.
+fn refuse(replies: Vec<Reply>, why: &str) {
+    for reply in replies {
+        let _ = reply.send(Err(SubmitError::Unavailable(why.to_string())));
     }
 }

@@ -208,6 +208,11 @@ async fn an_incomplete_last_batch_refuses_to_start_until_repaired(db: &Db) {
     for i in 0..200 {
         let h = h.clone();
         waits.push(tokio::spawn(async move { h.submit(stock(i, i as u64)).await }));
+        // The pipelined writer commits two batches while the engine is held (the second while
+        // the first waits to be applied): one command each, so the rest wait together.
+        if i < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     drop(guard);

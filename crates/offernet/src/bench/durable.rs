@@ -183,8 +183,12 @@ pub fn recovery(a: RecoveryArgs) -> Result<()> {
         let total = r.last_seq;
         let expected = r.engine.snapshot_bytes();
         drop(r);
-        // Restart without a snapshot: replay everything.
+        // Restart without a snapshot: replay everything, from the binary forms.
         let (rr, replay_s) = timed_restart(&mut j, &expected, "replay produced another state").await?;
+        drop(rr);
+        // The same journal as a build before the binary form wrote it: JSON only.
+        let (json_s, engine_s) = replay_baselines(&a, &mut j, &expected, total).await?;
+        let (rr, _) = timed_restart(&mut j, &expected, "replay produced another state").await?;
         // Snapshot at the end, then restart again.
         let t = Instant::now();
         j.save_snapshot(total, &rr.engine.snapshot_bytes()).await.map_err(e)?;
@@ -194,24 +198,51 @@ pub fn recovery(a: RecoveryArgs) -> Result<()> {
         let offers = rs.engine.offer_count();
         let size = std::fs::metadata(dir.join(JOURNAL_FILE)).map(|m| m.len()).unwrap_or(0)
             + std::fs::metadata(dir.join(format!("{JOURNAL_FILE}-wal"))).map(|m| m.len()).unwrap_or(0);
+        let rate = |s: f64| (total as f64 / s).round();
         println!("scenario       recovery (SQLite journal)");
         println!(
             "journal        {total} commands ({setup} network setup), {offers} offers, {:.0} MB on disk",
             size as f64 / 1e6
         );
         println!("written        {:>12.0} commands/s (bulk import)", (total as usize - setup) as f64 / write_s);
-        println!(
-            "replay         {:>12.0} commands/s, restart without snapshot {replay_s:.2} s",
-            total as f64 / replay_s
-        );
+        println!("replay         {:>12.0} commands/s, restart without snapshot {replay_s:.2} s", rate(replay_s));
+        println!("replay (JSON)  {:>12.0} commands/s, the same journal without its binary forms", rate(json_s));
+        println!("engine alone   {:>12.0} commands/s, the same commands applied from memory", rate(engine_s));
         println!("snapshot       taken in {snap_s:.2} s; restart with it {snap_restart_s:.2} s");
         println!(
             "{}",
             serde_json::json!({"scenario": "recovery", "commands": total, "offers": offers,
-                "replay_per_s": (total as f64 / replay_s).round(), "restart_without_snapshot_s": replay_s,
+                "replay_per_s": rate(replay_s), "replay_json_only_per_s": rate(json_s),
+                "engine_alone_per_s": rate(engine_s), "restart_without_snapshot_s": replay_s,
                 "restart_with_snapshot_s": snap_restart_s, "snapshot_s": snap_s, "journal_bytes": size})
         );
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     })
+}
+
+/// The replay's baselines, measured in the same run: (seconds to replay the journal with its
+/// binary forms removed, that is JSON only as before them; seconds for the engine alone to
+/// apply the same commands from memory, the bound of any replay). Leaves the binary forms
+/// removed.
+async fn replay_baselines(a: &RecoveryArgs, j: &mut AnyJournal, expected: &[u8], total: u64) -> Result<(f64, f64)> {
+    if let AnyJournal::Sqlite(s) = j {
+        sqlx::query("UPDATE journal SET bin = NULL").execute(s.connection()).await.map_err(e)?;
+    }
+    let (_, json_s) = timed_restart(j, expected, "replay from JSON produced another state").await?;
+    let g = generate_commands(&a.net)?;
+    let shape = Network { engine: Engine::default(), levels: g.levels, skus_per_seller: a.net.skus_per_seller };
+    let mut rng = Rng(a.net.seed ^ 0x7e);
+    let mut commands = g.commands;
+    commands.extend(updates(&shape, total as usize - commands.len(), &mut rng));
+    let mut engine = Engine::default();
+    let t = Instant::now();
+    for c in &commands {
+        let _ = engine.apply(c, 0);
+    }
+    let engine_s = t.elapsed().as_secs_f64();
+    if engine.snapshot_bytes() != expected {
+        return Err("the commands applied from memory gave another state".into());
+    }
+    Ok((json_s, engine_s))
 }
