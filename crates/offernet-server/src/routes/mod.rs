@@ -18,6 +18,7 @@ mod catalog;
 mod connections;
 pub mod docs;
 mod events;
+mod feeds;
 pub mod import;
 mod offers;
 mod ops;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(connections::router())
         .merge(suggestions::router())
         .merge(offers::router())
+        .merge(feeds::router())
         .merge(orders::router())
         .merge(events::router())
         .merge(ops::router())
