@@ -14,6 +14,7 @@ mod derive;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod feed;
 mod fx;
 pub mod gtin;
 pub mod import;
@@ -31,6 +32,7 @@ pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
 pub use error::{DomainError, Missing};
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
+pub use feed::{Availability, FeedChannel, FeedChunk, FeedEntry, FeedIssue, FeedItem, Money, MAX_FEED_CHUNK_SKUS};
 pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{

@@ -14,6 +14,7 @@ pub mod conn;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod feeds;
 pub mod habits;
 pub mod lease;
 pub mod metrics;
@@ -225,6 +226,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         metrics,
         stopping: stopping_rx,
         openapi,
+        feeds: feeds::Clock::default(),
     });
     spawn_expiry_ticker(writer.clone(), state.stopping.clone());
     let drain_limit = Duration::from_millis(state.config.shutdown_drain_ms);

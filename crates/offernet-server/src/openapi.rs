@@ -17,7 +17,7 @@ use crate::error::ErrorBody;
 pub use crate::openapi_requests::{CATEGORY_PATTERN, ITEM_ID_PATTERN, TEXT_PATTERN};
 
 /// One tag per resource, in the order of the routes.
-const TAGS: [(&str, &str); 9] = [
+const TAGS: [(&str, &str); 10] = [
     ("accounts", "Accounts and their tokens"),
     ("catalog", "SKUs, trade policies and warehouses"),
     ("stock and prices", "Stock per warehouse, prices and trade policies' fixed prices"),
@@ -25,6 +25,7 @@ const TAGS: [(&str, &str); 9] = [
     ("suggestions", "Seller SKUs suggested to a marketplace, approved or denied"),
     ("offers", "Derived offers, their explanation, what a seller sends, and cart simulation"),
     ("orders", "Orders reserved along the whole chain, and their lifecycle"),
+    ("feeds", "Product feeds of a trade policy for sales channels (Google Merchant Center)"),
     ("events", "What changed for an account, as pages or a live stream"),
     ("operations", "Health, metrics, this document and its interactive reference"),
 ];
@@ -53,7 +54,9 @@ pub fn spec_for(max_page_size: usize) -> Value {
     let components = &mut doc["components"];
     components["schemas"]["Error"] = serde_json::to_value(ErrorBody::schema()).expect("a schema serialises");
     components["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer",
-        "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<id>.<secret>` (`<account>.<secret>` for accounts created before named tokens)"}});
+        "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<id>.<secret>` (`<account>.<secret>` for accounts created before named tokens)"},
+        "basic": {"type": "http", "scheme": "basic",
+        "description": "Product feeds only: any user name, and the token as the password (for fetchers such as Google Merchant Center)"}});
     stock_exclusion(&mut components["schemas"]["StockBody"]);
     crate::openapi_requests::requests(&mut doc, max_page_size);
     doc
@@ -87,6 +90,12 @@ fn common(path: &str, method: &str, op: &mut Value) {
         add("409", "conflicts with the current state (conflict, insufficient_stock, idempotency_mismatch)");
         add("413", "body too large (body_too_large)");
     }
+    if path.contains("/feeds/") {
+        add("409", "the trade policy has no product_url, which every item's link needs (conflict)");
+        if path.ends_with(".jsonl") {
+            add("410", "events after `since` are no longer kept (events_expired): read the whole feed");
+        }
+    }
     if path.ends_with("/events") {
         // Its 410 (`EventsExpired`) the route documents itself.
         add("429", "too many open event streams for this account (too_many_streams), with Retry-After");
@@ -105,7 +114,11 @@ fn common(path: &str, method: &str, op: &mut Value) {
     }
     sort_keys(responses);
     if who != "anyone" {
-        op["security"] = json!([{"bearer": []}]);
+        op["security"] = match path.contains("/feeds/") {
+            // Feed fetchers may send the token as a Basic password (`routes/feeds.rs`).
+            true => json!([{"bearer": []}, {"basic": []}]),
+            false => json!([{"bearer": []}]),
+        };
     }
 }
 

@@ -21,4 +21,6 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     /// The OpenAPI document served at `/openapi.json`, built once from the route table.
     pub openapi: Arc<serde_json::Value>,
+    /// When each feed version was first seen (`Last-Modified` of the product feeds).
+    pub feeds: crate::feeds::version::Clock,
 }

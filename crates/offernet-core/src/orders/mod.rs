@@ -13,7 +13,7 @@ use crate::model::*;
 mod check;
 mod lifecycle;
 mod place;
-mod read;
+pub(crate) mod read;
 
 /// Items per order or simulation: a cart, not a catalog export.
 pub const MAX_ORDER_ITEMS: usize = 100;

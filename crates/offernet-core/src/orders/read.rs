@@ -89,41 +89,75 @@ impl Engine {
             let (sku, q) = (line.sku, line.quantity);
             let mk = self.sku_of(mi, sku)?;
             let market = &self.accounts[mi];
-            let mut offers: Vec<(Qty, SimulationOffer)> = Vec::new();
-            for &(s, ss) in &market.skus[mk].sources {
-                let seller = &self.accounts[s];
-                if line.seller.is_some_and(|x| x != &*seller.id) {
-                    continue;
+            let offers = self.sellable_offers(mi, mk, |s| line.seller.is_none_or(|x| x == &*self.accounts[s].id));
+            let chosen = choose_offer(&offers, q).map(|i| &offers[i]);
+            let view = |c: &OfferCandidate| {
+                let seller = &self.accounts[c.seller];
+                SimulationOffer {
+                    seller: seller.id.clone(),
+                    seller_sku: seller.skus[c.seller_sku].id.clone(),
+                    price: c.state.price.map(|p| p.price),
+                    available_quantity: c.state.quantity.finite(),
+                    unlimited: c.state.quantity.is_unlimited(),
                 }
-                let Some(st) = market.suggestions.get(&(s, ss)).and_then(|x| x.offer) else { continue };
-                if !st.sellable() {
-                    continue;
-                }
-                offers.push((
-                    st.quantity,
-                    SimulationOffer {
-                        seller: seller.id.clone(),
-                        seller_sku: seller.skus[ss].id.clone(),
-                        price: st.price.map(|p| p.price),
-                        available_quantity: st.quantity.finite(),
-                        unlimited: st.quantity.is_unlimited(),
-                    },
-                ));
-            }
-            offers.sort_by(|a, b| a.1.seller.cmp(&b.1.seller));
-            let chosen = offers
-                .iter()
-                .filter(|(qty, _)| qty.0 >= q)
-                .min_by(|a, b| a.1.price.cmp(&b.1.price).then(b.0.cmp(&a.0)).then(a.1.seller.cmp(&b.1.seller)));
+            };
             out.push(SimulationItem {
                 sku: market.skus[mk].id.clone(),
                 quantity: q,
-                seller: chosen.map(|c| c.1.seller.clone()),
-                price: chosen.and_then(|c| c.1.price),
-                available_quantity: chosen.and_then(|c| c.1.available_quantity),
-                offers: offers.into_iter().map(|(_, o)| o).collect(),
+                seller: chosen.map(|c| self.accounts[c.seller].id.clone()),
+                price: chosen.and_then(|c| c.state.price.map(|p| p.price)),
+                available_quantity: chosen.and_then(|c| c.state.quantity.finite()),
+                offers: offers.iter().map(view).collect(),
             });
         }
         Ok(out)
     }
+}
+
+/// A sellable offer as simulation weighs it: who sells which of its SKUs, and the offer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OfferCandidate {
+    pub seller: AccountIdx,
+    pub seller_sku: SkuIdx,
+    pub state: OfferState,
+}
+
+impl Engine {
+    /// The sellable offers for SKU `mk` of marketplace `mi` from the sellers `keep` accepts,
+    /// sorted by seller id: what simulation prices a line against, and what a product feed
+    /// chooses from (`feed.rs`).
+    pub(crate) fn sellable_offers(
+        &self,
+        mi: AccountIdx,
+        mk: SkuIdx,
+        keep: impl Fn(AccountIdx) -> bool,
+    ) -> Vec<OfferCandidate> {
+        let market = &self.accounts[mi];
+        let mut offers: Vec<OfferCandidate> = market.skus[mk]
+            .sources
+            .iter()
+            .filter(|&&(s, _)| keep(s))
+            .filter_map(|&(s, ss)| {
+                let st = market.suggestions.get(&(s, ss)).and_then(|x| x.offer)?;
+                st.sellable().then_some(OfferCandidate { seller: s, seller_sku: ss, state: st })
+            })
+            .collect();
+        offers.sort_by(|a, b| self.accounts[a.seller].id.cmp(&self.accounts[b.seller].id));
+        offers
+    }
+}
+
+/// The chosen offer for `q` units (its position in `offers`): the lowest price that covers
+/// the quantity; ties: more quantity, then seller id (`offers` comes sorted by seller id, and
+/// `min_by` keeps the first of equals).
+pub(crate) fn choose_offer(offers: &[OfferCandidate], q: u64) -> Option<usize> {
+    offers
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.state.quantity.0 >= q)
+        .min_by(|(_, a), (_, b)| {
+            let price = |c: &OfferCandidate| c.state.price.map(|p| p.price);
+            price(a).cmp(&price(b)).then(b.state.quantity.cmp(&a.state.quantity))
+        })
+        .map(|(i, _)| i)
 }

@@ -30,7 +30,7 @@ const SKUS: &[&str] = &["k0", "k1", "k2", "k3"];
 const EANS: &[&str] = &["96385074", "4006381333931", "036000291452"];
 const REFS: &[&str] = &["r1", "r2"];
 const BRANDS: &[&str] = &["Acme", "ACME", "Zed"];
-const TPS: &[&str] = &["1", "t2", "t9"];
+pub const TPS: &[&str] = &["1", "t2", "t9"];
 const WHS: &[&str] = &["w0", "w1"];
 
 pub fn s(x: &str) -> String {

@@ -19,6 +19,7 @@ mod connections;
 pub mod console;
 pub mod docs;
 mod events;
+mod feeds;
 pub mod import;
 mod network;
 mod offers;
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(network::router())
         .merge(suggestions::router())
         .merge(offers::router())
+        .merge(feeds::router())
         .merge(orders::router())
         .merge(events::router())
         .merge(ops::router())

@@ -86,6 +86,15 @@ pub(super) struct IfNoneMatch {
     if_none_match: Option<String>,
 }
 
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub(super) struct IfModifiedSince {
+    /// The `Last-Modified` of the copy the client holds (an HTTP date): 304 without a body if
+    /// nothing changed since. `If-None-Match` decides instead when both are sent.
+    #[param(rename = "If-Modified-Since")]
+    if_modified_since: Option<String>,
+}
+
 // ---------------------------------------------------------------- query
 
 /// Paging of a list.
@@ -183,4 +192,13 @@ pub(super) struct OrderFilters {
     /// Only orders created before this time (ms since the epoch, exclusive).
     #[param(minimum = 0)]
     created_before: Option<u64>,
+}
+
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct FeedSince {
+    /// Only the SKUs whose offers changed after this event sequence number (the
+    /// `Offernet-Next-Since` of the previous read). Without it, the whole feed.
+    #[param(minimum = 0)]
+    since: Option<u64>,
 }

@@ -80,6 +80,46 @@ impl Conn {
         tokio::time::timeout(limit, answer).await.map_err(|_| format!("{method} {path}: no answer within {limit:?}"))?
     }
 
+    /// A GET with extra headers whose body is counted frame by frame, never held whole (a
+    /// streamed feed): (status, headers, body bytes).
+    pub async fn get_counting(
+        &mut self,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        limit: std::time::Duration,
+    ) -> Result<(u16, hyper::HeaderMap, u64)> {
+        let mut req = self.head("GET", path, token)?;
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(String::new()).map_err(e)?;
+        let answer = async {
+            let resp = self.send(req).await?;
+            let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+            let mut body = resp.into_body();
+            let mut n = 0u64;
+            while let Some(frame) = body.frame().await {
+                if let Some(d) = frame.map_err(e)?.data_ref() {
+                    n += d.len() as u64;
+                }
+            }
+            Ok((status, headers, n))
+        };
+        tokio::time::timeout(limit, answer).await.map_err(|_| format!("GET {path}: no answer within {limit:?}"))?
+    }
+
+    /// A GET with its answer's headers: (status, headers, body).
+    pub async fn get_with_headers(&mut self, path: &str, token: &str) -> Result<(u16, hyper::HeaderMap, Bytes)> {
+        let req = self.head("GET", path, token)?.body(String::new()).map_err(e)?;
+        let answer = async {
+            let resp = self.send(req).await?;
+            let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+            Ok((status, headers, resp.into_body().collect().await.map_err(e)?.to_bytes()))
+        };
+        tokio::time::timeout(REQUEST_TIMEOUT, answer).await.map_err(|_| format!("GET {path}: no answer in time"))?
+    }
+
     /// A request that must succeed (2xx): its JSON answer (null when empty).
     pub async fn must(&mut self, method: &str, path: &str, token: &str, body: Option<Value>) -> Result<Value> {
         let (st, bytes) = self.request(method, path, token, body.as_ref()).await?;

@@ -35,7 +35,7 @@ pub fn import(a: ImportBenchArgs) -> Result<()> {
     std::fs::create_dir_all(&dir).map_err(e)?;
     let file = dir.join("catalog.ndjson");
     let bytes = generate(&file, a.lines)?;
-    let mut server = Server::start(&dir.join("data"))?;
+    let mut server = Server::start(&dir.join("data"), &[])?;
     let result = runtime()?.block_on(runs(&server.url, &file, &a));
     let server_peak = server.peak_rss();
     server.stop();
@@ -104,17 +104,18 @@ async fn runs(url: &str, file: &std::path::Path, a: &ImportBenchArgs) -> Result<
 }
 
 /// `offernet serve` as a child process.
-struct Server {
+pub(super) struct Server {
     child: Child,
-    url: String,
+    pub(super) url: String,
 }
 
 impl Server {
-    fn start(data: &std::path::Path) -> Result<Server> {
+    pub(super) fn start(data: &std::path::Path, extra: &[&str]) -> Result<Server> {
         let exe = std::env::current_exe().map_err(e)?;
         let mut child = Command::new(exe)
             .args(["serve", "--listen", "127.0.0.1:0", "--snapshot-every", "0", "--data-dir"])
             .arg(data)
+            .args(extra)
             .env("OFFERNET_ADMIN_TOKEN", BENCH_ADMIN)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -132,16 +133,25 @@ impl Server {
     }
 
     /// The server's peak resident memory (VmHWM), in bytes.
-    fn peak_rss(&self) -> u64 {
+    pub(super) fn peak_rss(&self) -> u64 {
+        self.status_bytes("VmHWM:")
+    }
+
+    /// The server's resident memory now (VmRSS), in bytes.
+    pub(super) fn rss(&self) -> u64 {
+        self.status_bytes("VmRSS:")
+    }
+
+    fn status_bytes(&self, field: &str) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
             .map_or(0, |kb| kb * 1024)
     }
 
-    fn stop(&mut self) {
+    pub(super) fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

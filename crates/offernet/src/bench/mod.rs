@@ -2,12 +2,13 @@
 //! measures its baseline in the same run (see BENCHMARKS.md for recorded figures).
 //!
 //! One module per scenario (`propagation`, `durable` for `propagation --durable` and `recovery`,
-//! `freshness`, `orders`, `simulation`, `import`); `network` generates the benchmark network, `http` runs
+//! `freshness`, `orders`, `simulation`, `import`, `feed`); `network` generates the benchmark network, `http` runs
 //! an in-process server, `http_client` is the connection the benchmarks talk to it over
 //! (hyper's HTTP/1 client connection), and `common` holds the helpers they all use. This file only dispatches.
 
 mod common;
 mod durable;
+mod feed;
 mod freshness;
 mod http;
 pub(crate) mod http_client;
@@ -40,6 +41,9 @@ pub enum Scenario {
     /// A generated catalog file (SKUs with price and stock) imported over HTTP with
     /// `offernet import`'s code, end to end: lines/s and the process's peak memory.
     Import(import::ImportBenchArgs),
+    /// A marketplace's Google feed of a million items streamed over HTTP (bytes/s, the
+    /// server's memory), a 304, and a stock change until its item changes in the feed.
+    Feed(feed::FeedBenchArgs),
 }
 
 pub fn run(s: Scenario) -> Result<()> {
@@ -50,5 +54,6 @@ pub fn run(s: Scenario) -> Result<()> {
         Scenario::Orders(a) => orders::orders(a),
         Scenario::Simulation(a) => simulation::simulation(a),
         Scenario::Import(a) => import::import(a),
+        Scenario::Feed(a) => feed::feed(a),
     }
 }
