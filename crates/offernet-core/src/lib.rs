@@ -17,6 +17,8 @@ pub mod event;
 mod fx;
 pub mod gtin;
 pub mod import;
+mod intern;
+mod memory;
 pub mod model;
 pub mod orders;
 mod reference;
@@ -32,6 +34,7 @@ pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_C
 pub use error::{DomainError, Missing};
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
 pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
+pub use memory::MemoryUse;
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
     OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody, OrderStatus, OrderView, SimulationItem,
