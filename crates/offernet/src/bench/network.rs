@@ -284,4 +284,18 @@ mod tests {
         assert_eq!(top.len(), 100);
         assert!(top.iter().all(|o| o.sellable), "every offer at the top is sellable");
     }
+
+    #[test]
+    fn applying_as_generated_builds_the_state_the_collected_commands_build() {
+        let args = NetworkArgs { accounts: 1 + 10 + 30, skus_per_seller: 6, depth: 3, seed: 3 };
+        let streamed = generate(&args).expect("generates");
+        let g = generate_commands(&args).expect("generates");
+        let mut collected = Engine::default();
+        for c in &g.commands {
+            collected.apply(c, 0).expect("applies");
+        }
+        assert_eq!(streamed.engine.snapshot_bytes(), collected.snapshot_bytes());
+        assert_eq!(streamed.levels, g.levels);
+        assert!(streamed.engine.offer_count() > 0);
+    }
 }
