@@ -24,13 +24,13 @@ pub(crate) fn opt_text(field: &str, s: &Option<String>) -> Result<Option<Arc<str
 /// Adds a SKU to an account's catalog (ids are never reused).
 pub(crate) fn insert_sku(acct: &mut Account, sku: Sku) -> SkuIdx {
     let idx = SkuIdx::new(acct.skus.len());
-    acct.sku_index.insert(sku.id.clone(), idx);
     acct.skus.push(sku);
+    acct.sku_index.insert(&acct.skus, idx);
     idx
 }
 
 pub(crate) fn ref_key(sku: &Sku) -> Option<(Arc<str>, String)> {
-    match (&sku.ref_id, &sku.brand) {
+    match (&sku.info.ref_id, &sku.info.brand) {
         (Some(r), Some(b)) => Some((r.clone(), b.to_lowercase())),
         _ => None,
     }
@@ -38,7 +38,7 @@ pub(crate) fn ref_key(sku: &Sku) -> Option<(Arc<str>, String)> {
 
 pub(crate) fn index_sku(acct: &mut Account, idx: SkuIdx) {
     let sku = &acct.skus[idx];
-    if let Some((_, g)) = &sku.ean {
+    if let Some((_, g)) = &sku.info.ean {
         let v = acct.gtin_index.entry(*g).or_default();
         v.push(idx);
     }
@@ -49,7 +49,7 @@ pub(crate) fn index_sku(acct: &mut Account, idx: SkuIdx) {
 
 pub(crate) fn unindex_sku(acct: &mut Account, idx: SkuIdx) {
     let sku = &acct.skus[idx];
-    if let Some((_, g)) = &sku.ean {
+    if let Some((_, g)) = &sku.info.ean {
         if let Some(v) = acct.gtin_index.get_mut(g) {
             v.retain(|&i| i != idx);
             if v.is_empty() {
@@ -115,11 +115,15 @@ impl Engine {
             }
         };
         let product_id = opt_text("product_id", &body.product_id)?;
-        let brand = opt_text("brand", &body.brand)?;
+        if let Some(b) = &body.brand {
+            v::text("brand", b)?;
+        }
         if let Some(c) = &body.category {
             v::category("category", c)?;
         }
-        let category = body.category.as_deref().map(Arc::from);
+        // Brands and categories repeat across a catalog: held once (`intern.rs`).
+        let brand = body.brand.as_deref().map(|b| self.strings.get(b));
+        let category = body.category.as_deref().map(|c| self.strings.get(c));
         let ean = match &body.ean {
             None => None,
             Some(e) => {
@@ -130,6 +134,7 @@ impl Engine {
         let ref_id = opt_text("ref_id", &body.ref_id)?;
         let active = body.active.unwrap_or(true);
         let content = sku_content(body)?;
+        let info = Arc::new(SkuInfo { name, brand, category, ean, ref_id, content });
         let a = self.account_idx(account)?;
 
         let acct = &mut self.accounts[a];
@@ -137,19 +142,13 @@ impl Engine {
             Some(i) => {
                 unindex_sku(acct, i);
                 let s = &mut acct.skus[i];
-                s.name = name;
+                s.info = info;
                 s.product_id = product_id;
-                s.brand = brand;
-                s.category = category;
-                s.ean = ean;
-                s.ref_id = ref_id;
                 s.active = active;
-                s.content = content;
                 i
             }
             None => {
-                let new = Sku::new(Arc::from(sku_id), name);
-                let sku = Sku { product_id, brand, category, ean, ref_id, active, content, ..new };
+                let sku = Sku { product_id, active, ..Sku::new(Arc::from(sku_id), info) };
                 insert_sku(acct, sku)
             }
         };
@@ -329,7 +328,7 @@ impl Engine {
                 }
                 e.quantity = quantity;
             }
-            None => push_one(&mut sku.stock, StockEntry { warehouse: wh, quantity, reserved: 0 }),
+            None => sku.stock.push(StockEntry { warehouse: wh, quantity, reserved: 0 }),
         }
         work.dirty.push((a, s));
         Ok(())

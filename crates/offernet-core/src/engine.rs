@@ -74,6 +74,8 @@ pub struct Engine {
     /// Reused buffers of propagation (not state: always empty between commands).
     pub(crate) scratch: Scratch,
     pub(crate) orders: crate::orders::Orders,
+    /// Shared brand and category text (not state: sharing is invisible but to memory).
+    pub(crate) strings: crate::intern::Interner,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -123,6 +125,7 @@ impl Engine {
             applied: 0,
             scratch: Scratch::default(),
             orders: Default::default(),
+            strings: Default::default(),
         }
     }
 

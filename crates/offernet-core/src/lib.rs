@@ -18,6 +18,8 @@ pub mod feed;
 mod fx;
 pub mod gtin;
 pub mod import;
+mod intern;
+mod memory;
 pub mod model;
 pub mod orders;
 mod reference;
@@ -34,6 +36,7 @@ pub use error::{DomainError, Missing};
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
 pub use feed::{Availability, FeedChannel, FeedChunk, FeedEntry, FeedIssue, FeedItem, Money, MAX_FEED_CHUNK_SKUS};
 pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
+pub use memory::MemoryUse;
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
     OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody, OrderStatus, OrderView, SimulationItem,

@@ -188,7 +188,7 @@ impl Engine {
         let item = &self.accounts[s].skus[ss];
         let market = &self.accounts[m];
         let mut out: Vec<SkuIdx> = Vec::new();
-        if let Some((_, g)) = &item.ean {
+        if let Some((_, g)) = &item.info.ean {
             if let Some(v) = market.gtin_index.get(g) {
                 out.extend_from_slice(v);
             }
@@ -196,7 +196,7 @@ impl Engine {
         if out.is_empty() {
             if let Some(k) = ref_key(item) {
                 if let Some(v) = market.ref_index.get(&k) {
-                    out.extend(v.iter().copied().filter(|&c| match (&item.ean, &market.skus[c].ean) {
+                    out.extend(v.iter().copied().filter(|&c| match (&item.info.ean, &market.skus[c].info.ean) {
                         (Some(a), Some(b)) => a.1 == b.1,
                         _ => true,
                     }));
@@ -297,13 +297,8 @@ impl Engine {
         let src = &seller.skus[ss];
         let sku = Sku {
             product_id: src.product_id.as_ref().map(|p| Arc::from(format!("{}-{}", seller.id, p))),
-            brand: src.brand.clone(),
-            category: src.category.clone(),
-            ean: src.ean.clone(),
-            ref_id: src.ref_id.clone(),
-            content: src.content.clone(),
             created_from: Some((s, ss)),
-            ..Sku::new(id, src.name.clone())
+            ..Sku::new(id, src.info.clone())
         };
         let market = &mut self.accounts[m];
         let idx = insert_sku(market, sku);
@@ -320,8 +315,8 @@ impl Engine {
         sugg.sku = Some(mk);
         sugg.offer = None;
         self.pending[m.ix()].remove(&(s, ss));
-        push_one(&mut self.accounts[m].skus[mk].sources, (s, ss));
-        push_one(&mut self.accounts[s].skus[ss].bound_at, (m, mk));
+        self.accounts[m].skus[mk].sources.push((s, ss));
+        self.accounts[s].skus[ss].bound_at.push((m, mk));
         work.dirty.push((s, ss));
         work.dirty.push((m, mk));
         work.match_dirty.insert(m);

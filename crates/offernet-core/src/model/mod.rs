@@ -13,11 +13,15 @@ use serde::{Deserialize, Serialize};
 use crate::fx::{FxHashMap, FxHashSet};
 
 mod content;
+mod few;
 mod index;
+mod sku_index;
 mod values;
 
 pub use content::{Centi, Dimensions, SkuContent};
+pub use few::Few;
 pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
+pub use sku_index::SkuIndex;
 pub use values::*;
 
 index::indexes!(AccountIdx => Account, SkuIdx => Sku, TpIdx => TradePolicy, WhIdx => Warehouse);
@@ -45,61 +49,64 @@ impl StockEntry {
     }
 }
 
-/// Pushes one element growing the vector by exactly one: most SKUs have one stock entry,
-/// one binding and one source, and the default growth (to four) would waste memory on
-/// every SKU of a large catalog.
-#[inline]
-pub fn push_one<T>(v: &mut Vec<T>, x: T) {
-    v.reserve_exact(1);
-    v.push(x);
-}
-
-#[derive(Clone, Debug)]
-pub struct Sku {
-    pub id: Arc<str>,
+/// What a SKU says about its product, as rule 9 copies it from a seller's SKU to the
+/// marketplace SKU made from it: held once (`Sku::info`, an `Arc`) by both, until either is
+/// put again. Never read by derivation; matching reads `ean`, `ref_id` and `brand`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkuInfo {
     pub name: Arc<str>,
-    pub product_id: Option<Arc<str>>,
     pub brand: Option<Arc<str>>,
     pub category: Option<Arc<str>>,
     /// The GTIN as the user wrote it, and its GTIN-14 value for comparisons.
     pub ean: Option<(Arc<str>, u64)>,
     pub ref_id: Option<Arc<str>>,
+    /// Description, images and dimensions for channels; `None` when there are none.
+    pub content: Option<Arc<SkuContent>>,
+}
+
+impl SkuInfo {
+    /// A name and nothing else.
+    pub fn named(name: Arc<str>) -> SkuInfo {
+        SkuInfo { name, brand: None, category: None, ean: None, ref_id: None, content: None }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Sku {
+    pub id: Arc<str>,
+    /// Name, brand, category, GTIN, ref_id and content: shared with the SKUs made from this
+    /// one (rule 9), so a chain of copies holds them once.
+    pub info: Arc<SkuInfo>,
+    /// Not shared: a SKU made from a suggestion has `{seller}-{product_id}` (rule 9).
+    pub product_id: Option<Arc<str>>,
     pub active: bool,
     pub price: Option<Price>,
     /// Fixed prices per trade policy; they replace price and list price together.
     pub tp_prices: Vec<(TpIdx, Price)>,
-    pub stock: Vec<StockEntry>,
+    /// Stock per warehouse, most often one entry (`Few`: held in place, no heap block).
+    pub stock: Few<StockEntry>,
     /// Downstream: the marketplace SKUs this SKU is bound to, as (marketplace, its SKU).
-    pub bound_at: Vec<(AccountIdx, SkuIdx)>,
+    pub bound_at: Few<(AccountIdx, SkuIdx)>,
     /// Upstream: seller SKUs bound to this SKU, as (seller, seller SKU).
-    pub sources: Vec<(AccountIdx, SkuIdx)>,
+    pub sources: Few<(AccountIdx, SkuIdx)>,
     /// The suggestion that created this SKU, if one did (domain rule 29 reuses its id).
     pub created_from: Option<(AccountIdx, SkuIdx)>,
-    /// Description, images and dimensions for channels; `None` when there are none. Shared:
-    /// one pointer in the hot struct, copied by reference (an import's account copy, a SKU made
-    /// from a suggestion); never read by derivation.
-    pub content: Option<Arc<SkuContent>>,
 }
 
 impl Sku {
     /// An active SKU with nothing but its id and name: no price, stock or bindings yet.
-    pub fn new(id: Arc<str>, name: Arc<str>) -> Sku {
+    pub fn new(id: Arc<str>, info: Arc<SkuInfo>) -> Sku {
         Sku {
             id,
-            name,
+            info,
             product_id: None,
-            brand: None,
-            category: None,
-            ean: None,
-            ref_id: None,
             active: true,
             price: None,
             tp_prices: Vec::new(),
-            stock: Vec::new(),
-            bound_at: Vec::new(),
-            sources: Vec::new(),
+            stock: Few::default(),
+            bound_at: Few::default(),
+            sources: Few::default(),
             created_from: None,
-            content: None,
         }
     }
 
@@ -298,7 +305,8 @@ pub struct Account {
     /// `MAX_TOKENS_PER_ACCOUNT`.
     pub tokens: BTreeMap<Arc<str>, Token>,
     pub skus: Vec<Sku>,
-    pub sku_index: FxHashMap<Arc<str>, SkuIdx>,
+    /// SKUs by id (positions only; the ids are read from `skus`).
+    pub sku_index: SkuIndex,
     /// Matching indexes of this account's catalog (as a marketplace): GTIN-14 → SKUs, and
     /// (ref_id, lowercased brand) → SKUs.
     pub gtin_index: FxHashMap<u64, Vec<SkuIdx>>,
@@ -334,7 +342,7 @@ impl Account {
             currency,
             tokens: BTreeMap::new(),
             skus: Vec::new(),
-            sku_index: FxHashMap::default(),
+            sku_index: SkuIndex::default(),
             gtin_index: FxHashMap::default(),
             ref_index: FxHashMap::default(),
             trade_policies: vec![TradePolicy { id: one, name: None, assortment: Assortment::All, product_url: None }],
@@ -348,7 +356,7 @@ impl Account {
     }
 
     pub fn sku_idx(&self, id: &str) -> Option<SkuIdx> {
-        self.sku_index.get(id).copied()
+        self.sku_index.get(&self.skus, id)
     }
     pub fn tp_idx(&self, id: &str) -> Option<TpIdx> {
         self.tp_index.get(id).copied()

@@ -140,7 +140,7 @@ impl Engine {
     ) -> u64 {
         let acct = &self.accounts[a];
         let (reservations, mut left) = self.take_own(plan, a, sku, tp, want);
-        let mut sources = acct.skus[sku].sources.clone();
+        let mut sources = acct.skus[sku].sources.to_vec();
         sources.sort_by(|x, y| {
             let (ax, ay) = (&self.accounts[x.0], &self.accounts[y.0]);
             (&ax.id, &ax.skus[x.1].id).cmp(&(&ay.id, &ay.skus[y.1].id))

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::codec::{DResult, R};
 use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
-use crate::engine::{index_sku, insert_sku, Engine, EngineConfig, Scratch};
+use crate::engine::{index_sku, insert_sku, Engine, EngineConfig, Scratch, MAX_CHAIN_LIMIT};
 use crate::fx::{FxHashMap, FxHashSet};
 use crate::orders::{Order, OrderItem, SubItem, SubOrder};
 
@@ -42,8 +42,41 @@ impl Engine {
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
+        e.share_text();
         e.rebuild_derived()?;
         Ok(e)
+    }
+
+    /// Shares text as building the state did (memory only: sharing is invisible otherwise):
+    /// brands and categories through the engine's `strings`, and each SKU made from another
+    /// (`created_from`) holds its source's `SkuInfo` when the two are still equal, following
+    /// the chain of copies to its first SKU.
+    fn share_text(&mut self) {
+        let Engine { accounts, strings, .. } = self;
+        for a in accounts.iter_mut() {
+            for k in a.skus.iter_mut() {
+                if let Some(i) = Arc::get_mut(&mut k.info) {
+                    i.brand = i.brand.take().map(|b| strings.get(&b));
+                    i.category = i.category.take().map(|c| strings.get(&c));
+                }
+            }
+        }
+        for a in 0..accounts.len() {
+            for k in 0..accounts[a].skus.len() {
+                let mut info = accounts[a].skus[k].info.clone();
+                let mut from = accounts[a].skus[k].created_from;
+                // A chain of copies is never longer than the longest chain of accounts.
+                for _ in 0..MAX_CHAIN_LIMIT {
+                    let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
+                    if src.info != info {
+                        break;
+                    }
+                    info = src.info.clone();
+                    from = src.created_from;
+                }
+                accounts[a].skus[k].info = info;
+            }
+        }
     }
 
     /// What is derived: registrations by seller, then every offer.
@@ -240,18 +273,15 @@ fn sku(r: &mut R, format: u32) -> DResult<Sku> {
     for _ in 0..r.u32()? {
         stock.push(StockEntry { warehouse: r.wh()?, quantity: Qty(r.u64()?), reserved: r.u64()? });
     }
-    let bound_at = r.pairs()?;
-    let sources = r.pairs()?;
+    let stock = Few::from(stock);
+    let bound_at = Few::from(r.pairs()?);
+    let sources = Few::from(r.pairs()?);
     let created_from = r.opt(|r| Ok((r.account()?, r.sku()?)))?;
     let content = if format == 1 { None } else { r.opt(content)?.map(Arc::new) };
     Ok(Sku {
         id,
-        name,
+        info: Arc::new(SkuInfo { name, brand, category, ean, ref_id, content }),
         product_id,
-        brand,
-        category,
-        ean,
-        ref_id,
         active,
         price,
         tp_prices,
@@ -259,7 +289,6 @@ fn sku(r: &mut R, format: u32) -> DResult<Sku> {
         bound_at,
         sources,
         created_from,
-        content,
     })
 }
 

@@ -154,12 +154,13 @@ fn account(w: &mut W, a: &Account, initial_token_ms: Option<u64>) {
 
 fn sku(w: &mut W, s: &Sku) {
     w.str(&s.id);
-    w.str(&s.name);
+    let i = &s.info;
+    w.str(&i.name);
     w.opt_str(&s.product_id);
-    w.opt_str(&s.brand);
-    w.opt_str(&s.category);
-    w.opt_str(&s.ean.as_ref().map(|e| e.0.clone()));
-    w.opt_str(&s.ref_id);
+    w.opt_str(&i.brand);
+    w.opt_str(&i.category);
+    w.opt_str(&i.ean.as_ref().map(|e| e.0.clone()));
+    w.opt_str(&i.ref_id);
     w.bool(s.active);
     w.opt(s.price.as_ref(), |w, p| w.price(p));
     w.u32(s.tp_prices.len() as u32);
@@ -179,7 +180,7 @@ fn sku(w: &mut W, s: &Sku) {
         w.account(x);
         w.sku(y);
     });
-    w.opt(s.content.as_deref(), content);
+    w.opt(i.content.as_deref(), content);
 }
 
 fn content(w: &mut W, c: &SkuContent) {

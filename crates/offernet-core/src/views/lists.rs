@@ -133,9 +133,9 @@ impl Engine {
             .filter(|k| f.active.is_none_or(|x| x == k.active))
             .filter(|k| {
                 q.as_deref().is_none_or(|q| {
-                    contains_ci(&k.name, q)
-                        || k.brand.as_deref().is_some_and(|b| contains_ci(b, q))
-                        || k.ean.as_ref().is_some_and(|e| contains_ci(&e.0, q))
+                    contains_ci(&k.info.name, q)
+                        || k.info.brand.as_deref().is_some_and(|b| contains_ci(b, q))
+                        || k.info.ean.as_ref().is_some_and(|e| contains_ci(&e.0, q))
                 })
             })
             .map(|k| (k.id.clone(), ()))

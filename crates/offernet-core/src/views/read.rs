@@ -89,15 +89,15 @@ impl Engine {
         let s = self.sku_of(a, sku)?;
         let acct = &self.accounts[a];
         let k = &acct.skus[s];
-        let content = k.content.as_deref();
+        let content = k.info.content.as_deref();
         Ok(SkuView {
             id: k.id.clone(),
-            name: k.name.clone(),
+            name: k.info.name.clone(),
             product_id: k.product_id.clone(),
-            brand: k.brand.clone(),
-            category: k.category.clone(),
-            ean: k.ean.as_ref().map(|e| e.0.clone()),
-            ref_id: k.ref_id.clone(),
+            brand: k.info.brand.clone(),
+            category: k.info.category.clone(),
+            ean: k.info.ean.as_ref().map(|e| e.0.clone()),
+            ref_id: k.info.ref_id.clone(),
             active: k.active,
             price: k.price.map(|p| p.price),
             list_price: k.price.and_then(|p| p.list_price),
@@ -161,12 +161,12 @@ impl Engine {
                 seller_sku: k.id.clone(),
                 status: sugg.status,
                 sku: sugg.sku.map(|mk| market.skus[mk].id.clone()),
-                name: k.name.clone(),
+                name: k.info.name.clone(),
                 product_id: k.product_id.clone(),
-                brand: k.brand.clone(),
-                category: k.category.clone(),
-                ean: k.ean.as_ref().map(|e| e.0.clone()),
-                ref_id: k.ref_id.clone(),
+                brand: k.info.brand.clone(),
+                category: k.info.category.clone(),
+                ean: k.info.ean.as_ref().map(|e| e.0.clone()),
+                ref_id: k.info.ref_id.clone(),
             });
         }
         out.sort_by(|a, b| (&a.seller, &a.seller_sku).cmp(&(&b.seller, &b.seller_sku)));

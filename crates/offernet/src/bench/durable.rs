@@ -8,7 +8,7 @@ use offernet_core::*;
 use offernet_store::journal::Journal;
 use offernet_store::*;
 
-use super::common::{median, recover_quietly, temp_dir, Rng};
+use super::common::{median, recover_quietly, temp_dir, Rng, Yardstick};
 use super::network::{generate_commands, updates, Network, NetworkArgs};
 use crate::shared::{e, runtime, submit, Result};
 
@@ -112,6 +112,7 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
         let db = d.database.as_deref();
         let (dir, j, r, shape) = journal_with_network("durable", net, db).await?;
         let offers = r.engine.offer_count();
+        let r_skus = r.engine.size().1;
         let mut rng = Rng(net.seed ^ 0xd0);
         // The writer owns the journal while it runs; reopen between runs.
         let mut j = Some(j);
@@ -135,6 +136,7 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
         let (base, _) = through_writer(jj, rr, 1, d.clients, work).await?;
         let group = median(&mut rates);
         let per_batch = median(&mut batch_sizes);
+        let yardstick = Yardstick::measure(r_skus);
         println!(
             "scenario     propagation --durable ({} journal)",
             if db.is_some() { "PostgreSQL" } else { "SQLite, synchronous=FULL" }
@@ -146,11 +148,13 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
         );
         println!("baseline     {base:>14.0} commands/s  (one commit per command, {} updates)", d.baseline_updates);
         println!("ratio        {:>14.1}x", group / base);
+        println!("{}", yardstick.line("group commit", group));
         println!(
             "{}",
             serde_json::json!({"scenario": "propagation_durable", "offers": offers, "clients": d.clients,
                 "group_commit_per_s": group.round(), "one_commit_per_command_per_s": base.round(),
-                "commands_per_commit": per_batch.round(), "ratio": group / base})
+                "commands_per_commit": per_batch.round(), "ratio": group / base,
+                "yardstick": yardstick.json(group)})
         );
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
@@ -196,6 +200,7 @@ pub fn recovery(a: RecoveryArgs) -> Result<()> {
         drop(rr);
         let (rs, snap_restart_s) = timed_restart(&mut j, &expected, "the snapshot restored another state").await?;
         let offers = rs.engine.offer_count();
+        let yardstick = Yardstick::measure(rs.engine.size().1);
         let size = std::fs::metadata(dir.join(JOURNAL_FILE)).map(|m| m.len()).unwrap_or(0)
             + std::fs::metadata(dir.join(format!("{JOURNAL_FILE}-wal"))).map(|m| m.len()).unwrap_or(0);
         let rate = |s: f64| (total as f64 / s).round();
@@ -209,12 +214,14 @@ pub fn recovery(a: RecoveryArgs) -> Result<()> {
         println!("replay (JSON)  {:>12.0} commands/s, the same journal without its binary forms", rate(json_s));
         println!("engine alone   {:>12.0} commands/s, the same commands applied from memory", rate(engine_s));
         println!("snapshot       taken in {snap_s:.2} s; restart with it {snap_restart_s:.2} s");
+        println!("{}", yardstick.line("replay", total as f64 / replay_s));
         println!(
             "{}",
             serde_json::json!({"scenario": "recovery", "commands": total, "offers": offers,
                 "replay_per_s": rate(replay_s), "replay_json_only_per_s": rate(json_s),
                 "engine_alone_per_s": rate(engine_s), "restart_without_snapshot_s": replay_s,
-                "restart_with_snapshot_s": snap_restart_s, "snapshot_s": snap_s, "journal_bytes": size})
+                "restart_with_snapshot_s": snap_restart_s, "snapshot_s": snap_s, "journal_bytes": size,
+                "yardstick": yardstick.json(rate(replay_s))})
         );
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())

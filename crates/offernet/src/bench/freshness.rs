@@ -8,10 +8,13 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 
-use super::common::{ms_since, pct};
+use super::common::{ms_since, pct, Yardstick};
 use super::http::{create_accounts, with_server};
 use super::http_client::Conn;
 use crate::shared::Result;
+
+/// SKUs in the freshness network (`measure`): the seller's `k` and `other`, the mid's `seller-k`.
+const FRESHNESS_SKUS: usize = 3;
 
 #[derive(Args, Clone, Debug)]
 pub struct FreshnessArgs {
@@ -26,15 +29,19 @@ pub fn freshness(a: FreshnessArgs) -> Result<()> {
     })?;
     let (f50, f99) = (pct(&mut fresh, 0.5), pct(&mut fresh, 0.99));
     let (c50, c99) = (pct(&mut commit, 0.5), pct(&mut commit, 0.99));
+    // The network of this benchmark: three SKUs (seller's two, the mid's one). A latency is
+    // compared as a rate: one change made fresh per p50.
+    let yardstick = Yardstick::measure(FRESHNESS_SKUS);
     println!(
         "scenario   freshness: stock write at the bottom of seller -> mid -> top, until offer.changed at top (SSE)"
     );
     println!("samples    {}", a.samples);
     println!("freshness  p50 {f50:.3} ms   p99 {f99:.3} ms");
     println!("baseline   p50 {c50:.3} ms   p99 {c99:.3} ms   (one durable commit + one HTTP round trip, same run)");
+    println!("{}", yardstick.line("1 / freshness p50", 1e3 / f50));
     println!(
         "{}",
-        json!({"scenario": "freshness", "samples": a.samples, "p50_ms": f50, "p99_ms": f99,
+        json!({"yardstick": yardstick.json(1e3 / f50), "scenario": "freshness", "samples": a.samples, "p50_ms": f50, "p99_ms": f99,
                "baseline_commit_p50_ms": c50, "baseline_commit_p99_ms": c99})
     );
     Ok(())

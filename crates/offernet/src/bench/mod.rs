@@ -2,7 +2,7 @@
 //! measures its baseline in the same run (see BENCHMARKS.md for recorded figures).
 //!
 //! One module per scenario (`propagation`, `durable` for `propagation --durable` and `recovery`,
-//! `freshness`, `orders`, `simulation`, `import`, `feed`); `network` generates the benchmark network, `http` runs
+//! `freshness`, `orders`, `simulation`, `memory`, `import`, `feed`); `network` generates the benchmark network, `http` runs
 //! an in-process server, `http_client` is the connection the benchmarks talk to it over
 //! (hyper's HTTP/1 client connection), and `common` holds the helpers they all use. This file only dispatches.
 
@@ -13,6 +13,7 @@ mod freshness;
 mod http;
 pub(crate) mod http_client;
 mod import;
+mod memory;
 mod network;
 mod orders;
 mod propagation;
@@ -38,6 +39,9 @@ pub enum Scenario {
     Orders(orders::OrdersArgs),
     /// 3-item carts at the top marketplace: items/s in the engine, p50/p99 over HTTP.
     Simulation(simulation::SimulationArgs),
+    /// A large generated network (10,000,000 offers by default) in the engine: build time,
+    /// memory per offer and where it goes, snapshot size and restart time.
+    Memory(memory::MemoryArgs),
     /// A generated catalog file (SKUs with price and stock) imported over HTTP with
     /// `offernet import`'s code, end to end: lines/s and the process's peak memory.
     Import(import::ImportBenchArgs),
@@ -53,6 +57,7 @@ pub fn run(s: Scenario) -> Result<()> {
         Scenario::Freshness(a) => freshness::freshness(a),
         Scenario::Orders(a) => orders::orders(a),
         Scenario::Simulation(a) => simulation::simulation(a),
+        Scenario::Memory(a) => memory::memory(a),
         Scenario::Import(a) => import::import(a),
         Scenario::Feed(a) => feed::feed(a),
     }

@@ -42,25 +42,59 @@ fn sku_id(i: usize) -> String {
     format!("sku-{i:06}")
 }
 
+/// Where generated commands go: collected (`Vec<Command>`, for a journal) or applied as they
+/// come (`Applied`), so that a large network never holds its commands all at once.
+pub trait Sink {
+    fn put(&mut self, c: Command);
+}
+
+impl Sink for Vec<Command> {
+    fn put(&mut self, c: Command) {
+        self.push(c);
+    }
+}
+
+/// Applies each command to an engine at once; keeps the first refusal.
+struct Applied {
+    engine: Engine,
+    refused: Option<String>,
+}
+
+impl Sink for Applied {
+    fn put(&mut self, c: Command) {
+        if self.refused.is_none() {
+            if let Err(e) = self.engine.apply(&c, 0) {
+                self.refused = Some(format!("generator command refused: {e}: {c:?}"));
+            }
+        }
+    }
+}
+
 /// Builds the network through ordinary commands: bottom sellers with priced, stocked SKUs
 /// send to their parent (auto match); half of the sellers authorise resale; each
 /// intermediate marketplace prices every SKU it receives, stocks half of them, and sends
 /// on to its parent. Deterministic from the seed.
 pub fn generate_commands(args: &NetworkArgs) -> Result<Generated> {
+    let mut out: Vec<Command> = Vec::new();
+    let levels = generate_into(args, &mut out)?;
+    Ok(Generated { commands: out, levels })
+}
+
+/// [`generate_commands`], each command given to `out` as it is made; returns the levels.
+fn generate_into(args: &NetworkArgs, out: &mut impl Sink) -> Result<Vec<Vec<String>>> {
     let sizes = level_sizes(args)?;
     let mut rng = Rng(args.seed);
-    let mut out: Vec<Command> = Vec::new();
     let levels: Vec<Vec<String>> =
         sizes.iter().enumerate().map(|(l, &n)| (0..n).map(|i| format!("l{}-{i:05}", l + 1)).collect()).collect();
     for level in &levels {
         for id in level {
-            out.push(Command::CreateAccount {
+            out.put(Command::CreateAccount {
                 id: id.clone(),
                 name: id.clone(),
                 currency: "BRL".into(),
                 token_hash: None,
             });
-            out.push(Command::PutWarehouse {
+            out.put(Command::PutWarehouse {
                 account: id.clone(),
                 warehouse: "main".into(),
                 body: WarehouseBody::default(),
@@ -68,10 +102,10 @@ pub fn generate_commands(args: &NetworkArgs) -> Result<Generated> {
         }
     }
     for seller in levels.last().unwrap() {
-        seller_catalog(&mut out, seller, args.skus_per_seller, &mut rng);
+        seller_catalog(out, seller, args.skus_per_seller, &mut rng);
     }
-    connect_levels(&mut out, &levels, args.skus_per_seller, &mut rng);
-    Ok(Generated { commands: out, levels })
+    connect_levels(out, &levels, args.skus_per_seller, &mut rng);
+    Ok(levels)
 }
 
 /// Accounts per level, top first: 1, then 10× more at each intermediate level, and the rest
@@ -93,7 +127,7 @@ fn level_sizes(args: &NetworkArgs) -> Result<Vec<usize>> {
 }
 
 /// A bottom seller's catalog: `skus` SKUs, each priced and stocked in warehouse `main`.
-fn seller_catalog(out: &mut Vec<Command>, seller: &str, skus: usize, rng: &mut Rng) {
+fn seller_catalog(out: &mut impl Sink, seller: &str, skus: usize, rng: &mut Rng) {
     for i in 0..skus {
         let sku = sku_id(i);
         let body = SkuBody {
@@ -102,14 +136,14 @@ fn seller_catalog(out: &mut Vec<Command>, seller: &str, skus: usize, rng: &mut R
             category: Some(format!("dept-{}/cat-{}", i % 7, i % 31)),
             ..Default::default()
         };
-        out.push(Command::PutSku { account: seller.into(), sku: sku.clone(), body: Box::new(body) });
+        out.put(Command::PutSku { account: seller.into(), sku: sku.clone(), body: Box::new(body) });
         let price = 100 + rng.below(100_000) as i64;
-        out.push(Command::PutPrice {
+        out.put(Command::PutPrice {
             account: seller.into(),
             sku: sku.clone(),
             body: PriceBody { price: Some(price), list_price: Some(price + 500), trade_policy: None },
         });
-        out.push(Command::PutStock {
+        out.put(Command::PutStock {
             account: seller.into(),
             warehouse: "main".into(),
             sku,
@@ -120,76 +154,94 @@ fn seller_catalog(out: &mut Vec<Command>, seller: &str, skus: usize, rng: &mut R
 
 /// Connects level by level, bottom up; each intermediate marketplace then prices what it
 /// received and stocks half of it, which opens the gate for those items towards its own parent.
-fn connect_levels(out: &mut Vec<Command>, levels: &[Vec<String>], skus: usize, rng: &mut Rng) {
-    let bottom = levels.len() - 1;
-    let mut items: Vec<Vec<String>> = vec![(0..skus).map(sku_id).collect(); levels[bottom].len()];
+fn connect_levels(out: &mut impl Sink, levels: &[Vec<String>], skus: usize, rng: &mut Rng) {
     for l in (1..levels.len()).rev() {
         let parents = &levels[l - 1];
-        let mut parent_items: Vec<Vec<String>> = vec![Vec::new(); parents.len()];
         for (i, seller) in levels[l].iter().enumerate() {
             let p = i % parents.len();
             let resale = if i % 2 == 0 { WordOrList::Word("all".into()) } else { WordOrList::Word("none".into()) };
-            out.push(Command::PutAffiliation {
+            out.put(Command::PutAffiliation {
                 seller: seller.clone(),
                 marketplace: parents[p].clone(),
                 body: AffiliationBody { trade_policy: Some("1".into()), resale: Some(resale), ..Default::default() },
             });
-            out.push(Command::PutSeller {
+            out.put(Command::PutSeller {
                 marketplace: parents[p].clone(),
                 seller: seller.clone(),
                 body: SellerBody::default(),
             });
-            for sku in &items[i] {
-                parent_items[p].push(format!("{seller}-{sku}"));
-            }
         }
         if l == 1 {
             break;
         }
         // The parents are intermediate marketplaces: price everything, stock half.
-        for (parent, received) in parents.iter().zip(parent_items.iter_mut()) {
-            *received = price_and_stock_half(out, parent, received, rng);
-        }
-        items = parent_items;
-    }
-}
-
-/// An intermediate marketplace prices every item it received and stocks every other one;
-/// returns the stocked ones (those it may send on).
-fn price_and_stock_half(out: &mut Vec<Command>, parent: &str, received: &[String], rng: &mut Rng) -> Vec<String> {
-    let mut kept = Vec::new();
-    for (j, sku) in received.iter().enumerate() {
-        let price = 200 + rng.below(100_000) as i64;
-        out.push(Command::PutPrice {
-            account: parent.into(),
-            sku: sku.clone(),
-            body: PriceBody { price: Some(price), list_price: None, trade_policy: None },
-        });
-        if j % 2 == 0 {
-            out.push(Command::PutStock {
-                account: parent.into(),
-                warehouse: "main".into(),
-                sku: sku.clone(),
-                body: StockBody { quantity: Some(1 + rng.below(20) as i64), unlimited: None },
+        for (p, parent) in parents.iter().enumerate() {
+            let mut j = 0usize;
+            for_each_received(levels, l - 1, p, skus, &mut |sku| {
+                price_and_stock_half(out, parent, sku, j, rng);
+                j += 1;
             });
-            kept.push(sku.clone());
         }
     }
-    kept
 }
 
-/// Builds the network in an engine (see [`generate_commands`]).
+/// The items account `p` of level `l` receives from its sellers, in order: each seller's sent
+/// items (`for_each_sent`), as `{seller}-{item}`. Named on the fly, never all held.
+fn for_each_received(levels: &[Vec<String>], l: usize, p: usize, skus: usize, f: &mut dyn FnMut(&str)) {
+    let parents = levels[l].len();
+    for (i, seller) in levels[l + 1].iter().enumerate().filter(|(i, _)| i % parents == p) {
+        for_each_sent(levels, l + 1, i, skus, &mut |item| f(&format!("{seller}-{item}")));
+    }
+}
+
+/// The items account `i` of level `l` sends to its parent: a bottom seller all its SKUs, an
+/// intermediate marketplace every other item it received (the ones it stocks).
+fn for_each_sent(levels: &[Vec<String>], l: usize, i: usize, skus: usize, f: &mut dyn FnMut(&str)) {
+    if l == levels.len() - 1 {
+        for k in 0..skus {
+            f(&sku_id(k));
+        }
+        return;
+    }
+    let mut j = 0usize;
+    for_each_received(levels, l, i, skus, &mut |item| {
+        if j.is_multiple_of(2) {
+            f(item);
+        }
+        j += 1;
+    });
+}
+
+/// An intermediate marketplace prices the `j`-th item it received and stocks every other one
+/// (those it may send on).
+fn price_and_stock_half(out: &mut impl Sink, parent: &str, sku: &str, j: usize, rng: &mut Rng) {
+    let price = 200 + rng.below(100_000) as i64;
+    out.put(Command::PutPrice {
+        account: parent.into(),
+        sku: sku.into(),
+        body: PriceBody { price: Some(price), list_price: None, trade_policy: None },
+    });
+    if j.is_multiple_of(2) {
+        out.put(Command::PutStock {
+            account: parent.into(),
+            warehouse: "main".into(),
+            sku: sku.into(),
+            body: StockBody { quantity: Some(1 + rng.below(20) as i64), unlimited: None },
+        });
+    }
+}
+
+/// Builds the network in an engine, applying each command as it is made (see
+/// [`generate_commands`]): the commands are never all held, so the process's memory after the
+/// build is the engine's.
 pub fn generate(args: &NetworkArgs) -> Result<Network> {
-    let g = generate_commands(args)?;
-    let mut engine = Engine::default();
-    for c in &g.commands {
-        if let Err(e) = engine.apply(c, 0) {
-            return Err(format!("generator command refused: {e}: {c:?}"));
-        }
+    let mut sink = Applied { engine: Engine::default(), refused: None };
+    let levels = generate_into(args, &mut sink)?;
+    if let Some(r) = sink.refused {
+        return Err(r);
     }
-    Ok(Network { engine, levels: g.levels, skus_per_seller: args.skus_per_seller })
+    Ok(Network { engine: sink.engine, levels, skus_per_seller: args.skus_per_seller })
 }
-
 /// Random stock (half) and price (half) updates at the bottom sellers.
 pub fn updates(net: &Network, n: usize, rng: &mut Rng) -> Vec<Command> {
     let sellers = net.levels.last().unwrap();
@@ -231,5 +283,19 @@ mod tests {
         let top = net.engine.offers(&net.levels[0][0], &OfferFilter::default()).unwrap();
         assert_eq!(top.len(), 100);
         assert!(top.iter().all(|o| o.sellable), "every offer at the top is sellable");
+    }
+
+    #[test]
+    fn applying_as_generated_builds_the_state_the_collected_commands_build() {
+        let args = NetworkArgs { accounts: 1 + 10 + 30, skus_per_seller: 6, depth: 3, seed: 3 };
+        let streamed = generate(&args).expect("generates");
+        let g = generate_commands(&args).expect("generates");
+        let mut collected = Engine::default();
+        for c in &g.commands {
+            collected.apply(c, 0).expect("applies");
+        }
+        assert_eq!(streamed.engine.snapshot_bytes(), collected.snapshot_bytes());
+        assert_eq!(streamed.levels, g.levels);
+        assert!(streamed.engine.offer_count() > 0);
     }
 }

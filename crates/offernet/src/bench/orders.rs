@@ -12,7 +12,7 @@ use offernet_core::*;
 use offernet_store::*;
 use serde_json::json;
 
-use super::common::{recover_quietly, temp_dir};
+use super::common::{recover_quietly, temp_dir, Yardstick};
 use super::http::{create_accounts, with_server};
 use super::http_client::Conn;
 use crate::shared::{cmd, e, runtime, submit, Result};
@@ -207,6 +207,8 @@ pub fn orders(a: OrdersArgs) -> Result<()> {
             return Err(format!("{what}: {won} orders succeeded, expected exactly {}", a.stock.min(a.orders)));
         }
     }
+    // The network of this benchmark holds one SKU.
+    let yardstick = Yardstick::measure(1);
     println!(
         "scenario  orders: {} clients, 1 unit of one hot SKU each, stock K = {}, {} attempts",
         a.clients, a.stock, a.orders
@@ -215,11 +217,13 @@ pub fn orders(a: OrdersArgs) -> Result<()> {
     println!("          {eng_base:>10.0} orders/s with one commit per order (baseline)");
     println!("http      {http:>10.0} orders/s with group commit (exactly {http_won} succeeded)");
     println!("          {http_base:>10.0} orders/s with one commit per request (baseline)");
+    println!("{}", yardstick.line("engine orders/s", eng));
     println!(
         "{}",
         json!({"scenario": "orders", "clients": a.clients, "stock": a.stock, "attempts": a.orders,
             "engine_journal_per_s": eng.round(), "engine_one_commit_per_s": eng_base.round(),
-            "http_per_s": http.round(), "http_one_commit_per_s": http_base.round()})
+            "http_per_s": http.round(), "http_one_commit_per_s": http_base.round(),
+            "yardstick": yardstick.json(eng)})
     );
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::common::{median, rss_bytes, Rng};
+use super::common::{median, rss_bytes, Rng, Yardstick};
 use super::network::{generate, updates, NetworkArgs};
 use crate::shared::{e, Result};
 
@@ -74,6 +74,9 @@ pub fn propagation(args: PropagationArgs) -> Result<()> {
     let baseline = median(&mut base);
     net.engine.check_invariants()?;
     let bytes_per_offer = (rss1.saturating_sub(rss0)) as f64 / offers.max(1) as f64;
+    // After the memory reading: the yardstick's map must not be counted, nor its freed pages
+    // reused by the network.
+    let yardstick = Yardstick::measure(skus);
 
     println!("scenario     propagation (engine only, no journal)");
     println!("network      {accounts} accounts, depth {}, {skus} SKUs, {offers} offers", args.net.depth);
@@ -81,6 +84,7 @@ pub fn propagation(args: PropagationArgs) -> Result<()> {
     println!("baseline     {baseline:>14.2} updates/s  (full recomputation of every offer per update)");
     println!("ratio        {:>14.0}x", incremental / baseline);
     println!("offer events {:>14.2} per update", changed_total as f64 / applied_total.max(1) as f64);
+    println!("{}", yardstick.line("incremental", incremental));
     println!("memory       {bytes_per_offer:>14.0} bytes per offer (whole engine RSS / offers)");
     println!(
         "{}",
@@ -90,7 +94,7 @@ pub fn propagation(args: PropagationArgs) -> Result<()> {
             "incremental_updates_per_s": incremental.round(), "baseline_updates_per_s": baseline,
             "ratio": (incremental / baseline).round(), "rss_bytes_per_offer": bytes_per_offer.round(),
             "offer_events_per_update": changed_total as f64 / applied_total.max(1) as f64,
-            "build_s": build_s,
+            "build_s": build_s, "yardstick": yardstick.json(incremental),
         })
     );
     Ok(())

@@ -8,7 +8,7 @@ use clap::Args;
 use offernet_core::*;
 use serde_json::{json, Value};
 
-use super::common::{median, ms_since, pct, Rng};
+use super::common::{median, ms_since, pct, Rng, Yardstick};
 use super::http::{create_accounts, with_server};
 use super::http_client::Conn;
 use super::network::{generate, NetworkArgs};
@@ -58,6 +58,7 @@ pub fn simulation(a: SimulationArgs) -> Result<()> {
         rates.push(3.0 * a.carts as f64 / t.elapsed().as_secs_f64());
     }
     let engine_items = median(&mut rates);
+    let yardstick = Yardstick::measure(net.engine.size().1);
     // HTTP: the same network behind the server is costly to build through HTTP; the latency of
     // simulation over HTTP is measured on the documents-sized network the server builds here.
     let (mut lat, rate) = with_server("sim", offernet_store::writer::DEFAULT_MAX_BATCH, |addr| async move {
@@ -70,11 +71,13 @@ pub fn simulation(a: SimulationArgs) -> Result<()> {
         net.engine.offer_count(),
         a.runs
     );
+    println!("{}", yardstick.line("engine items/s", engine_items));
     println!("http        {rate:>12.0} requests/s from {} clients; p50 {p50:.3} ms, p99 {p99:.3} ms", a.clients);
     println!(
         "{}",
         json!({"scenario": "simulation", "engine_items_per_s": engine_items.round(), "http_requests_per_s": rate.round(),
-            "http_p50_ms": p50, "http_p99_ms": p99, "clients": a.clients})
+            "http_p50_ms": p50, "http_p99_ms": p99, "clients": a.clients,
+            "yardstick": yardstick.json(engine_items)})
     );
     Ok(())
 }
