@@ -16,10 +16,11 @@ use crate::journal::{JResult, JournalError};
 use crate::sql::{Dialect, SqlJournal};
 
 /// Schema version of this file's tables (not of the command format). Version 2 added
-/// `quarantine` and `repairs`, version 3 the durable event history (`events`, `event_floors`);
+/// `quarantine` and `repairs`, version 3 the durable event history (`events`, `event_floors`),
+/// version 4 outbound delivery (`outbound_progress`, `outbound_attempts`, `outbound_dead`);
 /// an older file is upgraded in place (the tables are created), and an older offernet refuses
 /// a newer file rather than misread a repaired journal or write without recording events.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
@@ -86,6 +87,34 @@ CREATE TABLE IF NOT EXISTS event_floors (
     account TEXT    PRIMARY KEY,
     upto    INTEGER NOT NULL
 );
+-- Outbound delivery (version 4, `outbox.rs`): per consumer (`webhook:{account}/{id}` or
+-- `nats`), the last event sequence number done (delivered, given up on, or not wanted).
+CREATE TABLE IF NOT EXISTS outbound_progress (
+    consumer TEXT    PRIMARY KEY,
+    seq      INTEGER NOT NULL
+);
+-- Recent delivery attempts, at most `outbox::ATTEMPTS_KEPT` per consumer.
+CREATE TABLE IF NOT EXISTS outbound_attempts (
+    id         INTEGER PRIMARY KEY,
+    consumer   TEXT    NOT NULL,
+    seq        INTEGER NOT NULL,
+    attempt    INTEGER NOT NULL,
+    at_ms      INTEGER NOT NULL,
+    status     INTEGER,
+    latency_ms INTEGER NOT NULL,
+    outcome    TEXT    NOT NULL,
+    error      TEXT
+);
+CREATE INDEX IF NOT EXISTS outbound_attempts_by_consumer ON outbound_attempts (consumer, id);
+-- Events given up on (`seq..=last_seq`), at most `outbox::DEAD_LETTERS_KEPT` per consumer.
+CREATE TABLE IF NOT EXISTS outbound_dead (
+    consumer TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    at_ms    INTEGER NOT NULL,
+    reason   TEXT    NOT NULL,
+    PRIMARY KEY (consumer, seq)
+);
 "#;
 
 /// The journal in one SQLite file (the SQL is `sql.rs`'s; this file opens the file).
@@ -132,7 +161,7 @@ impl Dialect for Sqlite {
     }
 }
 
-/// Records the schema version in a new file, upgrades a version-1 or 2 file (which lacks only
+/// Records the schema version in a new file, upgrades a version-1, 2 or 3 file (which lacks only
 /// tables [`SCHEMA`] has just created), and refuses a newer one.
 async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
     let version: Option<String> =
@@ -144,7 +173,7 @@ async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        Some(v) if v == "1" || v == "2" => {
+        Some(v) if v == "1" || v == "2" || v == "3" => {
             sqlx::query("UPDATE meta SET value = ? WHERE key = 'schema_version'")
                 .bind(SCHEMA_VERSION.to_string())
                 .execute(&mut *conn)

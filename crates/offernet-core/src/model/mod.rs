@@ -297,6 +297,8 @@ pub struct Account {
     /// API tokens by id (`accounts.rs`): the one made with the account is `initial`; at most
     /// `MAX_TOKENS_PER_ACCOUNT`.
     pub tokens: BTreeMap<Arc<str>, Token>,
+    /// Webhook subscriptions by id (`webhooks/`); at most `MAX_WEBHOOKS_PER_ACCOUNT`.
+    pub webhooks: BTreeMap<Arc<str>, crate::webhooks::Webhook>,
     pub skus: Vec<Sku>,
     pub sku_index: FxHashMap<Arc<str>, SkuIdx>,
     /// Matching indexes of this account's catalog (as a marketplace): GTIN-14 → SKUs, and
@@ -333,6 +335,7 @@ impl Account {
             name,
             currency,
             tokens: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
             skus: Vec::new(),
             sku_index: FxHashMap::default(),
             gtin_index: FxHashMap::default(),

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod paging;
+pub mod receiver;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
