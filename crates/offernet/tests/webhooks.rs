@@ -35,13 +35,13 @@ fn put_stock(c: &Http, ts: &str, q: u64) {
     must(c, "PUT", "/v1/accounts/s/warehouses/main/stock/k0", ts, json!({"quantity": q}));
 }
 
-/// Subscribes `m` to `events` at the receiver; (id, secret).
-fn subscribe(s: &Server, tm: &str, rx: &Receiver, events: Value) -> (String, String) {
+/// Subscribes `m` to `events` at the receiver; (id, the last event before it).
+fn subscribe(s: &Server, tm: &str, rx: &Receiver, events: Value) -> (String, u64) {
     let v = must(s, "POST", "/v1/accounts/m/webhooks", tm, json!({"url": rx.url(), "events": events}));
     let secret = v["secret"].as_str().unwrap().to_string();
     assert!(secret.starts_with("whsec_"), "{v}");
     rx.set_secret(&secret);
-    (v["id"].as_str().unwrap().to_string(), secret)
+    (v["id"].as_str().unwrap().to_string(), v["from_seq"].as_u64().unwrap())
 }
 
 /// `m`'s `offer.changed` events after `from` (sequence number → JSON as `/events` shows it).
@@ -108,7 +108,7 @@ fn deliveries_survive_faults_and_a_kill_9_in_order() {
     let rx = Receiver::start();
     let s = Server::start(&dir, &["--outbound-allow-local"]);
     let (ts, tm) = network(&s);
-    let (id, _) = subscribe(&s, &tm, &rx, json!(["offer.*"]));
+    let (id, from) = subscribe(&s, &tm, &rx, json!(["offer.*"]));
     rx.set_plan(|id, seen| {
         let n: u64 = id.parse().unwrap();
         match (seen, n % 10, n % 13) {
@@ -130,7 +130,7 @@ fn deliveries_survive_faults_and_a_kill_9_in_order() {
     for q in 101..=200 {
         put_stock(&s, &ts, q);
     }
-    let events = offer_events(&s, &tm, 0);
+    let events = offer_events(&s, &tm, from);
     assert_eq!(events.len(), 200, "every write made one offer.changed");
     let got = wait_delivered(&rx, &events.keys().copied().collect(), Duration::from_secs(120));
     check_deliveries(&got, &events);
@@ -157,7 +157,7 @@ fn a_receiver_gone_for_a_minute_loses_nothing() {
     let rx = Receiver::start();
     let s = Server::start(&dir, &["--outbound-allow-local"]);
     let (ts, tm) = network(&s);
-    let (id, _) = subscribe(&s, &tm, &rx, json!(["*"]));
+    let (id, from) = subscribe(&s, &tm, &rx, json!(["*"]));
     rx.go_away();
     for q in 1..=20 {
         put_stock(&s, &ts, q);
@@ -168,7 +168,7 @@ fn a_receiver_gone_for_a_minute_loses_nothing() {
     assert!(first["status"].is_null() && first["outcome"] == "retry", "{d}");
     assert!(first["error"].as_str().unwrap().contains("connect"), "{d}");
     rx.come_back();
-    let events = offer_events(&s, &tm, 0);
+    let events = offer_events(&s, &tm, from);
     let got = wait_delivered(&rx, &events.keys().copied().collect(), Duration::from_secs(300));
     check_deliveries(&got, &events);
     s.stop();
@@ -191,7 +191,7 @@ fn timeouts_retry_refusals_die_and_subscriptions_are_managed() {
             Some(&tm),
             Some(&json!({"url": url, "events": ["*"]}).to_string()),
         );
-        assert_eq!((st, v["field"].as_str()), (400, Some("url")), "{url}: {v}");
+        assert_eq!((st, v["error"]["field"].as_str()), (400, Some("url")), "{url}: {v}");
     }
     let (st, v) = s.req(
         "POST",
@@ -199,19 +199,27 @@ fn timeouts_retry_refusals_die_and_subscriptions_are_managed() {
         Some(&tm),
         Some(&json!({"url": rx.url(), "events": ["stock.*"]}).to_string()),
     );
-    assert_eq!((st, v["field"].as_str()), (400, Some("events")), "{v}");
-    let (id, _) = subscribe(&s, &tm, &rx, json!(["offer.changed"]));
+    assert_eq!((st, v["error"]["field"].as_str()), (400, Some("events")), "{v}");
+    let (id, from) = subscribe(&s, &tm, &rx, json!(["offer.changed"]));
+    // The first event to come stalls (once), the second is refused with 404.
+    let order = std::sync::Mutex::new(Vec::<String>::new());
+    rx.set_plan(move |id, seen| {
+        let mut order = order.lock().unwrap();
+        if !order.iter().any(|o| o == id) {
+            order.push(id.to_string());
+        }
+        match order.iter().position(|o| o == id) {
+            Some(0) if seen == 0 => Reply::Stall(Duration::from_secs(17)),
+            Some(1) => Reply::Status(404),
+            _ => Reply::Status(200),
+        }
+    });
     put_stock(&s, &ts, 1);
     put_stock(&s, &ts, 2);
     put_stock(&s, &ts, 3);
-    let events = offer_events(&s, &tm, 0);
+    let events = offer_events(&s, &tm, from);
     let seqs: Vec<u64> = events.keys().copied().collect();
-    let (stall, refuse) = (seqs[0].to_string(), seqs[1].to_string());
-    rx.set_plan(move |id, seen| match () {
-        _ if id == stall && seen == 0 => Reply::Stall(Duration::from_secs(17)),
-        _ if id == refuse => Reply::Status(404),
-        _ => Reply::Status(200),
-    });
+    assert_eq!(seqs.len(), 3, "{events:?}");
     let got = wait_delivered(&rx, &BTreeSet::from([seqs[0], seqs[2]]), Duration::from_secs(90));
     check_deliveries(&got, &events);
     assert_eq!(got.iter().filter(|g| g.id == seqs[1].to_string()).count(), 1, "a 404 is not retried");
@@ -224,7 +232,7 @@ fn timeouts_retry_refusals_die_and_subscriptions_are_managed() {
     let v = must(&s, "POST", &format!("/v1/accounts/m/webhooks/{id}/rotate-secret"), &tm, json!({}));
     rx.set_secret(v["secret"].as_str().unwrap());
     put_stock(&s, &ts, 4);
-    let events = offer_events(&s, &tm, 0);
+    let events = offer_events(&s, &tm, from);
     let newest = *events.keys().max().unwrap();
     let got = wait_delivered(&rx, &BTreeSet::from([newest]), Duration::from_secs(30));
     assert!(got.iter().filter(|g| g.id == newest.to_string()).all(|g| g.signature_ok));

@@ -15,10 +15,12 @@ use crate::fx::{FxHashMap, FxHashSet};
 mod content;
 mod index;
 mod values;
+mod webhook;
 
 pub use content::{Centi, Dimensions, SkuContent};
 pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
 pub use values::*;
+pub use webhook::{pattern_matches, Webhook};
 
 index::indexes!(AccountIdx => Account, SkuIdx => Sku, TpIdx => TradePolicy, WhIdx => Warehouse);
 
@@ -298,7 +300,7 @@ pub struct Account {
     /// `MAX_TOKENS_PER_ACCOUNT`.
     pub tokens: BTreeMap<Arc<str>, Token>,
     /// Webhook subscriptions by id (`webhooks/`); at most `MAX_WEBHOOKS_PER_ACCOUNT`.
-    pub webhooks: BTreeMap<Arc<str>, crate::webhooks::Webhook>,
+    pub webhooks: BTreeMap<Arc<str>, Webhook>,
     pub skus: Vec<Sku>,
     pub sku_index: FxHashMap<Arc<str>, SkuIdx>,
     /// Matching indexes of this account's catalog (as a marketplace): GTIN-14 → SKUs, and

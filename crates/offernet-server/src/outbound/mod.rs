@@ -16,6 +16,7 @@ use crate::events::EventLog;
 
 mod deliver;
 pub mod guard;
+mod metrics;
 pub mod nats;
 pub mod sign;
 mod webhooks;
@@ -41,6 +42,8 @@ pub struct Outbound {
 pub struct OutboundStats {
     pub delivered: AtomicU64,
     pub retried: AtomicU64,
+    /// Attempts that ended in a dead letter, and dead letters (events or ranges) recorded.
+    pub dead_attempts: AtomicU64,
     pub dead: AtomicU64,
     /// Sum and count of delivery latencies (an answer's time), in microseconds.
     pub latency_micros: AtomicU64,

@@ -203,7 +203,7 @@ impl Dispatcher {
         let msg_id = e.seq.to_string();
         let mut stopping = self.stopping.clone();
         for n in 1.. {
-            let answer = self.send(hook, &msg_id, &body, limits).await;
+            let answer = self.send(consumer, hook, &msg_id, &body, limits).await;
             let last = n >= self.policy.max_attempts;
             let outcome = match &answer.verdict {
                 Verdict::Delivered => "delivered",
@@ -246,7 +246,14 @@ impl Dispatcher {
         Step::Again
     }
 
-    async fn send(&self, hook: &Webhook, msg_id: &str, body: &[u8], limits: &Limits) -> Answer {
+    /// One attempt, signed with the subscription's secret as committed now (a rotation is in
+    /// force for every request after it, even one of a page read before it).
+    async fn send(&self, consumer: &str, hook: &Webhook, msg_id: &str, body: &[u8], limits: &Limits) -> Answer {
+        let secret = consumer
+            .strip_prefix("webhook:")
+            .and_then(|c| c.split_once('/'))
+            .and_then(|(a, id)| self.writer.read(|e| e.webhook_secret(a, id)))
+            .unwrap_or_else(|| hook.secret.clone());
         let host = reqwest::Url::parse(&hook.url)
             .map(|u| format!("{}:{}", u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0)))
             .unwrap_or_default();
@@ -259,7 +266,7 @@ impl Dispatcher {
             .clone();
         let _all = limits.all.acquire().await;
         let _host = per_host.acquire().await;
-        let answer = attempt(&self.client, &hook.url, self.allow_local, &hook.secret, msg_id, body).await;
+        let answer = attempt(&self.client, &hook.url, self.allow_local, &secret, msg_id, body).await;
         self.out.stats.latency(answer.latency.as_micros() as u64);
         answer
     }
@@ -269,7 +276,7 @@ impl Dispatcher {
         match outcome {
             "delivered" => stats.delivered.fetch_add(1, Ordering::Relaxed),
             "retry" => stats.retried.fetch_add(1, Ordering::Relaxed),
-            _ => 0,
+            _ => stats.dead_attempts.fetch_add(1, Ordering::Relaxed),
         };
         let a = Attempt {
             id: 0,
