@@ -177,7 +177,8 @@ fn a_receiver_gone_for_a_minute_loses_nothing() {
 
 /// A stalled answer times out and is retried; a 404 is not retried: a dead letter, and the
 /// next events still go. The SSRF guard refuses private and metadata destinations; a rotated
-/// secret signs the deliveries after it; list, get, patch and delete.
+/// secret signs the deliveries after it; list, get, patch and delete. Long: one subscription
+/// carried through its whole life on one server, each step needing the ones before.
 #[test]
 fn timeouts_retry_refusals_die_and_subscriptions_are_managed() {
     let dir = temp_dir("webhooks-manage");
