@@ -295,4 +295,36 @@ pub enum Command {
         account: String,
         lines: Vec<crate::import::ImportLine>,
     },
+    /// A webhook subscription of `account` (`webhooks/`). The server chooses `id` and the
+    /// signing `secret` (`whsec_…`), which the journal keeps: delivery signs with it.
+    CreateWebhook {
+        account: String,
+        id: String,
+        secret: String,
+        body: crate::webhooks::WebhookBody,
+    },
+    /// Changes the given fields of a subscription; `active: true` also clears a disabling.
+    PatchWebhook {
+        account: String,
+        id: String,
+        body: crate::webhooks::WebhookBody,
+    },
+    /// Removes a subscription: nothing more is sent to it.
+    DeleteWebhook {
+        account: String,
+        id: String,
+    },
+    /// A new signing secret (chosen by the server) replaces the old one.
+    RotateWebhookSecret {
+        account: String,
+        id: String,
+        secret: String,
+    },
+    /// Written by the server's delivery worker when a destination kept failing: sending stops,
+    /// with the reason shown, until the account re-enables it.
+    DisableWebhook {
+        account: String,
+        id: String,
+        reason: String,
+    },
 }

@@ -232,6 +232,13 @@ impl Engine {
             Command::DeleteToken { account, id } => self.delete_token(account, id)?,
             Command::PatchAccount { account, body } => self.patch_account(account, body)?,
             Command::Import { account, lines } => self.import(account, lines, &mut work)?,
+            Command::CreateWebhook { account, id, secret, body } => {
+                self.create_webhook(account, id, secret, body, now_ms)?
+            }
+            Command::PatchWebhook { account, id, body } => self.patch_webhook(account, id, body)?,
+            Command::DeleteWebhook { account, id } => self.delete_webhook(account, id)?,
+            Command::RotateWebhookSecret { account, id, secret } => self.rotate_webhook_secret(account, id, secret)?,
+            Command::DisableWebhook { account, id, reason } => self.disable_webhook(account, id, reason)?,
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);

@@ -40,6 +40,8 @@ pub enum Missing {
     Offer,
     /// An account's API token, by its id.
     Token,
+    /// An account's webhook subscription, by its id.
+    Webhook,
 }
 
 impl DomainError {

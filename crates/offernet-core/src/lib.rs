@@ -27,6 +27,7 @@ mod settle;
 pub mod snapshot;
 pub mod validate;
 pub mod views;
+pub mod webhooks;
 
 pub use accounts::{AccountPatchBody, INITIAL_TOKEN_ID, MAX_TOKENS_PER_ACCOUNT};
 pub use command::*;
@@ -44,3 +45,4 @@ pub use orders::{
 };
 pub use reference::OfferKey;
 pub use views::*;
+pub use webhooks::{WebhookBody, WebhookTarget, WebhookView, MAX_WEBHOOKS_PER_ACCOUNT};

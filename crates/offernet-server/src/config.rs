@@ -45,6 +45,9 @@ pub const DEFAULT_SHUTDOWN_GRACE_MS: u64 = 10_000;
 /// next start, like a write whose request timed out.
 pub const DEFAULT_SHUTDOWN_DRAIN_MS: u64 = 60_000;
 
+/// The JetStream stream of the issue: subjects `offernet.{account}.{type}`.
+pub const DEFAULT_NATS_STREAM: &str = "OFFERNET";
+
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -91,6 +94,16 @@ pub struct Config {
     /// the file like every flag, never printed (it may hold a password).
     #[serde(skip_serializing)]
     pub database: Option<String>,
+    /// Allow outbound requests (webhooks) to loopback addresses and plain `http://`; private,
+    /// link-local and metadata addresses stay refused. For tests and local development.
+    pub outbound_allow_local: bool,
+    /// A NATS server with JetStream (`nats://host:port`): every event is published there.
+    /// None: no publishing. Never printed (it may hold credentials).
+    #[serde(skip_serializing)]
+    pub nats_url: Option<String>,
+    /// The JetStream stream events are published to (created if missing); its subjects are
+    /// `{stream in lowercase}.{account}.{type}` (`offernet.…` for the default `OFFERNET`).
+    pub nats_stream: String,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -174,6 +187,9 @@ impl Default for Config {
             cors_origins: Vec::new(),
             admin_token: None,
             database: None,
+            outbound_allow_local: false,
+            nats_url: None,
+            nats_stream: DEFAULT_NATS_STREAM.into(),
         }
     }
 }
@@ -211,6 +227,17 @@ impl Config {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             return Err("log_format is `text` or `json`".into());
         }
+        let stream_ok = |s: &str| {
+            (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        };
+        if !stream_ok(&self.nats_stream) {
+            return Err("nats_stream is 1 to 32 of A-Z, a-z, 0-9, `_` and `-` (also its subjects' first token)".into());
+        }
+        if let Some(url) = &self.nats_url {
+            if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+                return Err("nats_url is a `nats://host:port` (or `tls://`) URL".into());
+            }
+        }
         Ok(())
     }
 
@@ -221,6 +248,9 @@ impl Config {
             "# database = {}\n",
             if self.database.is_some() { "\"<redacted postgres URL>\"" } else { "\"<none: SQLite in data_dir>\"" }
         ));
+        if self.nats_url.is_some() {
+            s.push_str("# nats_url = \"<redacted, set>\"\n");
+        }
         s.push_str(&format!(
             "# admin_token = {}\n",
             if self.admin_token.is_some() {

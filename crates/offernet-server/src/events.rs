@@ -23,6 +23,11 @@ use tokio::sync::{watch, Notify};
 /// little, large enough that a reading one takes the lock rarely.
 pub const STREAM_PAGE: usize = 64;
 
+/// Events of all accounts kept in order for the NATS publisher ([`EventLog::page_all`]); one
+/// that falls further behind reads the durable history instead. Pointers to the events the
+/// accounts' logs hold (at most 512 KiB of pointers, plus the events the accounts dropped).
+pub const FEED_EVENTS: usize = 65_536;
+
 /// An event with the time of its command (retention by age counts from it).
 struct Held {
     at_ms: u64,
@@ -50,10 +55,16 @@ struct Inner {
     /// The head: the newest event sequence number that exists (pushed, loaded, or the floor).
     /// Never the engine's counter, which a repair's `SkipEventSeq` moves past any event.
     newest: u64,
+    /// The newest events of all accounts, in order, with the time of their command (at most
+    /// [`FEED_EVENTS`]), and the newest one no longer in it.
+    feed: VecDeque<(u64, Arc<Event>)>,
+    feed_dropped: u64,
 }
 
 pub struct EventLog {
     inner: Mutex<Inner>,
+    /// Woken on every push (the NATS publisher waits on it).
+    all: Arc<Notify>,
     retention: Retention,
     max_streams: usize,
     /// Streams open over all accounts (a metric).
@@ -97,7 +108,13 @@ fn now_ms() -> u64 {
 
 impl EventLog {
     pub fn new(retention: Retention, max_streams: usize) -> Self {
-        EventLog { inner: Mutex::new(Inner::default()), retention, max_streams, open_streams: AtomicU64::new(0) }
+        EventLog {
+            inner: Mutex::new(Inner::default()),
+            all: Arc::default(),
+            retention,
+            max_streams,
+            open_streams: AtomicU64::new(0),
+        }
     }
 
     /// At startup: the durable history's floor and each account's pruning floor.
@@ -137,11 +154,19 @@ impl EventLog {
                 continue;
             }
             inner.newest = e.seq;
+            let event = Arc::new(e.clone());
+            if inner.feed.len() >= FEED_EVENTS {
+                if let Some((_, old)) = inner.feed.pop_front() {
+                    inner.feed_dropped = old.seq;
+                }
+            }
+            inner.feed.push_back((at_ms, event.clone()));
             let a = inner.per_account.entry(e.account.clone()).or_default();
-            a.events.push_back(Held { at_ms, event: Arc::new(e.clone()) });
+            a.events.push_back(Held { at_ms, event });
             expire(a, self.retention.max_events, cutoff);
             a.notify.notify_waiters();
         }
+        self.all.notify_waiters();
     }
 
     /// The head: the newest event sequence number that exists (0 when none). `after=now`
@@ -199,8 +224,14 @@ impl EventLog {
         Some(StreamSlot { log: self.clone(), account })
     }
 
-    fn notify_of(&self, account: &str) -> Arc<Notify> {
-        self.inner.lock().unwrap().per_account.get(account).map(|a| a.notify.clone()).unwrap_or_default()
+    /// The account's wake-up, notified on every push of one of its events.
+    /// (Made for an account with no event yet, so that its first event wakes the waiter.)
+    pub fn notify_of(&self, account: &str) -> Arc<Notify> {
+        let mut inner = self.inner.lock().unwrap();
+        if let Some(a) = inner.per_account.get(account) {
+            return a.notify.clone();
+        }
+        inner.per_account.entry(Arc::from(account)).or_default().notify.clone()
     }
 }
 
@@ -273,6 +304,31 @@ pub fn stream(
 
 pub fn sse(e: &Event) -> SseEvent {
     SseEvent::default().id(e.seq.to_string()).event(e.body.kind()).data(serde_json::to_string(e).unwrap_or_default())
+}
+
+/// The feed of all accounts' events (the NATS publisher).
+impl EventLog {
+    /// Events of every account with `seq > after`, in order, at most `limit`, each with the
+    /// time of its command; `None` when some after `after` are no longer in the feed (read the
+    /// durable history then).
+    pub fn page_all(&self, after: u64, limit: usize) -> Option<Vec<(u64, Arc<Event>)>> {
+        let inner = self.inner.lock().unwrap();
+        if after < inner.feed_dropped {
+            return None;
+        }
+        let start = inner.feed.partition_point(|(_, e)| e.seq <= after);
+        Some(inner.feed.range(start..).take(limit).cloned().collect())
+    }
+
+    /// The oldest event the feed holds (`None` when empty).
+    pub fn feed_first(&self) -> Option<u64> {
+        self.inner.lock().unwrap().feed.front().map(|(_, e)| e.seq)
+    }
+
+    /// Woken on every push of any account's events.
+    pub fn notify_all(&self) -> Arc<Notify> {
+        self.all.clone()
+    }
 }
 
 /// For `/metrics` (`offernet_events_retained`).

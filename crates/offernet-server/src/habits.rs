@@ -156,7 +156,7 @@ pub fn field_for(missing: Missing, id: &str, params: &[(String, String)]) -> Opt
         Missing::Order => named(&["id"], false),
         Missing::Price => Some("trade_policy".into()),
         Missing::Offer => None,
-        Missing::Token => named(&["id"], false),
+        Missing::Token | Missing::Webhook => named(&["id"], false),
     }
 }
 

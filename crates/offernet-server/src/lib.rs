@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod notice;
 pub mod openapi;
 mod openapi_requests;
+pub mod outbound;
 pub mod routes;
 pub mod state;
 pub mod strict_json;
@@ -214,9 +215,13 @@ pub async fn start(config: Config) -> Result<Running, String> {
         snapshot_every: config.snapshot_every,
         event_retention: config.event_retention,
     };
+    let journal_id = offernet_store::journal_id(&mut journal).await.map_err(|e| format!("the journal id: {e}"))?;
     let (writer, writer_task) = spawn_with_sink(journal, recovered, wc, Some(sink));
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
+    let outbound =
+        outbound::start(outbound_setup(&config, journal_id), writer.clone(), events.clone(), stopping_rx.clone())
+            .await?;
     let openapi = Arc::new(openapi::spec_for(config.max_page_size));
     let state = Arc::new(AppState {
         writer: writer.clone(),
@@ -225,6 +230,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         events,
         metrics,
         stopping: stopping_rx,
+        outbound,
         openapi,
         feeds: feeds::Clock::default(),
     });
@@ -237,6 +243,18 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping, drain_limit, _lock: lock })
+}
+
+fn outbound_setup(config: &Config, journal_id: String) -> outbound::Setup {
+    outbound::Setup {
+        database: config.database.clone(),
+        data_dir: config.data_dir.clone(),
+        journal_id,
+        allow_local: config.outbound_allow_local,
+        nats_url: config.nats_url.clone(),
+        nats_stream: config.nats_stream.clone(),
+        policy: outbound::RetryPolicy::default(),
+    }
 }
 
 /// The message for an address the server cannot listen on: not an address at all, or one it

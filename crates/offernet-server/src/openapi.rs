@@ -19,6 +19,7 @@ pub use crate::openapi_requests::{CATEGORY_PATTERN, ITEM_ID_PATTERN, TEXT_PATTER
 /// One tag per resource, in the order of the routes.
 const TAGS: [(&str, &str); 10] = [
     ("accounts", "Accounts and their tokens"),
+    ("webhooks", "Signed webhook subscriptions: events pushed to your endpoint"),
     ("catalog", "SKUs, trade policies and warehouses"),
     ("stock and prices", "Stock per warehouse, prices and trade policies' fixed prices"),
     ("connections", "Both halves of a connection: the seller's affiliation, the marketplace's registration"),

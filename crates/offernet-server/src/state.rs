@@ -19,6 +19,8 @@ pub struct AppState {
     /// Becomes true when shutdown starts: live event streams end so that the graceful
     /// shutdown does not wait on them forever.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Outbound delivery (webhooks, NATS): its tables and counters.
+    pub outbound: Arc<crate::outbound::Outbound>,
     /// The OpenAPI document served at `/openapi.json`, built once from the route table.
     pub openapi: Arc<serde_json::Value>,
     /// When each feed version was first seen (`Last-Modified` of the product feeds).

@@ -15,6 +15,8 @@
 //! - [`history`]: the durable event history (when the writer writes events, the retention and
 //!   its pruning, loading it at startup) over `sql_events` (its statements).
 //! - [`verify`]: `verify` and `compact`.
+//! - [`outbox`]: outbound delivery's durable state (progress per consumer, attempts, dead
+//!   letters, the journal id), on a connection of its own.
 //! - [`plan`]: the repair plan startup gives when it refuses; [`repair`]: `journal repair
 //!   --accept-loss`.
 //! - [`datadir`]: the data directory's lock, modes, writability check and high-water mark.
@@ -32,6 +34,7 @@ pub mod error;
 pub mod history;
 pub mod journal;
 mod mark;
+pub mod outbox;
 pub mod plan;
 pub mod postgres;
 pub mod recovery;
@@ -52,6 +55,7 @@ pub use any::AnyJournal;
 pub use datadir::DataDirLock;
 pub use history::Retention;
 pub use journal::{Encoded, Entry, Journal, JournalEnd, JournalError, PruneStep, Repair, StoredEvent, COMMAND_FORMAT};
+pub use outbox::{journal_id, Attempt, DeadLetter, Outbox};
 pub use plan::{EntryRange, RepairPlan};
 pub use postgres::PgJournal;
 pub use recovery::{import, recover, recover_with_events, Recovered, RecoveryReport, SkippedSnapshot};

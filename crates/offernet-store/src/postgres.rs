@@ -108,7 +108,39 @@ CREATE TABLE IF NOT EXISTS offernet.event_floors (
 );
 "#,
     ),
-    // 4 is another change's (the migrations are applied by version, each once).
+    (
+        4,
+        r#"
+-- Outbound delivery (version 4, `outbox.rs`): per consumer (`webhook:{account}/{id}` or
+-- `nats`), the last event sequence number done (delivered, given up on, or not wanted).
+CREATE TABLE IF NOT EXISTS offernet.outbound_progress (
+    consumer TEXT    PRIMARY KEY,
+    seq      BIGINT  NOT NULL
+);
+-- Recent delivery attempts, at most `outbox::ATTEMPTS_KEPT` per consumer.
+CREATE TABLE IF NOT EXISTS offernet.outbound_attempts (
+    id         BIGSERIAL PRIMARY KEY,
+    consumer   TEXT    NOT NULL,
+    seq        BIGINT  NOT NULL,
+    attempt    BIGINT  NOT NULL,
+    at_ms      BIGINT  NOT NULL,
+    status     BIGINT ,
+    latency_ms BIGINT  NOT NULL,
+    outcome    TEXT    NOT NULL,
+    error      TEXT
+);
+CREATE INDEX IF NOT EXISTS outbound_attempts_by_consumer ON offernet.outbound_attempts (consumer, id);
+-- Events given up on (`seq..=last_seq`), at most `outbox::DEAD_LETTERS_KEPT` per consumer.
+CREATE TABLE IF NOT EXISTS offernet.outbound_dead (
+    consumer TEXT    NOT NULL,
+    seq      BIGINT  NOT NULL,
+    last_seq BIGINT  NOT NULL,
+    at_ms    BIGINT  NOT NULL,
+    reason   TEXT    NOT NULL,
+    PRIMARY KEY (consumer, seq)
+);
+"#,
+    ),
     (
         5,
         r#"

@@ -17,10 +17,11 @@ use crate::sql::{Dialect, SqlJournal};
 
 /// Schema version of this file's tables (not of the command format). Version 2 added
 /// `quarantine` and `repairs`, version 3 the durable event history (`events`, `event_floors`),
-/// version 5 the journal's `bin` column (the binary form of a command, `binary.rs`; version 4
-/// is another change's); an older file is upgraded in place (the tables are created, the column
-/// added), and an older offernet refuses a newer file rather than misread a repaired journal,
-/// write without recording events or write entries without their binary form.
+/// version 4 outbound delivery (`outbound_progress`, `outbound_attempts`, `outbound_dead`),
+/// version 5 the journal's `bin` column (the binary form of a command, `binary.rs`); an older
+/// file is upgraded in place (the tables are created, the column added), and an older offernet
+/// refuses a newer file rather than misread a repaired journal, write without recording events
+/// or write entries without their binary form.
 const SCHEMA_VERSION: i64 = 5;
 
 const SCHEMA: &str = r#"
@@ -90,6 +91,34 @@ CREATE TABLE IF NOT EXISTS event_floors (
     account TEXT    PRIMARY KEY,
     upto    INTEGER NOT NULL
 );
+-- Outbound delivery (version 4, `outbox.rs`): per consumer (`webhook:{account}/{id}` or
+-- `nats`), the last event sequence number done (delivered, given up on, or not wanted).
+CREATE TABLE IF NOT EXISTS outbound_progress (
+    consumer TEXT    PRIMARY KEY,
+    seq      INTEGER NOT NULL
+);
+-- Recent delivery attempts, at most `outbox::ATTEMPTS_KEPT` per consumer.
+CREATE TABLE IF NOT EXISTS outbound_attempts (
+    id         INTEGER PRIMARY KEY,
+    consumer   TEXT    NOT NULL,
+    seq        INTEGER NOT NULL,
+    attempt    INTEGER NOT NULL,
+    at_ms      INTEGER NOT NULL,
+    status     INTEGER,
+    latency_ms INTEGER NOT NULL,
+    outcome    TEXT    NOT NULL,
+    error      TEXT
+);
+CREATE INDEX IF NOT EXISTS outbound_attempts_by_consumer ON outbound_attempts (consumer, id);
+-- Events given up on (`seq..=last_seq`), at most `outbox::DEAD_LETTERS_KEPT` per consumer.
+CREATE TABLE IF NOT EXISTS outbound_dead (
+    consumer TEXT    NOT NULL,
+    seq      INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    at_ms    INTEGER NOT NULL,
+    reason   TEXT    NOT NULL,
+    PRIMARY KEY (consumer, seq)
+);
 "#;
 
 /// The journal in one SQLite file (the SQL is `sql.rs`'s; this file opens the file).
@@ -140,7 +169,7 @@ impl Dialect for Sqlite {
     }
 }
 
-/// Records the schema version in a new file, upgrades a version-1, 2 or 3 file (which lacks
+/// Records the schema version in a new file, upgrades a version-1 to 4 file (which lacks
 /// tables [`SCHEMA`] has just created, and the journal's `bin` column, added here: its old
 /// entries keep `bin` NULL and replay from their JSON), and refuses a newer one.
 async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
@@ -153,7 +182,7 @@ async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
                 .execute(&mut *conn)
                 .await?;
         }
-        Some(v) if v == "1" || v == "2" || v == "3" => {
+        Some(v) if v == "1" || v == "2" || v == "3" || v == "4" => {
             let mut tx = conn.begin().await?;
             sqlx::query("ALTER TABLE journal ADD COLUMN bin BLOB").execute(&mut *tx).await?;
             sqlx::query("UPDATE meta SET value = ? WHERE key = 'schema_version'")

@@ -78,6 +78,16 @@ pub struct ServeArgs {
     /// repeat the flag or separate with commas. Default: none (no CORS headers).
     #[arg(long = "cors-origins", env = "OFFERNET_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Option<Vec<String>>,
+    /// Allow webhooks to loopback addresses and plain http:// (tests, local development);
+    /// private, link-local and metadata addresses stay refused. Default: off.
+    #[arg(long, env = "OFFERNET_OUTBOUND_ALLOW_LOCAL")]
+    pub outbound_allow_local: bool,
+    /// Publish every event to NATS JetStream at this URL (`nats://127.0.0.1:4222`). Default: none.
+    #[arg(long, env = "OFFERNET_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// The JetStream stream to publish to; subjects are `{stream in lowercase}.{account}.{type}`. Default: OFFERNET.
+    #[arg(long, env = "OFFERNET_NATS_STREAM")]
+    pub nats_stream: Option<String>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -124,8 +134,15 @@ impl ServeArgs {
             shutdown_grace_ms,
             shutdown_drain_ms,
             log_format,
-            cors_origins
+            cors_origins,
+            nats_stream
         );
+        if self.outbound_allow_local {
+            c.outbound_allow_local = true;
+        }
+        if let Some(u) = &self.nats_url {
+            c.nats_url = Some(u.clone()).filter(|u| !u.trim().is_empty());
+        }
         c.cors_origins = c.cors_origins.iter().map(|o| o.trim().to_string()).filter(|o| !o.is_empty()).collect();
         c.admin_token = std::env::var("OFFERNET_ADMIN_TOKEN").ok().filter(|t| !t.trim().is_empty());
         // An empty `--database ""` (or variable) overrides a file's URL: SQLite.

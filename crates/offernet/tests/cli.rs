@@ -91,6 +91,9 @@ fn every_key(dir: &Path) -> BTreeMap<&'static str, String> {
         ("shutdown_drain_ms", "6666".into()),
         ("log_format", q("json")),
         ("cors_origins", "[\"https://admin.example\"]".into()),
+        ("outbound_allow_local", "true".into()),
+        ("nats_url", q("nats://user:Hunter2pw@127.0.0.1:4222")),
+        ("nats_stream", q("OFFERNET_CLI")),
     ])
 }
 
@@ -127,10 +130,11 @@ fn the_config_file_accepts_every_key_the_flags_accept() {
     let o = run(&["serve", "--config", file.to_str().unwrap(), "--print-config"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let printed = String::from_utf8_lossy(&o.stdout).into_owned();
-    for (k, v) in keys.iter().filter(|(k, _)| **k != "database") {
+    for (k, v) in keys.iter().filter(|(k, _)| !["database", "nats_url"].contains(*k)) {
         assert!(printed.lines().any(|l| l == format!("{k} = {v}")), "{k} = {v} not in\n{printed}");
     }
     assert!(printed.contains("# database = \"<redacted postgres URL>\"") && !printed.contains("Hunter2"), "{printed}");
+    assert!(printed.contains("# nats_url = \"<redacted, set>\""), "{printed}");
     // Flags still win over the file.
     let o = run(&["serve", "--config", file.to_str().unwrap(), "--print-config", "--event-retention", "9"]);
     assert!(String::from_utf8_lossy(&o.stdout).lines().any(|l| l == "event_retention = 9"), "{}", text(&o));

@@ -17,12 +17,14 @@ mod few;
 mod index;
 mod sku_index;
 mod values;
+mod webhook;
 
 pub use content::{Centi, Dimensions, SkuContent};
 pub use few::Few;
 pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
 pub use sku_index::SkuIndex;
 pub use values::*;
+pub use webhook::{pattern_matches, Webhook};
 
 index::indexes!(AccountIdx => Account, SkuIdx => Sku, TpIdx => TradePolicy, WhIdx => Warehouse);
 
@@ -304,6 +306,8 @@ pub struct Account {
     /// API tokens by id (`accounts.rs`): the one made with the account is `initial`; at most
     /// `MAX_TOKENS_PER_ACCOUNT`.
     pub tokens: BTreeMap<Arc<str>, Token>,
+    /// Webhook subscriptions by id (`webhooks/`); at most `MAX_WEBHOOKS_PER_ACCOUNT`.
+    pub webhooks: BTreeMap<Arc<str>, Webhook>,
     pub skus: Vec<Sku>,
     /// SKUs by id (positions only; the ids are read from `skus`).
     pub sku_index: SkuIndex,
@@ -341,6 +345,7 @@ impl Account {
             name,
             currency,
             tokens: BTreeMap::new(),
+            webhooks: BTreeMap::new(),
             skus: Vec::new(),
             sku_index: SkuIndex::default(),
             gtin_index: FxHashMap::default(),

@@ -10,16 +10,20 @@ impl Engine {
     /// Whether `bytes` is a snapshot of this engine's ground state. Format 1 did not keep when
     /// the initial token was made (`FORMAT_1_TOKEN_CREATED_MS`), so that time is not compared;
     /// everything else is, byte for byte after decoding (a named token, SKU content or a
-    /// product URL, which format 1 cannot hold, makes a difference).
+    /// product URL, which format 1 cannot hold, makes a difference). Format 2 keeps everything
+    /// but webhook subscriptions: decoded, it must encode as this state does (so a state with
+    /// a subscription differs, as it should).
     pub fn snapshot_matches(&self, bytes: &[u8]) -> bool {
         if self.snapshot_bytes() == bytes {
             return true;
         }
-        if bytes.get(8..12) != Some(&1u32.to_le_bytes()[..]) {
-            return false;
-        }
+        let initial_token_ms = match bytes.get(8..12) {
+            Some(f) if f == 1u32.to_le_bytes() => Some(FORMAT_1_TOKEN_CREATED_MS),
+            Some(f) if f == 2u32.to_le_bytes() => None,
+            _ => return false,
+        };
         match Engine::from_snapshot_bytes(self.config, bytes) {
-            Ok(old) => old.snapshot_bytes() == self.encode(Some(FORMAT_1_TOKEN_CREATED_MS)),
+            Ok(old) => old.snapshot_bytes() == self.encode(initial_token_ms),
             Err(_) => false,
         }
     }

@@ -17,6 +17,7 @@ use crate::orders::OrderStatus;
 mod codec;
 mod compare;
 mod read;
+mod webhooks;
 mod write;
 
 /// The format `snapshot_bytes` writes; bumped whenever the encoding changes. A new format keeps
@@ -25,10 +26,11 @@ mod write;
 /// of a format not read is skipped and the journal replayed. 2: an account's named tokens (id,
 /// name, hash, created_ms) instead of one optional token hash; SKU content and trade policies'
 /// `product_url`. 1 is still read (`read.rs`): its token hash becomes token `initial`, as
-/// replaying `CreateAccount` makes it; no content, no product URLs.
-pub const SNAPSHOT_FORMAT: u32 = 2;
-/// The formats `from_snapshot_bytes` reads: the current one and its predecessor.
-pub const FORMATS_READ: [u32; 2] = [1, SNAPSHOT_FORMAT];
+/// replaying `CreateAccount` makes it; no content, no product URLs. 3: webhook subscriptions,
+/// a section after the orders (`webhooks.rs`); 2 is still read (no subscriptions).
+pub const SNAPSHOT_FORMAT: u32 = 3;
+/// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
+pub const FORMATS_READ: [u32; 3] = [1, 2, SNAPSHOT_FORMAT];
 /// A format-1 snapshot kept the initial token's hash but not when it was made (replaying
 /// `CreateAccount` gives that command's time): loaded, the token shows this time, "unknown".
 pub const FORMAT_1_TOKEN_CREATED_MS: u64 = 0;

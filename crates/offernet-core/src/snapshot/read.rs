@@ -39,6 +39,9 @@ impl Engine {
             e.pending.push(pending);
         }
         e.decode_orders(&mut r)?;
+        if format >= 3 {
+            e.decode_webhooks(&mut r)?;
+        }
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }

@@ -24,6 +24,7 @@ impl Engine {
             account(&mut w, a, initial_token_ms);
         }
         self.encode_orders(&mut w);
+        self.encode_webhooks(&mut w);
         w.0
     }
 

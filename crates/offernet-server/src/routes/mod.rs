@@ -31,12 +31,14 @@ mod respond;
 mod stock_prices;
 mod suggestions;
 mod tokens;
+mod webhooks;
 
 /// Every route with its documentation, one resource after another.
 pub fn router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .merge(accounts::router())
         .merge(tokens::router())
+        .merge(webhooks::router())
         .merge(catalog::router())
         .merge(stock_prices::router())
         .merge(import::router())

@@ -113,7 +113,8 @@ async fn get_ready(st: St) -> Response {
 async fn get_metrics(st: St) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed), st.events.retained()),
+        st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed), st.events.retained())
+            + &st.outbound.render(st.events.head()),
     )
         .into_response()
 }

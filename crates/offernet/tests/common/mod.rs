@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod paging;
+pub mod receiver;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -106,6 +107,8 @@ pub struct Http {
 
 impl Http {
     fn new(addr: &str) -> Http {
+        // reqwest's rustls needs a crypto provider (the server's dependency enables TLS).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         // The timeout bounds each read, as a socket read timeout would: long streams live on.
         let client = reqwest::blocking::Client::builder()
             .no_proxy()

@@ -1,0 +1,109 @@
+//! The webhook commands' unit tests: validation, the lifecycle, snapshots (format 3 and 2).
+
+use super::*;
+use crate::command::Command;
+use crate::engine::{Engine, EngineConfig};
+use crate::error::Missing;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const SECRET2: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+
+fn engine() -> Engine {
+    let mut e = Engine::default();
+    e.apply(&Command::CreateAccount { id: "a".into(), name: "A".into(), currency: "BRL".into(), token_hash: None }, 1)
+        .unwrap();
+    e
+}
+
+fn body(url: &str, events: &[&str]) -> WebhookBody {
+    WebhookBody { url: Some(url.into()), events: Some(events.iter().map(|s| s.to_string()).collect()), active: None }
+}
+
+fn create(id: &str, b: WebhookBody) -> Command {
+    Command::CreateWebhook { account: "a".into(), id: id.into(), secret: SECRET.into(), body: b }
+}
+
+#[test]
+fn patterns_match_types_families_and_everything() {
+    let mut e = engine();
+    e.apply(&create("w1", body("https://hooks.example/in", &["offer.changed", "order.*"])), 5).unwrap();
+    let t = &e.webhook_targets()[0];
+    assert!(t.hook.wants("offer.changed") && t.hook.wants("order.cancelled"));
+    assert!(!t.hook.wants("suggestion.created"));
+    assert!(pattern_matches("*", "suggestion.denied"));
+    assert!(!pattern_matches("order.*", "orders.x"));
+}
+
+#[test]
+fn a_subscription_is_created_patched_disabled_rotated_and_deleted() {
+    let mut e = engine();
+    e.apply(&create("w1", body("http://127.0.0.1:9/x", &["*"])), 5).unwrap();
+    let v = e.webhook("a", "w1").unwrap();
+    assert_eq!((v.active, v.disabled_reason.clone(), v.created_ms, v.from_seq), (true, None, 5, 0));
+    assert!(e.apply(&create("w1", body("https://x.example", &["*"])), 5).unwrap_err().to_string().contains("already"));
+    let dis = Command::DisableWebhook { account: "a".into(), id: "w1".into(), reason: "failing for 3 days".into() };
+    e.apply(&dis, 6).unwrap();
+    assert_eq!(e.webhook("a", "w1").unwrap().disabled_reason.as_deref(), Some("failing for 3 days"));
+    assert!(!e.webhook_targets()[0].hook.sending());
+    let patch = WebhookBody { active: Some(true), ..Default::default() };
+    e.apply(&Command::PatchWebhook { account: "a".into(), id: "w1".into(), body: patch }, 7).unwrap();
+    assert!(e.webhook_targets()[0].hook.sending(), "re-enabled");
+    let rotate = Command::RotateWebhookSecret { account: "a".into(), id: "w1".into(), secret: SECRET2.into() };
+    e.apply(&rotate, 8).unwrap();
+    assert_eq!(e.webhook_secret("a", "w1").as_deref(), Some(SECRET2));
+    e.apply(&Command::DeleteWebhook { account: "a".into(), id: "w1".into() }, 9).unwrap();
+    let gone = e.apply(&Command::DeleteWebhook { account: "a".into(), id: "w1".into() }, 9).unwrap_err();
+    assert!(matches!(gone, DomainError::NotFound { missing: Missing::Webhook, .. }), "{gone}");
+}
+
+#[test]
+fn bad_bodies_name_their_field_before_the_account() {
+    let mut e = engine();
+    let nobody = |b| Command::CreateWebhook { account: "zz".into(), id: "w".into(), secret: SECRET.into(), body: b };
+    let cases = [
+        (body("ftp://x.example", &["*"]), "url"),
+        (body("https://user@x.example", &["*"]), "url"),
+        (body("https://x.example", &[]), "events"),
+        (body("https://x.example", &["offer.*", "offer.*"]), "events"),
+        (body("https://x.example", &["stock.changed"]), "events"),
+        (WebhookBody { url: None, ..body("https://x.example", &["*"]) }, "url"),
+    ];
+    for (b, field) in cases {
+        match e.apply(&nobody(b.clone()), 0).unwrap_err() {
+            DomainError::InvalidField { field: f, .. } => assert_eq!(f, field, "{b:?}"),
+            other => panic!("{b:?}: {other}"),
+        }
+    }
+    let bad_secret = Command::CreateWebhook {
+        account: "a".into(),
+        id: "w".into(),
+        secret: "whsec_short".into(),
+        body: body("https://x.example", &["*"]),
+    };
+    assert!(e.apply(&bad_secret, 0).unwrap_err().to_string().contains("secret"));
+    for i in 0..MAX_WEBHOOKS_PER_ACCOUNT {
+        e.apply(&create(&format!("w{i}"), body("https://x.example", &["*"])), 0).unwrap();
+    }
+    assert!(e.apply(&create("one-more", body("https://x.example", &["*"])), 0).unwrap_err().to_string().contains("20"));
+}
+
+#[test]
+fn subscriptions_survive_a_snapshot_and_a_format_2_snapshot_still_reads() {
+    let mut e = engine();
+    e.apply(&create("w1", body("https://hooks.example/in", &["order.*"])), 5).unwrap();
+    let dis = Command::DisableWebhook { account: "a".into(), id: "w1".into(), reason: "gone".into() };
+    e.apply(&dis, 6).unwrap();
+    let bytes = e.snapshot_bytes();
+    let copy = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap();
+    assert_eq!(copy.webhook_targets(), e.webhook_targets());
+    assert!(copy.snapshot_matches(&bytes));
+    // A format-2 snapshot is a format-3 one without the webhook section (its count, 0 here).
+    let plain = engine();
+    let mut v2 = plain.snapshot_bytes();
+    assert_eq!(v2.split_off(v2.len() - 4), 0u32.to_le_bytes());
+    v2[8..12].copy_from_slice(&2u32.to_le_bytes());
+    let old = Engine::from_snapshot_bytes(EngineConfig::default(), &v2).unwrap();
+    assert!(old.webhook_targets().is_empty());
+    assert!(plain.snapshot_matches(&v2), "a format-2 snapshot of the same state matches");
+    assert!(!e.snapshot_matches(&v2), "a state with a subscription differs from it");
+}

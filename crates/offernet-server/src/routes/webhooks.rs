@@ -1,0 +1,256 @@
+//! An account's webhook subscriptions: create (the signing secret shown once), list, read,
+//! change, delete, rotate the secret, and the recent delivery attempts and dead letters. By
+//! the account itself or the operator. Delivery itself is `crate::outbound`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use offernet_core::{Command, WebhookBody, WebhookView};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::accounts::no_randomness;
+use super::params;
+use super::query;
+use super::respond::{json, ok, write, write_no_content, write_then, NoFields, St};
+use crate::auth::new_token_id;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ActsFor, OptionalJson, PatchJson, Reads, StrictJson};
+use crate::outbound::{consumer, guard, sign};
+use crate::state::AppState;
+
+pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(create_webhook, list_webhooks))
+        .routes(routes!(get_webhook, patch_webhook, delete_webhook))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(deliveries))
+}
+
+/// The webhook id in a path.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // describes the path for the document; handlers take the path as a tuple
+struct WebhookId {
+    /// A webhook id of the account (chosen by the server).
+    #[param(pattern = "^[A-Za-z0-9_-]{1,32}$")]
+    id: String,
+}
+
+/// A new subscription, or a rotated secret: `secret` (`whsec_<base64>`) is shown only now.
+/// Verify each delivery with it as the Standard Webhooks specification says.
+#[derive(Serialize, ToSchema)]
+struct WebhookCreated {
+    #[serde(flatten)]
+    webhook: WebhookView,
+    secret: String,
+}
+
+/// One page of an account's subscriptions, sorted by id; never a secret.
+#[derive(Serialize, ToSchema)]
+struct WebhookPage {
+    webhooks: Vec<WebhookView>,
+    /// Subscriptions in all pages.
+    total: usize,
+    /// The `offset` of the next page; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// One delivery attempt.
+#[derive(Serialize, ToSchema)]
+struct DeliveryAttempt {
+    /// The event's sequence number (its `webhook-id`).
+    seq: u64,
+    /// 1 for an event's first try.
+    attempt: u32,
+    /// When it was made, in ms since the Unix epoch.
+    at_ms: u64,
+    /// The destination's HTTP status; `null` when it gave none (no connection, timeout).
+    #[schema(required = true)]
+    status: Option<u16>,
+    latency_ms: u64,
+    /// `delivered`, `retry` (tried again later) or `dead` (given up: a dead letter).
+    outcome: String,
+    #[schema(required = true)]
+    error: Option<String>,
+}
+
+/// Events given up on: `seq` to `last_seq` (one event, or a range that fell out of the
+/// event retention before its turn).
+#[derive(Serialize, ToSchema)]
+struct DeadLetterView {
+    seq: u64,
+    last_seq: u64,
+    at_ms: u64,
+    reason: String,
+}
+
+/// The recent attempts (newest first, one page, at most the last 1,000 kept) and the newest
+/// dead letters (at most 100) of a subscription.
+#[derive(Serialize, ToSchema)]
+struct Deliveries {
+    /// Every event up to this sequence number is done (delivered, given up, or not wanted).
+    #[schema(required = true)]
+    progress: Option<u64>,
+    attempts: Vec<DeliveryAttempt>,
+    dead_letters: Vec<DeadLetterView>,
+    /// The `offset` of the next page of attempts; `null` on the last.
+    #[schema(required = true)]
+    next_offset: Option<usize>,
+}
+
+/// Dead letters shown by `GET …/deliveries`.
+const DEAD_LETTERS_SHOWN: u64 = 100;
+
+/// The server's outbound policy for a destination (`https://`, unless `--outbound-allow-local`;
+/// no refused IP address): 400 naming `url`.
+fn check_destination(st: &AppState, url: Option<&str>) -> ApiResult<()> {
+    let Some(url) = url else { return Ok(()) };
+    offernet_core::webhooks::webhook_url("url", url).map_err(ApiError::from)?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| ApiError::invalid_field("url", format!("not a URL: {e}")))?;
+    guard::check_url(&parsed, st.config.outbound_allow_local).map_err(|why| ApiError::invalid_field("url", why))
+}
+
+/// Subscribe to events
+///
+/// Each event the account gets (as `GET …/events` shows it) whose type matches `events` is
+/// POSTed to `url`, in sequence order, signed per the Standard Webhooks specification
+/// (`webhook-id` = the event's sequence number, `webhook-timestamp`, `webhook-signature: v1,…`).
+/// Events after the subscription's creation are sent. At most 20 per account (409 beyond).
+#[utoipa::path(post, path = "/v1/accounts/{a}/webhooks", tag = "webhooks", params(params::A),
+    request_body = WebhookBody, responses((status = 201, description = "created; the secret is shown only now", body = WebhookCreated)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn create_webhook(
+    st: St,
+    Path(a): Path<String>,
+    _: ActsFor,
+    StrictJson(body): StrictJson<WebhookBody>,
+) -> ApiResult<Response> {
+    check_destination(&st, body.url.as_deref())?;
+    let id = new_token_id().map_err(no_randomness)?;
+    let secret = sign::new_secret().map_err(no_randomness)?;
+    write(&st, Command::CreateWebhook { account: a.clone(), id: id.clone(), secret: secret.clone(), body }).await?;
+    let webhook = st.writer.read(|e| e.webhook(&a, &id))?;
+    Ok(json(StatusCode::CREATED, WebhookCreated { webhook, secret }))
+}
+
+/// The account's subscriptions, without secrets
+#[utoipa::path(get, path = "/v1/accounts/{a}/webhooks", tag = "webhooks", params(params::A, params::Paging),
+    responses((status = 200, description = "one page", body = WebhookPage)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn list_webhooks(st: St, Path(a): Path<String>, _: Reads, Query(q): Query<query::Query>) -> ApiResult<Response> {
+    let (webhooks, total, next_offset) = query::listed(&st, &q, |e, w| e.list_webhooks(&a, w))?;
+    Ok(json(StatusCode::OK, WebhookPage { webhooks, total, next_offset }))
+}
+
+/// One subscription, without its secret
+#[utoipa::path(get, path = "/v1/accounts/{a}/webhooks/{id}", tag = "webhooks", params(params::A, WebhookId),
+    responses((status = 200, description = "the subscription", body = WebhookView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn get_webhook(st: St, Path((a, id)): Path<(String, String)>, _: Reads) -> ApiResult<Response> {
+    Ok(ok(st.writer.read(|e| e.webhook(&a, &id))?))
+}
+
+/// Change a subscription
+///
+/// Only the given fields change. `active: true` also re-enables a subscription the server
+/// disabled; it resumes with the event it stopped at.
+#[utoipa::path(patch, path = "/v1/accounts/{a}/webhooks/{id}", tag = "webhooks", params(params::A, WebhookId),
+    request_body = WebhookBody, responses((status = 200, description = "the subscription", body = WebhookView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn patch_webhook(
+    st: St,
+    Path((a, id)): Path<(String, String)>,
+    _: ActsFor,
+    PatchJson(body): PatchJson<WebhookBody>,
+) -> ApiResult<Response> {
+    check_destination(&st, body.url.as_deref())?;
+    write_then(&st, Command::PatchWebhook { account: a.clone(), id: id.clone(), body }, |e| e.webhook(&a, &id)).await
+}
+
+/// Delete a subscription
+///
+/// Nothing more is sent to it (an attempt in flight may still arrive).
+#[utoipa::path(delete, path = "/v1/accounts/{a}/webhooks/{id}", tag = "webhooks", params(params::A, WebhookId),
+    responses((status = 204, description = "deleted")),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn delete_webhook(st: St, Path((a, id)): Path<(String, String)>, _: ActsFor) -> ApiResult<Response> {
+    write_no_content(&st, Command::DeleteWebhook { account: a, id }).await
+}
+
+/// Rotate the signing secret
+///
+/// A new secret replaces the old one at once and is shown only in this answer; deliveries
+/// after it are signed with it.
+#[utoipa::path(post, path = "/v1/accounts/{a}/webhooks/{id}/rotate-secret", tag = "webhooks", params(params::A, WebhookId),
+    responses((status = 200, description = "the subscription and its new secret", body = WebhookCreated)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn rotate_secret(
+    st: St,
+    Path((a, id)): Path<(String, String)>,
+    _: ActsFor,
+    _: OptionalJson<NoFields>,
+) -> ApiResult<Response> {
+    let secret = sign::new_secret().map_err(no_randomness)?;
+    write(&st, Command::RotateWebhookSecret { account: a.clone(), id: id.clone(), secret: secret.clone() }).await?;
+    let webhook = st.writer.read(|e| e.webhook(&a, &id))?;
+    Ok(json(StatusCode::OK, WebhookCreated { webhook, secret }))
+}
+
+/// Delivery attempts and dead letters
+///
+/// The attempts newest first (`limit`/`offset`; the last 1,000 are kept), with status codes
+/// and latencies, and the newest 100 dead letters.
+#[utoipa::path(get, path = "/v1/accounts/{a}/webhooks/{id}/deliveries", tag = "webhooks",
+    params(params::A, WebhookId, params::Paging),
+    responses((status = 200, description = "attempts and dead letters", body = Deliveries)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn deliveries(
+    st: St,
+    Path((a, id)): Path<(String, String)>,
+    _: Reads,
+    Query(q): Query<query::Query>,
+) -> ApiResult<Response> {
+    st.writer.read(|e| e.webhook(&a, &id))?;
+    let w = query::page(&st, &q)?;
+    let name = consumer(&a, &id);
+    let store_error = |e: offernet_store::JournalError| {
+        tracing::error!(error = %e, "reading the outbound tables");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the delivery log could not be read; retry shortly",
+        )
+    };
+    let (attempts, dead, progress) = {
+        let mut o = st.outbound.outbox.lock().await;
+        let attempts = o.attempts(&name, w.offset as u64, w.limit as u64 + 1).await.map_err(store_error)?;
+        let dead = o.dead_letters(&name, DEAD_LETTERS_SHOWN).await.map_err(store_error)?;
+        (attempts, dead, st.outbound.stats.progress.lock().unwrap().get(&name).copied())
+    };
+    let more = attempts.len() > w.limit;
+    let attempts: Vec<DeliveryAttempt> = attempts
+        .into_iter()
+        .take(w.limit)
+        .map(|t| DeliveryAttempt {
+            seq: t.seq,
+            attempt: t.attempt,
+            at_ms: t.at_ms,
+            status: t.status,
+            latency_ms: t.latency_ms,
+            outcome: t.outcome,
+            error: t.error,
+        })
+        .collect();
+    let next_offset = more.then_some(w.offset + attempts.len());
+    let dead_letters = dead
+        .into_iter()
+        .map(|d| DeadLetterView { seq: d.seq, last_seq: d.last_seq, at_ms: d.at_ms, reason: d.reason })
+        .collect();
+    Ok(json(StatusCode::OK, Deliveries { progress, attempts, dead_letters, next_offset }))
+}
