@@ -17,7 +17,7 @@ use crate::error::ErrorBody;
 pub use crate::openapi_requests::{CATEGORY_PATTERN, ITEM_ID_PATTERN, TEXT_PATTERN};
 
 /// One tag per resource, in the order of the routes.
-const TAGS: [(&str, &str); 10] = [
+const TAGS: [(&str, &str); 11] = [
     ("accounts", "Accounts and their tokens"),
     ("webhooks", "Signed webhook subscriptions: events pushed to your endpoint"),
     ("catalog", "SKUs, trade policies and warehouses"),

@@ -132,7 +132,7 @@ pub(super) fn entry(
         let m = format!("Google allows ids of at most {} characters; this SKU id has {}", LIMITS.id, id.len());
         issues.push(issue("id", "id_too_long", true, m));
     }
-    let (title, cut) = truncate(&sku.name, LIMITS.title);
+    let (title, cut) = truncate(&sku.info.name, LIMITS.title);
     if cut {
         issues.push(issue(
             "title",
@@ -141,7 +141,7 @@ pub(super) fn entry(
             format!("the name is cut to {} characters", LIMITS.title),
         ));
     }
-    let content = sku.content.as_deref();
+    let content = sku.info.content.as_deref();
     let description = match content.and_then(|c| c.description.as_deref()) {
         Some(d) => {
             let (d, cut) = truncate(d, LIMITS.description);
@@ -184,9 +184,9 @@ pub(super) fn entry(
             additional_image_link.push(u.clone());
         }
     }
-    let brand = bounded(&mut issues, sku.brand.as_ref(), "brand", "brand_too_long", LIMITS.brand);
-    let mpn = bounded(&mut issues, sku.ref_id.as_ref(), "mpn", "mpn_too_long", LIMITS.mpn);
-    let gtin = match &sku.ean {
+    let brand = bounded(&mut issues, sku.info.brand.as_ref(), "brand", "brand_too_long", LIMITS.brand);
+    let mpn = bounded(&mut issues, sku.info.ref_id.as_ref(), "mpn", "mpn_too_long", LIMITS.mpn);
+    let gtin = match &sku.info.ean {
         Some((written, g14)) if gtin_restricted(written, *g14) => {
             let m = "restricted-circulation and coupon GTINs are refused by Google; the GTIN is left out".to_string();
             issues.push(issue("gtin", "gtin_restricted", false, m));
@@ -196,7 +196,7 @@ pub(super) fn entry(
         None => None,
     };
     let identifiers = gtin.is_some() || (brand.is_some() && mpn.is_some());
-    let product_type = sku.category.as_deref().map(|c| product_type(&mut issues, c));
+    let product_type = sku.info.category.as_deref().map(|c| product_type(&mut issues, c));
     let item_group_id =
         bounded(&mut issues, sku.product_id.as_ref(), "item_group_id", "item_group_id_too_long", LIMITS.item_group_id);
     let money = |minor: i64| Money { minor, currency: ch.currency.clone() };
