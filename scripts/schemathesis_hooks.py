@@ -9,7 +9,14 @@ field:
 - rule 3: a trade policy named in a body or query must exist;
 - rule 3: a list price is never below the price;
 - rule 5: no connection to oneself (the two account ids of the path are equal);
-- rule 2: a GTIN's check digit must be right.
+- rule 2: a GTIN's check digit must be right;
+- webhooks: a destination the outbound guard refuses (plain `http://`, or an address literal
+  that is loopback, private, link-local, metadata, ...) is 400 on `url` ("... refused"): the
+  guard's setting `--outbound-allow-local` decides, which the document cannot.
+
+Every webhook subscription schemathesis creates or changes is made inactive (`before_call`
+below), so the server under test sends nothing anywhere (no delivery, no DNS lookup of a
+generated host name): only 127.0.0.1 traffic.
 
 The import (`POST /v1/accounts/{a}/import`) applies the same rules line by line, and one more
 that depends on the state: a stock or price line naming a warehouse or SKU that neither exists
@@ -36,6 +43,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 AFFILIATION = ["PUT", "PATCH", "DELETE"], "/v1/accounts/{s}/affiliations/{m}"
 SELLER = ["PUT", "PATCH", "DELETE"], "/v1/accounts/{m}/sellers/{s}"
 IMPORT = "POST /v1/accounts/{a}/import"
+WEBHOOKS = {"POST /v1/accounts/{a}/webhooks", "PATCH /v1/accounts/{a}/webhooks/{id}"}
 
 
 def _labels(methods, path):
@@ -71,6 +79,12 @@ RULES = [
         r"ean",
         "check digit",
         "domain rule 2: a GTIN with a wrong check digit is 400",
+    ),
+    (
+        WEBHOOKS,
+        r"url",
+        "refused",
+        "webhooks: a destination the outbound guard refuses is 400 (a server setting decides)",
     ),
     (
         {IMPORT},
@@ -119,6 +133,14 @@ def ndjson(ctx, value):
         return value
     items = value if isinstance(value, list) else [value]
     return "".join(json.dumps(item) + "\n" for item in items).encode("utf8")
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    """Webhook subscriptions stay inactive: nothing is ever sent to a generated destination."""
+    label = f"{case.method.upper()} {case.operation.path}"
+    if label in WEBHOOKS and isinstance(case.body, dict):
+        case.body["active"] = False
 
 
 @schemathesis.check

@@ -152,6 +152,7 @@ async fn every_answer_matches_its_schema() {
     orders(&c, m, s).await;
     lists(&c, m, s).await;
     tokens(&c, m, s).await;
+    webhooks(&c, m, s).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/m/events?after=0&limit=1000", m, None).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/s/events", s, None).await;
     c.call("GET", "/healthz", "/healthz", None, None).await;
@@ -390,6 +391,32 @@ async fn tokens(c: &Checker, m: Option<&str>, s: Option<&str>) {
     assert_eq!((st, v["name"].as_str()), (200, Some("Market")), "{v}");
     let (st, _) = c.call("PATCH", "/v1/accounts/{a}", "/v1/accounts/m", m, Some(json!({"name": null}))).await;
     assert_eq!(st, 400);
+}
+
+/// An account's webhook subscriptions, inactive (nothing is sent from this test): create,
+/// list, read, change, rotate, deliveries, delete, and their errors.
+async fn webhooks(c: &Checker, m: Option<&str>, s: Option<&str>) {
+    let (route, one) = ("/v1/accounts/{a}/webhooks", "/v1/accounts/{a}/webhooks/{id}");
+    let body = json!({"url": "https://hooks.example/in", "events": ["offer.changed"], "active": false});
+    let (st, v) = c.call("POST", route, "/v1/accounts/m/webhooks", m, Some(body)).await;
+    assert_eq!(st, 201, "{v}");
+    assert!(v["secret"].as_str().is_some_and(|x| x.starts_with("whsec_")), "{v}");
+    let id = v["id"].as_str().unwrap().to_string();
+    let path = format!("/v1/accounts/m/webhooks/{id}");
+    let bad = json!({"url": "http://10.0.0.1/x", "events": ["*"], "active": false});
+    assert_eq!(c.call("POST", route, "/v1/accounts/m/webhooks", m, Some(bad)).await.0, 400);
+    assert_eq!(c.call("POST", route, "/v1/accounts/m/webhooks", s, Some(json!({}))).await.0, 403);
+    let (st, v) = c.call("GET", route, "/v1/accounts/m/webhooks?limit=10", m, None).await;
+    assert_eq!((st, v["webhooks"].as_array().map(Vec::len)), (200, Some(1)), "{v}");
+    assert_eq!(c.call("GET", one, &path, m, None).await.0, 200);
+    assert_eq!(c.call("GET", one, "/v1/accounts/m/webhooks/nope", m, None).await.0, 404);
+    let patch = json!({"events": ["order.*"], "active": false});
+    assert_eq!(c.call("PATCH", one, &path, m, Some(patch)).await.0, 200);
+    let rotate = "/v1/accounts/{a}/webhooks/{id}/rotate-secret";
+    assert_eq!(c.call("POST", rotate, &format!("{path}/rotate-secret"), m, None).await.0, 200);
+    let deliveries = "/v1/accounts/{a}/webhooks/{id}/deliveries";
+    assert_eq!(c.call("GET", deliveries, &format!("{path}/deliveries"), m, None).await.0, 200);
+    assert_eq!(c.call("DELETE", one, &path, m, None).await.0, 204);
 }
 
 /// The product feeds: 409 before the trade policy has a product URL, then each form.

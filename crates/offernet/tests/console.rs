@@ -28,7 +28,7 @@ fn recorded() -> Vec<(String, String)> {
 fn the_console_and_its_files_come_from_the_binary() {
     let dir = temp_dir("console-files");
     let s = Server::start(&dir, &[]);
-    let client = reqwest::blocking::Client::builder().no_proxy().build().unwrap();
+    let client = common::client_builder().build().unwrap();
     let base = format!("http://{}", s.addr);
     let page = client.get(format!("{base}/console")).send().unwrap();
     assert_eq!(page.status(), 200);

@@ -25,7 +25,7 @@ fn docs_are_served_from_the_binary_and_pointed_to() {
     let dir = temp_dir("docs");
     let s = Server::start(&dir, &[]);
     let base = format!("http://{}", s.addr);
-    let client = reqwest::blocking::Client::builder().no_proxy().build().unwrap();
+    let client = common::client_builder().build().unwrap();
 
     let (status, index) = s.req("GET", "/", None, None);
     assert_eq!(status, 200);

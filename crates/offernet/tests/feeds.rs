@@ -15,7 +15,7 @@ fn put(s: &Server, path: &str, token: &str, body: Value) {
 
 /// (status, headers, body) of a GET with the given headers.
 fn get(s: &Server, path: &str, headers: &[(&str, &str)]) -> (u16, reqwest::header::HeaderMap, String) {
-    let client = reqwest::blocking::Client::builder().no_proxy().build().unwrap();
+    let client = common::client_builder().build().unwrap();
     let mut r = client.get(format!("http://{}{path}", s.addr));
     for (k, v) in headers {
         r = r.header(*k, *v);

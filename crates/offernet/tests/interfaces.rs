@@ -20,7 +20,7 @@ struct Call {
 
 impl Call {
     fn new(s: &Server) -> Call {
-        let client = Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
+        let client = common::client_builder().timeout(Duration::from_secs(30)).build().unwrap();
         Call { client, base: format!("http://{}", s.addr) }
     }
 

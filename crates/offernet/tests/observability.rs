@@ -51,7 +51,7 @@ impl Obs {
         } else {
             first.trim().strip_prefix("offernet listening on http://").unwrap_or_else(|| panic!("{first}")).to_string()
         };
-        let http = reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
+        let http = common::client_builder().timeout(Duration::from_secs(30)).build().unwrap();
         Obs { child, base: format!("http://{addr}"), lines, http }
     }
 

@@ -98,6 +98,14 @@ impl Drop for Server {
     }
 }
 
+/// The tests' HTTP client builder (no proxy). reqwest's rustls needs a process-wide crypto
+/// provider (the server's reqwest enables TLS and features unify): every test client is built
+/// here, so none panics for the want of one.
+pub fn client_builder() -> reqwest::blocking::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::blocking::Client::builder().no_proxy()
+}
+
 /// A client of one server; clones share its connections (for tests' own threads).
 #[derive(Clone)]
 pub struct Http {
@@ -107,15 +115,9 @@ pub struct Http {
 
 impl Http {
     fn new(addr: &str) -> Http {
-        // reqwest's rustls needs a crypto provider (the server's dependency enables TLS).
-        let _ = rustls::crypto::ring::default_provider().install_default();
         // The timeout bounds each read, as a socket read timeout would: long streams live on.
-        let client = reqwest::blocking::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("an HTTP client");
+        let client =
+            client_builder().tcp_nodelay(true).timeout(Duration::from_secs(30)).build().expect("an HTTP client");
         Http { client, base: format!("http://{addr}") }
     }
 
