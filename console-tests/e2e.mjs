@@ -130,7 +130,7 @@ try {
   await shot('04-connections');
   await go('Suggestions');
   const row = page.locator(`tr[data-suggestion="marketplace-a/${sku}"]`);
-  await row.getByText('same EAN').waitFor({ timeout: T });
+  await row.getByText('matcher: same EAN').waitFor({ timeout: T });
   await shot('05-suggestions');
   await row.getByLabel(`Into SKU for marketplace-a/${sku}`).fill('running-shoe');
   await row.getByRole('button', { name: 'Approve into' }).click();

@@ -1,5 +1,6 @@
 // The suggestions queue of a marketplace: pending suggestions with the SKUs they could join
-// (the marketplace's SKUs with the same EAN, or the same brand and a similar name), approve
+// (first the matcher's own candidates, which the API gives with each pending suggestion: same
+// GTIN, else same ref_id and brand; then the marketplace's SKUs found by EAN or name), approve
 // into an existing SKU, approve as a new SKU, deny; the same for many at once.
 import { useState } from 'preact/hooks';
 import { acct, all, api, enc, get } from './api.js';
@@ -7,9 +8,13 @@ import { html, useLoad, ErrorNote, Table } from './ui.js';
 
 const path = (account, s) => `${acct(account)}/suggestions/${enc(s.seller)}/${enc(s.seller_sku)}`;
 
-/** The marketplace's SKUs a suggestion could join: same EAN first, then the same name words. */
+/** The SKUs a suggestion could join: the matcher's candidates first, then a search by EAN and name. */
 async function candidates(account, s) {
   const found = new Map();
+  for (const id of s.candidates || []) {
+    const k = await get(`${acct(account)}/skus/${enc(id)}`);
+    found.set(k.id, { ...k, by: k.ean && k.ean === s.ean ? 'matcher: same EAN' : 'matcher: same ref_id and brand' });
+  }
   const search = async (q) => {
     if (!q) return;
     const page = await get(`${acct(account)}/skus?limit=5&q=${enc(q.slice(0, 200))}`);

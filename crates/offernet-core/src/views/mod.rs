@@ -151,6 +151,10 @@ pub struct SuggestionView {
     pub ean: Option<Arc<str>>,
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub ref_id: Option<Arc<str>>,
+    /// While pending: the marketplace SKUs the matcher finds for it (rule 8: same GTIN, else
+    /// same `ref_id` and brand) that no other SKU of this seller is bound to, sorted by id; the
+    /// SKUs an approval into an existing SKU would most likely name. Empty otherwise.
+    pub candidates: Vec<Arc<str>>,
 }
 
 /// One seller SKU as one marketplace sees it, from the seller's side (rule 16).

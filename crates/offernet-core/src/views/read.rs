@@ -167,6 +167,12 @@ impl Engine {
                 category: k.info.category.clone(),
                 ean: k.info.ean.as_ref().map(|e| e.0.clone()),
                 ref_id: k.info.ref_id.clone(),
+                candidates: match sugg.status {
+                    SuggestionStatus::Pending => {
+                        self.free_candidates(mi, s, ss).into_iter().map(|c| market.skus[c].id.clone()).collect()
+                    }
+                    _ => Vec::new(),
+                },
             });
         }
         out.sort_by(|a, b| (&a.seller, &a.seller_sku).cmp(&(&b.seller, &b.seller_sku)));
