@@ -86,11 +86,14 @@ pub fn webhook_id(field: &str, s: &str) -> Result<()> {
 }
 
 /// A destination URL: an https URL as `validate::https_url` reads it, or the same with
-/// `http://`.
+/// `http://` (the length limit applies to the URL as given, not to its `https://` rewrite).
 pub fn webhook_url(field: &str, s: &str) -> Result<()> {
+    if s.len() > v::MAX_URL_LEN {
+        return Err(DomainError::invalid(field, format!("a URL has at most {} characters", v::MAX_URL_LEN)));
+    }
     match s.strip_prefix("http://") {
-        Some(rest) => v::https_url(field, &format!("https://{rest}")).map(|_| ()),
-        None => v::https_url(field, s).map(|_| ()),
+        Some(rest) => v::https_url_shape(field, &format!("https://{rest}")).map(|_| ()),
+        None => v::https_url_shape(field, s).map(|_| ()),
     }
     .map_err(|_| {
         DomainError::invalid(

@@ -107,3 +107,16 @@ fn subscriptions_survive_a_snapshot_and_a_format_2_snapshot_still_reads() {
     assert!(plain.snapshot_matches(&v2), "a format-2 snapshot of the same state matches");
     assert!(!e.snapshot_matches(&v2), "a state with a subscription differs from it");
 }
+
+/// The 2,048-character limit is on the URL as given: an `http://` URL of exactly 2,048
+/// characters is accepted (its `https://` rewrite, checked for shape only, is one longer), and
+/// one character more is refused for either scheme (schemathesis found the off-by-one).
+#[test]
+fn the_url_length_limit_is_on_the_url_as_given() {
+    for scheme in ["http://", "https://"] {
+        let head = format!("{scheme}h.example/");
+        let at_limit = format!("{head}{}", "a".repeat(crate::validate::MAX_URL_LEN - head.len()));
+        assert!(webhook_url("url", &at_limit).is_ok(), "{scheme} at the limit");
+        assert!(webhook_url("url", &format!("{at_limit}a")).is_err(), "{scheme} over the limit");
+    }
+}
