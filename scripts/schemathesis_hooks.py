@@ -12,7 +12,8 @@ field:
 - rule 2: a GTIN's check digit must be right;
 - webhooks: a destination the outbound guard refuses (plain `http://`, or an address literal
   that is loopback, private, link-local, metadata, ...) is 400 on `url` ("... refused"): the
-  guard's setting `--outbound-allow-local` decides, which the document cannot.
+  guard's setting `--outbound-allow-local` decides, which the document cannot; and a host the
+  URL standard reads as a bad IPv4 address (its last label a number) is 400 "not a URL".
 
 Every webhook subscription schemathesis creates or changes is made inactive (`before_call`
 below), so the server under test sends nothing anywhere (no delivery, no DNS lookup of a
@@ -85,6 +86,13 @@ RULES = [
         r"url",
         "refused",
         "webhooks: a destination the outbound guard refuses is 400 (a server setting decides)",
+    ),
+    (
+        WEBHOOKS,
+        r"url",
+        "not a URL",
+        "webhooks: URL parsing (WHATWG) reads a host whose last label is a number as an IPv4"
+        " address, and refuses it when it is not one (`h.example.0`): 400 `not a URL`",
     ),
     (
         {IMPORT},

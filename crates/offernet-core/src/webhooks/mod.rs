@@ -61,10 +61,10 @@ pub struct WebhookBody {
         )
     )]
     pub url: Option<String>,
-    /// Event types to send: a type (`offer.changed`), a family (`order.*`) or `*`; 1 to 20.
+    /// Event types to send: a type (`offer.changed`), a family (`order.*`) or `*`; 1 to 20, each once.
     #[cfg_attr(
         feature = "openapi",
-        schema(required = true, nullable = false, min_items = 1, max_items = 20, value_type = Option<Vec<EventPattern>>)
+        schema(required = true, nullable = false, min_items = 1, max_items = 20, value_type = Option<std::collections::BTreeSet<EventPattern>>)
     )]
     pub events: Option<Vec<String>>,
     /// Whether events are sent (default true). `true` also re-enables a subscription the server
