@@ -12,6 +12,8 @@ use offernet_vtex_testkit::{
 use serde_json::json;
 
 fn client() -> reqwest::blocking::Client {
+    // Built alone, reqwest has no TLS; in a workspace build it needs a provider (see Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().unwrap()
 }
 

@@ -11,6 +11,8 @@ use offernet_vtex_testkit::{
 use serde_json::{json, Value};
 
 fn client(timeout: Duration) -> reqwest::blocking::Client {
+    // Built alone, reqwest has no TLS; in a workspace build it needs a provider (see Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder().no_proxy().timeout(timeout).build().unwrap()
 }
 
