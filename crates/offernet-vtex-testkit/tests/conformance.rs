@@ -173,3 +173,10 @@ fn a_bad_overlay_is_refused_with_its_reason() {
     let err = Schemas::load_with(Some(&overlay)).err().unwrap();
     assert!(err.0.contains("patch 9") && err.0.contains("/components/schemas/nope"), "{err}");
 }
+
+#[test]
+fn a_missing_directory_is_named_with_the_variable_that_moves_it() {
+    let err = Schemas::load_from(Path::new("/nonexistent/vtex-openapi"), None).err().unwrap();
+    assert!(err.0.contains("/nonexistent/vtex-openapi/external-seller-fulfillment.json"), "{err}");
+    assert!(err.0.contains("OFFERNET_VTEX_OPENAPI_DIR"), "{err}");
+}

@@ -84,8 +84,18 @@ fn notifications_invoices_and_cancels_are_answered_and_kept() {
     let cancelled = connector.cancel_order("M.1002", "Product is unavailable.").unwrap();
     assert_eq!((cancelled.status, cancelled.json().unwrap()["orderId"].as_str()), (200, Some("M.1002")));
     assert_eq!(fake.invoices().len(), 2);
+    let tracking = json!({"courier": "c", "trackingNumber": "T1", "trackingUrl": "https://c.example/T1", "dispatchedDate": "2026-12-01"});
+    let url = format!("{}/pvt/orders/M.1001/invoice/NFe-00002", fake.services_endpoint());
+    let tracked =
+        client().post(&url).header("content-type", "application/json").body(tracking.to_string()).send().unwrap();
+    let tracked: serde_json::Value = serde_json::from_str(&tracked.text().unwrap()).unwrap();
+    assert_ne!(tracked["receipt"], answer["receipt"], "tracking is not the invoice");
+    let untracked =
+        client().post(&url).header("content-type", "application/json").body("{\"courier\": \"c\"}").send().unwrap();
+    assert_eq!(untracked.status(), 400);
+    assert_eq!(fake.tracking().len(), 1);
+    assert!(fake.violations().iter().any(|v| v.contains("dispatchedDate")));
     assert_eq!(fake.cancels()[0].body, json!({"reason": "Product is unavailable."}));
-    fake.assert_conforming();
 }
 
 #[test]

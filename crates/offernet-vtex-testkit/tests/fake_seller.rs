@@ -172,6 +172,9 @@ fn expected_credentials_are_checked() {
     assert_eq!(anonymous.indexing_simulation(&[("2000037", 1)]).unwrap().status, 401);
     assert_eq!(fake.violations().len(), 1);
     assert_eq!(fake.requests()[0].app_key.as_deref(), Some("vtexappkey-m"));
+    let with_query = driver.clone().with_query("1", "OFN");
+    assert_eq!(with_query.indexing_simulation(&[("2000037", 1)]).unwrap().status, 200);
+    assert_eq!(fake.requests()[2].query.as_deref(), Some("sc=1&affiliateId=OFN"));
 }
 
 #[test]

@@ -195,11 +195,10 @@ fn answer(st: &mut MarketplaceState<MarketplaceRoute>, route: MarketplaceRoute, 
             empty_reply(StatusCode::ACCEPTED)
         }
         R::Invoice | R::Tracking => {
-            let key = format!(
-                "invoice/{}/{}",
-                p[0],
-                body["invoiceNumber"].as_str().or(p.get(1).map(String::as_str)).unwrap_or_default()
-            );
+            let key = match route {
+                R::Invoice => format!("invoice/{}/{}", p[0], body["invoiceNumber"].as_str().unwrap_or_default()),
+                _ => format!("tracking/{}/{}/{}", p[0], p[1], body["trackingNumber"].as_str().unwrap_or_default()),
+            };
             let reply = st.receipt(key, &p[0]);
             let list = if route == R::Invoice { &mut st.invoices } else { &mut st.tracking };
             push_bounded(list, OrderMessage { order_id: p[0].clone(), body });
