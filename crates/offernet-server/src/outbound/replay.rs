@@ -123,3 +123,43 @@ impl Replays {
         self.pending.lock().unwrap().remove(consumer);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Queueing joins overlapping or touching ranges, refuses a separate one and one too long
+    /// together; `advance` stores progress, ends the redelivery at its last event, and does
+    /// nothing for a loop that read an older version; all of it is read back from the tables.
+    #[tokio::test]
+    async fn ranges_join_refuse_advance_and_are_stored() {
+        let dir = std::env::temp_dir().join(format!("offernet-hooks-replay-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        offernet_store::datadir::create_dir(&dir).unwrap();
+        let journal = offernet_store::SqliteJournal::open(&dir.join(offernet_store::JOURNAL_FILE)).await.unwrap();
+        let outbox = tokio::sync::Mutex::new(Outbox::open(None, &dir).await.unwrap());
+        let r = Replays::default();
+        let c = "webhook:a/w";
+        assert_eq!(r.queue(&outbox, c, 10, 20).await.unwrap(), Replay { done: 9, last: 20 });
+        assert_eq!(r.queue(&outbox, c, 21, 25).await.unwrap(), Replay { done: 9, last: 25 }, "touching joins");
+        assert_eq!(r.queue(&outbox, c, 5, 12).await.unwrap(), Replay { done: 4, last: 25 }, "overlapping joins");
+        assert!(matches!(r.queue(&outbox, c, 27, 30).await, Err(Refusal::Busy(_))), "a gap is refused");
+        let far = 4 + MAX_REDELIVER_SEQS;
+        assert!(matches!(r.queue(&outbox, c, 25, far + 1).await, Err(Refusal::TooLong(_))));
+        assert_eq!(r.queue(&outbox, c, 25, far).await.unwrap(), Replay { done: 4, last: far }, "exactly the limit");
+        let p = r.get(c).unwrap();
+        assert!(r.advance(&outbox, c, p.generation, 7).await.unwrap());
+        assert!(!r.advance(&outbox, c, p.generation - 1, 9).await.unwrap(), "an older read does nothing");
+        let stored = outbox.lock().await.replays().await.unwrap();
+        assert_eq!(stored, [(c.to_string(), Replay { done: 7, last: far })]);
+        // A restart reads it back; the last event ends it.
+        let again = Replays::default();
+        again.load(stored);
+        let p = again.get(c).unwrap();
+        assert!(again.advance(&outbox, c, p.generation, far).await.unwrap());
+        assert!(again.get(c).is_none() && outbox.lock().await.replays().await.unwrap().is_empty());
+        drop(outbox);
+        drop(journal);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
