@@ -13,7 +13,9 @@ field:
 - webhooks: a destination the outbound guard refuses (plain `http://`, or an address literal
   that is loopback, private, link-local, metadata, ...) is 400 on `url` ("... refused"): the
   guard's setting `--outbound-allow-local` decides, which the document cannot; and a host the
-  URL standard reads as a bad IPv4 address (its last label a number) is 400 "not a URL".
+  URL standard reads as a bad IPv4 address (its last label a number) is 400 "not a URL";
+- redelivery: a range's `to` below `from`, more than 9,999 after it, or beyond the newest event
+  (which the state decides) is 400 on `to`.
 
 Every webhook subscription schemathesis creates or changes is made inactive (`before_call`
 below), so the server under test sends nothing anywhere (no delivery, no DNS lookup of a
@@ -45,6 +47,7 @@ AFFILIATION = ["PUT", "PATCH", "DELETE"], "/v1/accounts/{s}/affiliations/{m}"
 SELLER = ["PUT", "PATCH", "DELETE"], "/v1/accounts/{m}/sellers/{s}"
 IMPORT = "POST /v1/accounts/{a}/import"
 WEBHOOKS = {"POST /v1/accounts/{a}/webhooks", "PATCH /v1/accounts/{a}/webhooks/{id}"}
+REDELIVER = "POST /v1/accounts/{a}/webhooks/{id}/redeliver"
 
 
 def _labels(methods, path):
@@ -93,6 +96,18 @@ RULES = [
         "not a URL",
         "webhooks: URL parsing (WHATWG) reads a host whose last label is a number as an IPv4"
         " address, and refuses it when it is not one (`h.example.0`): 400 `not a URL`",
+    ),
+    (
+        {REDELIVER},
+        r"to",
+        "at least `from`",
+        "redelivery: `to` is at least `from` and at most 9,999 after it (two values compared)",
+    ),
+    (
+        {REDELIVER},
+        r"to",
+        "beyond the newest event",
+        "redelivery: `to` is not beyond the newest event (the state decides)",
     ),
     (
         {IMPORT},

@@ -47,6 +47,13 @@ pub const DEFAULT_SHUTDOWN_DRAIN_MS: u64 = 60_000;
 
 /// The JetStream stream of the issue: subjects `offernet.{account}.{type}`.
 pub const DEFAULT_NATS_STREAM: &str = "OFFERNET";
+/// A webhook subscription whose deliveries have failed this long with no success between is
+/// disabled with the reason: a day, so that a receiver down over a night or a weekend's first
+/// day loses nothing it cannot be redelivered, and a dead one stops costing retries.
+pub const DEFAULT_WEBHOOK_DISABLE_AFTER_SECS: u64 = 86_400;
+/// The longest `webhook_disable_after_secs`: a week (the dead letters and attempts a failing
+/// subscription leaves are bounded anyway; its retries are not worth more).
+pub const MAX_WEBHOOK_DISABLE_AFTER_SECS: u64 = 7 * 86_400;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -104,6 +111,9 @@ pub struct Config {
     /// The JetStream stream events are published to (created if missing); its subjects are
     /// `{stream in lowercase}.{account}.{type}` (`offernet.…` for the default `OFFERNET`).
     pub nats_stream: String,
+    /// Seconds of failed webhook deliveries, with no success between, after which a
+    /// subscription is disabled with the reason (1 to `MAX_WEBHOOK_DISABLE_AFTER_SECS`).
+    pub webhook_disable_after_secs: u64,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -190,6 +200,7 @@ impl Default for Config {
             outbound_allow_local: false,
             nats_url: None,
             nats_stream: DEFAULT_NATS_STREAM.into(),
+            webhook_disable_after_secs: DEFAULT_WEBHOOK_DISABLE_AFTER_SECS,
         }
     }
 }
@@ -232,6 +243,11 @@ impl Config {
         };
         if !stream_ok(&self.nats_stream) {
             return Err("nats_stream is 1 to 32 of A-Z, a-z, 0-9, `_` and `-` (also its subjects' first token)".into());
+        }
+        if !(1..=MAX_WEBHOOK_DISABLE_AFTER_SECS).contains(&self.webhook_disable_after_secs) {
+            return Err(format!(
+                "webhook_disable_after_secs is 1 to {MAX_WEBHOOK_DISABLE_AFTER_SECS} (a week); default {DEFAULT_WEBHOOK_DISABLE_AFTER_SECS}"
+            ));
         }
         if let Some(url) = &self.nats_url {
             if !(url.starts_with("nats://") || url.starts_with("tls://")) {

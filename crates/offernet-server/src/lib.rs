@@ -253,7 +253,10 @@ fn outbound_setup(config: &Config, journal_id: String) -> outbound::Setup {
         allow_local: config.outbound_allow_local,
         nats_url: config.nats_url.clone(),
         nats_stream: config.nats_stream.clone(),
-        policy: outbound::RetryPolicy::default(),
+        policy: outbound::RetryPolicy {
+            disable_after_ms: config.webhook_disable_after_secs.saturating_mul(1_000),
+            ..outbound::RetryPolicy::default()
+        },
     }
 }
 

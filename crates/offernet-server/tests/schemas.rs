@@ -394,7 +394,7 @@ async fn tokens(c: &Checker, m: Option<&str>, s: Option<&str>) {
 }
 
 /// An account's webhook subscriptions, inactive (nothing is sent from this test): create,
-/// list, read, change, rotate, deliveries, delete, and their errors.
+/// list, read, change, rotate, deliveries, a redelivery, delete, and their errors.
 async fn webhooks(c: &Checker, m: Option<&str>, s: Option<&str>) {
     let (route, one) = ("/v1/accounts/{a}/webhooks", "/v1/accounts/{a}/webhooks/{id}");
     let body = json!({"url": "https://hooks.example/in", "events": ["offer.changed"], "active": false});
@@ -416,6 +416,15 @@ async fn webhooks(c: &Checker, m: Option<&str>, s: Option<&str>) {
     assert_eq!(c.call("POST", rotate, &format!("{path}/rotate-secret"), m, None).await.0, 200);
     let deliveries = "/v1/accounts/{a}/webhooks/{id}/deliveries";
     assert_eq!(c.call("GET", deliveries, &format!("{path}/deliveries"), m, None).await.0, 200);
+    let redeliver = "/v1/accounts/{a}/webhooks/{id}/redeliver";
+    let (st, v) = c.call("POST", redeliver, &format!("{path}/redeliver"), m, Some(json!({"from": 1, "to": 2}))).await;
+    assert_eq!(st, 202, "{v}");
+    let (st, v) = c.call("GET", deliveries, &format!("{path}/deliveries"), m, None).await;
+    assert_eq!((st, v["redelivery"]["to"].as_u64()), (200, Some(2)), "an inactive subscription keeps it: {v}");
+    let far = json!({"from": 100_000});
+    assert_eq!(c.call("POST", redeliver, &format!("{path}/redeliver"), m, Some(far)).await.0, 400);
+    let apart = json!({"from": 4});
+    assert_eq!(c.call("POST", redeliver, &format!("{path}/redeliver"), m, Some(apart)).await.0, 409);
     assert_eq!(c.call("DELETE", one, &path, m, None).await.0, 204);
 }
 

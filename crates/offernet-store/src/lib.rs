@@ -55,7 +55,7 @@ pub use any::AnyJournal;
 pub use datadir::DataDirLock;
 pub use history::Retention;
 pub use journal::{Encoded, Entry, Journal, JournalEnd, JournalError, PruneStep, Repair, StoredEvent, COMMAND_FORMAT};
-pub use outbox::{journal_id, Attempt, DeadLetter, Outbox};
+pub use outbox::{journal_id, Attempt, DeadLetter, Outbox, Replay};
 pub use plan::{EntryRange, RepairPlan};
 pub use postgres::PgJournal;
 pub use recovery::{import, recover, recover_with_events, Recovered, RecoveryReport, SkippedSnapshot};

@@ -1,7 +1,8 @@
 //! The outbound side's durable state (schema version 4; tables `outbound_progress`,
 //! `outbound_attempts`, `outbound_dead`, and the journal id in `meta`): how far each consumer
 //! (a webhook subscription, the NATS publisher) has delivered, the recent attempts of each
-//! (bounded), and the events given up on. Kept in the journal's database on a connection of
+//! (bounded), the events given up on, and each subscription's pending redelivery (two
+//! `outbound_progress` rows, [`Replay`]: no table of its own, so no schema change). Kept in the journal's database on a connection of
 //! its own, so the delivery worker never touches the writer's connection or its pipeline.
 //!
 //! SQLite: the same file, `synchronous = NORMAL` on this connection (WAL): a progress row
@@ -57,6 +58,24 @@ pub struct Attempt {
     /// `delivered`, `retry` (will be tried again), `dead` (given up: a dead letter).
     pub outcome: String,
     pub error: Option<String>,
+}
+
+/// A subscription's pending redelivery (`POST …/redeliver`): its events `first..=last`,
+/// replayed in order, every one up to `done` already sent (`done = first - 1` before the
+/// first). Kept as two `outbound_progress` rows, `replay:{consumer}` = `done` and
+/// `replay-end:{consumer}` = `last`, so a kill -9 resumes it where it was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replay {
+    pub done: u64,
+    pub last: u64,
+}
+
+/// The `outbound_progress` key of a consumer's redelivery progress, and of its last event.
+pub fn replay_key(consumer: &str) -> String {
+    format!("replay:{consumer}")
+}
+fn replay_end_key(consumer: &str) -> String {
+    format!("replay-end:{consumer}")
 }
 
 /// An event given up on, or a range of them (events that fell out of the retention).
@@ -182,6 +201,20 @@ impl Outbox {
         at_ms: u64,
         reason: &str,
     ) -> JResult<()> {
+        self.dead_letter_with(consumer, first, last, at_ms, reason, Some(consumer)).await
+    }
+
+    /// [`Outbox::dead_letter`] moving the progress row `progress_key`, or none (a redelivery's
+    /// dead letters leave the live progress alone; the redelivery moves its own after them).
+    pub async fn dead_letter_with(
+        &mut self,
+        consumer: &str,
+        first: u64,
+        last: u64,
+        at_ms: u64,
+        reason: &str,
+        progress_key: Option<&str>,
+    ) -> JResult<()> {
         on!(self, c => {
             let mut tx = c.begin().await?;
             sqlx::query(INSERT_DEAD)
@@ -193,7 +226,9 @@ impl Outbox {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(TRIM_DEAD).bind(consumer).bind(i(DEAD_LETTERS_KEPT)).execute(&mut *tx).await?;
-            sqlx::query(SET_PROGRESS).bind(consumer).bind(i(last)).execute(&mut *tx).await?;
+            if let Some(key) = progress_key {
+                sqlx::query(SET_PROGRESS).bind(key).bind(i(last)).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
         });
         Ok(())
@@ -234,8 +269,9 @@ impl Outbox {
         Ok(rows)
     }
 
-    /// Everything of a consumer that is gone (a deleted subscription).
+    /// Everything of a consumer that is gone (a deleted subscription), its redelivery too.
     pub async fn forget(&mut self, consumer: &str) -> JResult<()> {
+        let (replay, end) = (replay_key(consumer), replay_end_key(consumer));
         on!(self, c => {
             let mut tx = c.begin().await?;
             for q in [
@@ -244,6 +280,51 @@ impl Outbox {
                 "DELETE FROM outbound_dead WHERE consumer = $1",
             ] {
                 sqlx::query(q).bind(consumer).execute(&mut *tx).await?;
+            }
+            for key in [&replay, &end] {
+                sqlx::query("DELETE FROM outbound_progress WHERE consumer = $1").bind(key).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Every pending redelivery: (consumer, its state), from the `replay:` rows with their
+    /// `replay-end:` partner (a lone row, which the one transaction that writes both never
+    /// leaves, is ignored).
+    pub async fn replays(&mut self) -> JResult<Vec<(String, Replay)>> {
+        let rows = self.progress().await?;
+        let ends: std::collections::HashMap<&str, u64> =
+            rows.iter().filter_map(|(k, v)| Some((k.strip_prefix("replay-end:")?, *v))).collect();
+        Ok(rows
+            .iter()
+            .filter_map(|(k, done)| {
+                let consumer = k.strip_prefix("replay:")?;
+                let last = *ends.get(consumer)?;
+                Some((consumer.to_string(), Replay { done: *done, last }))
+            })
+            .collect())
+    }
+
+    /// Stores `consumer`'s redelivery (both rows, in one transaction).
+    pub async fn set_replay(&mut self, consumer: &str, r: Replay) -> JResult<()> {
+        let (replay, end) = (replay_key(consumer), replay_end_key(consumer));
+        on!(self, c => {
+            let mut tx = c.begin().await?;
+            sqlx::query(SET_PROGRESS).bind(&replay).bind(i(r.done)).execute(&mut *tx).await?;
+            sqlx::query(SET_PROGRESS).bind(&end).bind(i(r.last)).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// `consumer`'s redelivery is done: its rows deleted.
+    pub async fn end_replay(&mut self, consumer: &str) -> JResult<()> {
+        let (replay, end) = (replay_key(consumer), replay_end_key(consumer));
+        on!(self, c => {
+            let mut tx = c.begin().await?;
+            for key in [&replay, &end] {
+                sqlx::query("DELETE FROM outbound_progress WHERE consumer = $1").bind(key).execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });

@@ -88,6 +88,10 @@ pub struct ServeArgs {
     /// The JetStream stream to publish to; subjects are `{stream in lowercase}.{account}.{type}`. Default: OFFERNET.
     #[arg(long, env = "OFFERNET_NATS_STREAM")]
     pub nats_stream: Option<String>,
+    /// Disable a webhook subscription whose deliveries have failed this long with no success
+    /// between, with the reason (seconds, 1 to 604800). Default: 86400.
+    #[arg(long, env = "OFFERNET_WEBHOOK_DISABLE_AFTER_SECS")]
+    pub webhook_disable_after_secs: Option<u64>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -135,7 +139,8 @@ impl ServeArgs {
             shutdown_drain_ms,
             log_format,
             cors_origins,
-            nats_stream
+            nats_stream,
+            webhook_disable_after_secs
         );
         if self.outbound_allow_local {
             c.outbound_allow_local = true;

@@ -94,6 +94,7 @@ fn every_key(dir: &Path) -> BTreeMap<&'static str, String> {
         ("outbound_allow_local", "true".into()),
         ("nats_url", q("nats://user:Hunter2pw@127.0.0.1:4222")),
         ("nats_stream", q("OFFERNET_CLI")),
+        ("webhook_disable_after_secs", "3600".into()),
     ])
 }
 

@@ -1,7 +1,9 @@
 //! NATS JetStream with the real binary and the real server (`OFFERNET_TEST_NATS_URL`, started by
 //! `.ci/run`; SKIPPED without it): every event reaches the stream exactly once, with
 //! `Nats-Msg-Id` = `{journal id}:{sequence}` and subject `{stream}.{account}.{type}`, across a
-//! kill -9 of the server in the middle of publishing (JetStream drops the repeats by id).
+//! kill -9 of the server in the middle of publishing (JetStream drops the repeats by id): the
+//! kill comes while a writer thread is still writing and the stream holds only part of the
+//! events, so some were committed and not yet published.
 //! Each run uses a stream of its own (`--nats-stream`) and deletes it.
 
 mod common;
@@ -40,32 +42,19 @@ fn every_event_reaches_jetstream_once_across_a_kill_9() {
     must(&s, "PUT", "/v1/accounts/s/affiliations/m", &ts, json!({"trade_policy": "1"}));
     must(&s, "PUT", "/v1/accounts/m/sellers/s", &tm, json!({"match_mode": "auto"}));
     must(&s, "PUT", "/v1/accounts/s/skus/k0", &ts, json!({"name": "k0"}));
-    for q in 1..=300 {
-        must(&s, "PUT", "/v1/accounts/s/warehouses/main/stock/k0", &ts, json!({"quantity": q}));
-    }
-    s.kill9();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let written = kill_mid_burst(s, &ts, &rt, &url, &stream);
     let s = Server::start(&dir, &flags);
-    for q in 301..=400 {
+    for q in written + 2..=written + 101 {
         must(&s, "PUT", "/v1/accounts/s/warehouses/main/stock/k0", &ts, json!({"quantity": q}));
     }
     let mut want = events(&s, "m", &tm);
     want.extend(events(&s, "s", &ts));
-    assert!(want.len() >= 400, "{}", want.len());
+    assert!(want.len() as u64 >= written + 100, "{} events, {written} writes before the kill", want.len());
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let got = rt.block_on(async {
         let js = async_nats::jetstream::new(async_nats::connect(url.as_str()).await.unwrap());
-        let t = Instant::now();
-        let count = loop {
-            let n = match js.get_stream(&stream).await {
-                Ok(mut st) => st.info().await.unwrap().state.messages,
-                Err(_) => 0,
-            };
-            if n >= want.len() as u64 || t.elapsed() > Duration::from_secs(60) {
-                break n;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let count = held_at_least(&js, &stream, want.len() as u64).await;
         let st = js.get_stream(&stream).await.unwrap();
         let mut got = Vec::new();
         for seq in 1..=count {
@@ -91,4 +80,51 @@ fn every_event_reaches_jetstream_once_across_a_kill_9() {
     assert_eq!(seen, want, "every event exactly once, as /events shows it");
     s.stop();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Waits until the stream holds `n` messages (or 60 s pass): how many it holds.
+async fn held_at_least(js: &async_nats::jetstream::Context, stream: &str, n: u64) -> u64 {
+    let t = Instant::now();
+    loop {
+        let held = match js.get_stream(stream).await {
+            Ok(mut st) => st.info().await.unwrap().state.messages,
+            Err(_) => 0,
+        };
+        if held >= n || t.elapsed() > Duration::from_secs(60) {
+            return held;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Writes stock 1, 2, … from a thread of its own until the stream holds 150 messages, then
+/// kills the server with the writes still going: how many writes were answered.
+fn kill_mid_burst(s: Server, ts: &str, rt: &tokio::runtime::Runtime, url: &str, stream: &str) -> u64 {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (put, token, halt) =
+        (format!("http://{}/v1/accounts/s/warehouses/main/stock/k0", s.addr), ts.to_string(), stop.clone());
+    let writer = std::thread::spawn(move || {
+        // Its own client: a request cut by the kill is an error here, not a panic.
+        let client = client_builder().timeout(Duration::from_secs(30)).build().unwrap();
+        let mut q = 0u64;
+        while !halt.load(std::sync::atomic::Ordering::SeqCst) && q < 5_000 {
+            let body = json!({"quantity": q + 1}).to_string();
+            let sent =
+                client.put(&put).bearer_auth(&token).header("content-type", "application/json").body(body).send();
+            if !sent.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            q += 1;
+        }
+        q
+    });
+    let held = rt.block_on(async {
+        let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
+        held_at_least(&js, stream, 150).await
+    });
+    s.kill9();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let written = writer.join().unwrap();
+    assert!(held >= 150 && written < 5_000, "killed mid-burst: {held} published, {written} written");
+    written
 }

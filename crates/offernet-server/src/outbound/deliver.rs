@@ -40,7 +40,8 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     /// 10 attempts over 4 to 8 minutes (the delays 1, 2, 4, … 256 s, each between half and all
     /// of it): a receiver that restarts or goes away for a few minutes loses nothing; a
-    /// subscription failing for 24 hours is disabled.
+    /// subscription failing for 24 hours is disabled (`serve --webhook-disable-after-secs`
+    /// sets it).
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 10,

@@ -18,6 +18,7 @@ mod deliver;
 pub mod guard;
 mod metrics;
 pub mod nats;
+pub mod replay;
 pub mod sign;
 mod webhooks;
 
@@ -33,6 +34,8 @@ pub struct Outbound {
     /// The outbound tables; one connection, taken in turn.
     pub outbox: tokio::sync::Mutex<Outbox>,
     pub stats: OutboundStats,
+    /// Pending redeliveries (`POST …/redeliver`), as stored in `outbox`.
+    pub replays: replay::Replays,
     /// The journal's random id (`Nats-Msg-Id` = `{journal id}:{sequence}`).
     pub journal_id: String,
 }
@@ -93,10 +96,12 @@ pub async fn start(
     let out = Arc::new(Outbound {
         outbox: tokio::sync::Mutex::new(outbox),
         stats: OutboundStats::default(),
+        replays: replay::Replays::default(),
         journal_id: setup.journal_id.clone(),
     });
     let progress: BTreeMap<String, u64> =
         out.outbox.lock().await.progress().await.map_err(|e| e.to_string())?.into_iter().collect();
+    out.replays.load(out.outbox.lock().await.replays().await.map_err(|e| e.to_string())?);
     let client = deliver::client(setup.allow_local)?;
     let hooks = webhooks::Dispatcher {
         out: out.clone(),

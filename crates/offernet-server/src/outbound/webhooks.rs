@@ -1,6 +1,7 @@
 //! The webhook dispatcher: one delivery loop per subscription, each sending that account's
 //! wanted events in sequence order, one at a time, with retries; progress is stored after each
-//! event (so a kill -9 repeats at most the one in flight, under the same `webhook-id`).
+//! event (so a kill -9 repeats at most the one in flight, under the same `webhook-id`). A
+//! pending redelivery (`replay.rs`) goes one page at a time between pages of live events.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::Ordering;
@@ -39,6 +40,23 @@ type Key = (Arc<str>, Arc<str>);
 struct Limits {
     all: Semaphore,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+/// Which progress an event moves: the subscription's own, or its redelivery's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Live,
+    Replay,
+}
+
+/// What a page of a redelivery left.
+enum Replayed {
+    /// None pending.
+    Idle,
+    /// More of it to send (or it just ended: look again at once).
+    More,
+    /// Stopped inside it: shutting down, the subscription changed, or disabled.
+    Again,
 }
 
 /// What a delivery loop does after an event.
@@ -91,6 +109,9 @@ impl Dispatcher {
                 for c in progress.keys().filter(|c| c.starts_with("webhook:") && !seen.contains(*c)) {
                     me.forget(c).await;
                 }
+                for c in me.out.replays.consumers().iter().filter(|c| !seen.contains(*c)) {
+                    me.forget(c).await;
+                }
                 first = false;
             }
             tokio::select! {
@@ -102,6 +123,7 @@ impl Dispatcher {
 
     async fn forget(&self, consumer: &str) {
         self.out.stats.progress.lock().unwrap().remove(consumer);
+        self.out.replays.forget(consumer);
         if let Err(e) = self.out.outbox.lock().await.forget(consumer).await {
             tracing::warn!(consumer, error = %e, "forgetting a deleted subscription's delivery rows failed");
         }
@@ -135,6 +157,15 @@ impl Dispatcher {
             let notified = notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
+            let queued = self.out.replays.wake.notified();
+            tokio::pin!(queued);
+            queued.as_mut().enable();
+            let replaying =
+                match self.replay_page(&consumer, account, &hook, &mut failing_since, &mut cfg, &limits).await {
+                    Replayed::Again => continue,
+                    Replayed::More => true,
+                    Replayed::Idle => false,
+                };
             let page = match self.events.page(account, done, PAGE) {
                 Err(gone) => {
                     self.fell_behind(&consumer, done, gone.resume_after).await;
@@ -144,35 +175,55 @@ impl Dispatcher {
                 Ok(p) => p.events,
             };
             if page.is_empty() {
+                if replaying {
+                    continue;
+                }
                 tokio::select! {
                     _ = notified => {}
+                    _ = queued => {}
                     _ = tokio::time::sleep(IDLE_LOOK) => {}
                     _ = cfg.changed() => {}
                     _ = stopping.changed() => return,
                 }
                 continue;
             }
-            let mut skipped = None;
-            for e in page {
-                if !hook.wants(e.body.kind()) {
-                    done = e.seq;
-                    skipped = Some(done);
-                    continue;
-                }
-                match self.event(&consumer, &hook, &e, &mut failing_since, &mut cfg, &limits).await {
-                    Step::Done => {
-                        done = e.seq;
-                        skipped = None;
-                    }
-                    Step::Again => break,
-                }
-            }
-            if let Some(seq) = skipped {
-                if let Err(err) = self.out.outbox.lock().await.set_progress(&consumer, seq).await {
-                    tracing::warn!(consumer, error = %err, "storing delivery progress failed; the events after the last stored point are looked at again");
-                }
-            }
+            self.live_page(&consumer, &hook, page, &mut done, &mut failing_since, &mut cfg, &limits).await;
             self.out.stats.set_progress(&consumer, done);
+        }
+    }
+
+    /// A page of live events after `done`, in order, `done` moved past each one sent, given up
+    /// or not wanted (the last ones not wanted stored here: a sent one stores its own).
+    #[allow(clippy::too_many_arguments)]
+    async fn live_page(
+        &self,
+        consumer: &str,
+        hook: &Webhook,
+        page: Vec<Arc<Event>>,
+        done: &mut u64,
+        failing_since: &mut Option<u64>,
+        cfg: &mut watch::Receiver<Option<Webhook>>,
+        limits: &Limits,
+    ) {
+        let mut skipped = None;
+        for e in page {
+            if !hook.wants(e.body.kind()) {
+                *done = e.seq;
+                skipped = Some(e.seq);
+                continue;
+            }
+            match self.event(consumer, hook, &e, failing_since, cfg, limits, Lane::Live).await {
+                Step::Done => {
+                    *done = e.seq;
+                    skipped = None;
+                }
+                Step::Again => break,
+            }
+        }
+        if let Some(seq) = skipped {
+            if let Err(err) = self.out.outbox.lock().await.set_progress(consumer, seq).await {
+                tracing::warn!(consumer, error = %err, "storing delivery progress failed; the events after the last stored point are looked at again");
+            }
         }
     }
 
@@ -189,7 +240,63 @@ impl Dispatcher {
         }
     }
 
+    /// One page of the subscription's pending redelivery, if any: its wanted events in order,
+    /// each as a live one is sent (the same `webhook-id`, retries, dead letters), the
+    /// redelivery's stored progress moved after each. Events no longer kept are one dead letter.
+    async fn replay_page(
+        &self,
+        consumer: &str,
+        account: &str,
+        hook: &Webhook,
+        failing_since: &mut Option<u64>,
+        cfg: &mut watch::Receiver<Option<Webhook>>,
+        limits: &Limits,
+    ) -> Replayed {
+        let Some(p) = self.out.replays.get(consumer) else { return Replayed::Idle };
+        let page = match self.events.page(account, p.replay.done, PAGE) {
+            Err(gone) => {
+                let upto = gone.resume_after.min(p.replay.last);
+                let reason = "redelivery: these events are no longer kept (event retention)";
+                self.dead(consumer, p.replay.done + 1, upto, reason, Lane::Replay).await;
+                self.advance_replay(consumer, p.generation, upto).await;
+                return Replayed::More;
+            }
+            Ok(page) => page.events,
+        };
+        // The page reaches the redelivery's end when it holds an event beyond it or every
+        // event of the account there is (short): `last` exists, the route checked.
+        let reaches_end = page.len() < PAGE || page.last().is_some_and(|e| e.seq >= p.replay.last);
+        let mut done = p.replay.done;
+        for e in page.iter().take_while(|e| e.seq <= p.replay.last) {
+            if hook.wants(e.body.kind()) {
+                if let Step::Again = self.event(consumer, hook, e, failing_since, cfg, limits, Lane::Replay).await {
+                    self.advance_replay(consumer, p.generation, done).await;
+                    return Replayed::Again;
+                }
+                if !self.advance_replay(consumer, p.generation, e.seq).await {
+                    // Changed meanwhile (merged with a new request): read it again.
+                    return Replayed::More;
+                }
+            }
+            done = e.seq;
+        }
+        self.advance_replay(consumer, p.generation, if reaches_end { p.replay.last } else { done }).await;
+        Replayed::More
+    }
+
+    /// Moves a redelivery's stored progress; whether it was still the one read.
+    async fn advance_replay(&self, consumer: &str, generation: u64, done: u64) -> bool {
+        match self.out.replays.advance(&self.out.outbox, consumer, generation, done).await {
+            Ok(same) => same,
+            Err(e) => {
+                tracing::warn!(consumer, error = %e, "storing redelivery progress failed; those events may be sent again");
+                true
+            }
+        }
+    }
+
     /// Delivers one event, retrying as the policy says.
+    #[allow(clippy::too_many_arguments)]
     async fn event(
         &self,
         consumer: &str,
@@ -198,7 +305,12 @@ impl Dispatcher {
         failing_since: &mut Option<u64>,
         cfg: &mut watch::Receiver<Option<Webhook>>,
         limits: &Limits,
+        lane: Lane,
     ) -> Step {
+        if !cfg.borrow().as_ref().is_some_and(Webhook::sending) {
+            // Disabled (or deleted) since the page was read: nothing more is sent.
+            return Step::Again;
+        }
         let body = serde_json::to_vec(e).unwrap_or_default();
         let msg_id = e.seq.to_string();
         let mut stopping = self.stopping.clone();
@@ -210,7 +322,7 @@ impl Dispatcher {
                 Verdict::Retry(_) if !last => "retry",
                 _ => "dead",
             };
-            self.record(consumer, e.seq, n, &answer, outcome).await;
+            self.record(consumer, e.seq, n, &answer, outcome, lane).await;
             match outcome {
                 "delivered" => {
                     *failing_since = None;
@@ -223,14 +335,18 @@ impl Dispatcher {
                         if n == 1 { "" } else { "s" },
                         answer.error.as_deref().unwrap_or("failed")
                     );
-                    self.dead(consumer, e.seq, &reason).await;
-                    self.disable_if_failing(consumer, since, &answer).await;
+                    let reason = match lane {
+                        Lane::Live => reason,
+                        Lane::Replay => format!("redelivery: {reason}"),
+                    };
+                    self.dead(consumer, e.seq, e.seq, &reason, lane).await;
+                    self.disable_if_failing(consumer, since, &answer, cfg).await;
                     return Step::Done;
                 }
                 _ => {}
             }
             let since = *failing_since.get_or_insert(now_ms());
-            if self.disable_if_failing(consumer, since, &answer).await {
+            if self.disable_if_failing(consumer, since, &answer, cfg).await {
                 return Step::Again;
             }
             let delay = match answer.verdict {
@@ -271,7 +387,7 @@ impl Dispatcher {
         answer
     }
 
-    async fn record(&self, consumer: &str, seq: u64, n: u32, answer: &Answer, outcome: &str) {
+    async fn record(&self, consumer: &str, seq: u64, n: u32, answer: &Answer, outcome: &str, lane: Lane) {
         let stats = &self.out.stats;
         match outcome {
             "delivered" => stats.delivered.fetch_add(1, Ordering::Relaxed),
@@ -288,23 +404,34 @@ impl Dispatcher {
             outcome: outcome.to_string(),
             error: answer.error.clone(),
         };
-        let progress = (outcome == "delivered").then_some(seq);
+        let progress = (outcome == "delivered" && lane == Lane::Live).then_some(seq);
         if let Err(e) = self.out.outbox.lock().await.record(consumer, &a, progress).await {
             tracing::warn!(consumer, seq, error = %e, "recording a delivery attempt failed");
         }
     }
 
-    async fn dead(&self, consumer: &str, seq: u64, reason: &str) {
-        tracing::warn!(consumer, seq, reason, "webhook event given up: dead letter");
+    /// A dead letter for events `seq..=last`, moving the live progress with it in one
+    /// transaction; a redelivery's moves none (the redelivery moves its own after it).
+    async fn dead(&self, consumer: &str, seq: u64, last: u64, reason: &str, lane: Lane) {
+        tracing::warn!(consumer, seq, last, reason, "webhook event given up: dead letter");
         self.out.stats.dead.fetch_add(1, Ordering::Relaxed);
-        if let Err(e) = self.out.outbox.lock().await.dead_letter(consumer, seq, seq, now_ms(), reason).await {
+        let progress = (lane == Lane::Live).then_some(consumer);
+        let mut o = self.out.outbox.lock().await;
+        if let Err(e) = o.dead_letter_with(consumer, seq, last, now_ms(), reason, progress).await {
             tracing::warn!(consumer, seq, error = %e, "recording a dead letter failed");
         }
     }
 
     /// Disables the subscription (through the writer) when it has failed since `since` for
-    /// the policy's time; answers whether it did.
-    async fn disable_if_failing(&self, consumer: &str, since: u64, answer: &Answer) -> bool {
+    /// the policy's time, and waits (a few target polls at most) until its loop sees it, so
+    /// that nothing more is sent; answers whether it did.
+    async fn disable_if_failing(
+        &self,
+        consumer: &str,
+        since: u64,
+        answer: &Answer,
+        cfg: &mut watch::Receiver<Option<Webhook>>,
+    ) -> bool {
         let now = now_ms();
         if now.saturating_sub(since) < self.policy.disable_after_ms {
             return false;
@@ -325,6 +452,8 @@ impl Dispatcher {
         match self.writer.submit(cmd).await {
             Ok(_) => {
                 tracing::warn!(consumer, reason, "webhook subscription disabled");
+                let seen = cfg.wait_for(|h| !h.as_ref().is_some_and(Webhook::sending));
+                let _ = tokio::time::timeout(TARGETS_EVERY * 8, seen).await;
                 true
             }
             Err(e) => {

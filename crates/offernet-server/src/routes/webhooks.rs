@@ -1,14 +1,15 @@
 //! An account's webhook subscriptions: create (the signing secret shown once), list, read,
-//! change, delete, rotate the secret, and the recent delivery attempts and dead letters. By
-//! the account itself or the operator. Delivery itself is `crate::outbound`.
+//! change, delete, rotate the secret, the recent delivery attempts and dead letters, and a
+//! redelivery of a range of events. By the account itself or the operator. Delivery itself is `crate::outbound`.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
+use offernet_core::model::pattern_matches;
 use offernet_core::{Command, WebhookBody, WebhookView};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -20,6 +21,7 @@ use super::respond::{json, ok, write, write_no_content, write_then, NoFields, St
 use crate::auth::new_token_id;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ActsFor, OptionalJson, PatchJson, Reads, StrictJson};
+use crate::outbound::replay::{Refusal, MAX_REDELIVER_SEQS};
 use crate::outbound::{consumer, guard, sign};
 use crate::state::AppState;
 
@@ -29,6 +31,7 @@ pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(get_webhook, patch_webhook, delete_webhook))
         .routes(routes!(rotate_secret))
         .routes(routes!(deliveries))
+        .routes(routes!(redeliver))
 }
 
 /// The webhook id in a path.
@@ -102,6 +105,48 @@ struct Deliveries {
     /// The `offset` of the next page of attempts; `null` on the last.
     #[schema(required = true)]
     next_offset: Option<usize>,
+    /// The redelivery in progress (`POST …/redeliver`); `null` when none.
+    #[schema(required = true)]
+    redelivery: Option<Redelivery>,
+}
+
+/// A redelivery in progress: events `from` to `to` (sequence numbers, inclusive), every one up
+/// to `done` already sent (`from - 1` before the first).
+#[derive(Serialize, ToSchema)]
+struct Redelivery {
+    from: u64,
+    to: u64,
+    done: u64,
+}
+
+impl From<offernet_store::Replay> for Redelivery {
+    fn from(r: offernet_store::Replay) -> Self {
+        Redelivery { from: r.done + 1, to: r.last, done: r.done }
+    }
+}
+
+/// Events to send again: `from` to `to`, sequence numbers, both included.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RedeliverBody {
+    /// The first event's sequence number.
+    #[schema(minimum = 1)]
+    from: u64,
+    /// The last event's sequence number (default: `from`): at least `from`, at most 9,999
+    /// after it (10,000 sequence numbers), and not beyond the newest event.
+    #[schema(minimum = 1)]
+    to: Option<u64>,
+}
+
+/// What was queued: the range asked for, how many of its events the subscription's patterns
+/// match (those are sent), and the redelivery now in progress (the range asked for, merged
+/// with one in progress that it overlapped or touched).
+#[derive(Serialize, ToSchema)]
+struct RedeliverQueued {
+    from: u64,
+    to: u64,
+    events: u64,
+    redelivery: Redelivery,
 }
 
 /// Dead letters shown by `GET …/deliveries`.
@@ -219,20 +264,13 @@ async fn deliveries(
     st.writer.read(|e| e.webhook(&a, &id))?;
     let w = query::page(&st, &q)?;
     let name = consumer(&a, &id);
-    let store_error = |e: offernet_store::JournalError| {
-        tracing::error!(error = %e, "reading the outbound tables");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the delivery log could not be read; retry shortly",
-        )
-    };
     let (attempts, dead, progress) = {
         let mut o = st.outbound.outbox.lock().await;
         let attempts = o.attempts(&name, w.offset as u64, w.limit as u64 + 1).await.map_err(store_error)?;
         let dead = o.dead_letters(&name, DEAD_LETTERS_SHOWN).await.map_err(store_error)?;
         (attempts, dead, st.outbound.stats.progress.lock().unwrap().get(&name).copied())
     };
+    let redelivery = st.outbound.replays.get(&name).map(|p| p.replay.into());
     let more = attempts.len() > w.limit;
     let attempts: Vec<DeliveryAttempt> = attempts
         .into_iter()
@@ -252,5 +290,96 @@ async fn deliveries(
         .into_iter()
         .map(|d| DeadLetterView { seq: d.seq, last_seq: d.last_seq, at_ms: d.at_ms, reason: d.reason })
         .collect();
-    Ok(json(StatusCode::OK, Deliveries { progress, attempts, dead_letters, next_offset }))
+    Ok(json(StatusCode::OK, Deliveries { progress, attempts, dead_letters, next_offset, redelivery }))
+}
+
+fn store_error(e: offernet_store::JournalError) -> ApiError {
+    tracing::error!(error = %e, "reading or writing the outbound tables");
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the delivery log could not be used; retry shortly")
+}
+
+/// Send events again
+///
+/// Events `from` to `to` of the account that the subscription's `events` patterns match are
+/// sent again, in order, as they were the first time (the same body and `webhook-id`, signed
+/// with the current secret, with retries and dead letters), one page at a time between pages
+/// of live events. The range is stored before the answer, so a restart resumes it. One
+/// redelivery per subscription at a time: a range that overlaps or touches the one in progress
+/// joins it (together at most 10,000 sequence numbers), another answers 409 until it is done
+/// (`…/deliveries` shows it). 409 also when events from `from` on are no longer kept (event
+/// retention). An inactive subscription sends it when made active again.
+#[utoipa::path(post, path = "/v1/accounts/{a}/webhooks/{id}/redeliver", tag = "webhooks",
+    params(params::A, WebhookId), request_body = RedeliverBody,
+    responses((status = 202, description = "queued; what is now in progress", body = RedeliverQueued)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn redeliver(
+    st: St,
+    Path((a, id)): Path<(String, String)>,
+    _: ActsFor,
+    StrictJson(body): StrictJson<RedeliverBody>,
+) -> ApiResult<Response> {
+    let view = st.writer.read(|e| e.webhook(&a, &id))?;
+    let (from, to) = (body.from, body.to.unwrap_or(body.from));
+    if from == 0 {
+        return Err(ApiError::invalid_field("from", "an event sequence number, at least 1"));
+    }
+    if to < from || to - from >= MAX_REDELIVER_SEQS {
+        return Err(ApiError::invalid_field(
+            "to",
+            format!(
+                "at least `from` ({from}) and at most {} after it ({MAX_REDELIVER_SEQS} sequence numbers)",
+                MAX_REDELIVER_SEQS - 1
+            ),
+        ));
+    }
+    let head = st.events.head();
+    if to > head {
+        return Err(ApiError::invalid_field("to", format!("beyond the newest event ({head})")));
+    }
+    let events = wanted_events(&st, &a, &view.events, from, to)?;
+    let name = consumer(&a, &id);
+    let replay = st.outbound.replays.queue(&st.outbound.outbox, &name, from, to).await.map_err(|r| match r {
+        Refusal::Busy(p) => ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("a redelivery of events {} to {} is in progress (done up to {}); ask for a range that overlaps or touches it, or when it is done", p.done + 1, p.last, p.done),
+        ),
+        Refusal::TooLong(m) => ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("joined with the redelivery in progress it would span events {} to {}, more than {MAX_REDELIVER_SEQS}", m.done + 1, m.last),
+        )
+        .at("to"),
+        Refusal::Store(e) => store_error(e),
+    })?;
+    Ok(json(StatusCode::ACCEPTED, RedeliverQueued { from, to, events, redelivery: replay.into() }))
+}
+
+/// The account's events `from..=to` that `patterns` match, counted; 409 when some are no
+/// longer kept.
+fn wanted_events(st: &AppState, a: &str, patterns: &[Arc<str>], from: u64, to: u64) -> ApiResult<u64> {
+    const STEP: usize = 1_000;
+    let (mut after, mut n) = (from - 1, 0u64);
+    loop {
+        let page = st.events.page(a, after, STEP).map_err(|g| {
+            ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!(
+                    "events up to {} are no longer kept (event retention): redeliver from {} on",
+                    g.resume_after,
+                    g.resume_after + 1
+                ),
+            )
+            .at("from")
+        })?;
+        let full = page.events.len() == STEP;
+        for e in page.events.iter().take_while(|e| e.seq <= to) {
+            n += u64::from(patterns.iter().any(|p| pattern_matches(p, e.body.kind())));
+            after = e.seq;
+        }
+        if !full || after >= to || page.events.last().is_some_and(|e| e.seq > to) {
+            return Ok(n);
+        }
+    }
 }

@@ -24,16 +24,29 @@ where
     F: FnOnce(SocketAddr) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
+    with_server_using(name, |c| c.max_batch = max_batch, work)
+}
+
+/// [`with_server`] with more settings changed by `configure` (outbound delivery, NATS).
+pub fn with_server_using<T, F, Fut>(
+    name: &str,
+    configure: impl FnOnce(&mut offernet_server::Config),
+    work: F,
+) -> Result<T>
+where
+    F: FnOnce(SocketAddr) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
     let (server_rt, client_rt) = (runtime()?, runtime()?);
     let dir = temp_dir(name);
-    let config = offernet_server::Config {
+    let mut config = offernet_server::Config {
         data_dir: dir.clone(),
         listen: "127.0.0.1:0".into(),
         admin_token: Some(BENCH_ADMIN.into()),
         snapshot_every: 0,
-        max_batch,
         ..Default::default()
     };
+    configure(&mut config);
     let running = server_rt.block_on(offernet_server::start(config))?;
     let result = client_rt.block_on(work(running.addr));
     server_rt.block_on(running.shutdown())?;

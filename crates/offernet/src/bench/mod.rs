@@ -2,7 +2,7 @@
 //! measures its baseline in the same run (see BENCHMARKS.md for recorded figures).
 //!
 //! One module per scenario (`propagation`, `durable` for `propagation --durable` and `recovery`,
-//! `freshness`, `orders`, `simulation`, `memory`, `import`, `feed`); `network` generates the benchmark network, `http` runs
+//! `freshness`, `orders`, `simulation`, `memory`, `import`, `feed`, `webhooks`); `network` generates the benchmark network, `http` runs
 //! an in-process server, `http_client` is the connection the benchmarks talk to it over
 //! (hyper's HTTP/1 client connection), and `common` holds the helpers they all use. This file only dispatches.
 
@@ -18,6 +18,7 @@ mod network;
 mod orders;
 mod propagation;
 mod simulation;
+mod webhooks;
 
 use clap::Subcommand;
 
@@ -48,6 +49,10 @@ pub enum Scenario {
     /// A marketplace's Google feed of a million items streamed over HTTP (bytes/s, the
     /// server's memory), a 304, and a stock change until its item changes in the feed.
     Feed(feed::FeedBenchArgs),
+    /// Stock writes over HTTP, each one offer.changed delivered as a signed webhook to a
+    /// receiver in this process (and published to NATS JetStream with --nats-url):
+    /// delivered events/s and the lag from commit to delivery.
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 pub fn run(s: Scenario) -> Result<()> {
@@ -60,5 +65,6 @@ pub fn run(s: Scenario) -> Result<()> {
         Scenario::Memory(a) => memory::memory(a),
         Scenario::Import(a) => import::import(a),
         Scenario::Feed(a) => feed::feed(a),
+        Scenario::Webhooks(a) => webhooks::webhooks(a),
     }
 }
