@@ -104,6 +104,54 @@ pub(crate) fn sku_content(body: &SkuBody) -> Result<Option<Arc<SkuContent>>> {
     Ok(Some(Arc::new(SkuContent { description, images, dimensions })))
 }
 
+/// A price body's fields checked (everything that does not depend on state): the price, and
+/// the list price never below it. The server checks a body with it before its own state-
+/// dependent refusals (rule 39), the engine before applying it.
+pub fn price_body(body: &PriceBody) -> Result<Price> {
+    if let Some(t) = &body.trade_policy {
+        v::item_id("trade_policy", t)?;
+    }
+    let price = match body.price {
+        None => return Err(DomainError::invalid("price", "required")),
+        Some(p) => v::price("price", p)?,
+    };
+    let list_price = match body.list_price {
+        None => None,
+        Some(lp) => {
+            let lp = v::price("list_price", lp)?;
+            if lp < price {
+                return Err(DomainError::invalid("list_price", "the list price is never below the price"));
+            }
+            Some(lp)
+        }
+    };
+    Ok(Price { price, list_price })
+}
+
+/// A stock body's quantity: a number or unlimited, not both (as [`price_body`], state aside).
+pub fn stock_body(body: &StockBody) -> Result<Qty> {
+    match (body.quantity, body.unlimited) {
+        (Some(_), Some(true)) => {
+            Err(DomainError::invalid("unlimited", "give either a quantity or unlimited: true, not both"))
+        }
+        (Some(q), _) => Ok(Qty(v::quantity("quantity", q)?)),
+        (None, Some(true)) => Ok(Qty::UNLIMITED),
+        (None, _) => Err(DomainError::invalid("quantity", "required (or unlimited: true)")),
+    }
+}
+
+/// A warehouse's id and body checked (as [`price_body`], state aside).
+pub fn warehouse_body(wh_id: &str, body: &WarehouseBody) -> Result<()> {
+    v::item_id("warehouse", wh_id)?;
+    if let Some(l) = &body.trade_policies {
+        v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
+        for (i, t) in l.iter().enumerate() {
+            v::item_id(&format!("trade_policies[{i}]"), t)?;
+        }
+    }
+    Ok(())
+}
+
 impl Engine {
     pub(crate) fn put_sku(&mut self, account: &str, sku_id: &str, body: &SkuBody, work: &mut Work) -> Result<()> {
         v::item_id("sku", sku_id)?;
@@ -244,13 +292,7 @@ impl Engine {
         body: &WarehouseBody,
         work: &mut Work,
     ) -> Result<()> {
-        v::item_id("warehouse", wh_id)?;
-        if let Some(l) = &body.trade_policies {
-            v::list_len("trade_policies", l.len(), v::MAX_LIST_LEN)?;
-            for (i, t) in l.iter().enumerate() {
-                v::item_id(&format!("trade_policies[{i}]"), t)?;
-            }
-        }
+        warehouse_body(wh_id, body)?;
         let a = self.account_idx(account)?;
         let tps = match &body.trade_policies {
             None => vec![DEFAULT_TRADE_POLICY],
@@ -301,14 +343,7 @@ impl Engine {
         body: &StockBody,
         work: &mut Work,
     ) -> Result<()> {
-        let quantity = match (body.quantity, body.unlimited) {
-            (Some(_), Some(true)) => {
-                return Err(DomainError::invalid("unlimited", "give either a quantity or unlimited: true, not both"))
-            }
-            (Some(q), _) => Qty(v::quantity("quantity", q)?),
-            (None, Some(true)) => Qty::UNLIMITED,
-            (None, _) => return Err(DomainError::invalid("quantity", "required (or unlimited: true)")),
-        };
+        let quantity = stock_body(body)?;
         let a = self.account_idx(account)?;
         let wh = *self.accounts[a].wh_index.get(wh_id).ok_or_else(|| {
             DomainError::not_found(Missing::Warehouse, wh_id, format!("warehouse `{wh_id}` of account `{account}`"))
@@ -335,23 +370,7 @@ impl Engine {
     }
 
     pub(crate) fn put_price(&mut self, account: &str, sku_id: &str, body: &PriceBody, work: &mut Work) -> Result<()> {
-        if let Some(t) = &body.trade_policy {
-            v::item_id("trade_policy", t)?;
-        }
-        let price = match body.price {
-            None => return Err(DomainError::invalid("price", "required")),
-            Some(p) => v::price("price", p)?,
-        };
-        let list_price = match body.list_price {
-            None => None,
-            Some(lp) => {
-                let lp = v::price("list_price", lp)?;
-                if lp < price {
-                    return Err(DomainError::invalid("list_price", "the list price is never below the price"));
-                }
-                Some(lp)
-            }
-        };
+        let Price { price, list_price } = price_body(body)?;
         let a = self.account_idx(account)?;
         let s = self.sku_of(a, sku_id)?;
         let tp = match &body.trade_policy {

@@ -327,4 +327,26 @@ pub enum Command {
         id: String,
         reason: String,
     },
+    /// Marks `account` as the mirror of an external VTEX seller or marketplace
+    /// (`integration/`; operator only). Role `seller` makes warehouse `vtex`.
+    PutIntegration {
+        account: String,
+        /// Boxed, like `PutSku`'s: a large body would make every command as large. JSON is
+        /// the same.
+        body: Box<crate::integration::IntegrationBody>,
+    },
+    /// `account` is an ordinary account again (its quotes are forgotten; nothing else goes).
+    DeleteIntegration {
+        account: String,
+    },
+    /// What an external seller answered (written by the server's worker, never by clients):
+    /// prices and stock at warehouse `vtex`, fetched at `fetched_ms` by the worker's clock.
+    ApplySellerQuotes {
+        seller: String,
+        fetched_ms: u64,
+        quotes: Vec<crate::integration::QuoteBody>,
+    },
+    /// Time passes: quotes whose fetch plus their TTL is at or before the command's time are
+    /// stale (`quote_stale`).
+    ExpireQuotes {},
 }

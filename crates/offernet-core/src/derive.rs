@@ -256,7 +256,8 @@ impl Engine {
 
 /// What blocks a seller's SKU `sku` at its buyer by its own state (rules 19, 30): a missing or
 /// paused half (`aff`: the seller's, `reg`: the buyer's), an inactive SKU on either side
-/// (`bound_active`: the buyer's bound SKU, true when none), the assortment, the price. Not the
+/// (`bound_active`: the buyer's bound SKU, true when none), the assortment, the price, an
+/// external seller's stale quote (`quote_stale`, read through the seller's half like the price). Not the
 /// stock gate, which depends on the own stock the caller counts. The one definition for
 /// offers, their sources and orders. Also the price for the buyer's trade policy (none when
 /// the seller's half is missing).
@@ -290,6 +291,10 @@ pub(crate) fn blocking(
         let price = item.price_for(x.trade_policy);
         if price.is_none() {
             blocking.add(Reason::NoPrice);
+        }
+        // An external seller's quote past its TTL: its price and stock may no longer hold.
+        if seller.quote_stale(sku) {
+            blocking.add(Reason::QuoteStale);
         }
         price
     });

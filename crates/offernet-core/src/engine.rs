@@ -76,6 +76,9 @@ pub struct Engine {
     pub(crate) orders: crate::orders::Orders,
     /// Shared brand and category text (not state: sharing is invisible but to memory).
     pub(crate) strings: crate::intern::Interner,
+    /// Fresh quotes of external sellers by when they go stale: (due ms, seller, SKU). Derived
+    /// from the quotes (rebuilt on a snapshot's load).
+    pub(crate) quote_expiry: BTreeSet<(u64, AccountIdx, SkuIdx)>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -126,6 +129,7 @@ impl Engine {
             scratch: Scratch::default(),
             orders: Default::default(),
             strings: Default::default(),
+            quote_expiry: BTreeSet::new(),
         }
     }
 
@@ -174,7 +178,8 @@ impl Engine {
     }
 
     /// Applies one command whole, or returns why not and changes nothing. `now_ms` is the
-    /// command's time (the engine has no clock): orders take their expiry from it.
+    /// command's time (the engine has no clock): orders take their expiry from it. Long on
+    /// purpose: one arm per command kind, each handing it to its handler.
     pub fn apply(&mut self, cmd: &Command, now_ms: u64) -> Result<Vec<Event>> {
         let mut work = Work::default();
         match cmd {
@@ -239,6 +244,12 @@ impl Engine {
             Command::DeleteWebhook { account, id } => self.delete_webhook(account, id)?,
             Command::RotateWebhookSecret { account, id, secret } => self.rotate_webhook_secret(account, id, secret)?,
             Command::DisableWebhook { account, id, reason } => self.disable_webhook(account, id, reason)?,
+            Command::PutIntegration { account, body } => self.put_integration(account, body, now_ms, &mut work)?,
+            Command::DeleteIntegration { account } => self.delete_integration(account, &mut work)?,
+            Command::ApplySellerQuotes { seller, fetched_ms, quotes } => {
+                self.apply_seller_quotes(seller, *fetched_ms, quotes, now_ms, &mut work)?
+            }
+            Command::ExpireQuotes {} => self.expire_quotes(now_ms, &mut work),
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);

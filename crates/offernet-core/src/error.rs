@@ -42,6 +42,8 @@ pub enum Missing {
     Token,
     /// An account's webhook subscription, by its id.
     Webhook,
+    /// An account's integration, by the account.
+    Integration,
 }
 
 impl DomainError {

@@ -18,6 +18,7 @@ pub mod feed;
 mod fx;
 pub mod gtin;
 pub mod import;
+pub mod integration;
 mod intern;
 mod memory;
 pub mod model;
@@ -30,6 +31,7 @@ pub mod views;
 pub mod webhooks;
 
 pub use accounts::{AccountPatchBody, INITIAL_TOKEN_ID, MAX_TOKENS_PER_ACCOUNT};
+pub use catalog::{price_body, stock_body, warehouse_body};
 pub use command::*;
 pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
@@ -37,6 +39,10 @@ pub use error::{DomainError, Missing};
 pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
 pub use feed::{Availability, FeedChannel, FeedChunk, FeedEntry, FeedIssue, FeedItem, Money, MAX_FEED_CHUNK_SKUS};
 pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
+pub use integration::{
+    DefaultDimensionsBody, IntegrationBody, IntegrationView, QuoteBody, QuoteView, MAX_QUOTES_PER_COMMAND,
+    VTEX_WAREHOUSE,
+};
 pub use memory::MemoryUse;
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{

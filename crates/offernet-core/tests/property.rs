@@ -13,9 +13,12 @@
 
 #[path = "property/generate.rs"]
 mod generate;
+#[path = "property/quotes.rs"]
+mod quotes;
 
 use generate::*;
 use offernet_core::*;
+use quotes::integration_command;
 
 /// Seeds that once failed; each is run on every test run.
 const REGRESSION_SEEDS: &[u64] = &[];
@@ -54,6 +57,8 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
         }
         let cmd = if r.chance(orders) {
             order_command(&mut r, &engine, &mut placed)
+        } else if r.chance(8) {
+            integration_command(&mut r, &engine, now)
         } else if r.chance(5) {
             import_command(&mut r, &engine)
         } else {
@@ -245,4 +250,39 @@ fn the_generator_reaches_deep_states() {
     );
     println!("{seen}");
     assert!(chain_cancels >= 20 && seller_cancels >= 20 && refused_invoiced >= 10 && chain_invoices >= 5, "{seen}");
+}
+
+/// The integration commands reach what they are for: offers of external sellers made sellable
+/// by a quote, and offers held back by `quote_stale`.
+#[test]
+fn the_generator_reaches_fresh_and_stale_quotes() {
+    let (mut quoted_sellable, mut stale, mut expired) = (0, 0, 0);
+    for seed in 0..200 {
+        let mut r = Rng(seed);
+        let mut engine = Engine::new(EngineConfig::new(3).unwrap());
+        for c in setup(&mut r) {
+            let _ = engine.apply(&c, 0);
+        }
+        let mut now = 1_800_000_000_000u64;
+        for _ in 0..120 {
+            let c = if r.chance(25) { integration_command(&mut r, &engine, now) } else { command(&mut r, &engine) };
+            now += r.below(10 * 60_000);
+            let res = engine.apply(&c, now);
+            if matches!((&c, &res), (Command::ExpireQuotes {}, Ok(ev)) if !ev.is_empty()) {
+                expired += 1;
+            }
+        }
+        for a in ACCOUNTS {
+            let Ok(offers) = engine.offers(a, &OfferFilter::default()) else { continue };
+            for o in offers {
+                let external = engine.seller_quotes(&o.seller).is_ok_and(|q| q.iter().any(|q| *q.sku == *o.seller_sku));
+                quoted_sellable += (external && o.sellable) as usize;
+                stale += o.reasons.iter().any(|x| x == "quote_stale") as usize;
+            }
+        }
+    }
+    let seen =
+        format!("sellable quoted offers {quoted_sellable}, stale {stale}, expiries that changed offers {expired}");
+    println!("{seen}");
+    assert!(quoted_sellable >= 10 && stale >= 50 && expired >= 20, "{seen}");
 }

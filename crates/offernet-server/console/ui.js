@@ -17,6 +17,7 @@ export const REASONS = {
   suggestion_pending: 'the suggestion waits for approval',
   suggestion_denied: 'the suggestion was denied',
   no_price: 'no price',
+  quote_stale: "the external seller's quote is older than its TTL",
   out_of_stock: 'no stock',
   forwarder_has_no_own_stock: 'a forwarder that must hold own stock holds none',
   resale_not_authorized: 'the seller did not authorise resale to this marketplace',

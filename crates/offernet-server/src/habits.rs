@@ -157,6 +157,8 @@ pub fn field_for(missing: Missing, id: &str, params: &[(String, String)]) -> Opt
         Missing::Price => Some("trade_policy".into()),
         Missing::Offer => None,
         Missing::Token | Missing::Webhook => named(&["id"], false),
+        // An account's integration, named by the account of the path.
+        Missing::Integration => named(&ACCOUNT_PARAMS, false),
     }
 }
 

@@ -45,8 +45,8 @@ use notice::{notice, To};
 /// What every handler shares (defined in `state.rs`, so that no module imports the crate root).
 pub use state::AppState;
 
-/// How often the server checks for expired reservations (they expire within this of their
-/// expiry time).
+/// How often the server checks for expired reservations and quotes (they expire within this of
+/// their expiry time).
 const EXPIRY_TICK_MS: u64 = 1_000;
 
 /// A running server.
@@ -226,6 +226,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let state = Arc::new(AppState {
         writer: writer.clone(),
         admin_token_hash: auth::sha256_hex(&token),
+        secrets: Arc::new(tokio::sync::Mutex::new(open_secrets(&config).await?)),
         config,
         events,
         metrics,
@@ -243,6 +244,14 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping, drain_limit, _lock: lock })
+}
+
+/// Integrations' app keys and tokens: `secrets.db` in the data directory, or the PostgreSQL
+/// schema `offernet_secrets` of `--database`.
+async fn open_secrets(config: &Config) -> Result<offernet_store::Secrets, String> {
+    offernet_store::Secrets::open(config.database.as_deref(), &config.data_dir)
+        .await
+        .map_err(|e| format!("opening the secrets store: {e}"))
 }
 
 fn outbound_setup(config: &Config, journal_id: String) -> outbound::Setup {
@@ -308,7 +317,8 @@ async fn recover(
     Ok(recovered)
 }
 
-/// Time enters the engine as a command: when a reservation is due, submit `expire_orders`.
+/// Time enters the engine as a command: when a reservation is due, submit `expire_orders`; when
+/// an external seller's quote is due, `expire_quotes`.
 fn spawn_expiry_ticker(writer: WriterHandle, mut stopping: tokio::sync::watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(EXPIRY_TICK_MS));
@@ -323,6 +333,10 @@ fn spawn_expiry_ticker(writer: WriterHandle, mut stopping: tokio::sync::watch::R
                 .unwrap_or(0);
             if writer.read(|e| e.next_expiry_ms()).is_some_and(|at| at <= now) {
                 let _ = writer.submit(offernet_core::Command::ExpireOrders {}).await;
+            }
+            // External sellers' quotes past their TTL become `quote_stale` the same way.
+            if writer.read(|e| e.next_quote_expiry_ms()).is_some_and(|at| at <= now) {
+                let _ = writer.submit(offernet_core::Command::ExpireQuotes {}).await;
             }
         }
     });

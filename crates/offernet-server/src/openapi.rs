@@ -17,9 +17,10 @@ use crate::error::ErrorBody;
 pub use crate::openapi_requests::{CATEGORY_PATTERN, ITEM_ID_PATTERN, TEXT_PATTERN};
 
 /// One tag per resource, in the order of the routes.
-const TAGS: [(&str, &str); 11] = [
+const TAGS: [(&str, &str); 12] = [
     ("accounts", "Accounts and their tokens"),
     ("webhooks", "Signed webhook subscriptions: events pushed to your endpoint"),
+    ("integrations", "Mirror accounts of external VTEX sellers and marketplaces"),
     ("catalog", "SKUs, trade policies and warehouses"),
     ("stock and prices", "Stock per warehouse, prices and trade policies' fixed prices"),
     ("connections", "Both halves of a connection: the seller's affiliation, the marketplace's registration"),
@@ -88,7 +89,10 @@ fn common(path: &str, method: &str, op: &mut Value) {
     }
     if method != "get" {
         add("408", "the body did not arrive in time (body_timeout)");
-        add("409", "conflicts with the current state (conflict, insufficient_stock, idempotency_mismatch)");
+        add(
+            "409",
+            "conflicts with the current state (conflict, insufficient_stock, idempotency_mismatch, managed_externally)",
+        );
         add("413", "body too large (body_too_large)");
     }
     if path.contains("/feeds/") {

@@ -25,4 +25,7 @@ pub struct AppState {
     pub openapi: Arc<serde_json::Value>,
     /// When each feed version was first seen (`Last-Modified` of the product feeds).
     pub feeds: crate::feeds::version::Clock,
+    /// Integrations' app keys and tokens, outside the journal (`routes/credentials.rs`; the
+    /// outbound worker reads them to call external parties).
+    pub secrets: Arc<tokio::sync::Mutex<offernet_store::Secrets>>,
 }

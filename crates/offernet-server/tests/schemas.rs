@@ -153,6 +153,7 @@ async fn every_answer_matches_its_schema() {
     lists(&c, m, s).await;
     tokens(&c, m, s).await;
     webhooks(&c, m, s).await;
+    integrations(&c, m).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/m/events?after=0&limit=1000", m, None).await;
     c.call("GET", "/v1/accounts/{a}/events", "/v1/accounts/s/events", s, None).await;
     c.call("GET", "/healthz", "/healthz", None, None).await;
@@ -426,6 +427,41 @@ async fn webhooks(c: &Checker, m: Option<&str>, s: Option<&str>) {
     let apart = json!({"from": 4});
     assert_eq!(c.call("POST", redeliver, &format!("{path}/redeliver"), m, Some(apart)).await.0, 409);
     assert_eq!(c.call("DELETE", one, &path, m, None).await.0, 204);
+}
+
+/// An external seller's integration (operator only), read by the account, its prices
+/// refused to the account (409 `managed_externally`), and ended.
+async fn integrations(c: &Checker, m: Option<&str>) {
+    let b = json!({"id": "e", "name": "E", "currency": "BRL"});
+    let (st, v) = c.call("POST", "/v1/accounts", "/v1/accounts", Some(ADMIN), Some(b)).await;
+    assert_eq!(st, 201);
+    let e = v["token"].as_str().map(str::to_string);
+    let route = "/v1/accounts/{a}/integration";
+    let body =
+        json!({"protocol": "vtex", "role": "seller", "fulfillment_endpoint": "https://e.example/api/fulfillment"});
+    assert_eq!(c.call("PUT", route, "/v1/accounts/e/integration", e.as_deref(), Some(body.clone())).await.0, 403);
+    let bad = json!({"protocol": "vtex", "role": "seller"});
+    assert_eq!(c.call("PUT", route, "/v1/accounts/e/integration", Some(ADMIN), Some(bad)).await.0, 400);
+    let (st, v) = c.call("PUT", route, "/v1/accounts/e/integration", Some(ADMIN), Some(body)).await;
+    assert_eq!((st, v["warehouse"].as_str()), (200, Some("vtex")), "{v}");
+    assert_eq!(c.call("GET", route, "/v1/accounts/e/integration", e.as_deref(), None).await.0, 200);
+    assert_eq!(c.call("GET", route, "/v1/accounts/m/integration", m, None).await.0, 404);
+    let sku = json!({"name": "E item"});
+    c.call("PUT", "/v1/accounts/{a}/skus/{sku}", "/v1/accounts/e/skus/k", e.as_deref(), Some(sku)).await;
+    let price = "/v1/accounts/{a}/prices/{sku}";
+    let (st, v) = c.call("PUT", price, "/v1/accounts/e/prices/k", e.as_deref(), Some(json!({"price": 1}))).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (409, Some("managed_externally")), "{v}");
+    let creds = "/v1/accounts/{a}/integration/credentials";
+    let pair = json!({"app_key": "vtexappkey-e-ABCDEF", "app_token": "TOKEN"});
+    let (st, v) = c.call("PUT", creds, "/v1/accounts/e/integration/credentials", Some(ADMIN), Some(pair.clone())).await;
+    assert_eq!((st, v.get("app_token")), (200, None), "{v}");
+    let (st, v) = c.call("GET", creds, "/v1/accounts/e/integration/credentials", e.as_deref(), None).await;
+    assert_eq!((st, &v["credentials"][0]["app_token_set"]), (200, &json!(true)), "{v}");
+    let per_seller = "/v1/accounts/{a}/integration/credentials/{s}";
+    let (st, _) = c.call("PUT", per_seller, "/v1/accounts/e/integration/credentials/m", Some(ADMIN), Some(pair)).await;
+    assert_eq!(st, 409, "an external seller has one pair");
+    assert_eq!(c.call("DELETE", route, "/v1/accounts/e/integration", Some(ADMIN), None).await.0, 204);
+    assert_eq!(c.call("DELETE", route, "/v1/accounts/e/integration", Some(ADMIN), None).await.0, 404);
 }
 
 /// The product feeds: 409 before the trade policy has a product URL, then each form.

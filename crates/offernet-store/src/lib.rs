@@ -17,6 +17,8 @@
 //! - [`verify`]: `verify` and `compact`.
 //! - [`outbox`]: outbound delivery's durable state (progress per consumer, attempts, dead
 //!   letters, the journal id), on a connection of its own.
+//! - [`secrets`]: integrations' app keys and tokens, outside the journal (`secrets.db`, or the
+//!   PostgreSQL schema `offernet_secrets`).
 //! - [`plan`]: the repair plan startup gives when it refuses; [`repair`]: `journal repair
 //!   --accept-loss`.
 //! - [`datadir`]: the data directory's lock, modes, writability check and high-water mark.
@@ -42,6 +44,7 @@ pub mod repair;
 mod replay;
 mod retry;
 pub mod rules;
+pub mod secrets;
 mod shared;
 pub mod sink;
 pub mod sql;
@@ -61,6 +64,7 @@ pub use postgres::PgJournal;
 pub use recovery::{import, recover, recover_with_events, Recovered, RecoveryReport, SkippedSnapshot};
 pub use repair::{repair, RepairOutcome};
 pub use rules::check_rules;
+pub use secrets::{Credentials, Secrets, StoredKey};
 pub use sink::EventSink;
 pub use sql::{Dialect, SqlJournal};
 pub use sqlite::SqliteJournal;

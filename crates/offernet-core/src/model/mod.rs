@@ -15,6 +15,7 @@ use crate::fx::{FxHashMap, FxHashSet};
 mod content;
 mod few;
 mod index;
+mod integration;
 mod sku_index;
 mod values;
 mod webhook;
@@ -22,6 +23,7 @@ mod webhook;
 pub use content::{Centi, Dimensions, SkuContent};
 pub use few::Few;
 pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
+pub use integration::{Integration, MarketplaceLink, Quote, SellerLink};
 pub use sku_index::SkuIndex;
 pub use values::*;
 pub use webhook::{pattern_matches, Webhook};
@@ -325,6 +327,9 @@ pub struct Account {
     pub sellers: BTreeMap<AccountIdx, Registration>,
     /// Suggestions received, by (seller, seller SKU).
     pub suggestions: FxHashMap<(AccountIdx, SkuIdx), Suggestion>,
+    /// The outside system this account mirrors, if any (`integration/`); boxed, since few
+    /// accounts have one.
+    pub integration: Option<Box<Integration>>,
 }
 
 impl Account {
@@ -357,6 +362,7 @@ impl Account {
             affiliations: BTreeMap::new(),
             sellers: BTreeMap::new(),
             suggestions: FxHashMap::default(),
+            integration: None,
         }
     }
 
@@ -383,6 +389,17 @@ impl Account {
     #[inline]
     pub fn own_available(&self, sku: SkuIdx, tp: TpIdx) -> Qty {
         self.own_stock(sku, tp, StockEntry::available)
+    }
+    /// The external seller link, when this account mirrors one.
+    #[inline]
+    pub fn seller_link(&self) -> Option<&SellerLink> {
+        self.integration.as_deref().and_then(Integration::seller)
+    }
+    /// Whether SKU `sku`'s price and stock come from an external seller's quote that is older
+    /// than its TTL (`quote_stale`).
+    #[inline]
+    pub fn quote_stale(&self, sku: SkuIdx) -> bool {
+        self.seller_link().is_some_and(|l| l.stale(sku))
     }
     #[inline]
     pub fn in_assortment(&self, tp: TpIdx, sku: SkuIdx) -> bool {

@@ -58,6 +58,7 @@ pub enum Reason {
     SuggestionPending,
     SuggestionDenied,
     NoPrice,
+    QuoteStale,
     OutOfStock,
     ForwarderHasNoOwnStock,
     ResaleNotAuthorized,
@@ -66,7 +67,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 14] = [
+    pub const ALL: [Reason; 15] = [
         Reason::ConnectionInactive,
         Reason::SellerPaused,
         Reason::MarketplacePaused,
@@ -76,6 +77,7 @@ impl Reason {
         Reason::SuggestionPending,
         Reason::SuggestionDenied,
         Reason::NoPrice,
+        Reason::QuoteStale,
         Reason::OutOfStock,
         Reason::ForwarderHasNoOwnStock,
         Reason::ResaleNotAuthorized,
@@ -94,6 +96,7 @@ impl Reason {
             Reason::SuggestionPending => "suggestion_pending",
             Reason::SuggestionDenied => "suggestion_denied",
             Reason::NoPrice => "no_price",
+            Reason::QuoteStale => "quote_stale",
             Reason::OutOfStock => "out_of_stock",
             Reason::ForwarderHasNoOwnStock => "forwarder_has_no_own_stock",
             Reason::ResaleNotAuthorized => "resale_not_authorized",

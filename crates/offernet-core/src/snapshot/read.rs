@@ -42,6 +42,9 @@ impl Engine {
         if format >= 3 {
             e.decode_webhooks(&mut r)?;
         }
+        if format >= 4 {
+            e.decode_integrations(&mut r)?;
+        }
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }

@@ -129,6 +129,6 @@ fn a_snapshot_of_another_format_is_refused() {
         let mut bytes = one_account().snapshot_bytes();
         bytes[8..12].copy_from_slice(&format.to_le_bytes());
         let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap_err();
-        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3]"));
+        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4]"));
     }
 }

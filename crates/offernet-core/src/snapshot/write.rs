@@ -25,6 +25,7 @@ impl Engine {
         }
         self.encode_orders(&mut w);
         self.encode_webhooks(&mut w);
+        self.encode_integrations(&mut w);
         w.0
     }
 

@@ -92,7 +92,7 @@ fn any_sku(r: &mut Rng) -> String {
 }
 
 /// A SKU of account `a`: mostly one that exists, so that commands reach deep states.
-fn sku_of(r: &mut Rng, e: &Engine, a: &str) -> String {
+pub fn sku_of(r: &mut Rng, e: &Engine, a: &str) -> String {
     match e.sku_ids(a) {
         Ok(ids) if !ids.is_empty() && r.chance(85) => ids[r.below(ids.len() as u64) as usize].to_string(),
         _ => any_sku(r),

@@ -87,9 +87,11 @@ async fn get_trade_policy(st: St, Path((a, tp)): Two, _: Reads) -> ApiResult<Res
 async fn put_warehouse(
     st: St,
     Path((a, w)): Two,
-    _: ActsFor,
+    who: ActsFor,
     StrictJson(body): StrictJson<WarehouseBody>,
 ) -> ApiResult<Response> {
+    warehouse_body(&w, &body)?;
+    super::integration::refuse_managed(&st, &who.caller, &a, Some(&w))?;
     let cmd = Command::PutWarehouse { account: a.clone(), warehouse: w.clone(), body };
     write_then(&st, cmd, |e| e.warehouse(&a, &w)).await
 }

@@ -129,7 +129,7 @@ struct LineRefusal {
         (status = 413, description = "over 256 MiB (body_too_large), over 1,000,000 lines (too_many_lines) or a line over 1 MiB (line_too_long)", body = crate::error::ErrorBody),
         (status = 415, description = "not application/x-ndjson (unsupported_media_type)", body = crate::error::ErrorBody)),
     extensions(("x-offernet-who" = json!("a"))))]
-async fn import(st: St, Path(a): Path<String>, _: ActsFor, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+async fn import(st: St, Path(a): Path<String>, who: ActsFor, headers: HeaderMap, body: Body) -> ApiResult<Response> {
     check_media_type(&headers)?;
     let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_IMPORT_BYTES as u64) {
@@ -144,6 +144,7 @@ async fn import(st: St, Path(a): Path<String>, _: ActsFor, headers: HeaderMap, b
         Ok(p) => p,
         Err(errors) => return Ok(refused(errors, &[])),
     };
+    super::integration::refuse_managed_lines(&st, &who.caller, &a, &lines)?;
     let counts = ImportCounts::of(&lines);
     let n = lines.len();
     let events = match st.writer.submit(Command::Import { account: a.clone(), lines }).await? {

@@ -17,10 +17,12 @@ mod accounts;
 mod catalog;
 mod connections;
 pub mod console;
+mod credentials;
 pub mod docs;
 mod events;
 mod feeds;
 pub mod import;
+mod integration;
 mod network;
 mod offers;
 mod ops;
@@ -39,6 +41,8 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(accounts::router())
         .merge(tokens::router())
         .merge(webhooks::router())
+        .merge(integration::router())
+        .merge(credentials::router())
         .merge(catalog::router())
         .merge(stock_prices::router())
         .merge(import::router())

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::integration::refuse_managed;
 use super::params;
 use super::query;
 use super::respond::{json, ok, write_no_content, write_then, St};
@@ -61,9 +62,12 @@ fn stock(e: &Engine, a: &str, w: &str, sku: &str) -> Result<Stock, DomainError> 
 async fn put_stock(
     st: St,
     Path((a, w, sku)): Path<(String, String, String)>,
-    _: ActsFor,
+    who: ActsFor,
     StrictJson(body): StrictJson<StockBody>,
 ) -> ApiResult<Response> {
+    // Rule 39: the body's own faults (400) before the state's (409).
+    stock_body(&body)?;
+    refuse_managed(&st, &who.caller, &a, Some(&w))?;
     let cmd = Command::PutStock { account: a.clone(), warehouse: w.clone(), sku: sku.clone(), body };
     write_then(&st, cmd, |e| stock(e, &a, &w, &sku)).await
 }
@@ -76,9 +80,11 @@ async fn put_stock(
 async fn put_price(
     st: St,
     Path((a, sku)): Path<(String, String)>,
-    _: ActsFor,
+    who: ActsFor,
     StrictJson(body): StrictJson<PriceBody>,
 ) -> ApiResult<Response> {
+    price_body(&body)?;
+    refuse_managed(&st, &who.caller, &a, None)?;
     write_then(&st, Command::PutPrice { account: a.clone(), sku: sku.clone(), body }, |e| e.price(&a, &sku)).await
 }
 
@@ -98,9 +104,13 @@ async fn delete_price(
     st: St,
     Path((a, sku)): Path<(String, String)>,
     Query(q): Query<query::Query>,
-    _: ActsFor,
+    who: ActsFor,
 ) -> ApiResult<Response> {
     let trade_policy = q.get("trade_policy").cloned();
+    // Without a trade policy the engine answers 400 (rule 23) before anything else.
+    if trade_policy.is_some() {
+        refuse_managed(&st, &who.caller, &a, None)?;
+    }
     write_no_content(&st, Command::DeletePrice { account: a, sku, trade_policy }).await
 }
 
