@@ -174,7 +174,8 @@ impl Engine {
     }
 
     /// Applies one command whole, or returns why not and changes nothing. `now_ms` is the
-    /// command's time (the engine has no clock): orders take their expiry from it.
+    /// command's time (the engine has no clock): orders take their expiry from it. Long: one
+    /// arm per kind of command, each a call to its handler.
     pub fn apply(&mut self, cmd: &Command, now_ms: u64) -> Result<Vec<Event>> {
         let mut work = Work::default();
         match cmd {
@@ -222,8 +223,8 @@ impl Engine {
             Command::PutOrderSettings { account, body } => self.put_order_settings(account, body)?,
             Command::PlaceOrder { marketplace, body } => self.place_order(marketplace, body, now_ms, &mut work)?,
             Command::AuthorizeOrder { marketplace, id } => self.authorize_order(marketplace, id, now_ms, &mut work)?,
-            Command::CancelOrder { account, id } => self.cancel_order(account, id, &mut work)?,
-            Command::InvoiceOrder { account, id } => self.invoice_order(account, id, &mut work)?,
+            Command::CancelOrder { account, id } => self.cancel_order(account, id, now_ms, &mut work)?,
+            Command::InvoiceOrder { account, id } => self.invoice_order(account, id, now_ms, &mut work)?,
             Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
             Command::SkipEventSeq { seq } => self.seq = self.seq.max(*seq),
             Command::CreateToken { account, id, name, token_hash } => {
@@ -238,6 +239,7 @@ impl Engine {
             Command::PatchWebhook { account, id, body } => self.patch_webhook(account, id, body)?,
             Command::DeleteWebhook { account, id } => self.delete_webhook(account, id)?,
             Command::RotateWebhookSecret { account, id, secret } => self.rotate_webhook_secret(account, id, secret)?,
+            Command::PutShippingProfile { account, body } => self.put_shipping_profile(account, body)?,
             Command::DisableWebhook { account, id, reason } => self.disable_webhook(account, id, reason)?,
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.

@@ -25,4 +25,7 @@ pub struct AppState {
     pub openapi: Arc<serde_json::Value>,
     /// When each feed version was first seen (`Last-Modified` of the product feeds).
     pub feeds: crate::feeds::version::Clock,
+    /// The order documents table (`offernet_store::documents`): shown with an order by
+    /// `GET …/orders/{id}`, written by the VTEX placement route.
+    pub documents: Arc<tokio::sync::Mutex<offernet_store::Documents>>,
 }

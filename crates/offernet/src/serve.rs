@@ -88,6 +88,15 @@ pub struct ServeArgs {
     /// The JetStream stream to publish to; subjects are `{stream in lowercase}.{account}.{type}`. Default: OFFERNET.
     #[arg(long, env = "OFFERNET_NATS_STREAM")]
     pub nats_stream: Option<String>,
+    /// Serve the VTEX Marketplace Protocol under /vtex (needs --public-url). Default: off.
+    #[arg(long, env = "OFFERNET_VTEX")]
+    pub vtex: bool,
+    /// Where VTEX reaches this server (`https://HOST`); required with --vtex. Default: none.
+    #[arg(long, env = "OFFERNET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Days an order document (customer, address) is kept after its order closed (1 to 3650). Default: 90.
+    #[arg(long, env = "OFFERNET_DOCUMENT_RETENTION_DAYS")]
+    pub document_retention_days: Option<u32>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -135,10 +144,17 @@ impl ServeArgs {
             shutdown_drain_ms,
             log_format,
             cors_origins,
-            nats_stream
+            nats_stream,
+            document_retention_days
         );
         if self.outbound_allow_local {
             c.outbound_allow_local = true;
+        }
+        if self.vtex {
+            c.vtex = true;
+        }
+        if let Some(u) = &self.public_url {
+            c.public_url = Some(u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty());
         }
         if let Some(u) = &self.nats_url {
             c.nats_url = Some(u.clone()).filter(|u| !u.trim().is_empty());

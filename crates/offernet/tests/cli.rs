@@ -94,6 +94,9 @@ fn every_key(dir: &Path) -> BTreeMap<&'static str, String> {
         ("outbound_allow_local", "true".into()),
         ("nats_url", q("nats://user:Hunter2pw@127.0.0.1:4222")),
         ("nats_stream", q("OFFERNET_CLI")),
+        ("vtex", "true".into()),
+        ("public_url", q("https://offernet.example")),
+        ("document_retention_days", "30".into()),
     ])
 }
 

@@ -15,6 +15,7 @@ use crate::fx::{FxHashMap, FxHashSet};
 mod content;
 mod few;
 mod index;
+mod shipping;
 mod sku_index;
 mod values;
 mod webhook;
@@ -22,6 +23,7 @@ mod webhook;
 pub use content::{Centi, Dimensions, SkuContent};
 pub use few::Few;
 pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
+pub use shipping::{ShippingProfile, Sla};
 pub use sku_index::SkuIndex;
 pub use values::*;
 pub use webhook::{pattern_matches, Webhook};
@@ -198,6 +200,8 @@ pub struct Affiliation {
     pub active: bool,
     pub resale: Resale,
     pub require_own_stock: bool,
+    /// The seller's id at an external marketplace (VTEX `seller`), when not its account id.
+    pub remote_seller_id: Option<Arc<str>>,
 }
 
 /// The stock gate (rules 6 and 13): a forwarder (a SKU with upstream sources) whose
@@ -325,6 +329,8 @@ pub struct Account {
     pub sellers: BTreeMap<AccountIdx, Registration>,
     /// Suggestions received, by (seller, seller SKU).
     pub suggestions: FxHashMap<(AccountIdx, SkuIdx), Suggestion>,
+    /// The seller's shipping profile (`shipping.rs`), when set.
+    pub shipping: Option<Arc<ShippingProfile>>,
 }
 
 impl Account {
@@ -357,6 +363,7 @@ impl Account {
             affiliations: BTreeMap::new(),
             sellers: BTreeMap::new(),
             suggestions: FxHashMap::default(),
+            shipping: None,
         }
     }
 

@@ -17,6 +17,7 @@ use crate::orders::OrderStatus;
 mod codec;
 mod compare;
 mod read;
+mod vtex;
 mod webhooks;
 mod write;
 
@@ -27,10 +28,13 @@ mod write;
 /// name, hash, created_ms) instead of one optional token hash; SKU content and trade policies'
 /// `product_url`. 1 is still read (`read.rs`): its token hash becomes token `initial`, as
 /// replaying `CreateAccount` makes it; no content, no product URLs. 3: webhook subscriptions,
-/// a section after the orders (`webhooks.rs`); 2 is still read (no subscriptions).
-pub const SNAPSHOT_FORMAT: u32 = 3;
+/// a section after the orders (`webhooks.rs`); 2 is still read (no subscriptions). 4: the
+/// VTEX section after the webhooks (`vtex.rs`: shipping profiles, affiliations'
+/// `remote_seller_id`, orders' dates, external reference and document hash); 3 is still read
+/// (none of them).
+pub const SNAPSHOT_FORMAT: u32 = 4;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
-pub const FORMATS_READ: [u32; 3] = [1, 2, SNAPSHOT_FORMAT];
+pub const FORMATS_READ: [u32; 4] = [1, 2, 3, SNAPSHOT_FORMAT];
 /// A format-1 snapshot kept the initial token's hash but not when it was made (replaying
 /// `CreateAccount` gives that command's time): loaded, the token shows this time, "unknown".
 pub const FORMAT_1_TOKEN_CREATED_MS: u64 = 0;
