@@ -86,9 +86,31 @@ async fn json_body(st: &VtexState, body: Body) -> VtexResult<Value> {
     serde_json::from_slice(&bytes).map_err(|e| VtexError::invalid_json(format!("the body is not valid JSON: {e}")))
 }
 
-/// `value` as `T`, leniently (unknown fields ignored); a wrong type names its field.
-fn lenient<T: DeserializeOwned>(value: Value) -> VtexResult<T> {
-    serde_json::from_value(value).map_err(|e| VtexError::invalid_json(format!("the body does not fit: {e}")))
+/// `value` as `T`, leniently (unknown fields ignored); a wrong type is 400 naming its field by
+/// its VTEX path, without the parser's words for types.
+pub(crate) fn lenient<T: DeserializeOwned>(value: Value) -> VtexResult<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "the body" } else { path.as_str() };
+        VtexError::invalid_field(field, "a value of another type than VTEX's schema gives this field")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_type_names_the_field_in_plain_words() {
+        let e = lenient::<SimulationRequest>(serde_json::json!({"items": [{"id": 6}]})).unwrap_err();
+        assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "invalid_field"));
+        assert!(e.message.contains("items[0].id"), "{}", e.message);
+        for rust in ["i64", "u64", "sequence", "struct", "Option", "a map"] {
+            assert!(!e.message.contains(rust), "{}", e.message);
+        }
+        let ok: SimulationRequest = lenient(serde_json::json!({"items": [], "extra": {"x": 1}})).unwrap();
+        assert_eq!(ok.items.map(|i| i.len()), Some(0), "unknown fields are ignored");
+    }
 }
 
 fn ok(body: impl serde::Serialize) -> Response {
