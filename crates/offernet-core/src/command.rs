@@ -140,6 +140,11 @@ pub struct AffiliationBody {
     pub active: Option<bool>,
     pub resale: Option<WordOrList>,
     pub require_own_stock: Option<bool>,
+    /// The seller's id at an external (VTEX) marketplace, where it differs from its account
+    /// id: what that marketplace sends as `seller` (vtex-compat.md §2.1 item 4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,50}$"))]
+    pub remote_seller_id: Option<String>,
 }
 
 /// The marketplace's half. Same `PUT`/`PATCH` reading as [`AffiliationBody`].
@@ -349,4 +354,9 @@ pub enum Command {
     /// Time passes: quotes whose fetch plus their TTL is at or before the command's time are
     /// stale (`quote_stale`).
     ExpireQuotes {},
+    /// Replaces the account's shipping profile (`shipping.rs`).
+    PutShippingProfile {
+        account: String,
+        body: crate::shipping::ShippingBody,
+    },
 }

@@ -90,6 +90,9 @@ impl Half for Affiliation {
             v::item_id("trade_policy", t)?;
         }
         parse_resale(&b.resale)?;
+        if let Some(r) = &b.remote_seller_id {
+            v::remote_seller_id("remote_seller_id", r)?;
+        }
         Ok(())
     }
     fn check_put(b: &AffiliationBody) -> Result<()> {
@@ -99,7 +102,13 @@ impl Half for Affiliation {
         Self::check(b)
     }
     fn defaults() -> Self {
-        Affiliation { trade_policy: DEFAULT_TRADE_POLICY, active: true, resale: Resale::None, require_own_stock: true }
+        Affiliation {
+            trade_policy: DEFAULT_TRADE_POLICY,
+            active: true,
+            resale: Resale::None,
+            require_own_stock: true,
+            remote_seller_id: None,
+        }
     }
     fn with(mut self, e: &Engine, pair: Pair, b: &AffiliationBody) -> Result<Self> {
         if let Some(t) = &b.trade_policy {
@@ -113,6 +122,9 @@ impl Half for Affiliation {
         }
         if let Some(x) = b.require_own_stock {
             self.require_own_stock = x;
+        }
+        if let Some(r) = &b.remote_seller_id {
+            self.remote_seller_id = Some(Arc::from(r.as_str()));
         }
         Ok(self)
     }

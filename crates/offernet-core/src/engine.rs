@@ -227,8 +227,8 @@ impl Engine {
             Command::PutOrderSettings { account, body } => self.put_order_settings(account, body)?,
             Command::PlaceOrder { marketplace, body } => self.place_order(marketplace, body, now_ms, &mut work)?,
             Command::AuthorizeOrder { marketplace, id } => self.authorize_order(marketplace, id, now_ms, &mut work)?,
-            Command::CancelOrder { account, id } => self.cancel_order(account, id, &mut work)?,
-            Command::InvoiceOrder { account, id } => self.invoice_order(account, id, &mut work)?,
+            Command::CancelOrder { account, id } => self.cancel_order(account, id, now_ms, &mut work)?,
+            Command::InvoiceOrder { account, id } => self.invoice_order(account, id, now_ms, &mut work)?,
             Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
             Command::SkipEventSeq { seq } => self.seq = self.seq.max(*seq),
             Command::CreateToken { account, id, name, token_hash } => {
@@ -243,6 +243,7 @@ impl Engine {
             Command::PatchWebhook { account, id, body } => self.patch_webhook(account, id, body)?,
             Command::DeleteWebhook { account, id } => self.delete_webhook(account, id)?,
             Command::RotateWebhookSecret { account, id, secret } => self.rotate_webhook_secret(account, id, secret)?,
+            Command::PutShippingProfile { account, body } => self.put_shipping_profile(account, body)?,
             Command::DisableWebhook { account, id, reason } => self.disable_webhook(account, id, reason)?,
             Command::PutIntegration { account, body } => self.put_integration(account, body, now_ms, &mut work)?,
             Command::DeleteIntegration { account } => self.delete_integration(account, &mut work)?,

@@ -17,6 +17,9 @@ pub enum DomainError {
     InsufficientStock { item: usize, reason: String },
     /// An order id already used with another body.
     IdempotencyMismatch { id: String },
+    /// An order's `max_prices` is below the seller's current price for an item (vtex-compat.md
+    /// §6 Q6: the marketplace would charge less than the seller asks).
+    PriceChanged { item: usize, reason: String },
     /// An import with refused lines (each listed with its field and reason); nothing of it
     /// was applied.
     Import(Box<crate::import::ImportErrors>),
@@ -65,6 +68,7 @@ impl DomainError {
             DomainError::Conflict { .. } => "conflict",
             DomainError::InsufficientStock { .. } => "insufficient_stock",
             DomainError::IdempotencyMismatch { .. } => "idempotency_mismatch",
+            DomainError::PriceChanged { .. } => "price_changed",
             DomainError::Import(_) => "invalid_import",
         }
     }
@@ -82,6 +86,7 @@ impl fmt::Display for DomainError {
             DomainError::IdempotencyMismatch { id } => {
                 write!(f, "order `{id}` already exists with another body (an order id is used once)")
             }
+            DomainError::PriceChanged { item, reason } => write!(f, "price changed for items[{item}]: {reason}"),
             DomainError::Import(e) => {
                 write!(f, "{} line(s) of the import were refused; nothing was imported", e.total)
             }

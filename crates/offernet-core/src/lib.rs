@@ -25,6 +25,7 @@ pub mod model;
 pub mod orders;
 mod reference;
 mod settle;
+pub mod shipping;
 pub mod snapshot;
 pub mod validate;
 pub mod views;
@@ -46,9 +47,10 @@ pub use integration::{
 pub use memory::MemoryUse;
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
-    OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody, OrderStatus, OrderView, SimulationItem,
-    SimulationOffer, SubItemView, SubOrderView,
+    DocumentAccess, DocumentRef, ExternalRef, OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody,
+    OrderStatus, OrderView, SimulationItem, SimulationOffer, SubItemView, SubOrderView,
 };
 pub use reference::OfferKey;
+pub use shipping::{ShippingBody, ShippingProfile, Sla, SlaBody};
 pub use views::*;
 pub use webhooks::{WebhookBody, WebhookTarget, WebhookView, MAX_WEBHOOKS_PER_ACCOUNT};

@@ -55,6 +55,22 @@ pub fn account_id(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
+/// Longest seller id at an external (VTEX) marketplace (VTEX seller ids are short; 50 is the
+/// design's bound, vtex-compat.md §2.1).
+pub const MAX_REMOTE_SELLER_ID_LEN: usize = 50;
+
+/// A seller's id at an external marketplace: 1 to 50 of `A-Z a-z 0-9 _ -`.
+pub fn remote_seller_id(field: &str, s: &str) -> Result<()> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    if s.is_empty() || s.len() > MAX_REMOTE_SELLER_ID_LEN || !s.bytes().all(ok) {
+        return Err(DomainError::invalid(
+            field,
+            format!("1 to {MAX_REMOTE_SELLER_ID_LEN} of A-Z, a-z, 0-9, '_' and '-'"),
+        ));
+    }
+    Ok(())
+}
+
 /// SKU, trade policy and warehouse ids: 1 to 64 of `A-Z a-z 0-9 . _ -`, not dots only.
 pub fn item_id(field: &str, s: &str) -> Result<()> {
     if s.is_empty() || s.len() > MAX_ITEM_ID_LEN {

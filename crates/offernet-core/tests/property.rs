@@ -192,7 +192,7 @@ fn the_generator_reaches_deep_states() {
                 };
                 let cmd = Command::PlaceOrder {
                     marketplace: s(a),
-                    body: OrderBody { id: Some("full".into()), items: Some(vec![item]) },
+                    body: OrderBody { id: Some("full".into()), items: Some(vec![item]), ..OrderBody::default() },
                 };
                 if copy.apply(&cmd, 0).is_ok() {
                     copy.check_invariants().unwrap();

@@ -50,7 +50,12 @@ fn views(e: &Engine) -> Vec<String> {
         out.push(format!("{:?}", e.list_prices(a, ALL).unwrap().items));
         out.push(format!("{:?}", e.list_affiliations(a, ALL).unwrap().items));
         out.push(format!("{:?}", e.list_sellers(a, ALL).unwrap().items));
-        out.push(format!("{:?}", e.list_orders(a, &OrderFilter::default(), ALL).unwrap().items));
+        // Format 1 did not keep when orders were authorised or closed (format 4 does).
+        let mut orders = serde_json::to_value(e.list_orders(a, &OrderFilter::default(), ALL).unwrap().items).unwrap();
+        for o in orders.as_array_mut().unwrap() {
+            o.as_object_mut().unwrap().retain(|k, _| k != "authorized_ms" && k != "closed_ms");
+        }
+        out.push(orders.to_string());
         out.push(format!("{:?}", e.offers(a, &OfferFilter::default()).unwrap()));
         out.push(format!("{:?}", e.suggestions(a, None).unwrap()));
         out.push(format!("{:?}", e.sent_offers(a, None).unwrap()));
@@ -84,7 +89,7 @@ fn a_format_1_snapshot_loads_as_the_replayed_state() {
     let replay = replayed(Some(FORMAT_1_TOKEN_CREATED_MS));
     let bytes = from_snapshot.snapshot_bytes();
     assert_eq!(&bytes[8..12], &SNAPSHOT_FORMAT.to_le_bytes(), "the encoder writes only the current format");
-    assert_eq!(bytes, replay.snapshot_bytes());
+    assert_eq!(from_snapshot.snapshot_bytes_kept_by(1), replay.snapshot_bytes_kept_by(1));
     assert_eq!(views(&from_snapshot), views(&replay));
     // And the re-encoded state loads as itself.
     let again = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap();
@@ -136,7 +141,7 @@ fn a_loaded_format_1_engine_goes_on_like_the_replayed_one() {
         let answer = from_snapshot.apply(c, now_ms).unwrap_or_else(|err| panic!("command {i}: {err:?}"));
         assert_eq!(format!("{answer:?}"), format!("{:?}", replay.apply(c, now_ms).unwrap()), "command {i}");
     }
-    assert_eq!(from_snapshot.snapshot_bytes(), replay.snapshot_bytes());
+    assert_eq!(from_snapshot.snapshot_bytes_kept_by(1), replay.snapshot_bytes_kept_by(1));
     assert_eq!(views(&from_snapshot), views(&replay));
 }
 

@@ -114,6 +114,14 @@ pub struct Config {
     /// Seconds of failed webhook deliveries, with no success between, after which a
     /// subscription is disabled with the reason (1 to `MAX_WEBHOOK_DISABLE_AFTER_SECS`).
     pub webhook_disable_after_secs: u64,
+    /// Serve the VTEX Marketplace Protocol under `/vtex` (vtex-compat.md). Off by default.
+    pub vtex: bool,
+    /// Where VTEX reaches this server (`https://HOST`): required with `vtex`; the fulfillment
+    /// endpoint a seller registers at a VTEX marketplace is `{public_url}/vtex/{seller}/api/fulfillment`.
+    pub public_url: Option<String>,
+    /// Days an order document (an external marketplace order's customer and address) is kept
+    /// after its order closed; documents no order names go after one day.
+    pub document_retention_days: u32,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -201,6 +209,9 @@ impl Default for Config {
             nats_url: None,
             nats_stream: DEFAULT_NATS_STREAM.into(),
             webhook_disable_after_secs: DEFAULT_WEBHOOK_DISABLE_AFTER_SECS,
+            vtex: false,
+            public_url: None,
+            document_retention_days: offernet_store::documents::DEFAULT_RETENTION_DAYS,
         }
     }
 }
@@ -254,7 +265,36 @@ impl Config {
                 return Err("nats_url is a `nats://host:port` (or `tls://`) URL".into());
             }
         }
-        Ok(())
+        self.validate_vtex()
+    }
+
+    /// `public_url` is required with `vtex` and is an http(s) URL of a host, without a query;
+    /// the document retention is 1 to `MAX_RETENTION_DAYS` days.
+    fn validate_vtex(&self) -> Result<(), String> {
+        let max = offernet_store::documents::MAX_RETENTION_DAYS;
+        if !(1..=max).contains(&self.document_retention_days) {
+            return Err(format!("document_retention_days is 1 to {max}"));
+        }
+        match &self.public_url {
+            None if self.vtex => {
+                Err("vtex needs public_url (OFFERNET_PUBLIC_URL): the https://HOST VTEX reaches this server at".into())
+            }
+            None => Ok(()),
+            Some(u) => {
+                let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
+                let ok = rest.is_some_and(|r| {
+                    !r.is_empty()
+                        && u.len() <= 2048
+                        && !r.contains(['?', '#'])
+                        && r.bytes().all(|b| b.is_ascii_graphic())
+                });
+                if ok {
+                    Ok(())
+                } else {
+                    Err("public_url is an http(s):// URL of this server, without query or fragment".into())
+                }
+            }
+        }
     }
 
     /// The configuration as TOML, secrets redacted (`serve --print-config`).

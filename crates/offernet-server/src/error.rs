@@ -115,6 +115,7 @@ impl From<DomainError> for ApiError {
             DomainError::IdempotencyMismatch { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "idempotency_mismatch", message)
             }
+            DomainError::PriceChanged { .. } => ApiError::new(StatusCode::CONFLICT, "price_changed", message),
             // The import route answers its own lines (`routes/import.rs`); this is the short form.
             DomainError::Import(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_import", message),
         }

@@ -47,22 +47,25 @@ fn bearer(headers: &HeaderMap) -> ApiResult<&str> {
 /// The authenticated caller: the operator, or an account whose token matches its stored hash.
 fn caller(st: &AppState, headers: &HeaderMap) -> ApiResult<Caller> {
     let token = bearer(headers)?;
+    token_caller(&st.admin_token_hash, &st.writer, token)
+        .ok_or_else(|| ApiError::unauthorized(Unauthorized::WrongToken))
+}
+
+/// Whose token `token` is: the operator's (`admin_token_hash`), an account's, or nobody's. The
+/// one token check of every surface (`/v1`, and `/vtex`'s AppToken through
+/// `offernet_vtex::VtexState::tokens`).
+pub fn token_caller(admin_token_hash: &str, writer: &offernet_store::WriterHandle, token: &str) -> Option<Caller> {
     let hash = sha256_hex(token);
-    if constant_time_eq(hash.as_bytes(), st.admin_token_hash.as_bytes()) {
-        return Ok(Caller::Operator);
+    if constant_time_eq(hash.as_bytes(), admin_token_hash.as_bytes()) {
+        return Some(Caller::Operator);
     }
     // Account tokens name their account and id (`auth::token_key`): one lookup, one
     // comparison. A revoked token has no hash any more, from the moment its command is applied.
     // A wrong token gets one answer, whatever was wrong with it: no probing of which accounts
     // or token ids exist.
-    let wrong = || ApiError::unauthorized(Unauthorized::WrongToken);
-    let (account, id) = token_key(token).ok_or_else(wrong)?;
-    let stored = st.writer.read(|e| e.token_hash(account, id)).ok_or_else(wrong)?;
-    if constant_time_eq(hash.as_bytes(), stored.as_bytes()) {
-        Ok(Caller::Account(account.to_string()))
-    } else {
-        Err(wrong())
-    }
+    let (account, id) = token_key(token)?;
+    let stored = writer.read(|e| e.token_hash(account, id))?;
+    constant_time_eq(hash.as_bytes(), stored.as_bytes()).then(|| Caller::Account(account.to_string()))
 }
 
 /// The operator, and only the operator, may call this route (`POST /v1/accounts`).

@@ -159,7 +159,17 @@ async fn not_found() -> Response {
 }
 
 pub fn router(state: Arc<AppState>) -> Router {
-    let (r, _) = routes::router().split_for_parts();
+    router_with(state, None)
+}
+
+/// The router, with the VTEX routes (`offernet_vtex`) mounted under `/vtex` when `vtex` is given
+/// (`--vtex`); without them `/vtex/…` is 404 like any unknown path.
+pub fn router_with(state: Arc<AppState>, vtex: Option<Arc<offernet_vtex::VtexState>>) -> Router {
+    let (mut r, _) = routes::router().split_for_parts();
+    if let Some(v) = vtex {
+        let (vr, _) = offernet_vtex::router().split_for_parts();
+        r = r.merge(vr.with_state::<Arc<AppState>>(v));
+    }
     let r = r
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), track))
@@ -223,6 +233,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
         outbound::start(outbound_setup(&config, journal_id), writer.clone(), events.clone(), stopping_rx.clone())
             .await?;
     let openapi = Arc::new(openapi::spec_for(config.max_page_size));
+    let documents = open_documents(&config).await?;
     let state = Arc::new(AppState {
         writer: writer.clone(),
         admin_token_hash: auth::sha256_hex(&token),
@@ -234,13 +245,15 @@ pub async fn start(config: Config) -> Result<Running, String> {
         outbound,
         openapi,
         feeds: feeds::Clock::default(),
+        documents,
     });
     spawn_expiry_ticker(writer.clone(), state.stopping.clone());
+    let vtex = vtex_state(&state);
     let drain_limit = Duration::from_millis(state.config.shutdown_drain_ms);
     let limits = conn_limits(&state.config, max_connections);
     tracing::info!(max_connections, open_files, "accepting connections");
     let conn_stats = state.metrics.connections.clone();
-    let app = router(state);
+    let app = router_with(state, vtex);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping, drain_limit, _lock: lock })
@@ -252,6 +265,35 @@ async fn open_secrets(config: &Config) -> Result<offernet_store::Secrets, String
     offernet_store::Secrets::open(config.database.as_deref(), &config.data_dir)
         .await
         .map_err(|e| format!("opening the secrets store: {e}"))
+}
+
+/// The order documents table on a connection of its own, and its purge (the retention).
+async fn open_documents(config: &Config) -> Result<Arc<tokio::sync::Mutex<offernet_store::Documents>>, String> {
+    let documents = offernet_store::Documents::open(config.database.as_deref(), &config.data_dir)
+        .await
+        .map_err(|e| format!("opening the order documents: {e}"))?;
+    Ok(Arc::new(tokio::sync::Mutex::new(documents)))
+}
+
+/// What the VTEX routes need of the server, when `--vtex` is on: the writer, the one token
+/// check (`extract::token_caller`), the documents table, the public URL and the body limit.
+/// Also starts the order documents' purge (whether or not VTEX is on: documents stay).
+fn vtex_state(state: &Arc<AppState>) -> Option<Arc<offernet_vtex::VtexState>> {
+    let (days, stopping) = (state.config.document_retention_days, state.stopping.clone());
+    offernet_vtex::purge::spawn(state.writer.clone(), state.documents.clone(), days, stopping);
+    let public_url = state.config.public_url.clone().filter(|_| state.config.vtex)?;
+    let (hash, writer) = (state.admin_token_hash.clone(), state.writer.clone());
+    let tokens: offernet_vtex::TokenCheck = Arc::new(move |t: &str| match extract::token_caller(&hash, &writer, t)? {
+        auth::Caller::Operator => Some(offernet_vtex::Caller::Operator),
+        auth::Caller::Account(a) => Some(offernet_vtex::Caller::Account(a)),
+    });
+    Some(Arc::new(offernet_vtex::VtexState {
+        writer: state.writer.clone(),
+        tokens,
+        documents: state.documents.clone(),
+        public_url,
+        body_limit: state.config.body_limit_bytes,
+    }))
 }
 
 fn outbound_setup(config: &Config, journal_id: String) -> outbound::Setup {

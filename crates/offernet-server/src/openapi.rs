@@ -30,6 +30,7 @@ const TAGS: [(&str, &str); 12] = [
     ("feeds", "Product feeds of a trade policy for sales channels (Google Merchant Center)"),
     ("events", "What changed for an account, as pages or a live stream"),
     ("operations", "Health, metrics, this document and its interactive reference"),
+    ("vtex", "The VTEX Marketplace Protocol (served only with --vtex): a seller's fulfillment endpoints for a VTEX marketplace, at VTEX's own paths and field names"),
 ];
 
 /// The whole document, with the default `max_page_size` (the committed snapshot).
@@ -40,7 +41,8 @@ pub fn spec() -> Value {
 /// The whole document as a server configured with `max_page_size` serves it (the one
 /// configured bound a request may meet: `limit`).
 pub fn spec_for(max_page_size: usize) -> Value {
-    let api = crate::routes::router().into_openapi();
+    let mut api = crate::routes::router().into_openapi();
+    api.merge(offernet_vtex::router().into_openapi());
     let mut doc = serde_json::to_value(&api).expect("the document serialises");
     doc["openapi"] = json!("3.1.0");
     doc["info"] = json!({"title": "offernet", "version": env!("CARGO_PKG_VERSION"),
@@ -58,7 +60,11 @@ pub fn spec_for(max_page_size: usize) -> Value {
     components["securitySchemes"] = json!({"bearer": {"type": "http", "scheme": "bearer",
         "description": "The operator token (OFFERNET_ADMIN_TOKEN or data_dir/admin-token) or an account token `<account>.<id>.<secret>` (`<account>.<secret>` for accounts created before named tokens)"},
         "basic": {"type": "http", "scheme": "basic",
-        "description": "Product feeds only: any user name, and the token as the password (for fetchers such as Google Merchant Center)"}});
+        "description": "Product feeds only: any user name, and the token as the password (for fetchers such as Google Merchant Center)"},
+        "vtexAppKey": {"type": "apiKey", "in": "header", "name": "X-VTEX-API-AppKey",
+        "description": "/vtex routes: the calling account's id (the operator: the marketplace it speaks for)"},
+        "vtexAppToken": {"type": "apiKey", "in": "header", "name": "X-VTEX-API-AppToken",
+        "description": "/vtex routes: the calling account's token (the same as its bearer token)"}});
     stock_exclusion(&mut components["schemas"]["StockBody"]);
     crate::openapi_requests::requests(&mut doc, max_page_size);
     doc
@@ -73,6 +79,9 @@ fn error_response(desc: &str) -> Value {
 fn common(path: &str, method: &str, op: &mut Value) {
     if let Some(id) = op["operationId"].as_str() {
         op["operationId"] = json!(camel_case(id));
+    }
+    if path.starts_with("/vtex/") {
+        return vtex_common(op);
     }
     let who = op["x-offernet-who"].as_str().unwrap_or("anyone").to_string();
     let Some(responses) = op["responses"].as_object_mut() else { return };
@@ -125,6 +134,35 @@ fn common(path: &str, method: &str, op: &mut Value) {
             false => json!([{"bearer": []}]),
         };
     }
+}
+
+/// What every `/vtex` operation shares: VTEX's credentials (or a bearer token) and its error
+/// answers, in VTEX's error shape (`VtexError`: `exception: null`).
+fn vtex_common(op: &mut Value) {
+    op["operationId"] = json!(format!("vtex{}", {
+        let id = op["operationId"].as_str().unwrap_or_default();
+        let mut c = id.chars();
+        c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+    }));
+    let Some(responses) = op["responses"].as_object_mut() else { return };
+    responses.remove("4XX");
+    let error = |desc: &str| json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/VtexError"}}}});
+    for (status, desc) in [
+        ("400", "invalid input (invalid_json, invalid_field naming the VTEX field path, unsupported, invalid_header)"),
+        ("401", "missing or wrong credentials (unauthorized)"),
+        ("403", "valid credentials of an account that is not a marketplace of this seller (forbidden)"),
+        ("404", "unknown seller, order or SKU (not_found)"),
+        ("409", "conflicts with the current state (conflict, insufficient_stock, idempotency_mismatch, price_changed)"),
+        ("413", "body too large (body_too_large)"),
+        ("503", "write queue full (busy) or the writer unavailable; with Retry-After"),
+    ] {
+        responses.entry(status).or_insert_with(|| error(desc));
+    }
+    if let Some(r) = responses.get_mut("503") {
+        r["headers"] = json!({"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer", "minimum": 0}}});
+    }
+    sort_keys(responses);
+    op["security"] = json!([{"vtexAppKey": [], "vtexAppToken": []}, {"bearer": []}]);
 }
 
 fn sort_keys(m: &mut Map<String, Value>) {

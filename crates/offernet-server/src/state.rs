@@ -28,4 +28,7 @@ pub struct AppState {
     /// Integrations' app keys and tokens, outside the journal (`routes/credentials.rs`; the
     /// outbound worker reads them to call external parties).
     pub secrets: Arc<tokio::sync::Mutex<offernet_store::Secrets>>,
+    /// The order documents table (`offernet_store::documents`): shown with an order by
+    /// `GET …/orders/{id}`, written by the VTEX placement route.
+    pub documents: Arc<tokio::sync::Mutex<offernet_store::Documents>>,
 }

@@ -119,6 +119,8 @@ fn config(dir: &std::path::Path) -> offernet_server::Config {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".into(),
         admin_token: Some(ADMIN.into()),
+        vtex: true,
+        public_url: Some("https://offernet.example".into()),
         ..Default::default()
     }
 }
@@ -166,6 +168,7 @@ async fn every_answer_matches_its_schema() {
     assert_eq!(c.call("GET", &asset, &asset, None, None).await.0, 200);
     network(&c, m, s).await;
     errors(&c, m, s).await;
+    vtex(&c, m, s).await;
     let ends = [
         ("DELETE", "/v1/accounts/{s}/affiliations/{m}", "/v1/accounts/s/affiliations/m", s),
         ("DELETE", "/v1/accounts/{m}/sellers/{s}", "/v1/accounts/m/sellers/s", m),
@@ -369,6 +372,46 @@ async fn errors(c: &Checker, m: Option<&str>, s: Option<&str>) {
     assert_eq!(st, 409, "the same id with another body: {v}");
     let (st, _) = c.call("GET", "/v1/accounts/{m}/offers", "/v1/accounts/m/offers?limit=0", m, None).await;
     assert_eq!(st, 400);
+}
+
+/// A seller's shipping profile and the VTEX routes (`m` acting as a VTEX marketplace for `s`,
+/// with a bearer token), each with an answer and an error.
+async fn vtex(c: &Checker, m: Option<&str>, s: Option<&str>) {
+    let profile = json!({"ships_to": ["BRA"], "slas": [{"id": "Normal", "name": "Normal", "price": 1000, "shipping_estimate": "3bd"}]});
+    let shipping = "/v1/accounts/{a}/shipping";
+    assert_eq!(c.call("PUT", shipping, "/v1/accounts/s/shipping", s, Some(profile)).await.0, 200);
+    c.call("GET", shipping, "/v1/accounts/s/shipping", s, None).await;
+    let base = "/vtex/{s}/api/fulfillment";
+    let sim =
+        json!({"items": [{"id": "s1", "quantity": 1, "seller": "s"}], "postalCode": "22270-030", "country": "BRA"});
+    let route = format!("{base}/pvt/orderForms/simulation");
+    let (st, v) = c.call("POST", &route, "/vtex/s/api/fulfillment/pvt/orderForms/simulation", m, Some(sim)).await;
+    assert_eq!((st, &v["items"][0]["price"]), (200, &json!(1000)), "{v}");
+    let (st, _) =
+        c.call("POST", &route, "/vtex/s/api/fulfillment/pvt/orderForms/simulation", None, Some(json!({}))).await;
+    assert_eq!(st, 401);
+    let address = json!({"addressType": "residential", "receiverName": "Ana", "postalCode": "22270-030", "city": "Rio",
+        "state": "RJ", "country": "BRA", "street": "Rua A", "number": "1", "neighborhood": "Centro"});
+    let order = json!({"marketplaceOrderId": "v1", "marketplaceServicesEndpoint": "https://m.example/api/oms",
+        "items": [{"id": "s1", "quantity": 1, "seller": "s", "price": 1000}],
+        "clientProfileData": {"email": "ana@example.com", "firstName": "Ana", "lastName": "B", "documentType": "cpf",
+            "document": "1", "isCorporate": false},
+        "shippingData": {"address": address, "logisticsInfo": [{"itemIndex": 0, "selectedSla": "Normal", "price": 1000, "lockTTL": "1d"}]}});
+    let route = format!("{base}/pvt/orders");
+    let (st, v) = c.call("POST", &route, "/vtex/s/api/fulfillment/pvt/orders", m, Some(order)).await;
+    assert_eq!((st, &v["orderId"]), (200, &json!("m.v1")), "{v}");
+    let (st, _) = c.call("POST", &route, "/vtex/s/api/fulfillment/pvt/orders", m, Some(json!([]))).await;
+    assert_eq!(st, 400);
+    let (_, v) = c.call("GET", "/v1/accounts/{a}/orders/{id}", "/v1/accounts/m/orders/v1", m, None).await;
+    assert_eq!(v["document"]["shippingData"]["address"]["receiverName"], "Ana", "{v}");
+    for (action, id) in [("fulfill", "sellerOrderId"), ("cancel", "orderId")] {
+        let route = format!("{base}/pvt/orders/{{{id}}}/{action}");
+        let path = format!("/vtex/s/api/fulfillment/pvt/orders/m.v1/{action}");
+        let (st, v) = c.call("POST", &route, &path, m, Some(json!({"marketplaceOrderId": "v1"}))).await;
+        assert_eq!(st, 200, "{v}");
+        let path = format!("/vtex/s/api/fulfillment/pvt/orders/m.nope/{action}");
+        assert_eq!(c.call("POST", &route, &path, m, Some(json!({}))).await.0, 404);
+    }
 }
 
 /// An account's tokens and its name: create, list, read, revoke, rename, and their errors.

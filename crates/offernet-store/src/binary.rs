@@ -13,14 +13,15 @@
 //! Each encoder destructures its command and bodies without `..`: a field added to a body
 //! fails to compile here instead of being dropped silently from the binary form.
 
-use offernet_core::orders::{OrderBody, OrderItemBody};
+use offernet_core::orders::{ExternalRef, OrderBody, OrderItemBody};
 use offernet_core::{Command, PriceBody, StockBody};
 
 use crate::crc::crc32;
 
 /// The version of the binary layout. A build meeting another version replays that entry from
-/// its JSON (see `replay.rs`).
-pub const BIN_FORMAT: u8 = 1;
+/// its JSON (see `replay.rs`). 2: `PlaceOrder` carries `reservation_minutes`, `max_prices`,
+/// `external_ref` and `document_sha256` after its items (format-1 entries replay from JSON).
+pub const BIN_FORMAT: u8 = 2;
 
 const PUT_STOCK: u8 = 1;
 const PUT_PRICE: u8 = 2;
@@ -40,7 +41,8 @@ pub enum BinError {
     Damaged(String),
 }
 
-/// The binary form of `cmd` (checksum included), or `None` when its kind has none.
+/// The binary form of `cmd` (checksum included), or `None` when its kind has none. Long: one
+/// arm per kind, each writing its fields in order.
 pub fn encode(cmd: &Command) -> Option<Vec<u8>> {
     let mut w = W(Vec::with_capacity(64));
     w.0.extend_from_slice(&[0, 0, 0, 0, BIN_FORMAT]);
@@ -54,7 +56,10 @@ pub fn encode(cmd: &Command) -> Option<Vec<u8>> {
         Command::DeletePrice { account, sku, trade_policy } => {
             w.tag(DELETE_PRICE).str(account).str(sku).opt_str(trade_policy);
         }
-        Command::PlaceOrder { marketplace, body: OrderBody { id, items } } => {
+        Command::PlaceOrder {
+            marketplace,
+            body: OrderBody { id, items, reservation_minutes, max_prices, external_ref, document_sha256 },
+        } => {
             w.tag(PLACE_ORDER).str(marketplace).opt_str(id);
             match items {
                 None => {
@@ -67,6 +72,28 @@ pub fn encode(cmd: &Command) -> Option<Vec<u8>> {
                     }
                 }
             }
+            w.opt_i64(*reservation_minutes);
+            match max_prices {
+                None => {
+                    w.byte(0);
+                }
+                Some(prices) => {
+                    w.byte(1).varint(prices.len() as u64);
+                    for &p in prices {
+                        w.opt_i64(Some(p));
+                    }
+                }
+            }
+            match external_ref {
+                None => {
+                    w.byte(0);
+                }
+                Some(x) => {
+                    let ExternalRef { marketplace_order_id, services_endpoint } = &**x;
+                    w.byte(1).opt_str(marketplace_order_id).opt_str(services_endpoint);
+                }
+            }
+            w.opt_str(document_sha256);
         }
         Command::AuthorizeOrder { marketplace, id } => {
             w.tag(AUTHORIZE_ORDER).str(marketplace).str(id);
@@ -234,26 +261,53 @@ impl R<'_> {
             b => Err(BinError::Damaged(format!("boolean byte {b}"))),
         }
     }
-    fn order_body(&mut self) -> Result<OrderBody, BinError> {
-        let id = self.opt_string()?;
-        if !self.flag()? {
-            return Ok(OrderBody { id, items: None });
-        }
+    /// A count of items of at least `min_bytes` each: a count beyond the bytes left is damage,
+    /// not a reason to allocate.
+    fn count(&mut self, min_bytes: usize) -> Result<usize, BinError> {
         let n = self.varint()? as usize;
-        // Each item takes at least 3 bytes: a count beyond the bytes left is damage, not a
-        // reason to allocate.
-        if n > (self.b.len() - self.at) / 3 {
+        if n > (self.b.len() - self.at) / min_bytes {
             return Err(short());
         }
-        let mut items = Vec::with_capacity(n);
-        for _ in 0..n {
-            items.push(OrderItemBody {
-                sku: self.opt_string()?,
-                quantity: self.opt_i64()?,
-                seller: self.opt_string()?,
-            });
-        }
-        Ok(OrderBody { id, items: Some(items) })
+        Ok(n)
+    }
+    fn order_body(&mut self) -> Result<OrderBody, BinError> {
+        let id = self.opt_string()?;
+        let items = match self.flag()? {
+            false => None,
+            true => {
+                let n = self.count(3)?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(OrderItemBody {
+                        sku: self.opt_string()?,
+                        quantity: self.opt_i64()?,
+                        seller: self.opt_string()?,
+                    });
+                }
+                Some(items)
+            }
+        };
+        let reservation_minutes = self.opt_i64()?;
+        let max_prices = match self.flag()? {
+            false => None,
+            true => {
+                let n = self.count(2)?;
+                let mut prices = Vec::with_capacity(n);
+                for _ in 0..n {
+                    prices.push(self.opt_i64()?.ok_or_else(|| BinError::Damaged("a max price is missing".into()))?);
+                }
+                Some(prices)
+            }
+        };
+        let external_ref = match self.flag()? {
+            false => None,
+            true => {
+                let (marketplace_order_id, services_endpoint) = (self.opt_string()?, self.opt_string()?);
+                Some(Box::new(ExternalRef { marketplace_order_id, services_endpoint }))
+            }
+        };
+        let document_sha256 = self.opt_string()?;
+        Ok(OrderBody { id, items, reservation_minutes, max_prices, external_ref, document_sha256 })
     }
 }
 
@@ -285,7 +339,21 @@ mod tests {
             Command::PutPrice { account: s("a"), sku: s("k"), body: PriceBody::default() },
             Command::DeletePrice { account: s("a"), sku: s("k"), trade_policy: None },
             Command::DeletePrice { account: s("a"), sku: s("k"), trade_policy: Some(s("tp")) },
-            Command::PlaceOrder { marketplace: s("m"), body: OrderBody { id: None, items: None } },
+            Command::PlaceOrder { marketplace: s("m"), body: OrderBody::default() },
+            Command::PlaceOrder {
+                marketplace: s("v"),
+                body: OrderBody {
+                    id: Some(s("1138342255777-01")),
+                    items: Some(vec![OrderItemBody { sku: Some(s("s-1")), quantity: Some(2), seller: Some(s("s")) }]),
+                    reservation_minutes: Some(11_520),
+                    max_prices: Some(vec![9_900]),
+                    external_ref: Some(Box::new(ExternalRef {
+                        marketplace_order_id: Some(s("1138342255777-01")),
+                        services_endpoint: Some(s("https://v.example/api/oms")),
+                    })),
+                    document_sha256: Some("ab".repeat(32)),
+                },
+            },
             Command::PlaceOrder {
                 marketplace: s("m"),
                 body: OrderBody {
@@ -294,9 +362,13 @@ mod tests {
                         OrderItemBody { sku: Some(s("s-k")), quantity: Some(3), seller: Some(s("s")) },
                         OrderItemBody::default(),
                     ]),
+                    ..OrderBody::default()
                 },
             },
-            Command::PlaceOrder { marketplace: s("m"), body: OrderBody { id: Some(s("o2")), items: Some(vec![]) } },
+            Command::PlaceOrder {
+                marketplace: s("m"),
+                body: OrderBody { id: Some(s("o2")), items: Some(vec![]), ..OrderBody::default() },
+            },
             Command::AuthorizeOrder { marketplace: s("m"), id: s("o1") },
             Command::CancelOrder { account: s("m"), id: s("o1") },
             Command::InvoiceOrder { account: s("s"), id: s("m.o1") },

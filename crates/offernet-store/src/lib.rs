@@ -32,6 +32,7 @@ pub mod binary;
 pub mod crc;
 pub mod datadir;
 mod diagnosis;
+pub mod documents;
 pub mod error;
 pub mod history;
 pub mod journal;
@@ -56,6 +57,7 @@ pub mod writer;
 
 pub use any::AnyJournal;
 pub use datadir::DataDirLock;
+pub use documents::{DocumentKey, Documents};
 pub use history::Retention;
 pub use journal::{Encoded, Entry, Journal, JournalEnd, JournalError, PruneStep, Repair, StoredEvent, COMMAND_FORMAT};
 pub use outbox::{journal_id, Attempt, DeadLetter, Outbox, Replay};

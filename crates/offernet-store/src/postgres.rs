@@ -149,6 +149,21 @@ CREATE TABLE IF NOT EXISTS offernet.outbound_dead (
 ALTER TABLE offernet.journal ADD COLUMN IF NOT EXISTS bin BYTEA;
 "#,
     ),
+    (
+        6,
+        r#"
+-- Order documents (`documents.rs`): an external marketplace's order's personal data, kept out
+-- of the journal; the order command carries only `sha256`. Deleted when the retention ends.
+CREATE TABLE IF NOT EXISTS offernet.order_documents (
+    account    TEXT   NOT NULL,
+    order_id   TEXT   NOT NULL,
+    sha256     TEXT   NOT NULL,
+    created_ms BIGINT NOT NULL,
+    document   TEXT   NOT NULL,
+    PRIMARY KEY (account, order_id, sha256)
+);
+"#,
+    ),
 ];
 
 /// The journal in a PostgreSQL database (the SQL is `sql.rs`'s; this file connects).

@@ -18,11 +18,12 @@ use crate::sql::{Dialect, SqlJournal};
 /// Schema version of this file's tables (not of the command format). Version 2 added
 /// `quarantine` and `repairs`, version 3 the durable event history (`events`, `event_floors`),
 /// version 4 outbound delivery (`outbound_progress`, `outbound_attempts`, `outbound_dead`),
-/// version 5 the journal's `bin` column (the binary form of a command, `binary.rs`); an older
+/// version 5 the journal's `bin` column (the binary form of a command, `binary.rs`), version 6
+/// the order documents (`order_documents`, `documents.rs`); an older
 /// file is upgraded in place (the tables are created, the column added), and an older offernet
 /// refuses a newer file rather than misread a repaired journal, write without recording events
 /// or write entries without their binary form.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (
@@ -119,6 +120,17 @@ CREATE TABLE IF NOT EXISTS outbound_dead (
     reason   TEXT    NOT NULL,
     PRIMARY KEY (consumer, seq)
 );
+-- Order documents (version 6, `documents.rs`): an external marketplace's order's personal
+-- data, kept out of the journal; the order command carries only `sha256`. Deleted when the
+-- retention ends.
+CREATE TABLE IF NOT EXISTS order_documents (
+    account    TEXT    NOT NULL,
+    order_id   TEXT    NOT NULL,
+    sha256     TEXT    NOT NULL,
+    created_ms INTEGER NOT NULL,
+    document   TEXT    NOT NULL,
+    PRIMARY KEY (account, order_id, sha256)
+);
 "#;
 
 /// The journal in one SQLite file (the SQL is `sql.rs`'s; this file opens the file).
@@ -169,7 +181,7 @@ impl Dialect for Sqlite {
     }
 }
 
-/// Records the schema version in a new file, upgrades a version-1 to 4 file (which lacks
+/// Records the schema version in a new file, upgrades a version-1 to 5 file (which lacks
 /// tables [`SCHEMA`] has just created, and the journal's `bin` column, added here: its old
 /// entries keep `bin` NULL and replay from their JSON), and refuses a newer one.
 async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
@@ -190,6 +202,13 @@ async fn migrate(conn: &mut SqliteConnection) -> JResult<()> {
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
+        }
+        // Version 5 lacks only the order documents, which `SCHEMA` has just created.
+        Some(v) if v == "5" => {
+            sqlx::query("UPDATE meta SET value = ? WHERE key = 'schema_version'")
+                .bind(SCHEMA_VERSION.to_string())
+                .execute(&mut *conn)
+                .await?;
         }
         Some(v) if v == SCHEMA_VERSION.to_string() => {}
         Some(v) => {

@@ -92,6 +92,15 @@ pub struct ServeArgs {
     /// between, with the reason (seconds, 1 to 604800). Default: 86400.
     #[arg(long, env = "OFFERNET_WEBHOOK_DISABLE_AFTER_SECS")]
     pub webhook_disable_after_secs: Option<u64>,
+    /// Serve the VTEX Marketplace Protocol under /vtex (needs --public-url). Default: off.
+    #[arg(long, env = "OFFERNET_VTEX")]
+    pub vtex: bool,
+    /// Where VTEX reaches this server (`https://HOST`); required with --vtex. Default: none.
+    #[arg(long, env = "OFFERNET_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Days an order document (customer, address) is kept after its order closed (1 to 3650). Default: 90.
+    #[arg(long, env = "OFFERNET_DOCUMENT_RETENTION_DAYS")]
+    pub document_retention_days: Option<u32>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -140,10 +149,17 @@ impl ServeArgs {
             log_format,
             cors_origins,
             nats_stream,
-            webhook_disable_after_secs
+            webhook_disable_after_secs,
+            document_retention_days
         );
         if self.outbound_allow_local {
             c.outbound_allow_local = true;
+        }
+        if self.vtex {
+            c.vtex = true;
+        }
+        if let Some(u) = &self.public_url {
+            c.public_url = Some(u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty());
         }
         if let Some(u) = &self.nats_url {
             c.nats_url = Some(u.clone()).filter(|u| !u.trim().is_empty());

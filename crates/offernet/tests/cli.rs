@@ -95,6 +95,9 @@ fn every_key(dir: &Path) -> BTreeMap<&'static str, String> {
         ("nats_url", q("nats://user:Hunter2pw@127.0.0.1:4222")),
         ("nats_stream", q("OFFERNET_CLI")),
         ("webhook_disable_after_secs", "3600".into()),
+        ("vtex", "true".into()),
+        ("public_url", q("https://offernet.example")),
+        ("document_retention_days", "30".into()),
     ])
 }
 

@@ -395,6 +395,11 @@ fn no_body_refusal_names_a_rust_type() {
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
             let Some(body) = op["requestBody"]["content"]["application/json"]["schema"].as_object() else { continue };
+            // VTEX's bodies (free-form objects in this document, VTEX's schemas elsewhere) are
+            // checked by `vtex_seller.rs`.
+            if path.starts_with("/vtex/") {
+                continue;
+            }
             let body = schema(&Value::Object(body.clone()));
             let path = path
                 .replace("{a}", "s")

@@ -16,6 +16,7 @@ mod content;
 mod few;
 mod index;
 mod integration;
+mod shipping;
 mod sku_index;
 mod values;
 mod webhook;
@@ -24,6 +25,7 @@ pub use content::{Centi, Dimensions, SkuContent};
 pub use few::Few;
 pub use index::{AccountIdx, SkuIdx, TpIdx, WhIdx};
 pub use integration::{Integration, MarketplaceLink, Quote, SellerLink};
+pub use shipping::{ShippingProfile, Sla};
 pub use sku_index::SkuIndex;
 pub use values::*;
 pub use webhook::{pattern_matches, Webhook};
@@ -200,6 +202,8 @@ pub struct Affiliation {
     pub active: bool,
     pub resale: Resale,
     pub require_own_stock: bool,
+    /// The seller's id at an external marketplace (VTEX `seller`), when not its account id.
+    pub remote_seller_id: Option<Arc<str>>,
 }
 
 /// The stock gate (rules 6 and 13): a forwarder (a SKU with upstream sources) whose
@@ -330,6 +334,8 @@ pub struct Account {
     /// The outside system this account mirrors, if any (`integration/`); boxed, since few
     /// accounts have one.
     pub integration: Option<Box<Integration>>,
+    /// The seller's shipping profile (`shipping.rs`), when set.
+    pub shipping: Option<Arc<ShippingProfile>>,
 }
 
 impl Account {
@@ -363,6 +369,7 @@ impl Account {
             sellers: BTreeMap::new(),
             suggestions: FxHashMap::default(),
             integration: None,
+            shipping: None,
         }
     }
 

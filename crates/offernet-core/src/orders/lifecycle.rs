@@ -71,8 +71,9 @@ impl Engine {
 
     /// Rule 38: the marketplace order is `cancelled` when every seller order is, `invoiced`
     /// when each is invoiced or cancelled and one is invoiced; otherwise it keeps its status.
-    /// Chain orders do not count. Leaving `reserved` takes the order out of the expiry index.
-    pub(super) fn follow_seller_orders(&mut self, oi: usize) {
+    /// Chain orders do not count. Leaving `reserved` takes the order out of the expiry index;
+    /// reaching a final status stamps `closed_ms` with `now_ms`.
+    pub(super) fn follow_seller_orders(&mut self, oi: usize, now_ms: u64) {
         let o = &mut self.orders.list[oi];
         let sellers = || o.subs.iter().filter(|s| s.parent.is_none());
         let status = if sellers().all(|s| s.status == OrderStatus::Cancelled) {
@@ -84,6 +85,9 @@ impl Engine {
         };
         if o.status == OrderStatus::Reserved && status != OrderStatus::Reserved {
             self.orders.expiry.remove(&(o.expires_ms, oi));
+        }
+        if !status.open() && o.closed_ms.is_none() {
+            o.closed_ms = Some(now_ms);
         }
         o.status = status;
     }
@@ -150,6 +154,7 @@ impl Engine {
         let o = &mut self.orders.list[oi];
         self.orders.expiry.remove(&(o.expires_ms, oi));
         o.status = OrderStatus::Authorized;
+        o.authorized_ms = Some(now_ms);
         let mut changed = Vec::new();
         for (si, s) in o.subs.iter_mut().enumerate() {
             if s.status == OrderStatus::Reserved {
@@ -161,7 +166,7 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn invoice_order(&mut self, account: &str, id: &str, work: &mut Work) -> Result<()> {
+    pub(crate) fn invoice_order(&mut self, account: &str, id: &str, now_ms: u64, work: &mut Work) -> Result<()> {
         let (_, oi, si) = self.order_of(account, id)?;
         let Some(si) = si else {
             return Err(DomainError::conflict("each seller invoices its own seller or chain order"));
@@ -174,7 +179,7 @@ impl Engine {
         }
         self.consume(oi, si, work);
         self.orders.list[oi].subs[si].status = OrderStatus::Invoiced;
-        self.follow_seller_orders(oi);
+        self.follow_seller_orders(oi, now_ms);
         self.order_events(oi, &[si], OrderEventKind::Invoiced, None, work);
         Ok(())
     }
@@ -184,7 +189,7 @@ impl Engine {
     /// Nothing is cancelled once any order of that tree is invoiced (409), so units sold on
     /// are never released below an order that still counts them. `order.cancelled`, naming
     /// `account`, goes to the marketplace and to the seller of every order that changed.
-    pub(crate) fn cancel_order(&mut self, account: &str, id: &str, work: &mut Work) -> Result<()> {
+    pub(crate) fn cancel_order(&mut self, account: &str, id: &str, now_ms: u64, work: &mut Work) -> Result<()> {
         let (by, oi, si) = self.order_of(account, id)?;
         let o = &self.orders.list[oi];
         let tree: Vec<usize> = match si {
@@ -213,7 +218,7 @@ impl Engine {
             self.release(oi, c, work);
             self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
         }
-        self.follow_seller_orders(oi);
+        self.follow_seller_orders(oi, now_ms);
         let by = self.accounts[by].id.clone();
         self.order_events(oi, &changed, OrderEventKind::Cancelled, Some(by), work);
         Ok(())
@@ -236,6 +241,7 @@ impl Engine {
                 }
             }
             self.orders.list[oi].status = OrderStatus::Expired;
+            self.orders.list[oi].closed_ms = Some(now_ms);
             self.order_events(oi, &changed, OrderEventKind::Expired, None, work);
         }
     }

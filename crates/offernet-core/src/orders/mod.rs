@@ -21,8 +21,15 @@ pub const MAX_ORDER_ITEMS: usize = 100;
 pub const MAX_ORDER_QUANTITY: i64 = 1_000_000;
 /// Default reservation time before an unauthorised order expires: 30 minutes.
 pub const DEFAULT_RESERVATION_MS: u64 = 30 * 60 * 1000;
-/// Longest reservation a marketplace may configure: 7 days.
-pub const MAX_RESERVATION_MINUTES: i64 = 7 * 24 * 60;
+/// Longest reservation a marketplace may configure or an order may ask for: 14 days. VTEX
+/// marketplaces reserve for up to 8 days (`lockTTL "8d"`: boleto payments take days), so 7
+/// days was too short for them (vtex-compat.md §6 Q7).
+pub const MAX_RESERVATION_MINUTES: i64 = 14 * 24 * 60;
+/// Longest `external_ref.marketplace_order_id`: VTEX order ids are about 16 characters;
+/// room for other marketplaces' ids without letting a field grow the journal unbounded.
+pub const MAX_EXTERNAL_ORDER_ID_CHARS: usize = 256;
+/// Longest `external_ref.services_endpoint` (a URL, as webhook URLs).
+pub const MAX_SERVICES_ENDPOINT_CHARS: usize = 2048;
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,6 +98,18 @@ pub struct Order {
     pub created_ms: u64,
     pub expires_ms: u64,
     pub subs: Vec<SubOrder>,
+    /// When the marketplace authorised it (VTEX answers carry this date, and a retried
+    /// fulfil must get the same one).
+    pub authorized_ms: Option<u64>,
+    /// When it reached a final status (cancelled, invoiced, expired): the same for retries of
+    /// a cancel, and where the retention of its order document starts.
+    pub closed_ms: Option<u64>,
+    /// The order at the external marketplace this order stands for (`PlaceOrder`'s
+    /// `external_ref`), boxed: most orders have none.
+    pub external_ref: Option<Box<ExternalRef>>,
+    /// SHA-256 (hex) of the order document kept outside the engine (customer, address): the
+    /// engine never holds the document itself, so no personal data enters the journal.
+    pub document_sha256: Option<Arc<str>>,
 }
 
 /// Order state kept by the engine.
@@ -125,13 +144,46 @@ pub struct OrderBody {
     pub id: Option<String>,
     #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_items = 100))]
     pub items: Option<Vec<OrderItemBody>>,
+    /// Minutes this order stays reserved unless authorised, instead of the marketplace's
+    /// setting (a VTEX marketplace's `lockTTL`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 20160))]
+    pub reservation_minutes: Option<i64>,
+    /// Per item (same length as `items`), the most the marketplace charges per unit: the order
+    /// is refused (409 `price_changed`) when a seller's price for it is now above that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100, value_type = Option<Vec<i64>>))]
+    pub max_prices: Option<Vec<i64>>,
+    /// The external marketplace's order this order stands for (boxed: most orders have none,
+    /// and every command is as large as the largest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<Box<ExternalRef>>,
+    /// SHA-256 (64 lower-case hex digits) of the order document the server stored before
+    /// placing the order (customer and address stay outside the journal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
+    pub document_sha256: Option<String>,
+}
+
+/// The order at an external marketplace (VTEX) that an order stands for.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalRef {
+    /// The marketplace's order id (VTEX `marketplaceOrderId`), printable ASCII.
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_length = 256))]
+    pub marketplace_order_id: Option<String>,
+    /// Where the marketplace takes invoices and cancels for this order (VTEX
+    /// `marketplaceServicesEndpoint`): an http(s) URL.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
+    pub services_endpoint: Option<String>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrderSettingsBody {
-    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, minimum = 1, maximum = 10080))]
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, minimum = 1, maximum = 20160))]
     pub reservation_minutes: Option<i64>,
 }
 
@@ -158,6 +210,11 @@ pub struct SubOrderView {
     pub items: Vec<SubItemView>,
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub chain_orders: Vec<SubOrderView>,
+    /// The order document, as far as this seller may see it (the seller of record: all of it;
+    /// a chain seller: the address); filled by the server, which keeps documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub document: Option<serde_json::Value>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -180,8 +237,41 @@ pub struct OrderView {
     pub status: OrderStatus,
     pub created_ms: u64,
     pub expires_ms: u64,
+    /// When the marketplace authorised it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorized_ms: Option<u64>,
+    /// When it was cancelled, invoiced or expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<ExternalRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_sha256: Option<Arc<str>>,
+    /// The order document (customer, address, delivery; an external marketplace's order),
+    /// filled by the server, which keeps documents outside the engine.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub document: Option<serde_json::Value>,
     pub items: Vec<OrderItemView>,
     pub seller_orders: Vec<SubOrderView>,
+}
+
+/// How much of an order's document an account may see (vtex-compat.md §2.1 item 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DocumentAccess {
+    /// The marketplace and the seller of record.
+    Whole,
+    /// A chain seller: the delivery address and its receiver only.
+    AddressOnly,
+}
+
+/// Where an order's document is kept, and how much of it an account may see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentRef {
+    pub marketplace: Arc<str>,
+    pub order: Arc<str>,
+    pub sha256: Arc<str>,
+    pub access: DocumentAccess,
 }
 
 /// An order as one account sees it: the marketplace's whole order, or a seller's seller

@@ -52,6 +52,56 @@ pub(super) fn order_lines(items: &[OrderItemBody], seller: SellerField) -> Resul
     Ok(out)
 }
 
+/// What a `PlaceOrder` body adds to its lines, checked before any state is read (rule 39).
+struct Extras {
+    reservation_ms: Option<u64>,
+}
+
+/// Checks `reservation_minutes`, `max_prices` (one per line), `external_ref` and
+/// `document_sha256` of an order body with `lines` lines.
+fn order_extras(body: &OrderBody, lines: usize) -> Result<Extras> {
+    let reservation_ms = match body.reservation_minutes {
+        None => None,
+        Some(m) if (1..=MAX_RESERVATION_MINUTES).contains(&m) => Some(m as u64 * 60_000),
+        Some(_) => {
+            return Err(DomainError::invalid("reservation_minutes", format!("between 1 and {MAX_RESERVATION_MINUTES}")))
+        }
+    };
+    if let Some(prices) = &body.max_prices {
+        if prices.len() != lines {
+            return Err(DomainError::invalid("max_prices", format!("one per item: {lines}, not {}", prices.len())));
+        }
+        for (i, &p) in prices.iter().enumerate() {
+            v::price(&format!("max_prices[{i}]"), p)?;
+        }
+    }
+    if let Some(x) = &body.external_ref {
+        let id = x.marketplace_order_id.as_deref();
+        let id = id.ok_or_else(|| DomainError::invalid("external_ref.marketplace_order_id", "required"))?;
+        printable("external_ref.marketplace_order_id", id, MAX_EXTERNAL_ORDER_ID_CHARS)?;
+        if let Some(url) = &x.services_endpoint {
+            printable("external_ref.services_endpoint", url, MAX_SERVICES_ENDPOINT_CHARS)?;
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(DomainError::invalid("external_ref.services_endpoint", "an http:// or https:// URL"));
+            }
+        }
+    }
+    if let Some(h) = &body.document_sha256 {
+        if h.len() != 64 || !h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(DomainError::invalid("document_sha256", "64 lower-case hex digits (a SHA-256)"));
+        }
+    }
+    Ok(Extras { reservation_ms })
+}
+
+/// 1 to `max` printable ASCII characters (no spaces).
+fn printable(field: &str, s: &str, max: usize) -> Result<()> {
+    if s.is_empty() || s.len() > max || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(DomainError::invalid(field, format!("1 to {max} printable ASCII characters, no spaces")));
+    }
+    Ok(())
+}
+
 /// A placement being planned: nothing is written until the whole order fits.
 pub(super) struct Plan {
     /// Units tentatively reserved per (account, SKU, warehouse).
@@ -223,8 +273,16 @@ impl Engine {
     }
 
     /// Plans line `i` of order `id` at marketplace `m`: the offer must be sellable but for
-    /// its stock, and the whole quantity must fit (seller order, then chain orders).
-    fn plan_line(&self, plan: &mut Plan, m: AccountIdx, id: &str, i: usize, line: &Line) -> Result<OrderItem> {
+    /// its stock, its price at most `max_price` when given (409 `price_changed`), and the whole
+    /// quantity must fit (seller order, then chain orders).
+    fn plan_line(
+        &self,
+        plan: &mut Plan,
+        (m, id): (AccountIdx, &str),
+        i: usize,
+        line: &Line,
+        max_price: Option<i64>,
+    ) -> Result<OrderItem> {
         let (mk, q, s, ss) = self.order_item(m, line)?;
         let e = self.eval_offer(m, s, ss, Some(mk), None);
         let blocks =
@@ -236,6 +294,12 @@ impl Engine {
         let seller = &self.accounts[s];
         let aff = seller.affiliations.get(&m).expect("a sellable offer has both halves");
         let price = e.price.expect("a sellable offer has a price").price;
+        if let Some(max) = max_price.filter(|&max| price > max) {
+            return Err(DomainError::PriceChanged {
+                item: i,
+                reason: format!("the seller's price is now {price}, above the {max} the marketplace charges"),
+            });
+        }
         let got = self.fill_offer(plan, m, s, ss, aff, q, price, |_| format!("{}.{}", self.accounts[m].id, id));
         if got < q {
             return Err(DomainError::InsufficientStock {
@@ -280,6 +344,7 @@ impl Engine {
         }
         let items = body.items.as_ref().ok_or_else(|| DomainError::invalid("items", "required"))?;
         let checked = order_lines(items, SellerField::Required)?;
+        let extras = order_extras(body, checked.len())?;
         let m = self.account_idx(marketplace)?;
         let request: Vec<(String, u64, String)> =
             checked.iter().map(|l| (l.sku.to_string(), l.quantity, l.seller.unwrap_or_default().to_string())).collect();
@@ -292,11 +357,13 @@ impl Engine {
         let mut plan = Plan { tentative: FxHashMap::default(), subs: Vec::new() };
         let mut lines = Vec::with_capacity(items.len());
         for (i, line) in checked.iter().enumerate() {
-            lines.push(self.plan_line(&mut plan, m, id, i, line)?);
+            let max_price = body.max_prices.as_ref().map(|p| p[i]);
+            lines.push(self.plan_line(&mut plan, (m, id), i, line, max_price)?);
         }
         // The whole order fits: reserve.
         self.reserve(&plan.tentative, work);
-        let reservation = self.orders.reservation_ms.get(&m).copied().unwrap_or(DEFAULT_RESERVATION_MS);
+        let setting = self.orders.reservation_ms.get(&m).copied().unwrap_or(DEFAULT_RESERVATION_MS);
+        let reservation = extras.reservation_ms.unwrap_or(setting);
         let oi = self.orders.list.len();
         let order = Order {
             id: Arc::from(id),
@@ -307,6 +374,10 @@ impl Engine {
             created_ms: now_ms,
             expires_ms: now_ms.saturating_add(reservation),
             subs: plan.subs,
+            authorized_ms: None,
+            closed_ms: None,
+            external_ref: body.external_ref.clone(),
+            document_sha256: body.document_sha256.as_deref().map(Arc::from),
         };
         self.orders.index.insert((m, order.id.clone()), (oi, None));
         for (si, s) in order.subs.iter().enumerate() {

@@ -33,7 +33,25 @@ impl Engine {
                 .filter(|(_, c)| c.parent == Some(si))
                 .map(|(c, _)| self.sub_view(o, c))
                 .collect(),
+            document: None,
         }
+    }
+
+    /// The document of order `id` as `account` sees it: where it is kept and how much it may
+    /// see; `None` when the order has no document (or does not exist).
+    pub fn order_document_ref(&self, account: &str, id: &str) -> Option<DocumentRef> {
+        let (_, oi, si) = self.order_of(account, id).ok()?;
+        let o = &self.orders.list[oi];
+        let access = match si.map(|si| o.subs[si].parent) {
+            None | Some(None) => DocumentAccess::Whole,
+            Some(Some(_)) => DocumentAccess::AddressOnly,
+        };
+        Some(DocumentRef {
+            marketplace: self.accounts[o.marketplace].id.clone(),
+            order: o.id.clone(),
+            sha256: o.document_sha256.clone()?,
+            access,
+        })
     }
 
     /// An order as `account` may see it: the marketplace sees the whole order; a seller its
@@ -56,6 +74,11 @@ impl Engine {
                     status: o.status,
                     created_ms: o.created_ms,
                     expires_ms: o.expires_ms,
+                    authorized_ms: o.authorized_ms,
+                    closed_ms: o.closed_ms,
+                    external_ref: o.external_ref.as_deref().cloned(),
+                    document_sha256: o.document_sha256.clone(),
+                    document: None,
                     items: o
                         .items
                         .iter()

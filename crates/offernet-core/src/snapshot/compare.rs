@@ -11,19 +11,23 @@ impl Engine {
     /// the initial token was made (`FORMAT_1_TOKEN_CREATED_MS`), so that time is not compared;
     /// everything else is, byte for byte after decoding (a named token, SKU content or a
     /// product URL, which format 1 cannot hold, makes a difference). Format 2 keeps everything
-    /// but webhook subscriptions, format 3 all but integrations: decoded, it must encode as this
-    /// state does (so a state with a subscription or an integration differs, as it should).
+    /// but webhook subscriptions: decoded, it must encode as this state does (so a state with
+    /// a subscription differs, as it should). Format 3 lacks the integrations
+    /// (`integrations.rs`) and the VTEX section (`vtex.rs`) the same way, and formats before 4 the orders' dates, which are not compared
+    /// (`snapshot_bytes_kept_by`).
     pub fn snapshot_matches(&self, bytes: &[u8]) -> bool {
         if self.snapshot_bytes() == bytes {
             return true;
         }
-        let initial_token_ms = match bytes.get(8..12) {
-            Some(f) if f == 1u32.to_le_bytes() => Some(FORMAT_1_TOKEN_CREATED_MS),
-            Some(f) if f == 2u32.to_le_bytes() || f == 3u32.to_le_bytes() => None,
-            _ => return false,
+        let format = match bytes.get(8..12) {
+            Some(f) => u32::from_le_bytes([f[0], f[1], f[2], f[3]]),
+            None => return false,
         };
+        if !(1..SNAPSHOT_FORMAT).contains(&format) {
+            return false;
+        }
         match Engine::from_snapshot_bytes(self.config, bytes) {
-            Ok(old) => old.snapshot_bytes() == self.encode(initial_token_ms),
+            Ok(old) => old.snapshot_bytes() == self.snapshot_bytes_kept_by(format),
             Err(_) => false,
         }
     }

@@ -18,6 +18,7 @@ mod codec;
 mod compare;
 mod integrations;
 mod read;
+mod vtex;
 mod webhooks;
 mod write;
 
@@ -28,9 +29,11 @@ mod write;
 /// name, hash, created_ms) instead of one optional token hash; SKU content and trade policies'
 /// `product_url`. 1 is still read (`read.rs`): its token hash becomes token `initial`, as
 /// replaying `CreateAccount` makes it; no content, no product URLs. 3: webhook subscriptions,
-/// a section after the orders (`webhooks.rs`); 2 is still read (no subscriptions). 4: accounts'
-/// integrations and external sellers' quotes, a section after the webhooks (`integrations.rs`);
-/// 3 is still read (no integrations).
+/// a section after the orders (`webhooks.rs`); 2 is still read (no subscriptions). 4: two
+/// sections after the webhooks: accounts' integrations and external sellers' quotes
+/// (`integrations.rs`), then the VTEX section (`vtex.rs`: shipping profiles, affiliations'
+/// `remote_seller_id`, orders' dates, external reference and document hash); 3 is still read
+/// (none of them).
 pub const SNAPSHOT_FORMAT: u32 = 4;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
 pub const FORMATS_READ: [u32; 4] = [1, 2, 3, SNAPSHOT_FORMAT];

@@ -44,6 +44,7 @@ impl Engine {
         }
         if format >= 4 {
             e.decode_integrations(&mut r)?;
+            e.decode_vtex(&mut r)?;
         }
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
@@ -143,7 +144,20 @@ impl Engine {
             if status == OrderStatus::Reserved {
                 self.orders.expiry.insert((expires_ms, oi));
             }
-            self.orders.list.push(Order { id, marketplace, status, items, request, created_ms, expires_ms, subs });
+            self.orders.list.push(Order {
+                id,
+                marketplace,
+                status,
+                items,
+                request,
+                created_ms,
+                expires_ms,
+                subs,
+                authorized_ms: None,
+                closed_ms: None,
+                external_ref: None,
+                document_sha256: None,
+            });
         }
         Ok(())
     }
@@ -215,7 +229,8 @@ fn account(r: &mut R, format: u32) -> DResult<(Account, BTreeSet<(AccountIdx, Sk
             _ => Resale::List(strs(r)?),
         };
         let require_own_stock = r.bool()?;
-        a.affiliations.insert(m, Affiliation { trade_policy, active, resale, require_own_stock });
+        let remote_seller_id = None; // format 4's VTEX section (`vtex.rs`) sets it
+        a.affiliations.insert(m, Affiliation { trade_policy, active, resale, require_own_stock, remote_seller_id });
     }
     for _ in 0..r.u32()? {
         let s = r.account()?;

@@ -121,7 +121,7 @@ fn content_round_trips() {
     assert_eq!(copy.trade_policy("a", "1").unwrap().product_url, None);
 }
 
-/// Formats 1 and 2 are read (format 1 by `tests/snapshot_format1.rs`, from a real one); one
+/// Formats 1 to 4 are read (format 1 by `tests/snapshot_format1.rs`, from a real one); one
 /// before or after them is refused, naming it and the formats read.
 #[test]
 fn a_snapshot_of_another_format_is_refused() {
@@ -131,4 +131,77 @@ fn a_snapshot_of_another_format_is_refused() {
         let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap_err();
         assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4]"));
     }
+}
+
+/// Format 4's VTEX section: a shipping profile, an affiliation's `remote_seller_id` and an
+/// order's dates, external reference and document hash survive a snapshot; a format-3
+/// snapshot (the same without the section) reads with none of them and matches a state that
+/// has none.
+#[test]
+fn the_vtex_section_round_trips_and_format_3_still_reads() {
+    use crate::command::{AffiliationBody, PriceBody, SellerBody, SkuBody, StockBody, WarehouseBody};
+    use crate::orders::{ExternalRef, OrderBody, OrderItemBody};
+    use crate::shipping::{ShippingBody, SlaBody};
+    let mut e = Engine::new(EngineConfig::default());
+    let s = |x: &str| x.to_string();
+    let put = |e: &mut Engine, c: Command| e.apply(&c, 7).unwrap();
+    for id in ["v", "s"] {
+        put(&mut e, Command::CreateAccount { id: s(id), name: s(id), currency: s("BRL"), token_hash: None });
+    }
+    let plain = e.snapshot_bytes();
+    let sla = SlaBody {
+        id: Some(s("Normal")),
+        name: Some(s("Normal")),
+        price: Some(1000),
+        shipping_estimate: Some(s("3bd")),
+    };
+    let body = ShippingBody { ships_to: Some(vec![s("BRA")]), slas: Some(vec![sla]) };
+    put(&mut e, Command::PutShippingProfile { account: s("s"), body });
+    put(
+        &mut e,
+        Command::PutSku {
+            account: s("s"),
+            sku: s("k"),
+            body: Box::new(SkuBody { name: Some(s("K")), ..Default::default() }),
+        },
+    );
+    put(
+        &mut e,
+        Command::PutPrice { account: s("s"), sku: s("k"), body: PriceBody { price: Some(100), ..Default::default() } },
+    );
+    put(&mut e, Command::PutWarehouse { account: s("s"), warehouse: s("w"), body: WarehouseBody::default() });
+    let stock = StockBody { quantity: Some(3), unlimited: None };
+    put(&mut e, Command::PutStock { account: s("s"), warehouse: s("w"), sku: s("k"), body: stock });
+    let aff = AffiliationBody { trade_policy: Some(s("1")), remote_seller_id: Some(s("01")), ..Default::default() };
+    put(&mut e, Command::PutAffiliation { seller: s("s"), marketplace: s("v"), body: aff });
+    put(&mut e, Command::PutSeller { marketplace: s("v"), seller: s("s"), body: SellerBody::default() });
+    let order = OrderBody {
+        id: Some(s("o1")),
+        items: Some(vec![OrderItemBody { sku: Some(s("s-k")), quantity: Some(1), seller: Some(s("s")) }]),
+        reservation_minutes: Some(60),
+        max_prices: Some(vec![100]),
+        external_ref: Some(Box::new(ExternalRef { marketplace_order_id: Some(s("A.1")), services_endpoint: None })),
+        document_sha256: Some("ab".repeat(32)),
+    };
+    put(&mut e, Command::PlaceOrder { marketplace: s("v"), body: order });
+    e.apply(&Command::AuthorizeOrder { marketplace: s("v"), id: s("o1") }, 9).unwrap();
+    e.apply(&Command::CancelOrder { account: s("v"), id: s("o1") }, 11).unwrap();
+    let bytes = e.snapshot_bytes();
+    let copy = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap();
+    assert_eq!(copy.snapshot_bytes(), bytes);
+    assert_eq!(copy.shipping_profile("s").unwrap(), e.shipping_profile("s").unwrap());
+    assert_eq!(copy.affiliation("s", "v").unwrap().remote_seller_id.as_deref(), Some("01"));
+    let o = copy.order("v", "o1").unwrap();
+    assert_eq!((&o["authorized_ms"], &o["closed_ms"]), (&serde_json::json!(9), &serde_json::json!(11)));
+    assert_eq!(o["external_ref"]["marketplace_order_id"], "A.1");
+    assert_eq!(o["expires_ms"], 7 + 3_600_000);
+    // Format 3: the same bytes without the section (three counts, all 0 for `plain`).
+    let mut v3 = plain.clone();
+    assert_eq!(v3.split_off(v3.len() - 12), [0u8; 12]);
+    v3[8..12].copy_from_slice(&3u32.to_le_bytes());
+    let old = Engine::from_snapshot_bytes(EngineConfig::default(), &v3).unwrap();
+    assert_eq!(old.snapshot_bytes(), plain);
+    let replayed = Engine::from_snapshot_bytes(EngineConfig::default(), &plain).unwrap();
+    assert!(replayed.snapshot_matches(&v3), "a format-3 snapshot of the same state matches");
+    assert!(!e.snapshot_matches(&v3), "a state with VTEX data differs from it");
 }

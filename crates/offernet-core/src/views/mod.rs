@@ -257,6 +257,9 @@ pub struct AffiliationView {
     pub active: bool,
     pub resale: ResaleView,
     pub require_own_stock: bool,
+    /// The seller's id at an external (VTEX) marketplace, when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote_seller_id: Option<Arc<str>>,
 }
 
 /// A marketplace's half of a connection.
@@ -327,6 +330,7 @@ pub enum AllWord {
     All,
 }
 
+mod external;
 mod lists;
 mod network;
 mod read;

@@ -299,6 +299,7 @@ impl Engine {
                 Resale::List(l) => ResaleView::Accounts(l.to_vec()),
             },
             require_own_stock: x.require_own_stock,
+            remote_seller_id: x.remote_seller_id.clone(),
         })
     }
 

@@ -3,6 +3,9 @@
 
 use offernet_core::*;
 
+mod vtex;
+use vtex::{order_extras, remote_seller_id, shipping_command};
+
 /// SplitMix64: tiny, fast, and good enough to drive a generator.
 pub struct Rng(pub u64);
 
@@ -136,7 +139,8 @@ pub fn order_command(r: &mut Rng, e: &Engine, placed: &mut Vec<(String, String, 
                 });
             }
             placed.push((m.clone(), id.clone(), sellers));
-            Command::PlaceOrder { marketplace: m, body: OrderBody { id: Some(id), items: Some(items) } }
+            let body = order_extras(&*r, e, &m, OrderBody { id: Some(id), items: Some(items), ..OrderBody::default() });
+            Command::PlaceOrder { marketplace: m, body }
         }
         4 if !placed.is_empty() => {
             let (m, id, _) = placed[r.below(placed.len() as u64) as usize].clone();
@@ -258,6 +262,7 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
                 active: if r.chance(80) { None } else { Some(false) },
                 resale: resale(r),
                 require_own_stock: if r.chance(50) { Some(false) } else { None },
+                remote_seller_id: remote_seller_id(r),
             },
         },
         63..=68 => Command::PatchAffiliation {
@@ -268,6 +273,7 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
                 active: opt_bool(r),
                 resale: resale(r),
                 require_own_stock: opt_bool(r),
+                remote_seller_id: remote_seller_id(r),
             },
         },
         69..=70 => Command::DeleteAffiliation { seller: a, marketplace: b },
@@ -298,7 +304,8 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
             seller: b,
             seller_sku: sb,
         },
-        95..=96 => account_command(r, a),
+        95 => account_command(r, a),
+        96 => shipping_command(r, a),
         _ => Command::DenySuggestion { marketplace: a, seller: b, seller_sku: sb },
     }
 }
@@ -392,6 +399,7 @@ pub fn setup(r: &mut Rng) -> Vec<Command> {
                 active: None,
                 resale: if r.chance(50) { Some(WordOrList::Word(s("all"))) } else { resale(r) },
                 require_own_stock: r.chance(40).then_some(false),
+                remote_seller_id: None,
             },
         });
         out.push(Command::PutSeller { marketplace: s(b), seller: s(a), body: SellerBody::default() });
@@ -434,6 +442,7 @@ pub fn setup_chains(r: &mut Rng) -> Vec<Command> {
                 active: None,
                 resale: Some(WordOrList::Word(s("all"))),
                 require_own_stock: r.chance(30).then_some(false),
+                remote_seller_id: None,
             },
         });
         out.push(Command::PutSeller { marketplace: s(m), seller: s(seller), body: SellerBody::default() });

@@ -30,6 +30,7 @@ mod orders;
 mod params;
 mod query;
 mod respond;
+mod shipping;
 mod stock_prices;
 mod suggestions;
 mod tokens;
@@ -52,6 +53,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(offers::router())
         .merge(feeds::router())
         .merge(orders::router())
+        .merge(shipping::router())
         .merge(events::router())
         .merge(ops::router())
         .merge(docs::router())

@@ -76,7 +76,26 @@ async fn place_order(
     responses((status = 200, description = "the order", body = OrderAnswer)),
     extensions(("x-offernet-who" = json!("a"))))]
 async fn get_order(st: St, Path((a, id)): Path<(String, String)>, _: Reads) -> ApiResult<Response> {
-    Ok(json(StatusCode::OK, st.writer.read(|e| e.order_view(&a, &id))?))
+    let (mut view, doc) =
+        st.writer.read(|e| Ok::<_, DomainError>((e.order_view(&a, &id)?, e.order_document_ref(&a, &id))))?;
+    if let Some(d) = doc {
+        let stored = st.documents.lock().await.get(&d.marketplace, &d.order, &d.sha256).await;
+        // A document past its retention (or one not readable now) leaves the order without it.
+        let document = match stored {
+            Ok(Some(text)) => serde_json::from_str::<serde_json::Value>(&text).ok(),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading an order document");
+                None
+            }
+        };
+        let shown = document.map(|v| offernet_vtex::document::visible(&v, d.access));
+        match &mut view {
+            OrderAnswer::Marketplace(o) => o.document = shown,
+            OrderAnswer::Seller(s) => s.document = shown,
+        }
+    }
+    Ok(json(StatusCode::OK, view))
 }
 
 /// What an order's account can do to it once placed.

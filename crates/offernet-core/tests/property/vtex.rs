@@ -1,0 +1,67 @@
+//! Generators of what the VTEX protocol added (vtex-compat.md §2.1): a seller's id at an
+//! external marketplace, an order's optional fields, shipping profiles.
+
+use offernet_core::orders::ExternalRef;
+use offernet_core::*;
+
+use super::{s, Rng};
+
+/// A seller id at an external marketplace, sometimes; rarely a malformed one.
+pub fn remote_seller_id(r: &mut Rng) -> Option<String> {
+    match r.below(10) {
+        0 => Some(s("seller-01")),
+        1 => Some(s("bad id")),
+        _ => None,
+    }
+}
+
+/// The optional parts of an order body (vtex-compat.md §2.1 item 4): a reservation time, the
+/// most the marketplace charges per item (sometimes below the offer's price: `price_changed`),
+/// the external order it stands for, its document's hash; rarely malformed. Drawn from an RNG
+/// of its own (seeded from `main`'s state, which it does not advance), so that adding them
+/// left the rest of a case's draws as they were.
+pub fn order_extras(main: &Rng, e: &Engine, m: &str, mut body: OrderBody) -> OrderBody {
+    let r = &mut Rng(main.0 ^ 0x5654_4558); // "VTEX"
+    if r.chance(20) {
+        let minutes = [1, 480, 11_520, 20_160, 20_160, 20_161, 0, 60, 30, 90];
+        body.reservation_minutes = Some(minutes[r.below(minutes.len() as u64) as usize]);
+    }
+    if r.chance(30) {
+        let items = body.items.as_deref().unwrap_or_default();
+        let price = |it: &OrderItemBody| {
+            let sku = it.sku.as_deref().unwrap_or_default();
+            let offers = e.offers_for_sku(m, sku).unwrap_or_default();
+            offers.iter().find(|o| Some(&*o.seller) == it.seller.as_deref()).and_then(|o| o.price).unwrap_or(100)
+        };
+        // Mostly at or above the seller's price; one in ten below it (`price_changed`).
+        let mut prices: Vec<i64> =
+            items.iter().map(|it| price(it) + if r.chance(10) { -1 } else { r.below(2) as i64 }).collect();
+        if r.chance(5) {
+            prices.push(1);
+        }
+        body.max_prices = Some(prices);
+    }
+    if r.chance(20) {
+        let id = body.id.clone().unwrap_or_default();
+        let endpoint = r.chance(50).then(|| s("https://v.example/api/oms"));
+        body.external_ref = Some(Box::new(ExternalRef { marketplace_order_id: Some(id), services_endpoint: endpoint }));
+    }
+    if r.chance(20) {
+        body.document_sha256 = Some(if r.chance(90) { format!("{:016x}", r.next()).repeat(4) } else { s("x") });
+    }
+    body
+}
+
+/// A shipping profile, sometimes with a malformed country or estimate.
+pub fn shipping_command(r: &mut Rng, a: String) -> Command {
+    let country = s(r.pick(&["BRA", "ARG", "br"]));
+    let estimate = s(r.pick(&["3bd", "2d", "4h", "3w"]));
+    let sla = |id: &str, price| SlaBody {
+        id: Some(s(id)),
+        name: Some(s("Normal")),
+        price: Some(price),
+        shipping_estimate: Some(estimate.clone()),
+    };
+    let slas = (0..r.below(3)).map(|i| sla(["normal", "express", "normal"][i as usize], 1000 * i as i64)).collect();
+    Command::PutShippingProfile { account: a, body: ShippingBody { ships_to: Some(vec![country]), slas: Some(slas) } }
+}

@@ -1,0 +1,73 @@
+//! offernet-vtex: the VTEX Marketplace Protocol (shared/design/vtex-compat.md).
+//!
+//! Role (b) inbound, built now: an offernet seller S serves a VTEX marketplace V at
+//! `/vtex/{S}/api/fulfillment` + VTEX's paths (B1 simulation, B2 placement, B3 fulfil, B4
+//! cancel). Each maps onto what offernet already has: V is an ordinary account (a *mirror*)
+//! holding a registration half for S with `match_mode: auto`, so S's SKUs bind at V and S's
+//! offers, the stock rule, reservations and chain orders *at V* are exactly "S selling to V".
+//!
+//! - `simulation.rs`, `placement.rs`, `lifecycle.rs`: protocol types (camelCase; lenient:
+//!   unknown fields are ignored, unlike `/v1`) and pure mappings from a request and committed
+//!   state to a command, a document and an answer. No IO.
+//! - `routes.rs`: the axum handlers, documented for the OpenAPI document under tag `vtex`; the
+//!   server mounts them only with `--vtex`.
+//! - `auth.rs`: AppKey/AppToken or bearer, through the server's own token check.
+//! - `error.rs`: VTEX's error shape (`exception: null`) and the status table of §4.
+//! - `purge.rs`: the retention of order documents.
+//!
+//! Architecture invariant: this crate knows nothing of the server crate (the server depends on
+//! it): what it needs of the server (the writer, token checks, the document table, the public
+//! URL) comes in as a [`VtexState`].
+
+use std::sync::Arc;
+
+use offernet_store::{Documents, WriterHandle};
+
+pub mod auth;
+pub mod document;
+pub mod error;
+pub mod lifecycle;
+pub mod placement;
+pub mod purge;
+pub mod routes;
+pub mod simulation;
+
+pub use error::{VtexError, VtexResult};
+pub use routes::router;
+
+/// Who a token belongs to, as the server's token check says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Caller {
+    Operator,
+    Account(String),
+}
+
+/// Checks a token (an AppToken or a bearer token): the operator's, an account's, or neither.
+pub type TokenCheck = Arc<dyn Fn(&str) -> Option<Caller> + Send + Sync>;
+
+/// What the VTEX routes share, given by the server.
+pub struct VtexState {
+    pub writer: WriterHandle,
+    pub tokens: TokenCheck,
+    /// The order documents table (personal data kept out of the journal).
+    pub documents: Arc<tokio::sync::Mutex<Documents>>,
+    /// `--public-url`: where VTEX reaches this server (`https://HOST`, no trailing `/`).
+    pub public_url: String,
+    /// Largest request body (1 MiB by default, as `/v1`).
+    pub body_limit: usize,
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+/// The fulfillment endpoint to paste into V's seller registration for seller `seller`.
+pub fn fulfillment_endpoint(public_url: &str, seller: &str) -> String {
+    format!("{}/vtex/{seller}/api/fulfillment", public_url.trim_end_matches('/'))
+}

@@ -1,0 +1,222 @@
+//! The `/vtex` routes of role (b) (vtex-compat.md §1.1): seller S serves VTEX marketplace V at
+//! `/vtex/{s}/api/fulfillment` + VTEX's paths. Each handler authenticates (`auth.rs`), admits
+//! only a marketplace S is affiliated to (or the operator speaking for one), reads the body
+//! leniently within the body limit, and maps it (`simulation.rs`, `placement.rs`,
+//! `lifecycle.rs`). Every error answer has VTEX's shape (`error.rs`).
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use offernet_core::Command;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{VtexError, VtexErrorBody, VtexResult};
+use crate::lifecycle::{self, Action, OrderIdRequest};
+use crate::placement::{self, Placement};
+use crate::simulation::{self, SimulationRequest};
+use crate::{auth, Caller, VtexState};
+
+type St = State<Arc<VtexState>>;
+
+/// The routes with their documentation (tag `vtex`).
+pub fn router() -> OpenApiRouter<Arc<VtexState>> {
+    OpenApiRouter::new()
+        .routes(routes!(simulation))
+        .routes(routes!(place_orders))
+        .routes(routes!(fulfill))
+        .routes(routes!(cancel))
+}
+
+/// The admitted parties of a request: seller `seller` (its id at V `remote_id`) and the
+/// marketplace `marketplace` that calls.
+struct Admitted {
+    seller: String,
+    remote_id: String,
+    marketplace: String,
+}
+
+/// Authenticates and admits: the caller must be a marketplace seller `s` is affiliated to
+/// (403 otherwise), or the operator naming one in `X-VTEX-API-AppKey`. An unknown seller is
+/// 404.
+fn admit(st: &VtexState, headers: &HeaderMap, s: &str) -> VtexResult<Admitted> {
+    let a = auth::authenticate(st, headers)?;
+    let Some(marketplace) = a.acting else {
+        return Err(VtexError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_header",
+            "the operator names the marketplace it speaks for in X-VTEX-API-AppKey",
+        ));
+    };
+    let (seller_exists, affiliation) = st.writer.read(|e| (e.has_account(s), e.affiliation(s, &marketplace).ok()));
+    if !seller_exists {
+        return Err(VtexError::not_found(format!("seller account `{s}`")));
+    }
+    let Some(aff) = affiliation else {
+        return Err(match a.caller {
+            Caller::Operator => VtexError::not_found(format!("an affiliation of `{s}` with `{marketplace}`")),
+            Caller::Account(_) => VtexError::forbidden(format!("`{marketplace}` is not a marketplace of seller `{s}`")),
+        });
+    };
+    let remote_id = aff.remote_seller_id.as_deref().unwrap_or(s).to_string();
+    Ok(Admitted { seller: s.to_string(), remote_id, marketplace })
+}
+
+/// The body as JSON, read whole within the body limit (413 beyond it).
+async fn json_body(st: &VtexState, body: Body) -> VtexResult<Value> {
+    let bytes = axum::body::to_bytes(body, st.body_limit).await.map_err(|e| {
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+        while let Some(x) = source {
+            if x.is::<http_body_util::LengthLimitError>() {
+                let message = format!("the request body exceeds {} bytes", st.body_limit);
+                return VtexError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message);
+            }
+            source = x.source();
+        }
+        VtexError::invalid_json(format!("the body could not be read: {e}"))
+    })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(Default::default()));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| VtexError::invalid_json(format!("the body is not valid JSON: {e}")))
+}
+
+/// `value` as `T`, leniently (unknown fields ignored); a wrong type is 400 naming its field by
+/// its VTEX path, without the parser's words for types.
+pub(crate) fn lenient<T: DeserializeOwned>(value: Value) -> VtexResult<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "the body" } else { path.as_str() };
+        VtexError::invalid_field(field, "a value of another type than VTEX's schema gives this field")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_type_names_the_field_in_plain_words() {
+        let e = lenient::<SimulationRequest>(serde_json::json!({"items": [{"id": 6}]})).unwrap_err();
+        assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "invalid_field"));
+        assert!(e.message.contains("items[0].id"), "{}", e.message);
+        for rust in ["i64", "u64", "sequence", "struct", "Option", "a map"] {
+            assert!(!e.message.contains(rust), "{}", e.message);
+        }
+        let ok: SimulationRequest = lenient(serde_json::json!({"items": [], "extra": {"x": 1}})).unwrap();
+        assert_eq!(ok.items.map(|i| i.len()), Some(0), "unknown fields are ignored");
+    }
+}
+
+fn ok(body: impl serde::Serialize) -> Response {
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// Fulfillment simulation (B1): prices, stock and delivery options of the seller's SKUs at the calling marketplace; never changes anything
+#[utoipa::path(post, path = "/vtex/{s}/api/fulfillment/pvt/orderForms/simulation", tag = "vtex",
+    params(("s" = String, Path, description = "the seller account")),
+    request_body(content = Object, description = "VTEX `requestFulfillmentSimulation` (ESF); unknown fields ignored"),
+    responses((status = 200, description = "VTEX `responseFulfillmentSimulation`", body = crate::simulation::SimulationResponse),
+        (status = "4XX", description = "refused", body = VtexErrorBody)),
+    extensions(("x-offernet-who" = json!("vtex"))))]
+async fn simulation(st: St, Path(s): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    let run = async {
+        let p = admit(&st, &headers, &s)?;
+        let req: SimulationRequest = lenient(json_body(&st, body).await?)?;
+        let parties = simulation::Parties { seller: &p.seller, remote_id: &p.remote_id, marketplace: &p.marketplace };
+        st.writer.read(|e| simulation::simulate(e, &parties, &req)).map(ok)
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Order placement (B2): each order becomes an order at the calling marketplace, reserved along the whole chain; the same order again gives the same answer
+#[utoipa::path(post, path = "/vtex/{s}/api/fulfillment/pvt/orders", tag = "vtex",
+    params(("s" = String, Path, description = "the seller account")),
+    request_body(content = Object, description = "VTEX `orderPlacement` (ESF), an array of them as VTEX sends (or one object)"),
+    responses((status = 200, description = "VTEX `responseOrderPlacement`, in the request's container", body = placement::PlacementAnswers),
+        (status = "4XX", description = "refused; earlier orders of an array stay placed", body = VtexErrorBody)),
+    extensions(("x-offernet-who" = json!("vtex"))))]
+async fn place_orders(st: St, Path(s): Path<String>, headers: HeaderMap, body: Body) -> Response {
+    let run = async {
+        let p = admit(&st, &headers, &s)?;
+        let value = json_body(&st, body).await?;
+        let (elements, array) = placement::elements(&value)?;
+        let email: Option<String> = None; // the integration's `follow_up_email` (PutIntegration) is not built yet
+        let mut answers = Vec::with_capacity(elements.len());
+        for order in elements {
+            let parties =
+                placement::Parties { seller: &p.seller, remote_id: &p.remote_id, marketplace: &p.marketplace };
+            let placed = st.writer.read(|e| placement::placement(e, &parties, order, email.as_deref()))?;
+            place(&st, &p.marketplace, &placed).await?;
+            answers.push(placed.answer);
+        }
+        Ok::<_, VtexError>(ok(if array { Value::Array(answers) } else { answers.remove(0) }))
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Stores the document durably (unless the order exists: a retry), then places the order.
+async fn place(st: &VtexState, marketplace: &str, placed: &Placement) -> VtexResult<()> {
+    let exists = st.writer.read(|e| e.order_view(marketplace, &placed.order_id).is_ok());
+    if !exists {
+        let now = now_ms();
+        let mut docs = st.documents.lock().await;
+        docs.put(marketplace, &placed.order_id, &placed.sha256, now, &placed.document).await.map_err(|e| {
+            tracing::error!(error = %e, "storing an order document");
+            VtexError::new(StatusCode::SERVICE_UNAVAILABLE, "writer_unavailable", "the order document was not stored")
+        })?;
+    }
+    let cmd = Command::PlaceOrder { marketplace: marketplace.to_string(), body: placed.body.clone() };
+    st.writer.submit(cmd).await??;
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Fulfil and cancel: the same body, the same answer shape.
+async fn act(st: &VtexState, headers: &HeaderMap, (s, order): (&str, &str), body: Body, action: Action) -> Response {
+    let run = async {
+        let p = admit(st, headers, s)?;
+        let req: OrderIdRequest = lenient(json_body(st, body).await?)?;
+        let parties = (p.seller.as_str(), p.marketplace.as_str());
+        let id = st.writer.read(|e| lifecycle::order_of(e, parties, order, &req))?;
+        let cmd = match action {
+            Action::Fulfill => Command::AuthorizeOrder { marketplace: p.marketplace.clone(), id: id.clone() },
+            Action::Cancel => Command::CancelOrder { account: p.marketplace.clone(), id: id.clone() },
+        };
+        st.writer.submit(cmd).await??;
+        st.writer.read(|e| lifecycle::answer(e, &p.marketplace, &id, action)).map(ok)
+    };
+    run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// Authorise fulfillment (B3): payment approved, dispatch allowed down the chain, no more expiry
+#[utoipa::path(post, path = "/vtex/{s}/api/fulfillment/pvt/orders/{sellerOrderId}/fulfill", tag = "vtex",
+    params(("s" = String, Path, description = "the seller account"),
+        ("sellerOrderId" = String, Path, description = "the seller's order id, `{marketplace}.{order}`")),
+    request_body(content = Object, description = "`{marketplaceOrderId}` (ESF `requestOrderId`; other fields ignored)"),
+    responses((status = 200, description = "VTEX `repsonseOrderId`; the same bytes on a retry", body = lifecycle::OrderIdResponse),
+        (status = "4XX", description = "refused (an expired reservation: 409 conflict)", body = VtexErrorBody)),
+    extensions(("x-offernet-who" = json!("vtex"))))]
+async fn fulfill(st: St, Path((s, order)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+    act(&st, &headers, (&s, &order), body, Action::Fulfill).await
+}
+
+/// Cancel (B4) by the marketplace: released everywhere; refused once invoiced
+#[utoipa::path(post, path = "/vtex/{s}/api/fulfillment/pvt/orders/{orderId}/cancel", tag = "vtex",
+    params(("s" = String, Path, description = "the seller account"),
+        ("orderId" = String, Path, description = "the seller's order id, `{marketplace}.{order}`")),
+    request_body(content = Object, description = "ESF `requestOrderId` (read: `marketplaceOrderId`)"),
+    responses((status = 200, description = "VTEX `repsonseOrderId` with a receipt: accepted; the same on a retry", body = lifecycle::OrderIdResponse),
+        (status = "4XX", description = "refused (invoiced: 409 conflict)", body = VtexErrorBody)),
+    extensions(("x-offernet-who" = json!("vtex"))))]
+async fn cancel(st: St, Path((s, order)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+    act(&st, &headers, (&s, &order), body, Action::Cancel).await
+}
