@@ -96,6 +96,9 @@ impl Journal for AnyJournal {
     async fn read_after(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
         delegate!(self, j => j.read_after(after, limit).await)
     }
+    async fn read_for_replay(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
+        delegate!(self, j => j.read_for_replay(after, limit).await)
+    }
     async fn last(&mut self) -> JResult<JournalEnd> {
         delegate!(self, j => j.last().await)
     }

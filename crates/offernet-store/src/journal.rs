@@ -36,8 +36,11 @@ pub struct RawEntry {
     pub batch_size: u64,
     pub format: i64,
     pub at_ms: u64,
-    /// The JSON.
+    /// The JSON; empty when it was not read (`json` false).
     pub command: String,
+    /// Whether the JSON was read: [`Journal::read_for_replay`] leaves it out of entries with a
+    /// binary form (which has its own checksum).
+    pub json: bool,
     /// The CRC-32 of the JSON.
     pub crc: u32,
     /// The binary form (`binary.rs`, checksummed itself), when the command's kind has one.
@@ -186,6 +189,11 @@ pub trait Journal: Send + 'static {
     fn prune_events(&mut self, step: &PruneStep) -> impl Future<Output = JResult<u64>> + Send;
     /// Entries with `seq > after`, in order, at most `limit`.
     fn read_after(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<RawEntry>>> + Send;
+    /// [`Self::read_after`] for replay: the JSON of an entry that has a binary form may be left
+    /// out (`json` false, `command` empty), so that replay reads only the few bytes it decodes.
+    fn read_for_replay(&mut self, after: u64, limit: u64) -> impl Future<Output = JResult<Vec<RawEntry>>> + Send {
+        self.read_after(after, limit)
+    }
     /// The highest sequence number and batch number ever used (0, 0 when empty): the stored
     /// entries, snapshots (after compaction) and repair floors.
     fn last(&mut self) -> impl Future<Output = JResult<JournalEnd>> + Send;

@@ -195,8 +195,8 @@ impl Dialect for Postgres {
         Ok(conn)
     }
 
-    fn command_text(row: &PgRow, col: usize) -> Result<String, sqlx::Error> {
-        row.try_get::<String, _>(col)
+    fn command_text(row: &PgRow, col: usize) -> Result<Option<String>, sqlx::Error> {
+        row.try_get::<Option<String>, _>(col)
     }
 
     fn rows_affected(result: &PgQueryResult) -> u64 {

@@ -53,17 +53,15 @@ impl Pending {
 }
 
 /// Checks one stored entry (`expected` is the sequence number it must have) and decodes it.
-/// Its JSON is checked by `crc` whatever happens; the command is then decoded from its binary
-/// form when it has one (checked by its own checksum), else from the JSON. With `full`
-/// (`verify`), the JSON is decoded too and must say the same command as the binary form.
+/// An entry with a binary form is decoded from it (checked by its own checksum); its JSON was
+/// then not read at all (`raw.json` false) unless `full` (`verify`): then the JSON is checked
+/// by `crc`, decoded, and must say the same command. An entry without one is decoded from its
+/// JSON, checked by `crc` first.
 fn check_entry(raw: RawEntry, expected: u64, batch: u64, full: bool) -> Result<Entry, Damage> {
     if raw.seq != expected {
         return Err(Damage { seq: expected, batch, why: format!("entry {expected} is missing") });
     }
     let damage = |why: String| Damage { seq: raw.seq, batch: raw.batch, why };
-    if crc32(raw.command.as_bytes()) != raw.crc {
-        return Err(damage("checksum mismatch".into()));
-    }
     let from_bin = match raw.bin.as_deref().map(crate::binary::decode) {
         None => None,
         Some(Ok(command)) => Some(command),
@@ -72,6 +70,12 @@ fn check_entry(raw: RawEntry, expected: u64, batch: u64, full: bool) -> Result<E
     let command = match from_bin {
         Some(command) if !full => command,
         from_bin => {
+            if !raw.json {
+                return Err(damage("the entry's JSON was not read and it has no binary form".into()));
+            }
+            if crc32(raw.command.as_bytes()) != raw.crc {
+                return Err(damage("checksum mismatch".into()));
+            }
             let from_json = decode_command(raw.format, &raw.command).map_err(damage)?;
             if from_bin.is_some_and(|b| b != from_json) {
                 return Err(damage("the binary form says another command than the JSON".into()));
@@ -117,12 +121,19 @@ impl Walk<'_> {
     }
 }
 
-/// One page of entries after `after`. An entry whose binary form is of a layout or kind this
-/// build does not know is replayed from its JSON.
-async fn read_page<J: Journal>(j: &mut J, after: u64) -> JResult<Vec<RawEntry>> {
-    let mut page = j.read_after(after, REPLAY_PAGE).await?;
+/// One page of entries after `after`. With `full` every entry comes with its JSON; otherwise
+/// an entry with a binary form comes without it ([`Journal::read_for_replay`]). An entry whose
+/// binary form is of a layout or kind this build does not know is replayed from its JSON: a
+/// page holding one is read again with the JSON (rare: entries written by a newer build).
+async fn read_page<J: Journal>(j: &mut J, after: u64, full: bool) -> JResult<Vec<RawEntry>> {
+    let unknown = |raw: &RawEntry| raw.bin.as_deref().is_some_and(|b| !crate::binary::known(b));
+    let mut page =
+        if full { j.read_after(after, REPLAY_PAGE).await? } else { j.read_for_replay(after, REPLAY_PAGE).await? };
+    if page.iter().any(|raw| unknown(raw) && !raw.json) {
+        page = j.read_after(after, REPLAY_PAGE).await?;
+    }
     for raw in &mut page {
-        if raw.bin.as_deref().is_some_and(|b| !crate::binary::known(b)) {
+        if unknown(raw) {
             raw.bin = None;
         }
     }
@@ -133,7 +144,8 @@ async fn read_page<J: Journal>(j: &mut J, after: u64) -> JResult<Vec<RawEntry>> 
 /// Stops at the first damage and returns it, with the last seq and batch applied. The gaps
 /// left by repairs are skipped (their sequence numbers are used for good, not missing).
 /// `full`: decode the JSON of every entry too and check it against the binary form (`verify`);
-/// otherwise an entry with a binary form is decoded from it alone (startup). Each page is read
+/// otherwise an entry with a binary form is decoded from it alone and its JSON is not read
+/// (startup). Each page is read
 /// while the one before it is decoded and applied (SQLite's worker thread, or PostgreSQL,
 /// fetches the rows meanwhile).
 pub(crate) async fn replay_batches<J: Journal>(
@@ -147,9 +159,9 @@ pub(crate) async fn replay_batches<J: Journal>(
     let pending = Pending { entries: Vec::new(), batch: 0, size: 0 };
     let applied = JournalEnd { seq: from, batch: 0 };
     let mut walk = Walk { repairs, full, expected: skip_gaps(repairs, from + 1), pending, applied };
-    let mut page = read_page(j, from).await?;
+    let mut page = read_page(j, from, full).await?;
     while let Some(last) = page.last().map(|r| r.seq) {
-        let (next, damage) = tokio::join!(read_page(j, last), async { walk.page(page, &mut apply, progress) });
+        let (next, damage) = tokio::join!(read_page(j, last, full), async { walk.page(page, &mut apply, progress) });
         if let Some(damage) = damage {
             return Ok(Replayed { applied: walk.applied, damage: Some(damage) });
         }

@@ -37,8 +37,8 @@ pub trait Dialect: Database {
     /// Opens a connection ready for the journal's statements: the schema created or migrated
     /// and, where there is one, the writer lease taken (waiting at most `lease_wait`).
     fn connect(target: &Self::Target, lease_wait: Duration) -> impl Future<Output = JResult<Self::Connection>> + Send;
-    /// The `command` column of a journal row as text.
-    fn command_text(row: &Self::Row, col: usize) -> Result<String, sqlx::Error>;
+    /// The `command` column of a journal row as text (`None` where the query left it out).
+    fn command_text(row: &Self::Row, col: usize) -> Result<Option<String>, sqlx::Error>;
     /// The rows a statement changed.
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
@@ -163,6 +163,14 @@ where
         let query = sqlx::query(
             "SELECT seq, batch, batch_size, format, at_ms, command, crc, bin FROM journal \
              WHERE seq > $1 ORDER BY seq LIMIT $2",
+        );
+        read_raw::<DB>(self.c()?, query, after, limit).await
+    }
+
+    async fn read_for_replay(&mut self, after: u64, limit: u64) -> JResult<Vec<RawEntry>> {
+        let query = sqlx::query(
+            "SELECT seq, batch, batch_size, format, at_ms, CASE WHEN bin IS NULL THEN command END, crc, bin \
+             FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
         );
         read_raw::<DB>(self.c()?, query, after, limit).await
     }
@@ -345,13 +353,15 @@ where
 {
     let query = query.bind(i(after)).bind(i(limit.min(i64::MAX as u64)));
     fetch_decoded(c, query, |r| {
+        let command = DB::command_text(r, 5)?;
         Ok(RawEntry {
             seq: u(r, 0)?,
             batch: u(r, 1)?,
             batch_size: u(r, 2)?,
             format: r.try_get::<i64, _>(3)?,
             at_ms: u(r, 4)?,
-            command: DB::command_text(r, 5)?,
+            json: command.is_some(),
+            command: command.unwrap_or_default(),
             crc: r.try_get::<i64, _>(6)? as u32,
             bin: r.try_get::<Option<Vec<u8>>, _>(7)?,
         })

@@ -171,9 +171,9 @@ impl Dialect for Sqlite {
     }
 
     /// A damaged value may not even be text: read bytes, judge later (by the checksum).
-    fn command_text(row: &SqliteRow, col: usize) -> Result<String, sqlx::Error> {
-        let bytes = row.try_get::<Vec<u8>, _>(col)?;
-        Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+    fn command_text(row: &SqliteRow, col: usize) -> Result<Option<String>, sqlx::Error> {
+        let bytes = row.try_get::<Option<Vec<u8>>, _>(col)?;
+        Ok(bytes.map(|b| String::from_utf8(b).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())))
     }
 
     fn rows_affected(result: &SqliteQueryResult) -> u64 {

@@ -1,6 +1,8 @@
 //! The journal's binary form of commands (`bin`, beside the JSON): written for the kinds that
 //! have one, replayed from it, the JSON the fallback; damage refused; a journal of the schema
-//! before it (SQLite 3, PostgreSQL without migration 5) upgraded and still replayed.
+//! before it (SQLite 3, PostgreSQL without migration 5) upgraded and still replayed. Startup
+//! reads no JSON of an entry it decodes from the binary form (whose checksum guards what
+//! replay uses); `verify` still reads and checks every JSON.
 
 mod common;
 
@@ -14,6 +16,8 @@ both!(
     a_damaged_binary_form_refuses_to_start,
     a_binary_form_that_disagrees_with_the_json_fails_verify,
     a_journal_from_before_the_binary_form_is_upgraded,
+    replay_reads_no_json_of_an_entry_with_a_binary_form,
+    a_binary_form_of_a_newer_layout_replays_from_the_json,
 );
 
 /// The small network, stock and price updates, and orders (binary forms), and an account
@@ -136,4 +140,52 @@ async fn a_journal_from_before_the_binary_form_is_upgraded(db: &Db) {
     drop_snapshots(&mut j).await;
     let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
     assert!(r.engine.snapshot_bytes() == expected, "the upgraded journal replays to the state it was written to");
+}
+
+async fn replay_reads_no_json_of_an_entry_with_a_binary_form(db: &Db) {
+    let all = mixed_commands();
+    let expected = write(db, &all).await;
+    let mut j = db.journal().await;
+    drop_snapshots(&mut j).await;
+    // Replay's read leaves out exactly the JSON of the entries with a binary form.
+    let lean = j.read_for_replay(0, 1_000).await.unwrap();
+    assert_eq!(lean.len(), all.len());
+    for raw in &lean {
+        assert_eq!(raw.json, raw.bin.is_none(), "entry {}", raw.seq);
+        assert_eq!(raw.command.is_empty(), raw.bin.is_some(), "entry {}", raw.seq);
+    }
+    assert!(j.read_after(0, 1_000).await.unwrap().iter().all(|r| r.json && !r.command.is_empty()));
+    // The JSON of the last stock update damaged, its binary form intact: startup replays it
+    // from the binary form without reading the JSON, to the state the writer left.
+    let seq = last_stock_seq(&mut j).await;
+    Db::sql(&mut j, &format!("UPDATE {{t}}journal SET command = replace(command, 'put', 'pUt') WHERE seq = {seq}"))
+        .await;
+    let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    assert!(r.engine.snapshot_bytes() == expected, "replayed from the binary forms");
+    // `verify` reads every JSON and finds the damage.
+    let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    let d = v.divergence.expect("verify checks the JSON");
+    assert_eq!(d.seq, seq as u64);
+    assert!(d.why.contains("checksum mismatch"), "{}", d.why);
+}
+
+async fn a_binary_form_of_a_newer_layout_replays_from_the_json(db: &Db) {
+    let all = mixed_commands();
+    let expected = write(db, &all).await;
+    let mut j = db.journal().await;
+    drop_snapshots(&mut j).await;
+    let seq = last_stock_seq(&mut j).await;
+    // A binary form of layout BIN_FORMAT + 1 (which this build does not know), tag 1.
+    let newer = format!("{:02x}", offernet_store::binary::BIN_FORMAT + 1);
+    let set = match db.url {
+        None => format!("UPDATE journal SET bin = X'00000000{newer}01' WHERE seq = {seq}"),
+        Some(_) => format!("UPDATE offernet.journal SET bin = '\\x00000000{newer}01'::bytea WHERE seq = {seq}"),
+    };
+    Db::sql(&mut j, &set).await;
+    let lean = j.read_for_replay(seq as u64 - 1, 1).await.unwrap();
+    assert!(!lean[0].json, "replay's first read leaves its JSON out");
+    let r = recover(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    assert!(r.engine.snapshot_bytes() == expected, "the entry replayed from its JSON");
+    let v = verify(&mut j, EngineConfig::default(), &mut |_| {}).await.unwrap();
+    assert_eq!(v.divergence, None);
 }

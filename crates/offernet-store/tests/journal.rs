@@ -171,17 +171,28 @@ async fn a_damaged_last_batch_refuses_to_start_until_repaired(db: &Db) {
     {
         let mut j = db.journal().await;
         drop_snapshots(&mut j).await;
-        // One flipped character in the last batch's row: its checksum fails.
+        // One flipped character in the last batch's JSON and one flipped byte in its binary
+        // form (replay reads only the binary form of a stock update): its checksum fails.
         Db::sql(
             &mut j,
             &format!("UPDATE {{t}}journal SET command = replace(command, 'put', 'pUt') WHERE seq = {last}"),
         )
         .await;
+        let flip = match db.url {
+            None => format!("UPDATE journal SET bin = substr(bin, 1, length(bin) - 1) || X'7f' WHERE seq = {last}"),
+            Some(_) => format!(
+                "UPDATE offernet.journal SET bin = set_byte(bin, length(bin) - 1, get_byte(bin, length(bin) - 1) # 127) WHERE seq = {last}"
+            ),
+        };
+        Db::sql(&mut j, &flip).await;
     }
     let mut j = db.journal().await;
     let plan = refusal(recover(&mut j, EngineConfig::default(), &mut |_| {}).await.err().expect("refuses"));
     let msg = plan.to_string();
-    assert!(msg.contains(&format!("entry {last} (batch {last}) is damaged: checksum mismatch")), "{msg}");
+    assert!(
+        msg.contains(&format!("entry {last} (batch {last}) is damaged: binary command checksum mismatch")),
+        "{msg}"
+    );
     assert!(msg.contains("--accept-loss") && msg.contains(&format!("continue at entry {}", last + 1)), "{msg}");
     assert_eq!(plan.quarantine, Some(EntryRange { first: last as u64, last: last as u64, count: 1 }));
     assert_eq!(rows(&mut j, "journal").await, last, "nothing was deleted");
