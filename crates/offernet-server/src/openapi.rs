@@ -17,7 +17,7 @@ use crate::error::ErrorBody;
 pub use crate::openapi_requests::{CATEGORY_PATTERN, ITEM_ID_PATTERN, TEXT_PATTERN};
 
 /// One tag per resource, in the order of the routes.
-const TAGS: [(&str, &str); 12] = [
+const TAGS: [(&str, &str); 13] = [
     ("accounts", "Accounts and their tokens"),
     ("webhooks", "Signed webhook subscriptions: events pushed to your endpoint"),
     ("integrations", "Mirror accounts of external VTEX sellers and marketplaces"),

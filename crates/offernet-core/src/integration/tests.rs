@@ -224,7 +224,7 @@ fn open_orders_keep_their_units_at_warehouse_vtex() {
     )
     .unwrap();
     let item = OrderItemBody { sku: Some("e-k".into()), quantity: Some(2), seller: Some("e".into()) };
-    let order = OrderBody { id: Some("o1".into()), items: Some(vec![item]) };
+    let order = OrderBody { id: Some("o1".into()), items: Some(vec![item]), ..OrderBody::default() };
     e.apply(&Command::PlaceOrder { marketplace: "m".into(), body: order }, T0).unwrap();
     assert_eq!(offer(&e).quantity, Some(3));
     // E now answers 4 available (it knows of the 2 sold): offernet holds 4 + the 2 reserved.

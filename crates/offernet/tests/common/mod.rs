@@ -255,11 +255,17 @@ pub fn damage_last_entry(dir: &Path) -> i64 {
         let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", journal.display())).await.unwrap();
         let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM journal").fetch_one(&mut c).await.unwrap();
         sqlx::raw_sql("DELETE FROM snapshot_chunks; DELETE FROM snapshots").execute(&mut c).await.unwrap();
-        sqlx::query("UPDATE journal SET command = replace(command, '\"quantity\":5', '\"quantity\":7') WHERE seq = ?")
-            .bind(last)
-            .execute(&mut c)
-            .await
-            .unwrap();
+        // Both forms: startup replays a stock update from its binary form (its last byte flipped
+        // here) and reads no JSON of it; `journal verify` reads both.
+        sqlx::query(
+            "UPDATE journal SET command = replace(command, '\"quantity\":5', '\"quantity\":7'), \
+             bin = CASE WHEN bin IS NULL THEN NULL ELSE substr(bin, 1, length(bin) - 1) || \
+             CASE WHEN substr(bin, -1) = X'7f' THEN X'7e' ELSE X'7f' END END WHERE seq = ?",
+        )
+        .bind(last)
+        .execute(&mut c)
+        .await
+        .unwrap();
         last
     })
 }
