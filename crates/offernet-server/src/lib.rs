@@ -233,11 +233,11 @@ pub async fn start(config: Config) -> Result<Running, String> {
         outbound::start(outbound_setup(&config, journal_id), writer.clone(), events.clone(), stopping_rx.clone())
             .await?;
     let openapi = Arc::new(openapi::spec_for(config.max_page_size));
-    let documents = open_documents(&config).await?;
     let state = Arc::new(AppState {
         writer: writer.clone(),
         admin_token_hash: auth::sha256_hex(&token),
         secrets: Arc::new(tokio::sync::Mutex::new(open_secrets(&config).await?)),
+        documents: open_documents(&config).await?,
         config,
         events,
         metrics,
@@ -245,7 +245,6 @@ pub async fn start(config: Config) -> Result<Running, String> {
         outbound,
         openapi,
         feeds: feeds::Clock::default(),
-        documents,
     });
     spawn_expiry_ticker(writer.clone(), state.stopping.clone());
     let vtex = vtex_state(&state);
