@@ -14,6 +14,12 @@ field:
   that is loopback, private, link-local, metadata, ...) is 400 on `url` ("... refused"): the
   guard's setting `--outbound-allow-local` decides, which the document cannot; and a host the
   URL standard reads as a bad IPv4 address (its last label a number) is 400 "not a URL";
+- integrations: the same guard on `fulfillment_endpoint`, `api_base` and `suggestions_base`
+  (base URLs: no query, fragment or trailing `/`); which fields a body may or must have depends
+  on `role`; `refresh_minutes` is at most `quote_ttl_minutes`; the account's currency (the
+  state) must have two decimal places;
+- shipping: an SLA id given twice in one profile is 400 on `slas[i].id`;
+- orders: `max_prices`, when given, has one price per item (400 on `max_prices`);
 - redelivery: a range's `to` below `from`, more than 9,999 after it, or beyond the newest event
   (which the state decides) is 400 on `to`.
 
@@ -48,6 +54,9 @@ SELLER = ["PUT", "PATCH", "DELETE"], "/v1/accounts/{m}/sellers/{s}"
 IMPORT = "POST /v1/accounts/{a}/import"
 WEBHOOKS = {"POST /v1/accounts/{a}/webhooks", "PATCH /v1/accounts/{a}/webhooks/{id}"}
 REDELIVER = "POST /v1/accounts/{a}/webhooks/{id}/redeliver"
+INTEGRATION = "PUT /v1/accounts/{a}/integration"
+SHIPPING = "PUT /v1/accounts/{a}/shipping"
+ORDERS = "POST /v1/accounts/{m}/orders"
 
 
 def _labels(methods, path):
@@ -108,6 +117,60 @@ RULES = [
         r"to",
         "beyond the newest event",
         "redelivery: `to` is not beyond the newest event (the state decides)",
+    ),
+    (
+        {INTEGRATION},
+        r"fulfillment_endpoint|api_base|suggestions_base",
+        "refused",
+        "integrations: an endpoint the outbound guard refuses is 400 (a server setting decides)",
+    ),
+    (
+        {INTEGRATION},
+        r"fulfillment_endpoint|api_base|suggestions_base",
+        "not a URL",
+        "integrations: URL parsing (WHATWG) refuses a host whose last label is a number but"
+        " which is not an IPv4 address: 400 `not a URL`",
+    ),
+    (
+        {INTEGRATION},
+        r"fulfillment_endpoint|api_base|suggestions_base|sales_channel|affiliate_id|quote_ttl_minutes"
+        r"|refresh_minutes|follow_up_email|default_dimensions",
+        "for role",
+        "integrations: which fields a body may or must have depends on `role` (seller:"
+        " fulfillment_endpoint and the quote settings; marketplace: api_base, suggestions_base,"
+        " default_dimensions)",
+    ),
+    (
+        {INTEGRATION},
+        r"fulfillment_endpoint|api_base|suggestions_base",
+        "a base URL without query",
+        "integrations: an endpoint is a base URL (VTEX's paths are appended): no query, fragment"
+        " or trailing `/` after a path",
+    ),
+    (
+        {INTEGRATION},
+        r"refresh_minutes",
+        "at most `quote_ttl_minutes`",
+        "integrations: refresh_minutes <= quote_ttl_minutes (two values compared)",
+    ),
+    (
+        {INTEGRATION},
+        r"currency",
+        "two decimal places",
+        "integrations: the account's currency (the state) must have two decimal places",
+    ),
+    (
+        {SHIPPING},
+        r"slas\[\d+\]\.id",
+        "is given twice",
+        "shipping: SLA ids are unique within a profile (JSON Schema's uniqueItems compares whole"
+        " items, not one field)",
+    ),
+    (
+        {ORDERS},
+        r"max_prices",
+        "one per item",
+        "orders: `max_prices` has one price per item (two lengths compared)",
     ),
     (
         {IMPORT},

@@ -152,7 +152,7 @@ pub struct OrderBody {
     /// Per item (same length as `items`), the most the marketplace charges per unit: the order
     /// is refused (409 `price_changed`) when a seller's price for it is now above that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_items = 100, value_type = Option<Vec<i64>>))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100, value_type = Option<Vec<crate::command::PriceValue>>))]
     pub max_prices: Option<Vec<i64>>,
     /// The external marketplace's order this order stands for (boxed: most orders have none,
     /// and every command is as large as the largest).
