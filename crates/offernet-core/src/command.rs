@@ -58,18 +58,6 @@ pub struct SkuBody {
 )]
 pub struct HttpsUrl(pub String);
 
-/// A price in minor units, as `PriceBody::price` bounds it (`validate::MAX_PRICE`).
-#[cfg(feature = "openapi")]
-#[derive(utoipa::ToSchema)]
-#[schema(minimum = 0, maximum = 1000000000000000i64)]
-pub struct PriceValue(pub i64);
-
-/// An ISO 3166-1 alpha-3 country code (`BRA`), upper case as VTEX sends it.
-#[cfg(feature = "openapi")]
-#[derive(utoipa::ToSchema)]
-#[schema(pattern = "^[A-Z]{3}$")]
-pub struct CountryCode(pub String);
-
 /// A SKU's measures, each a non-negative number (decimals kept to two places, rounded half
 /// away from zero), each optional: sizes in centimetres up to 10,000, weight in grams up to
 /// 100,000,000.

@@ -152,7 +152,7 @@ pub struct OrderBody {
     /// Per item (same length as `items`), the most the marketplace charges per unit: the order
     /// is refused (409 `price_changed`) when a seller's price for it is now above that.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_items = 100, value_type = Option<Vec<crate::command::PriceValue>>))]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100, value_type = Option<Vec<PriceValue>>))]
     pub max_prices: Option<Vec<i64>>,
     /// The external marketplace's order this order stands for (boxed: most orders have none,
     /// and every command is as large as the largest).
@@ -311,3 +311,9 @@ pub struct SimulationItem {
     pub available_quantity: Option<u64>,
     pub offers: Vec<SimulationOffer>,
 }
+
+/// A price in minor units, as `PriceBody::price` bounds it (`validate::MAX_PRICE`).
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(minimum = 0, maximum = 1000000000000000i64)]
+pub struct PriceValue(pub i64);

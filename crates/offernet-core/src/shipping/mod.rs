@@ -47,7 +47,7 @@ pub struct SlaBody {
 #[serde(deny_unknown_fields)]
 pub struct ShippingBody {
     /// ISO 3166-1 alpha-3 country codes (`BRA`), as VTEX names countries.
-    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_items = 250, value_type = Option<Vec<crate::command::CountryCode>>))]
+    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_items = 250, value_type = Option<Vec<CountryCode>>))]
     pub ships_to: Option<Vec<String>>,
     #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_items = 10))]
     pub slas: Option<Vec<SlaBody>>,
@@ -113,3 +113,9 @@ mod tests {
         }
     }
 }
+
+/// An ISO 3166-1 alpha-3 country code (`BRA`), upper case as VTEX sends it.
+#[cfg(feature = "openapi")]
+#[derive(utoipa::ToSchema)]
+#[schema(pattern = "^[A-Z]{3}$")]
+pub struct CountryCode(pub String);
