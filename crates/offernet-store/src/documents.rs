@@ -15,14 +15,12 @@
 //! = FULL`, as the journal: a document is durable when `put` returns).
 
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, Row};
+use sqlx::sqlite::SqliteSynchronous;
+use sqlx::Row;
 
 use crate::journal::{JResult, JournalError};
+use crate::side::{self, on, Conn};
 
 /// How long a document is kept after its order closed, unless configured.
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
@@ -35,11 +33,6 @@ pub const ORPHAN_RETENTION_MS: u64 = 24 * 60 * 60 * 1000;
 pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 /// Rows one purge pass examines (the pass repeats until fewer come back).
 pub const PURGE_PAGE: u32 = 1_000;
-
-enum Conn {
-    Sqlite(SqliteConnection),
-    Pg(PgConnection),
-}
 
 /// A stored document's key and times, as the purge sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,16 +48,6 @@ pub struct Documents {
     conn: Conn,
 }
 
-/// Runs the same statement text on either backend (both bind `$N` by number).
-macro_rules! on {
-    ($self:ident, $c:ident => $e:expr) => {
-        match &mut $self.conn {
-            Conn::Sqlite($c) => $e,
-            Conn::Pg($c) => $e,
-        }
-    };
-}
-
 const INSERT: &str = "INSERT INTO order_documents (account, order_id, sha256, created_ms, document) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account, order_id, sha256) DO NOTHING";
 const GET: &str = "SELECT document FROM order_documents WHERE account = $1 AND order_id = $2 AND sha256 = $3";
@@ -77,20 +60,9 @@ impl Documents {
     /// SQLite file in `data_dir`). The journal, opened first, made the table.
     pub async fn open(database: Option<&str>, data_dir: &Path) -> JResult<Documents> {
         let conn = match database {
-            Some(url) => {
-                let opts: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| JournalError::Db(e.to_string()))?;
-                let mut c = PgConnection::connect_with(&opts).await?;
-                sqlx::raw_sql("SET search_path TO offernet").execute(&mut c).await?;
-                Conn::Pg(c)
-            }
+            Some(url) => Conn::Pg(side::pg(url, side::PG_JOURNAL_SCHEMA).await?),
             None => {
-                let opts = SqliteConnectOptions::from_str("sqlite://")
-                    .map_err(|e| JournalError::Db(e.to_string()))?
-                    .filename(data_dir.join(crate::datadir::JOURNAL_FILE))
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10));
-                Conn::Sqlite(SqliteConnection::connect_with(&opts).await?)
+                Conn::Sqlite(side::sqlite(&data_dir.join(crate::datadir::JOURNAL_FILE), SqliteSynchronous::Full).await?)
             }
         };
         Ok(Documents { conn })

@@ -47,6 +47,7 @@ mod retry;
 pub mod rules;
 pub mod secrets;
 mod shared;
+mod side;
 pub mod sink;
 pub mod sql;
 mod sql_events;

@@ -10,14 +10,12 @@
 //! deliveries (the same `webhook-id` / `Nats-Msg-Id`) and loses none, as at-least-once allows.
 
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::SqliteSynchronous;
 use sqlx::{Connection, Row};
 
 use crate::journal::{JResult, Journal, JournalError, StoredEvent};
+use crate::side::{self, on, Conn};
 
 /// Attempts kept per consumer (older ones are deleted as new ones come): what `GET
 /// …/deliveries` can show, and a bound on the table whatever the failures.
@@ -88,24 +86,9 @@ pub struct DeadLetter {
     pub reason: String,
 }
 
-enum Conn {
-    Sqlite(SqliteConnection),
-    Pg(PgConnection),
-}
-
 /// The outbound tables on a connection of their own.
 pub struct Outbox {
     conn: Conn,
-}
-
-/// Runs the same statement text on either backend (both bind `$N` by number).
-macro_rules! on {
-    ($self:ident, $c:ident => $e:expr) => {
-        match &mut $self.conn {
-            Conn::Sqlite($c) => $e,
-            Conn::Pg($c) => $e,
-        }
-    };
 }
 
 const INSERT_ATTEMPT: &str =
@@ -130,21 +113,10 @@ impl Outbox {
     /// the SQLite file in `data_dir`). The journal, opened first, made the tables.
     pub async fn open(database: Option<&str>, data_dir: &Path) -> JResult<Outbox> {
         let conn = match database {
-            Some(url) => {
-                let opts: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| JournalError::Db(e.to_string()))?;
-                let mut c = PgConnection::connect_with(&opts).await?;
-                sqlx::raw_sql("SET search_path TO offernet").execute(&mut c).await?;
-                Conn::Pg(c)
-            }
-            None => {
-                let opts = SqliteConnectOptions::from_str("sqlite://")
-                    .map_err(|e| JournalError::Db(e.to_string()))?
-                    .filename(data_dir.join(crate::datadir::JOURNAL_FILE))
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(10));
-                Conn::Sqlite(SqliteConnection::connect_with(&opts).await?)
-            }
+            Some(url) => Conn::Pg(side::pg(url, side::PG_JOURNAL_SCHEMA).await?),
+            None => Conn::Sqlite(
+                side::sqlite(&data_dir.join(crate::datadir::JOURNAL_FILE), SqliteSynchronous::Normal).await?,
+            ),
         };
         Ok(Outbox { conn })
     }

@@ -10,14 +10,12 @@
 //! external seller's own pair), app key, app token, when it was written.
 
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, Row};
+use sqlx::sqlite::SqliteSynchronous;
+use sqlx::Row;
 
 use crate::journal::{JResult, JournalError};
+use crate::side::{self, on, Conn};
 
 /// The SQLite file of the secrets, in the data directory.
 pub const SECRETS_FILE: &str = "secrets.db";
@@ -61,24 +59,9 @@ pub struct StoredKey {
     pub updated_ms: u64,
 }
 
-enum Conn {
-    Sqlite(SqliteConnection),
-    Pg(PgConnection),
-}
-
 /// The secrets, on a connection of their own.
 pub struct Secrets {
     conn: Conn,
-}
-
-/// Runs the same statement text on either backend (both bind `$N` by number).
-macro_rules! on {
-    ($self:ident, $c:ident => $e:expr) => {
-        match &mut $self.conn {
-            Conn::Sqlite($c) => $e,
-            Conn::Pg($c) => $e,
-        }
-    };
 }
 
 impl Secrets {
@@ -87,9 +70,7 @@ impl Secrets {
     pub async fn open(database: Option<&str>, data_dir: &Path) -> JResult<Secrets> {
         let conn = match database {
             Some(url) => {
-                let opts: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| JournalError::Db(e.to_string()))?;
-                let mut c = PgConnection::connect_with(&opts).await?;
-                sqlx::raw_sql(PG_SETUP).execute(&mut c).await?;
+                let mut c = side::pg(url, PG_SETUP).await?;
                 sqlx::raw_sql(CREATE_TABLE).execute(&mut c).await?;
                 Conn::Pg(c)
             }
@@ -97,13 +78,7 @@ impl Secrets {
                 let path = data_dir.join(SECRETS_FILE);
                 crate::datadir::create_private_file(&path)
                     .map_err(|e| JournalError::Db(format!("creating {}: {e}", path.display())))?;
-                let opts = SqliteConnectOptions::from_str("sqlite://")
-                    .map_err(|e| JournalError::Db(e.to_string()))?
-                    .filename(&path)
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Full)
-                    .busy_timeout(Duration::from_secs(10));
-                let mut c = SqliteConnection::connect_with(&opts).await?;
+                let mut c = side::sqlite(&path, SqliteSynchronous::Full).await?;
                 sqlx::raw_sql(CREATE_TABLE).execute(&mut c).await?;
                 Conn::Sqlite(c)
             }
