@@ -292,6 +292,7 @@ fn vtex_state(state: &Arc<AppState>) -> Option<Arc<offernet_vtex::VtexState>> {
         documents: state.documents.clone(),
         public_url,
         body_limit: state.config.body_limit_bytes,
+        refresh: Default::default(),
     }))
 }
 

@@ -14,6 +14,8 @@
 //! - `auth.rs`: AppKey/AppToken or bearer, through the server's own token check.
 //! - `error.rs`: VTEX's error shape (`exception: null`) and the status table of §4.
 //! - `purge.rs`: the retention of order documents.
+//! - `market/`: role (c), an offernet marketplace serving external sellers (C1–C4), and the
+//!   quote path of role (a) (the refresh queue, A1, the quote worker and its sweep).
 //!
 //! Architecture invariant: this crate knows nothing of the server crate (the server depends on
 //! it): what it needs of the server (the writer, token checks, the document table, the public
@@ -27,6 +29,7 @@ pub mod auth;
 pub mod document;
 pub mod error;
 pub mod lifecycle;
+pub mod market;
 pub mod placement;
 pub mod purge;
 pub mod routes;
@@ -55,6 +58,8 @@ pub struct VtexState {
     pub public_url: String,
     /// Largest request body (1 MiB by default, as `/v1`).
     pub body_limit: usize,
+    /// External sellers' SKUs whose quotes to ask again (role (c) notifications, the sweep).
+    pub refresh: Arc<market::Refresh>,
 }
 
 /// Lower-case hex of `bytes`.

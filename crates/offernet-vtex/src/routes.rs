@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<Arc<VtexState>> {
         .routes(routes!(place_orders))
         .routes(routes!(fulfill))
         .routes(routes!(cancel))
+        .merge(crate::market::router())
 }
 
 /// The admitted parties of a request: seller `seller` (its id at V `remote_id`) and the
@@ -68,7 +69,7 @@ fn admit(st: &VtexState, headers: &HeaderMap, s: &str) -> VtexResult<Admitted> {
 }
 
 /// The body as JSON, read whole within the body limit (413 beyond it).
-async fn json_body(st: &VtexState, body: Body) -> VtexResult<Value> {
+pub(crate) async fn json_body(st: &VtexState, body: Body) -> VtexResult<Value> {
     let bytes = axum::body::to_bytes(body, st.body_limit).await.map_err(|e| {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(x) = source {

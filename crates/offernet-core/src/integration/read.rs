@@ -126,6 +126,15 @@ impl Engine {
         Ok(out)
     }
 
+    /// The accounts that mirror an external seller (role `seller`), sorted: the quote worker's
+    /// sweep asks each of them for its quotes.
+    pub fn external_sellers(&self) -> Vec<Arc<str>> {
+        let mut out: Vec<Arc<str>> =
+            self.accounts.iter().filter(|a| a.seller_link().is_some()).map(|a| a.id.clone()).collect();
+        out.sort();
+        out
+    }
+
     /// When the next fresh quote goes stale: the server submits `ExpireQuotes` once it is due.
     pub fn next_quote_expiry_ms(&self) -> Option<u64> {
         self.quote_expiry.first().map(|&(due, _, _)| due)

@@ -19,3 +19,13 @@ impl Engine {
         Some(self.offer_view(mi, si, ss, mk, &st))
     }
 }
+
+impl Engine {
+    /// Whether seller `s`'s own SKU `seller_sku` is bound to a SKU of marketplace `m` (what the
+    /// SKU Bindings API calls a known seller SKU); false for an unknown account or SKU.
+    pub fn seller_sku_bound(&self, m: &str, s: &str, seller_sku: &str) -> bool {
+        let (Ok(mi), Ok(si)) = (self.account_idx(m), self.account_idx(s)) else { return false };
+        let Some(ss) = self.accounts[si].sku_idx(seller_sku) else { return false };
+        self.accounts[mi].suggestions.get(&(si, ss)).is_some_and(|sugg| sugg.sku.is_some())
+    }
+}
