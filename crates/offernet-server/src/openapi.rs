@@ -30,7 +30,7 @@ const TAGS: [(&str, &str); 13] = [
     ("feeds", "Product feeds of a trade policy for sales channels (Google Merchant Center)"),
     ("events", "What changed for an account, as pages or a live stream"),
     ("operations", "Health, metrics, this document and its interactive reference"),
-    ("vtex", "The VTEX Marketplace Protocol (served only with --vtex): a seller's fulfillment endpoints for a VTEX marketplace, at VTEX's own paths and field names"),
+    ("vtex", "The VTEX Marketplace Protocol (served only with --vtex): a seller's fulfillment endpoints for a VTEX marketplace, and a marketplace's endpoints for external sellers (change notifications, suggestions), at VTEX's own paths and field names"),
 ];
 
 /// The whole document, with the default `max_page_size` (the committed snapshot).

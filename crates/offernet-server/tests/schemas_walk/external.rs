@@ -41,6 +41,40 @@ pub(super) async fn vtex(c: &Checker, m: Option<&str>, s: Option<&str>) {
         let path = format!("/vtex/s/api/fulfillment/pvt/orders/m.nope/{action}");
         assert_eq!(c.call("POST", &route, &path, m, Some(json!({}))).await.0, 404);
     }
+    vtex_market(c, m, s).await;
+}
+
+/// Role (c): seller `s` calls marketplace `m`'s change notifications (C1, both paths), a
+/// suggestion (C2) and the price and inventory notifications (C3, C4).
+async fn vtex_market(c: &Checker, m: Option<&str>, s: Option<&str>) {
+    for api in ["catalog_system", "sku-binding"] {
+        let route = format!("/vtex/{{m}}/api/{api}/pvt/skuseller/changenotification/{{sellerId}}/{{sellerSkuId}}");
+        let path = format!("/vtex/m/api/{api}/pvt/skuseller/changenotification/s");
+        assert_eq!(c.call("POST", &route, &format!("{path}/s1"), s, None).await.0, 200);
+        let (st, v) = c.call("POST", &route, &format!("{path}/nope"), s, None).await;
+        assert_eq!(
+            (st, &v["error"]["message"]),
+            (404, &json!("Seller StockKeepingUnit nope not found for this seller id s"))
+        );
+        assert_eq!(c.call("POST", &route, &format!("{path}/s1"), m, None).await.0, 403);
+        assert_eq!(c.call("POST", &route, &format!("{path}/s1"), None, None).await.0, 401);
+    }
+    let route = "/vtex/{m}/suggestions/{sellerId}/{sellerSkuId}";
+    let sug = json!({"ProductName": "Cap", "SkuName": "Cap", "SellerId": "s", "BrandName": "Acme",
+        "CategoryFullPath": "Hats", "EAN": "4006381333931", "Images": [{"imageName": "a", "imageUrl": "https://i.example/a.jpg"}]});
+    assert_eq!(c.call("PUT", route, "/vtex/m/suggestions/s/s9", s, Some(sug.clone())).await.0, 200);
+    let mut bad = sug;
+    bad["EAN"] = json!("EAN123");
+    let (st, v) = c.call("PUT", route, "/vtex/m/suggestions/s/s9", s, Some(bad)).await;
+    assert_eq!((st, v["error"]["code"].as_str()), (400, Some("invalid_field")), "{v}");
+    assert_eq!(c.call("PUT", route, "/vtex/u/suggestions/s/s9", s, Some(json!({}))).await.0, 404);
+    for kind in ["price", "inventory"] {
+        let route = format!("/vtex/{{m}}/api/notificator/{{sellerId}}/changenotification/{{skuId}}/{kind}");
+        let path = format!("/vtex/m/api/notificator/s/changenotification/s1/{kind}");
+        assert_eq!(c.call("POST", &route, &path, s, None).await.0, 202);
+        let path = format!("/vtex/m/api/notificator/s/changenotification/nope/{kind}");
+        assert_eq!(c.call("POST", &route, &path, s, None).await.0, 404);
+    }
 }
 
 /// An account's webhook subscriptions, inactive (nothing is sent from this test): create,

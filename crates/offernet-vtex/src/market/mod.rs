@@ -8,6 +8,7 @@
 //! - `suggestion.rs`: C2's mapping (pure).
 //! - `queue.rs`: the refresh queue (pure: deduplicated, held off, bounded).
 //! - `quote.rs`: A1 as a quote refresh: the request, and the answer as quotes (pure).
+//! - `sweep.rs`: which quotes to ask again without a notification (pure).
 //! - `worker.rs`: the quote worker (A1 through `crate::outbound`, then `ApplySellerQuotes`) and
 //!   the sweep.
 //!
@@ -22,6 +23,7 @@ mod queue;
 pub mod quote;
 mod routes;
 pub mod suggestion;
+pub mod sweep;
 
 pub use queue::{Key, RefreshQueue, HOLD_OFF_MS, MAX_KEYS, MAX_SKUS_PER_SIMULATION};
 pub use routes::router;
