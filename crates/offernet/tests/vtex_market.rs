@@ -9,7 +9,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use offernet_vtex_testkit::{suggestion, AppCredentials, FakeExternalSeller, Fault, SellerConnector, SellerRoute, SkuOffer};
+use offernet_vtex_testkit::{
+    suggestion, AppCredentials, FakeExternalSeller, Fault, SellerConnector, SellerRoute, SkuOffer,
+};
 use serde_json::{json, Value};
 
 const M: &str = "mkt";
@@ -74,7 +76,11 @@ fn network(name: &str, match_mode: &str, ttl_minutes: u32, refresh_minutes: u32)
     let integration = json!({"protocol": "vtex", "role": "seller", "fulfillment_endpoint": n.fake.fulfillment_endpoint(),
         "affiliate_id": "OFN", "quote_ttl_minutes": ttl_minutes, "refresh_minutes": refresh_minutes});
     n.put(&format!("/v1/accounts/{E}/integration"), ADMIN, integration);
-    n.put(&format!("/v1/accounts/{E}/integration/credentials"), ADMIN, json!({"app_key": APP_KEY, "app_token": APP_TOKEN}));
+    n.put(
+        &format!("/v1/accounts/{E}/integration/credentials"),
+        ADMIN,
+        json!({"app_key": APP_KEY, "app_token": APP_TOKEN}),
+    );
     n.put(&format!("/v1/accounts/{E}/affiliations/{M}"), &n.e, json!({"trade_policy": "1"}));
     n.put(&format!("/v1/accounts/{M}/sellers/{E}"), &n.m, json!({"match_mode": match_mode}));
     n
@@ -139,7 +145,10 @@ fn c1_is_404_in_vtex_words_until_the_marketplace_approves_then_200_and_a_quote()
     for notify in [SellerConnector::change_notification, SellerConnector::change_notification_sku_binding] {
         let r = notify(&n.conn, "k1").unwrap();
         assert_eq!(r.status, 404, "{r:?}");
-        assert_eq!(r.json().unwrap()["error"]["message"], "Seller StockKeepingUnit k1 not found for this seller id ext");
+        assert_eq!(
+            r.json().unwrap()["error"]["message"],
+            "Seller StockKeepingUnit k1 not found for this seller id ext"
+        );
     }
     let approve = format!("/v1/accounts/{M}/suggestions/{E}/k1/approve");
     let (st, v) = n.s.req("POST", &approve, Some(&n.m), Some(r#"{"sku": "lamp"}"#));

@@ -24,6 +24,7 @@ pub mod quote;
 mod routes;
 pub mod suggestion;
 pub mod sweep;
+pub mod worker;
 
 pub use queue::{Key, RefreshQueue, HOLD_OFF_MS, MAX_KEYS, MAX_SKUS_PER_SIMULATION};
 pub use routes::router;
@@ -96,5 +97,28 @@ impl Refresh {
     pub fn stats(&self) -> (usize, u64) {
         let q = self.lock();
         (q.len(), q.dropped())
+    }
+
+    /// Keys of `seller` waiting.
+    pub fn pending(&self, seller: &str) -> usize {
+        self.lock().pending(seller)
+    }
+
+    /// Appends the queue's metrics (Prometheus text): its length and the keys dropped.
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        let (keys, dropped) = self.stats();
+        let _ = writeln!(
+            out,
+            "# HELP offernet_vtex_refresh_queue_keys External sellers' SKUs waiting for a quote refresh."
+        );
+        let _ = writeln!(out, "# TYPE offernet_vtex_refresh_queue_keys gauge");
+        let _ = writeln!(out, "offernet_vtex_refresh_queue_keys {keys}");
+        let _ = writeln!(
+            out,
+            "# HELP offernet_vtex_refresh_dropped_total Quote refreshes dropped because the queue was full (the sweep asks them again)."
+        );
+        let _ = writeln!(out, "# TYPE offernet_vtex_refresh_dropped_total counter");
+        let _ = writeln!(out, "offernet_vtex_refresh_dropped_total {dropped}");
     }
 }

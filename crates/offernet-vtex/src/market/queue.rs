@@ -67,6 +67,11 @@ impl RefreshQueue {
         self.waiting.is_empty()
     }
 
+    /// Keys of `seller` waiting.
+    pub fn pending(&self, seller: &str) -> usize {
+        self.per_seller.get(seller).map_or(0, BTreeSet::len)
+    }
+
     /// Keys dropped because the queue was full, since the start.
     pub fn dropped(&self) -> u64 {
         self.dropped
@@ -172,7 +177,7 @@ mod tests {
         assert!(!q.push("e", "a", 1), "already waiting");
         assert!(q.push("f", "x", 2));
         assert!(q.push("e", "b", 3));
-        assert_eq!(q.len(), 3);
+        assert_eq!((q.len(), q.pending("e"), q.pending("f"), q.pending("g")), (3, 2, 1, 0));
         let (seller, got) = q.take(3).unwrap();
         assert_eq!((&*seller, skus(&got)), ("e", vec!["a", "b"]));
         let (seller, got) = q.take(3).unwrap();
