@@ -133,6 +133,8 @@ fn c2_a_suggestion_becomes_the_sellers_sku_binds_and_sells_at_the_quoted_price()
     assert_eq!((&body["postalCode"], &body["country"]), (&Value::Null, &Value::Null));
     assert_eq!(sim.query.as_deref(), Some("sc=1&affiliateId=OFN"));
     assert_eq!(sim.app_key.as_deref(), Some(APP_KEY));
+    let (st, status) = n.s.req("GET", "/v1/accounts/ext/integration/status", Some(ADMIN), None);
+    assert!(st == 200 && status["last_quote_fetch_ms"].as_u64().is_some_and(|t| t > 0), "{status}");
     n.fake.assert_conforming();
     n.s.stop();
 }
@@ -166,6 +168,14 @@ fn c1_is_404_in_vtex_words_until_the_marketplace_approves_then_200_and_a_quote()
     assert_eq!(other.change_notification("k1").unwrap().status, 403);
     let anonymous = n.conn.with_credentials(AppCredentials::default());
     assert_eq!(code(&anonymous.change_notification("k1").unwrap()), "unauthorized");
+    // A marketplace that has not registered E, and none at all: 404.
+    create(&n.s, "m2");
+    for market in ["m2", "nobody"] {
+        let at = n.fake.connector(client_builder().build().unwrap(), &format!("http://{}", n.s.addr), market, E, &n.e);
+        let r = at.change_notification("k1").unwrap();
+        assert_eq!((r.status, code(&r)), (404, "not_found".to_string()), "{market}: {r:?}");
+        assert_eq!(at.notify_price("k1").unwrap().status, 404, "{market}");
+    }
     n.fake.assert_conforming();
     n.s.stop();
 }
@@ -275,6 +285,10 @@ fn a1_five_failures_open_the_circuit_and_the_seller_is_not_asked_for_30_s() {
     }
     let opened = Instant::now();
     let counted = n.fake.count(SellerRoute::Simulation);
+    std::thread::sleep(Duration::from_millis(200)); // the fifth answer reaches the breaker
+    let (_, status) = n.s.req("GET", "/v1/accounts/ext/integration/status", Some(ADMIN), None);
+    assert_eq!(status["circuit"]["state"], "open", "{status}");
+    assert_eq!(status["errors"][0]["call"], "quote_simulation", "{status}");
     while opened.elapsed() < Duration::from_secs(29) {
         assert_eq!(n.conn.notify_price("k1").unwrap().status, 202);
         std::thread::sleep(Duration::from_millis(700));
