@@ -234,6 +234,10 @@ fn c3_c4_notifications_refresh_the_offer_within_a_second_and_coalesce() {
     assert_eq!(n.conn.as_seller("someone").notify_price("k1").unwrap().status, 403);
     let anonymous = n.conn.with_credentials(AppCredentials::default());
     assert_eq!(anonymous.notify_inventory("k1").unwrap().status, 401);
+    let (_, metrics) = n.s.req("GET", "/metrics", None, None);
+    let metrics = metrics.as_str().unwrap_or_default();
+    assert!(metrics.contains("\noffernet_vtex_refresh_queue_keys 0\n"), "{metrics}");
+    assert!(metrics.contains("\noffernet_vtex_refresh_dropped_total 0\n"), "{metrics}");
     n.fake.assert_conforming();
     n.s.stop();
 }
