@@ -7,6 +7,7 @@
 //!
 //! Both run only where the writer runs (`workers::start`), so only one process asks E.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,7 @@ use tokio::sync::{watch, Semaphore};
 
 use super::quote::{self, Endpoint};
 use super::sweep::Sweep;
-use crate::outbound::{now_ms, Answer, Call, Failure, Request};
+use crate::outbound::{now_ms, Answer, Call, Failure, Request, MAX_IN_FLIGHT_PER_ACCOUNT};
 use crate::VtexState;
 
 /// Simulations in flight at once, over all sellers (`outbound` also bounds each seller to 8):
@@ -34,14 +35,25 @@ pub fn start(st: Arc<VtexState>, stopping: watch::Receiver<bool>) {
     tokio::spawn(run_sweep(st, sweep, stopping));
 }
 
+/// Simulations in flight per seller, so that one slow seller cannot hold every slot.
+type Running = Arc<std::sync::Mutex<HashMap<Arc<str>, usize>>>;
+
 async fn run_worker(st: Arc<VtexState>, sweep: Arc<std::sync::Mutex<Sweep>>, mut stopping: watch::Receiver<bool>) {
     let slots = Arc::new(Semaphore::new(MAX_SIMULATIONS_IN_FLIGHT));
+    let running: Running = Default::default();
     loop {
         while let Some((seller, skus)) = st.refresh.take() {
+            // A seller with as many calls in flight as `outbound` lets through waits: its keys
+            // go back (ready after the hold-off), and other sellers' keys come first.
+            if !enter(&running, &seller) {
+                st.refresh.push_all(&seller, skus.iter().map(|s| &**s));
+                continue;
+            }
             let Ok(slot) = slots.clone().acquire_owned().await else { return };
-            let (st, sweep) = (st.clone(), sweep.clone());
+            let (st, sweep, running) = (st.clone(), sweep.clone(), running.clone());
             tokio::spawn(async move {
                 refresh(&st, &sweep, &seller, &skus).await;
+                leave(&running, &seller);
                 drop(slot);
             });
         }
@@ -50,6 +62,27 @@ async fn run_worker(st: Arc<VtexState>, sweep: Arc<std::sync::Mutex<Sweep>>, mut
             _ = st.refresh.pushed() => {}
             _ = tokio::time::sleep(wait) => {}
             _ = stopping.changed() => return,
+        }
+    }
+}
+
+/// Counts a call of `seller` in, unless it has `MAX_IN_FLIGHT_PER_ACCOUNT` already.
+fn enter(running: &Running, seller: &Arc<str>) -> bool {
+    let mut r = running.lock().unwrap_or_else(|e| e.into_inner());
+    let n = r.entry(seller.clone()).or_default();
+    if *n >= MAX_IN_FLIGHT_PER_ACCOUNT {
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+fn leave(running: &Running, seller: &str) {
+    let mut r = running.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = r.get_mut(seller) {
+        *n -= 1;
+        if *n == 0 {
+            r.remove(seller);
         }
     }
 }
