@@ -389,3 +389,20 @@ fn integrations_and_quotes_survive_a_snapshot_and_a_format_3_snapshot_still_read
     let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bad).unwrap_err();
     assert!(err.contains("integration role"), "{err}");
 }
+
+#[test]
+fn the_quote_worker_reads_external_sellers_and_bound_seller_skus() {
+    let mut e = network();
+    let ids = |e: &Engine| e.external_sellers().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(ids(&e), ["e"]);
+    assert!(e.seller_sku_bound("m", "e", "k"));
+    assert!(!e.seller_sku_bound("m", "e", "ghost") && !e.seller_sku_bound("nobody", "e", "k"));
+    assert!(!e.seller_sku_bound("e", "m", "k"), "m sells nothing at e");
+    e.apply(&put("m", marketplace_body()), T0).unwrap();
+    assert_eq!(ids(&e), ["e"], "a marketplace mirror is not asked for quotes");
+    let deny = Command::DenySuggestion { marketplace: "m".into(), seller: "e".into(), seller_sku: "k".into() };
+    e.apply(&deny, T0).unwrap();
+    assert!(!e.seller_sku_bound("m", "e", "k"), "denied after approval: unbound");
+    e.apply(&Command::DeleteIntegration { account: "e".into() }, T0).unwrap();
+    assert!(ids(&e).is_empty());
+}
