@@ -11,5 +11,5 @@ use crate::VtexState;
 
 /// Starts every worker.
 pub fn start(st: Arc<VtexState>, stopping: watch::Receiver<bool>) {
-    let _ = (&st, &stopping);
+    crate::effects::start(st.clone(), stopping.clone());
 }
