@@ -293,7 +293,7 @@ fn the_generator_reaches_fresh_and_stale_quotes() {
 #[test]
 fn the_generator_reaches_external_orders() {
     let (mut placed, mut refused, mut dispatched, mut confirmed, mut held) = (0, 0, 0, 0, 0);
-    for seed in 0..300 {
+    for seed in 0..600 {
         let mut r = Rng(seed);
         let mut engine = Engine::new(EngineConfig::new(3).unwrap());
         for c in setup(&mut r) {

@@ -262,6 +262,8 @@ fn a2_a_crash_between_placement_and_record_leaves_one_order_at_the_seller() {
         assert!(Instant::now() < deadline, "the seller never got the placement");
         std::thread::sleep(Duration::from_millis(20));
     }
+    let (_, status) = n.s.req("GET", "/v1/accounts/e/integration/status", Some(ADMIN), None);
+    assert_eq!(status["pending_effects"], json!({"placement": 1}), "the backlog shows: {status}");
     let Net { s, fake, m, l } = n;
     s.kill9();
     let before = fake.requests().len();
