@@ -2,7 +2,7 @@
 //! marketplace `m` sells SKU `2000037` of external seller `e`, whose system is the testkit's
 //! `FakeExternalSeller` (ESF's example SKU, price 67203). An order with `e` is checked by a
 //! checkout simulation at the delivery address, placed as a one-element array, fulfilled after
-//! the authorisation and cancelled after a cancel; failures are retried, refusals cancel the
+//! the authorisation and cancelled after a cancel or an expiry; failures are retried, refusals cancel the
 //! whole order, and a crash between a placement and its record places once. Every request the
 //! fake received is validated against ESF plus the overlay (`assert_conforming`).
 
@@ -189,6 +189,35 @@ fn a4_a_cancel_is_sent_and_asked_again_until_it_has_a_receipt() {
     assert_eq!((&cancels[0]["marketplaceOrderId"], &cancels[0]["requestedByUser"]), (&json!("m.o1"), &json!(false)));
     assert!(n.fake.order("m.o1").unwrap().cancelled);
     assert_eq!(n.fake.sku(SKU).unwrap().stock_balance, 199, "the seller has its units back");
+    n.fake.assert_conforming();
+    n.s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An expiry cancels at the seller too, saying so. The shortest reservation that leaves the
+/// placement its minute before the deadline is 2 minutes: this test waits for it.
+#[test]
+fn a4_an_expired_reservation_is_cancelled_at_the_seller() {
+    let dir = temp_dir("vtex-a4-expiry");
+    let n = network(&dir, &[]);
+    let mut body = order("o1", false);
+    body["reservation_minutes"] = json!(2);
+    let (st, v) = n.place(&body);
+    assert_eq!((st, external(&v)["placement"].as_str()), (201, Some("placed")), "{v}");
+    let deadline = Instant::now() + Duration::from_secs(200);
+    let o = loop {
+        let o = n.get("o1");
+        if external(&o)["cancel"] == "done" {
+            break o;
+        }
+        assert!(Instant::now() < deadline, "never cancelled at the seller: {o:#}");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(o["status"], "expired");
+    let cancels = bodies(&n.fake, SellerRoute::Cancel);
+    assert_eq!(cancels.len(), 1);
+    assert_eq!(cancels[0]["reason"], "reservation expired");
+    assert!(n.fake.order("m.o1").unwrap().cancelled);
     n.fake.assert_conforming();
     n.s.stop();
     let _ = std::fs::remove_dir_all(&dir);
