@@ -218,3 +218,41 @@ fn external_states_survive_a_snapshot_and_format_4_keeps_none() {
     assert_eq!(v4[v4.len() - 4..], [0u8; 4]);
     assert_ne!(v4, bytes);
 }
+
+/// A chain order filled from an external seller is an external sub order too: its buyer is
+/// the seller below it, which hears of the placement with the marketplace.
+#[test]
+fn a_chain_order_at_an_external_seller_is_external() {
+    let mut e = network();
+    let mut run = |c: Command| e.apply(&c, T0).unwrap_or_else(|err| panic!("{c:?}: {err}"));
+    // `l` resells `e`'s `k` as its own `k` (10 own units first, then e's).
+    let aff =
+        AffiliationBody { trade_policy: Some(s("1")), resale: Some(WordOrList::Word(s("all"))), ..Default::default() };
+    run(Command::PutAffiliation { seller: s("e"), marketplace: s("l"), body: aff });
+    let manual = SellerBody { match_mode: Some(s("manual")), ..Default::default() };
+    run(Command::PutSeller { marketplace: s("l"), seller: s("e"), body: manual });
+    let approve =
+        Command::ApproveSuggestion { marketplace: s("l"), seller: s("e"), seller_sku: s("k"), sku: Some(s("k")) };
+    run(approve);
+    let line = OrderItemBody { sku: Some(s("l-k")), quantity: Some(12), seller: Some(s("l")) };
+    let body = OrderBody {
+        id: Some(s("o1")),
+        items: Some(vec![line]),
+        document_sha256: Some("cd".repeat(32)),
+        ..Default::default()
+    };
+    e.apply(&Command::PlaceOrder { marketplace: s("m"), body }, T0).unwrap();
+    let x = e.pending_external_effects();
+    assert_eq!(x.len(), 1, "{x:?}");
+    assert_eq!((&*x[0].id, &*x[0].buyer, &*x[0].seller), ("m.o1.l", "l", "e"));
+    assert_eq!((x[0].lines[0].quantity, x[0].lines[0].price), (2, 100));
+    let held = e.apply(&Command::AuthorizeOrder { marketplace: s("m"), id: s("o1") }, T0).unwrap_err();
+    assert_eq!(held.code(), "external_placement_pending");
+    let ev = record(&mut e, "m.o1.l", placed("E-9")).unwrap();
+    let heard: Vec<&str> =
+        ev.iter().filter(|x| matches!(x.body, EventBody::OrderExternalPlaced(_))).map(|x| x.account.as_ref()).collect();
+    assert_eq!(heard, ["m", "l"]);
+    e.apply(&Command::AuthorizeOrder { marketplace: s("m"), id: s("o1") }, T0).unwrap();
+    assert_eq!(kinds(&e), [(ExternalEffectKind::Fulfill, s("m.o1.l"))]);
+    e.check_invariants().unwrap();
+}
