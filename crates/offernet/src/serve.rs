@@ -102,7 +102,7 @@ pub struct ServeArgs {
     #[arg(long, env = "OFFERNET_DOCUMENT_RETENTION_DAYS")]
     pub document_retention_days: Option<u32>,
     /// How long placing an order waits for its external sellers' placements before answering
-    /// it as it is (ms, 0 to 60000, below --request-timeout-ms). Default: 5000.
+    /// it as it is (ms, 0 to 60000; at most half of --request-timeout-ms is waited). Default: 5000.
     #[arg(long, env = "OFFERNET_PLACE_WAIT_MS")]
     pub place_wait_ms: Option<u64>,
     /// Print the effective configuration (secrets redacted) and exit.

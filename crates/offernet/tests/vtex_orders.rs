@@ -167,6 +167,16 @@ fn a2_a3_an_order_is_checked_placed_with_its_address_and_fulfilled() {
     );
     assert!(n.fake.requests().iter().any(|r| r.path.ends_with("/pvt/orders/7890/fulfill")));
     assert!(n.fake.order("m.o1").unwrap().dispatched);
+    // Nothing owed any more: the backlog is empty again.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let (_, status) = n.s.req("GET", "/v1/accounts/e/integration/status", Some(ADMIN), None);
+        if status["pending_effects"] == json!({}) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     n.fake.assert_conforming();
     n.s.stop();
     let _ = std::fs::remove_dir_all(&dir);

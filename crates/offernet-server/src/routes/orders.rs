@@ -105,10 +105,12 @@ async fn store_delivery(
     Ok(())
 }
 
-/// Waits up to `place_wait_ms` while a placement of the order at an external seller is pending
-/// (the effects worker places it and records the outcome); then the order is answered as it is.
+/// Waits up to `place_wait_ms` (at most half the request timeout) while a placement of the
+/// order at an external seller is pending (the effects worker places it and records the
+/// outcome); then the order is answered as it is.
 async fn wait_for_placements(st: &AppState, m: &str, id: &str) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(st.config.place_wait_ms);
+    let wait = st.config.place_wait_ms.min(st.config.request_timeout_ms / 2);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(wait);
     while st.writer.read(|e| e.placements_pending(m, id)) && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }

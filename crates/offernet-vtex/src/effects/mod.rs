@@ -56,19 +56,27 @@ struct Worker {
     st: Arc<VtexState>,
     busy: Mutex<BTreeSet<Key>>,
     attempts: Mutex<BTreeMap<Key, u32>>,
+    /// Sellers whose backlog the last sweep showed (a seller with none now is shown 0).
+    shown: Mutex<BTreeSet<String>>,
     wake: Notify,
 }
 
 /// Starts the worker (from `workers::start`); it ends when `stopping` turns true.
 pub fn start(st: Arc<VtexState>, mut stopping: watch::Receiver<bool>) {
     let events = st.events.subscribe();
-    let w = Arc::new(Worker { st, busy: Mutex::default(), attempts: Mutex::default(), wake: Notify::new() });
+    let w = Arc::new(Worker {
+        st,
+        busy: Mutex::default(),
+        attempts: Mutex::default(),
+        shown: Mutex::default(),
+        wake: Notify::new(),
+    });
     tokio::spawn(async move {
         let mut events = events;
         loop {
             w.sweep();
             tokio::select! {
-                _ = stopping.changed() => if *stopping.borrow() { return },
+                r = stopping.changed() => if r.is_err() || *stopping.borrow() { return },
                 r = events.recv() => if let Err(broadcast::error::RecvError::Closed) = r { return },
                 _ = w.wake.notified() => {}
                 _ = tokio::time::sleep(SWEEP_EVERY) => {}
@@ -91,11 +99,12 @@ impl Worker {
             let w = self.clone();
             tokio::spawn(async move { w.run(key, x).await });
         }
-        let sellers: BTreeSet<String> = pending.keys().map(|k| k.0.clone()).collect();
-        for s in sellers {
+        let now: BTreeSet<String> = pending.keys().map(|k| k.0.clone()).collect();
+        let before = std::mem::replace(&mut *self.shown.lock().unwrap(), now.clone());
+        for s in now.union(&before) {
             for kind in ["placement", "fulfill", "cancel"] {
                 let n = pending.get(&(s.clone(), kind)).copied().unwrap_or(0);
-                self.st.outbound.set_pending(&s, kind, n);
+                self.st.outbound.set_pending(s, kind, n);
             }
         }
     }
