@@ -145,6 +145,16 @@ fn cancels_and_expiries_owe_a_cancel_once_placed() {
     e.apply(&Command::ExpireOrders {}, at).unwrap();
     let x = e.pending_external_effects();
     assert_eq!((x.len(), x[0].kind, x[0].expired), (1, ExternalEffectKind::Cancel, true));
+    record(&mut e, "m.o2", ExternalOutcome::CancelConfirmed {}).unwrap();
+    // Cancelled after the authorisation, before the fulfil went: only the cancel is owed.
+    place(&mut e, "o3");
+    record(&mut e, "m.o3", placed("E-3")).unwrap();
+    e.apply(&Command::AuthorizeOrder { marketplace: s("m"), id: s("o3") }, T0 + 7).unwrap();
+    e.apply(&Command::CancelOrder { account: s("m"), id: s("o3") }, T0 + 8).unwrap();
+    assert_eq!(kinds(&e), [(ExternalEffectKind::Cancel, s("m.o3"))]);
+    assert_eq!(record(&mut e, "m.o3", ExternalOutcome::Dispatched {}).unwrap_err().code(), "conflict");
+    record(&mut e, "m.o3", ExternalOutcome::CancelConfirmed {}).unwrap();
+    assert!(e.orders.external.is_empty(), "nothing left to do");
     e.check_invariants().unwrap();
 }
 
