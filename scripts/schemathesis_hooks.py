@@ -173,6 +173,18 @@ RULES = [
         "orders: `max_prices` has one price per item (two lengths compared)",
     ),
     (
+        {ORDERS},
+        r"delivery",
+        "includes external seller",
+        "orders: `delivery` is required when the order includes an external seller (the state decides)",
+    ),
+    (
+        {ORDERS},
+        r"document_sha256",
+        "not with `delivery`",
+        "orders: `document_sha256` is set by the server when `delivery` is given (two fields compared)",
+    ),
+    (
         {IMPORT},
         r"warehouse|sku",
         "not found",

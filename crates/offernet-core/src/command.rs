@@ -359,4 +359,12 @@ pub enum Command {
         account: String,
         body: crate::shipping::ShippingBody,
     },
+    /// What external seller `seller` answered for its sub order `id` (written by the server's
+    /// effects worker, never by clients; vtex-compat.md §3.4): placed under its own order id,
+    /// refused (the whole order is cancelled), dispatched, or its cancel confirmed.
+    RecordExternalOrder {
+        seller: String,
+        id: String,
+        outcome: crate::orders::ExternalOutcome,
+    },
 }

@@ -32,8 +32,11 @@ pub const DEFAULT_MAX_CHAIN: u8 = 3;
 /// text refuses control characters, an account's lists are bounded together. 3: an order line
 /// takes a seller's own stock from its warehouses in the order they were created (rule 40),
 /// not in the order their stock was first set; a suggestion created by a send is matched with
-/// the other pending suggestions after the command's sends (rule 36), not at once.
-pub const RULES_VERSION: u32 = 3;
+/// the other pending suggestions after the command's sends (rule 36), not at once. 4: an order
+/// with a sub order at an external seller is not authorised while that placement is pending
+/// (409 `external_placement_pending`); an external seller's quote counts back only the units
+/// its placed orders reserve (vtex-compat.md §3.3 R), not every reserved unit.
+pub const RULES_VERSION: u32 = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EngineConfig {
@@ -251,6 +254,9 @@ impl Engine {
                 self.apply_seller_quotes(seller, *fetched_ms, quotes, now_ms, &mut work)?
             }
             Command::ExpireQuotes {} => self.expire_quotes(now_ms, &mut work),
+            Command::RecordExternalOrder { seller, id, outcome } => {
+                self.record_external_order(seller, id, outcome, now_ms, &mut work)?
+            }
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);

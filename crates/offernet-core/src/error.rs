@@ -20,6 +20,9 @@ pub enum DomainError {
     /// An order's `max_prices` is below the seller's current price for an item (vtex-compat.md
     /// §6 Q6: the marketplace would charge less than the seller asks).
     PriceChanged { item: usize, reason: String },
+    /// The order cannot be authorised yet: its sub order `id` at an external seller is not
+    /// placed there (vtex-compat.md §3.4).
+    ExternalPlacementPending { id: String },
     /// An import with refused lines (each listed with its field and reason); nothing of it
     /// was applied.
     Import(Box<crate::import::ImportErrors>),
@@ -69,6 +72,7 @@ impl DomainError {
             DomainError::InsufficientStock { .. } => "insufficient_stock",
             DomainError::IdempotencyMismatch { .. } => "idempotency_mismatch",
             DomainError::PriceChanged { .. } => "price_changed",
+            DomainError::ExternalPlacementPending { .. } => "external_placement_pending",
             DomainError::Import(_) => "invalid_import",
         }
     }
@@ -87,6 +91,9 @@ impl fmt::Display for DomainError {
                 write!(f, "order `{id}` already exists with another body (an order id is used once)")
             }
             DomainError::PriceChanged { item, reason } => write!(f, "price changed for items[{item}]: {reason}"),
+            DomainError::ExternalPlacementPending { id } => {
+                write!(f, "`{id}` is not placed at its external seller yet: the order can be authorised once it is")
+            }
             DomainError::Import(e) => {
                 write!(f, "{} line(s) of the import were refused; nothing was imported", e.total)
             }

@@ -47,6 +47,32 @@ pub enum EventBody {
     OrderCancelled(OrderEvent),
     #[serde(rename = "order.expired")]
     OrderExpired(OrderEvent),
+    /// An external seller took its part of the order (vtex-compat.md §3.4).
+    #[serde(rename = "order.external_placed")]
+    OrderExternalPlaced(ExternalOrderEvent),
+    /// An external seller refused its part: the whole order is cancelled.
+    #[serde(rename = "order.external_refused")]
+    OrderExternalRefused(ExternalOrderEvent),
+}
+
+/// What an external seller answered for its sub order, for the marketplace (and the buyer of a
+/// chain order).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalOrderEvent {
+    pub marketplace: Arc<str>,
+    /// The marketplace's order id.
+    pub order: Arc<str>,
+    /// The sub order at the external seller.
+    pub id: Arc<str>,
+    /// The external seller.
+    pub seller: Arc<str>,
+    /// The seller's own order id (`order.external_placed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_order_id: Option<Arc<str>>,
+    /// Why it refused (`order.external_refused`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<Arc<str>>,
 }
 
 /// An order event for one account: `id` is that account's own id of (its part of) the order.
@@ -62,6 +88,9 @@ pub struct OrderEvent {
     /// The account that cancelled (`order.cancelled` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<Arc<str>>,
+    /// Why the engine cancelled (`order.cancelled` only): `external_seller_refused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Arc<str>>,
     /// In the marketplace's event: the sellers whose seller orders this change concerns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sellers: Vec<Arc<str>>,
@@ -101,6 +130,8 @@ impl EventBody {
             EventBody::OrderInvoiced(_) => "order.invoiced",
             EventBody::OrderCancelled(_) => "order.cancelled",
             EventBody::OrderExpired(_) => "order.expired",
+            EventBody::OrderExternalPlaced(_) => "order.external_placed",
+            EventBody::OrderExternalRefused(_) => "order.external_refused",
         }
     }
 }
@@ -118,6 +149,7 @@ mod tests {
             id: "o".into(),
             status: "reserved".into(),
             by: None,
+            reason: None,
             sellers: Vec::new(),
         };
         let kinds: Vec<&str> =

@@ -37,7 +37,7 @@ pub use command::*;
 pub use derive::{Eval, SourceTree};
 pub use engine::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
 pub use error::{DomainError, Missing};
-pub use event::{Event, EventBody, OrderEvent, OrderEventKind};
+pub use event::{Event, EventBody, ExternalOrderEvent, OrderEvent, OrderEventKind};
 pub use feed::{Availability, FeedChannel, FeedChunk, FeedEntry, FeedIssue, FeedItem, Money, MAX_FEED_CHUNK_SKUS};
 pub use import::{ImportCounts, ImportErrors, ImportLine, LineError, MAX_IMPORT_ERRORS, MAX_IMPORT_LINES};
 pub use integration::{
@@ -47,8 +47,10 @@ pub use integration::{
 pub use memory::MemoryUse;
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
-    DocumentAccess, DocumentRef, ExternalRef, OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody,
-    OrderStatus, OrderView, SimulationItem, SimulationOffer, SubItemView, SubOrderView,
+    check_delivery, DeliveryBody, DocumentAccess, DocumentRef, Effect, ExternalEffect, ExternalEffectKind,
+    ExternalOutcome, ExternalRef, ExternalState, ExternalView, OrderAnswer, OrderBody, OrderItemBody, OrderItemView,
+    OrderRequest, OrderSettingsBody, OrderStatus, OrderView, SimulationItem, SimulationOffer, SubItemView,
+    SubOrderView,
 };
 pub use reference::OfferKey;
 pub use shipping::{ShippingBody, ShippingProfile, Sla, SlaBody};

@@ -57,6 +57,7 @@ impl Engine {
         self.check_order_trees()?;
         self.check_orders_follow_offers()?;
         self.check_quote_expiry()?;
+        self.check_external()?;
         self.check_sent()
     }
 

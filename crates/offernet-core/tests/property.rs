@@ -286,3 +286,52 @@ fn the_generator_reaches_fresh_and_stale_quotes() {
     println!("{seen}");
     assert!(quoted_sellable >= 10 && stale >= 50 && expired >= 20, "{seen}");
 }
+
+/// Orders at external sellers reach every state (vtex-compat.md §3.4): placed, refused (the
+/// whole order cancelled with reason `external_seller_refused`), fulfilled after an
+/// authorisation, cancels confirmed.
+#[test]
+fn the_generator_reaches_external_orders() {
+    let (mut placed, mut refused, mut dispatched, mut confirmed, mut held) = (0, 0, 0, 0, 0);
+    for seed in 0..600 {
+        let mut r = Rng(seed);
+        let mut engine = Engine::new(EngineConfig::new(3).unwrap());
+        for c in setup(&mut r) {
+            let _ = engine.apply(&c, 0);
+        }
+        let mut now = 1_800_000_000_000u64;
+        let mut orders = Vec::new();
+        for _ in 0..150 {
+            let c = match r.below(100) {
+                0..=39 => order_command(&mut r, &engine, &mut orders),
+                40..=69 => integration_command(&mut r, &engine, now),
+                _ => command(&mut r, &engine),
+            };
+            now += r.below(60_000);
+            let res = engine.apply(&c, now);
+            if let Err(e) = &res {
+                held += (e.code() == "external_placement_pending") as usize;
+            }
+            let Ok(ev) = res else { continue };
+            for e in &ev {
+                match &e.body {
+                    EventBody::OrderExternalPlaced(_) => placed += 1,
+                    EventBody::OrderCancelled(o) if o.reason.as_deref() == Some("external_seller_refused") => {
+                        refused += 1
+                    }
+                    _ => {}
+                }
+            }
+            if let Command::RecordExternalOrder { outcome, .. } = &c {
+                dispatched += matches!(outcome, ExternalOutcome::Dispatched {}) as usize;
+                confirmed += matches!(outcome, ExternalOutcome::CancelConfirmed {}) as usize;
+            }
+        }
+    }
+    let seen = format!(
+        "placed {placed}, refusals that cancelled {refused}, dispatched {dispatched}, cancels confirmed {confirmed}, \
+         authorisations held {held}"
+    );
+    println!("{seen}");
+    assert!(placed >= 20 && refused >= 5 && dispatched >= 5 && confirmed >= 5 && held >= 2, "{seen}");
+}

@@ -54,6 +54,10 @@ pub const DEFAULT_WEBHOOK_DISABLE_AFTER_SECS: u64 = 86_400;
 /// The longest `webhook_disable_after_secs`: a week (the dead letters and attempts a failing
 /// subscription leaves are bounded anyway; its retries are not worth more).
 pub const MAX_WEBHOOK_DISABLE_AFTER_SECS: u64 = 7 * 86_400;
+/// How long placing an order waits for its external sellers' placements by default (design
+/// §3.4, `vtex.place_wait_ms`), and at most.
+pub const DEFAULT_PLACE_WAIT_MS: u64 = 5_000;
+pub const MAX_PLACE_WAIT_MS: u64 = 60_000;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -122,6 +126,10 @@ pub struct Config {
     /// Days an order document (an external marketplace order's customer and address) is kept
     /// after its order closed; documents no order names go after one day.
     pub document_retention_days: u32,
+    /// How long `POST /v1/accounts/{m}/orders` waits for the placements at external sellers to
+    /// settle before it answers the order as it is (0 to `MAX_PLACE_WAIT_MS`; at most half of
+    /// `request_timeout_ms` is waited, so the order is answered before the request times out).
+    pub place_wait_ms: u64,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -212,6 +220,7 @@ impl Default for Config {
             vtex: false,
             public_url: None,
             document_retention_days: offernet_store::documents::DEFAULT_RETENTION_DAYS,
+            place_wait_ms: DEFAULT_PLACE_WAIT_MS,
         }
     }
 }
@@ -269,11 +278,15 @@ impl Config {
     }
 
     /// `public_url` is required with `vtex` and is an http(s) URL of a host, without a query;
-    /// the document retention is 1 to `MAX_RETENTION_DAYS` days.
+    /// the document retention is 1 to `MAX_RETENTION_DAYS` days; `place_wait_ms` at most
+    /// `MAX_PLACE_WAIT_MS`.
     fn validate_vtex(&self) -> Result<(), String> {
         let max = offernet_store::documents::MAX_RETENTION_DAYS;
         if !(1..=max).contains(&self.document_retention_days) {
             return Err(format!("document_retention_days is 1 to {max}"));
+        }
+        if self.place_wait_ms > MAX_PLACE_WAIT_MS {
+            return Err(format!("place_wait_ms is 0 to {MAX_PLACE_WAIT_MS}"));
         }
         match &self.public_url {
             None if self.vtex => {

@@ -116,6 +116,9 @@ impl From<DomainError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "idempotency_mismatch", message)
             }
             DomainError::PriceChanged { .. } => ApiError::new(StatusCode::CONFLICT, "price_changed", message),
+            DomainError::ExternalPlacementPending { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "external_placement_pending", message)
+            }
             // The import route answers its own lines (`routes/import.rs`); this is the short form.
             DomainError::Import(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_import", message),
         }

@@ -119,7 +119,7 @@ const FIELDS: [(&str, &str, Change, fn() -> Value); 10] = [
         || json!({"description": "The marketplace's trade policies that show this seller's offers; each must exist (400 otherwise).", "items": item_id()}),
     ),
     // An order names the seller of each line; a simulation may leave it to the best offer.
-    ("OrderBody", "items", Change::Merge, || {
+    ("OrderRequest", "items", Change::Merge, || {
         json!({"minItems": 1, "items": {"allOf": [{"$ref": "#/components/schemas/OrderItemBody"},
             {"required": ["seller"], "properties": {"seller": {"type": "string"}}}]}})
     }),

@@ -72,9 +72,11 @@ fn the_documented_limits_are_the_enforced_ones() {
         offernet_core::orders::MAX_ORDER_QUANTITY
     );
     assert_eq!(
-        num(&s["OrderBody"]["properties"]["items"]["maxItems"]) as usize,
+        num(&s["OrderRequest"]["properties"]["items"]["maxItems"]) as usize,
         offernet_core::orders::MAX_ORDER_ITEMS
     );
+    let street = &s["AddressBody"]["properties"]["street"]["maxLength"];
+    assert_eq!(num(street) as usize, offernet_core::orders::MAX_DELIVERY_TEXT);
     let minutes = &s["OrderSettingsBody"]["properties"]["reservation_minutes"]["maximum"];
     assert_eq!(num(minutes), offernet_core::orders::MAX_RESERVATION_MINUTES);
     assert_eq!(num(&s["Offer"]["properties"]["quantity"]["maximum"]) as u64, offernet_core::MAX_SHOWN_QUANTITY);

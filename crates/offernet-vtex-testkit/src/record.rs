@@ -22,6 +22,9 @@ pub enum Fault {
     Hang,
     /// Answer 200 with an empty body (on cancel: "still evaluating").
     EmptyBody,
+    /// Do the work (a placement is made), but answer only after this long: the caller may
+    /// time out or die between the work and its answer (only the fake seller honours it).
+    Late(Duration),
 }
 
 /// One request a fake received.

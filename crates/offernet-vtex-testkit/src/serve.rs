@@ -142,6 +142,7 @@ pub(crate) async fn apply_fault(fault: Option<Fault>) -> Option<Response> {
         Fault::Status(status) => Some(vtex_error(status, "1", "injected fault")),
         Fault::Hang => std::future::pending().await,
         Fault::EmptyBody => Some(empty_reply(StatusCode::OK)),
+        Fault::Late(_) => None,
     }
 }
 

@@ -163,6 +163,21 @@ fn faults_are_injected_per_route() {
     fake.assert_conforming();
 }
 
+/// `Late`: the work is done before the late answer, so a caller that gives up (or dies) in
+/// between leaves the order made at the seller.
+#[test]
+fn a_late_answer_comes_after_the_work() {
+    let (fake, _) = seller();
+    fake.push_fault(SellerRoute::Placement, Fault::Late(Duration::from_secs(2)), 1);
+    let impatient = VtexDriver::at(client(Duration::from_millis(300)), &fake.fulfillment_endpoint(), "1", "k", "t");
+    let order = impatient.order("M.4001.E", &[("2000037", 1, 67203)]);
+    let started = Instant::now();
+    assert!(impatient.place(&order).is_err(), "the answer comes past the caller's timeout");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(fake.order("M.4001.E").is_some(), "the order was made before the answer");
+    fake.assert_conforming();
+}
+
 #[test]
 fn expected_credentials_are_checked() {
     let (fake, driver) = seller();

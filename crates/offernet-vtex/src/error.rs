@@ -57,7 +57,8 @@ impl From<DomainError> for VtexError {
             DomainError::Conflict { .. }
             | DomainError::InsufficientStock { .. }
             | DomainError::IdempotencyMismatch { .. }
-            | DomainError::PriceChanged { .. } => StatusCode::CONFLICT,
+            | DomainError::PriceChanged { .. }
+            | DomainError::ExternalPlacementPending { .. } => StatusCode::CONFLICT,
         };
         VtexError::new(status, e.code(), e.to_string())
     }

@@ -29,6 +29,7 @@ use offernet_store::{Documents, WriterHandle};
 
 pub mod auth;
 pub mod document;
+pub mod effects;
 pub mod error;
 pub mod lifecycle;
 pub mod market;

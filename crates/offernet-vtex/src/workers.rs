@@ -12,4 +12,5 @@ use crate::VtexState;
 /// Starts every worker.
 pub fn start(st: Arc<VtexState>, stopping: watch::Receiver<bool>) {
     crate::market::worker::start(st.clone(), stopping.clone());
+    crate::effects::start(st.clone(), stopping.clone());
 }

@@ -101,6 +101,10 @@ pub struct ServeArgs {
     /// Days an order document (customer, address) is kept after its order closed (1 to 3650). Default: 90.
     #[arg(long, env = "OFFERNET_DOCUMENT_RETENTION_DAYS")]
     pub document_retention_days: Option<u32>,
+    /// How long placing an order waits for its external sellers' placements before answering
+    /// it as it is (ms, 0 to 60000; at most half of --request-timeout-ms is waited). Default: 5000.
+    #[arg(long, env = "OFFERNET_PLACE_WAIT_MS")]
+    pub place_wait_ms: Option<u64>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -150,7 +154,8 @@ impl ServeArgs {
             cors_origins,
             nats_stream,
             webhook_disable_after_secs,
-            document_retention_days
+            document_retention_days,
+            place_wait_ms
         );
         if self.outbound_allow_local {
             c.outbound_allow_local = true;

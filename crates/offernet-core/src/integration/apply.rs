@@ -148,8 +148,9 @@ impl Engine {
     }
 
     /// `ApplySellerQuotes`: for each quoted SKU, the base price and list price (when given) and
-    /// the quantity at warehouse `vtex` = `available` + the units open orders reserve there
-    /// (the seller's answer already left out what it sold to offernet). A quote older than the
+    /// the quantity at warehouse `vtex` = `available` + R, the units reserved there by open
+    /// sub orders already placed at the seller (its answer leaves those out; orders not placed
+    /// yet still reduce what others see), and never below what is reserved. A quote older than the
     /// SKU's current one is skipped (answers may arrive out of order). Fresh quotes clear
     /// `quote_stale`; one already past its TTL is stale at once.
     pub(crate) fn apply_seller_quotes(
@@ -191,13 +192,17 @@ impl Engine {
             if let Some(Integration::Seller(l)) = acct.integration.as_deref_mut() {
                 l.quotes.insert(s, quote);
             }
+            let placed = self.placed_reserved(a, s, wh);
+            let acct = &mut self.accounts[a];
             let item = &mut acct.skus[s];
             if let Some(price) = q.price {
                 item.price = Some(Price { price, list_price: q.list_price });
             }
             let available = q.available as u64;
             match item.stock.iter_mut().find(|e| e.warehouse == wh) {
-                Some(e) => e.quantity = Qty(available.saturating_add(e.reserved)),
+                // Never below what is reserved: when the seller has fewer than offernet's
+                // not-yet-placed orders hold, others see 0, and the placements find out.
+                Some(e) => e.quantity = Qty(available.saturating_add(placed).max(e.reserved)),
                 None => item.stock.push(StockEntry { warehouse: wh, quantity: Qty(available), reserved: 0 }),
             }
             work.dirty.push((a, s));

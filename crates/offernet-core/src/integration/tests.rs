@@ -6,7 +6,7 @@ use crate::command::*;
 use crate::engine::{Engine, EngineConfig};
 use crate::error::Missing;
 use crate::event::EventBody;
-use crate::orders::{OrderBody, OrderItemBody};
+use crate::orders::{ExternalOutcome, OrderBody, OrderItemBody};
 
 const MIN: u64 = 60_000;
 const T0: u64 = 1_800_000_000_000;
@@ -211,7 +211,7 @@ fn quotes_set_price_and_stock_and_settle_the_offer_in_the_same_command() {
 }
 
 #[test]
-fn open_orders_keep_their_units_at_warehouse_vtex() {
+fn placed_orders_keep_their_units_at_warehouse_vtex() {
     let mut e = network();
     e.apply(&quotes(T0, vec![quote("k", Some(100), 5)]), T0).unwrap();
     e.apply(
@@ -224,14 +224,36 @@ fn open_orders_keep_their_units_at_warehouse_vtex() {
     )
     .unwrap();
     let item = OrderItemBody { sku: Some("e-k".into()), quantity: Some(2), seller: Some("e".into()) };
-    let order = OrderBody { id: Some("o1".into()), items: Some(vec![item]), ..OrderBody::default() };
+    let order = OrderBody {
+        id: Some("o1".into()),
+        items: Some(vec![item]),
+        document_sha256: Some("ab".repeat(32)),
+        ..OrderBody::default()
+    };
     e.apply(&Command::PlaceOrder { marketplace: "m".into(), body: order }, T0).unwrap();
     assert_eq!(offer(&e).quantity, Some(3));
-    // E now answers 4 available (it knows of the 2 sold): offernet holds 4 + the 2 reserved.
-    e.apply(&quotes(T0 + MIN, vec![quote("k", Some(100), 4)]), T0 + MIN).unwrap();
+    // Not placed at E yet: E still answers 5, and the 2 reserved reduce what others see.
+    e.apply(&quotes(T0 + MIN, vec![quote("k", Some(100), 5)]), T0 + MIN).unwrap();
+    let stock = e.sku("e", "k").unwrap().stock;
+    assert_eq!((stock[0].quantity, stock[0].reserved), (Some(5), 2));
+    assert_eq!(offer(&e).quantity, Some(3));
+    // E has fewer than the pending orders hold: never below what is reserved, others see 0.
+    e.apply(&quotes(T0 + 2 * MIN, vec![quote("k", Some(100), 1)]), T0 + 2 * MIN).unwrap();
+    let stock = e.sku("e", "k").unwrap().stock;
+    assert_eq!((stock[0].quantity, stock[0].reserved), (Some(2), 2));
+    assert_eq!(offer(&e).quantity, Some(0));
+    // Placed at E: E now answers 4 available (it knows of the 2 sold): offernet holds 4 + the
+    // 2 placed (R).
+    let outcome = ExternalOutcome::Placed { order_id: "E-1".into() };
+    e.apply(&Command::RecordExternalOrder { seller: "e".into(), id: "m.o1".into(), outcome }, T0 + 3 * MIN).unwrap();
+    e.apply(&quotes(T0 + 3 * MIN, vec![quote("k", Some(100), 4)]), T0 + 3 * MIN).unwrap();
     let stock = e.sku("e", "k").unwrap().stock;
     assert_eq!((stock[0].quantity, stock[0].reserved), (Some(6), 2));
     assert_eq!(offer(&e).quantity, Some(4));
+    // Cancelled: the placed units count no more (E gets them back with its cancel).
+    e.apply(&Command::CancelOrder { account: "m".into(), id: "o1".into() }, T0 + 4 * MIN).unwrap();
+    e.apply(&quotes(T0 + 4 * MIN, vec![quote("k", Some(100), 6)]), T0 + 4 * MIN).unwrap();
+    assert_eq!(e.sku("e", "k").unwrap().stock[0].quantity, Some(6));
     e.check_invariants().unwrap();
 }
 
@@ -368,22 +390,22 @@ fn integrations_and_quotes_survive_a_snapshot_and_a_format_3_snapshot_still_read
     assert_eq!(copy.next_quote_expiry_ms(), e.next_quote_expiry_ms());
     assert!(copy.snapshot_matches(&bytes));
     copy.check_invariants().unwrap();
-    // A format-3 snapshot is a format-4 one without the integration and VTEX sections (their
-    // counts, 4 + 12 bytes, all 0 here).
+    // A format-3 snapshot is a format-5 one without the integration, VTEX and external order
+    // sections (their counts, 4 + 12 + 4 bytes, all 0 here).
     let mut plain = Engine::default();
     plain.apply(&account("a", "BRL"), 0).unwrap();
     let mut v3 = plain.snapshot_bytes();
-    assert_eq!(v3.split_off(v3.len() - 16), [0u8; 16]);
+    assert_eq!(v3.split_off(v3.len() - 20), [0u8; 20]);
     v3[8..12].copy_from_slice(&3u32.to_le_bytes());
     assert!(Engine::from_snapshot_bytes(EngineConfig::default(), &v3).is_ok());
     assert!(plain.snapshot_matches(&v3), "a format-3 snapshot of the same state matches");
     assert!(!e.snapshot_matches(&v3), "a state with an integration differs from it");
     let mut bad = bytes.clone();
     // The marketplace's role code comes before its two URLs (length-prefixed) and its dimensions,
-    // then the VTEX section (its three counts, 0 here: 12 bytes).
+    // then the VTEX section (its three counts, 0 here: 12 bytes) and the external orders (4).
     let urls = ["https://v.vtexcommercestable.com.br/api", "https://api.vtex.com/v"].map(|u| 4 + u.len());
-    assert_eq!(bad[bad.len() - 12..], [0u8; 12]);
-    let role_at = bad.len() - 12 - 1 - urls[0] - urls[1] - 1;
+    assert_eq!(bad[bad.len() - 16..], [0u8; 16]);
+    let role_at = bad.len() - 16 - 1 - urls[0] - urls[1] - 1;
     assert_eq!(bad[role_at], 1);
     bad[role_at] = 7;
     let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bad).unwrap_err();

@@ -134,4 +134,37 @@ impl Engine {
         }
         Ok(())
     }
+
+    /// The invariants of external sub orders (`external.rs`): no order authorised while a
+    /// placement is pending; a refused sub order is never open; a fulfil or a confirmed cancel
+    /// only once placed; an open sub order owes no cancel, a cancelled or expired one no fulfil;
+    /// the index holds exactly the external sub orders that are open or owe an effect.
+    pub(crate) fn check_external(&self) -> std::result::Result<(), String> {
+        for (oi, o) in self.orders.list.iter().enumerate() {
+            for (si, s) in o.subs.iter().enumerate() {
+                let Some(x) = s.external.as_deref() else { continue };
+                let indexed = self.orders.external.contains(&(s.seller, oi, si));
+                if indexed != (s.status.open() || x.pending()) {
+                    return Err(format!("{}: index says {indexed}, state {x:?} {:?}", s.id, s.status));
+                }
+                let placed = matches!(x.placement, Placement::Placed(_));
+                if x.placement == Placement::Pending && o.authorized_ms.is_some() {
+                    return Err(format!("{}: authorised with a pending placement", o.id));
+                }
+                if matches!(x.placement, Placement::Refused(_)) && s.status.open() {
+                    return Err(format!("{}: refused at {} but still open", o.id, s.id));
+                }
+                if (x.dispatch != Effect::None || x.cancel == Effect::Done) && !placed {
+                    return Err(format!("{}: an effect without a placement: {x:?}", s.id));
+                }
+                if s.status.open() && x.cancel != Effect::None {
+                    return Err(format!("{}: open but a cancel is owed", s.id));
+                }
+                if matches!(s.status, OrderStatus::Cancelled | OrderStatus::Expired) && x.dispatch == Effect::Pending {
+                    return Err(format!("{}: {:?} but a fulfil is owed", s.id, s.status));
+                }
+            }
+        }
+        Ok(())
+    }
 }

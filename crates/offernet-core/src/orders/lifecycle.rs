@@ -38,6 +38,19 @@ impl Engine {
         by: Option<Arc<str>>,
         work: &mut Work,
     ) {
+        self.order_events_why(oi, only, kind, by, None, work)
+    }
+
+    /// [`Engine::order_events`] with the `reason` of a cancel the engine itself made.
+    pub(super) fn order_events_why(
+        &mut self,
+        oi: usize,
+        only: &[usize],
+        kind: OrderEventKind,
+        by: Option<Arc<str>>,
+        reason: Option<Arc<str>>,
+        work: &mut Work,
+    ) {
         let o = &self.orders.list[oi];
         let mid = self.accounts[o.marketplace].id.clone();
         // The marketplace hears whose seller orders changed (on a partial cancel its own
@@ -62,6 +75,7 @@ impl Engine {
                     id,
                     status: status.as_str().into(),
                     by: by.clone(),
+                    reason: reason.clone(),
                     sellers,
                 },
             );
@@ -151,6 +165,7 @@ impl Engine {
             }
             OrderStatus::Reserved => {}
         }
+        self.check_external_placed(oi)?;
         let o = &mut self.orders.list[oi];
         self.orders.expiry.remove(&(o.expires_ms, oi));
         o.status = OrderStatus::Authorized;
@@ -161,6 +176,9 @@ impl Engine {
                 s.status = OrderStatus::Authorized;
                 changed.push(si);
             }
+        }
+        for &si in &changed {
+            self.external_authorized(oi, si);
         }
         self.order_events(oi, &changed, OrderEventKind::Authorized, None, work);
         Ok(())
@@ -214,14 +232,29 @@ impl Engine {
             )));
         }
         let changed: Vec<usize> = tree.into_iter().filter(|&c| o.subs[c].status.open()).collect();
-        for &c in &changed {
+        let by = self.accounts[by].id.clone();
+        self.cancel_subs(oi, &changed, now_ms, by, None, work);
+        Ok(())
+    }
+
+    /// Cancels the open sub orders `changed` of order `oi`: released, external ones owe a
+    /// cancel, `order.cancelled` naming `by` (and `reason`, when the engine decided).
+    pub(super) fn cancel_subs(
+        &mut self,
+        oi: usize,
+        changed: &[usize],
+        now_ms: u64,
+        by: Arc<str>,
+        reason: Option<Arc<str>>,
+        work: &mut Work,
+    ) {
+        for &c in changed {
             self.release(oi, c, work);
             self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
+            self.external_closed(oi, c);
         }
         self.follow_seller_orders(oi, now_ms);
-        let by = self.accounts[by].id.clone();
-        self.order_events(oi, &changed, OrderEventKind::Cancelled, Some(by), work);
-        Ok(())
+        self.order_events_why(oi, changed, OrderEventKind::Cancelled, Some(by), reason, work);
     }
 
     /// Time passes: every reserved order whose expiry is at or before `now_ms` expires and
@@ -237,6 +270,7 @@ impl Engine {
                 if self.orders.list[oi].subs[si].status.open() {
                     self.release(oi, si, work);
                     self.orders.list[oi].subs[si].status = OrderStatus::Expired;
+                    self.external_closed(oi, si);
                     changed.push(si);
                 }
             }

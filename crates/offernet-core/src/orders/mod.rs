@@ -11,9 +11,17 @@ use crate::fx::FxHashMap;
 use crate::model::*;
 
 mod check;
+mod delivery;
+mod external;
 mod lifecycle;
 mod place;
 pub(crate) mod read;
+
+pub use delivery::{check_delivery, AddressBody, CustomerBody, DeliveryBody, OrderRequest, MAX_DELIVERY_TEXT};
+pub use external::{
+    Effect, ExternalEffect, ExternalEffectKind, ExternalLine, ExternalOutcome, ExternalState, ExternalView, Placement,
+    MAX_REFUSAL_CODE_CHARS, REASON_EXTERNAL_SELLER_REFUSED,
+};
 
 /// Items per order or simulation: a cart, not a catalog export.
 pub const MAX_ORDER_ITEMS: usize = 100;
@@ -52,7 +60,7 @@ impl OrderStatus {
             OrderStatus::Expired => "expired",
         }
     }
-    fn open(self) -> bool {
+    pub(crate) fn open(self) -> bool {
         matches!(self, OrderStatus::Reserved | OrderStatus::Authorized)
     }
 }
@@ -77,6 +85,9 @@ pub struct SubOrder {
     pub status: OrderStatus,
     pub items: Vec<SubItem>,
     pub parent: Option<usize>,
+    /// What offernet did at the external seller of this sub order (vtex-compat.md §3.4), when
+    /// its seller is an external seller (an integration with role `seller`) at placement.
+    pub external: Option<Box<ExternalState>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,6 +133,9 @@ pub struct Orders {
     pub expiry: std::collections::BTreeSet<(u64, usize)>,
     /// Reservation time per marketplace, when not the default.
     pub reservation_ms: FxHashMap<AccountIdx, u64>,
+    /// External sub orders still open or with an effect left to perform: (seller, order, sub
+    /// order). Derived from the sub orders' `external` (rebuilt on a snapshot's load).
+    pub external: std::collections::BTreeSet<(AccountIdx, usize, usize)>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -210,6 +224,9 @@ pub struct SubOrderView {
     pub items: Vec<SubItemView>,
     #[cfg_attr(feature = "openapi", schema(no_recursion))]
     pub chain_orders: Vec<SubOrderView>,
+    /// Only for a sub order at an external seller: where its order there stands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external: Option<ExternalView>,
     /// The order document, as far as this seller may see it (the seller of record: all of it;
     /// a chain seller: the address); filled by the server, which keeps documents.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -123,7 +123,8 @@ impl Plan {
             return c;
         }
         let id = Arc::from(id(self));
-        self.subs.push(SubOrder { id, seller, buyer, status: OrderStatus::Reserved, items: Vec::new(), parent });
+        let status = OrderStatus::Reserved;
+        self.subs.push(SubOrder { id, seller, buyer, status, items: Vec::new(), parent, external: None });
         self.subs.len() - 1
     }
 }
@@ -330,6 +331,25 @@ impl Engine {
         }
     }
 
+    /// An external seller places its part with the customer and the address (A2), which only
+    /// the order document has: an order with a sub order at one needs `document_sha256` (from
+    /// `/v1`'s `delivery`).
+    fn check_document(&self, plan: &Plan, body: &OrderBody) -> Result<()> {
+        if body.document_sha256.is_some() {
+            return Ok(());
+        }
+        match plan.subs.iter().find(|s| self.accounts[s.seller].seller_link().is_some()) {
+            None => Ok(()),
+            Some(x) => Err(DomainError::invalid(
+                "delivery",
+                format!(
+                    "required: the order includes external seller `{}`, which needs the customer and the address",
+                    self.accounts[x.seller].id
+                ),
+            )),
+        }
+    }
+
     pub(crate) fn place_order(
         &mut self,
         marketplace: &str,
@@ -360,6 +380,7 @@ impl Engine {
             let max_price = body.max_prices.as_ref().map(|p| p[i]);
             lines.push(self.plan_line(&mut plan, (m, id), i, line, max_price)?);
         }
+        self.check_document(&plan, body)?;
         // The whole order fits: reserve.
         self.reserve(&plan.tentative, work);
         let setting = self.orders.reservation_ms.get(&m).copied().unwrap_or(DEFAULT_RESERVATION_MS);
@@ -385,6 +406,7 @@ impl Engine {
         }
         self.orders.expiry.insert((order.expires_ms, oi));
         self.orders.list.push(order);
+        self.mark_external(oi);
         let all: Vec<usize> = (0..self.orders.list[oi].subs.len()).collect();
         self.order_events(oi, &all, OrderEventKind::Created, None, work);
         Ok(())

@@ -33,6 +33,7 @@ impl Engine {
                 .filter(|(_, c)| c.parent == Some(si))
                 .map(|(c, _)| self.sub_view(o, c))
                 .collect(),
+            external: s.external.as_deref().map(ExternalView::from),
             document: None,
         }
     }

@@ -46,6 +46,9 @@ impl Engine {
             e.decode_integrations(&mut r)?;
             e.decode_vtex(&mut r)?;
         }
+        if format >= 5 {
+            e.decode_external(&mut r)?;
+        }
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
@@ -180,7 +183,7 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
         }
         items.push(SubItem { sku, quantity, price, reservations });
     }
-    Ok(SubOrder { id, seller, buyer, status, items, parent })
+    Ok(SubOrder { id, seller, buyer, status, items, parent, external: None })
 }
 
 /// One account, and its pending suggestions (derived, rebuilt here).

@@ -22,7 +22,7 @@ pub use read::{WebhookTarget, WebhookView};
 
 /// Subscriptions one account may hold: each is a delivery loop and a progress row.
 pub const MAX_WEBHOOKS_PER_ACCOUNT: usize = 20;
-/// Event patterns one subscription may list (there are nine event types).
+/// Event patterns one subscription may list (there are eleven event types).
 pub const MAX_WEBHOOK_EVENTS: usize = 20;
 /// Longest reason a subscription was disabled for, in characters (the server writes it).
 pub const MAX_DISABLED_REASON_CHARS: usize = 500;
@@ -32,7 +32,7 @@ const SECRET_MIN_B64: usize = 32;
 const SECRET_MAX_B64: usize = 88;
 
 /// Every event type there is, the names `events` patterns match.
-pub const EVENT_TYPES: [&str; 9] = [
+pub const EVENT_TYPES: [&str; 11] = [
     "offer.changed",
     "suggestion.created",
     "suggestion.approved",
@@ -42,6 +42,8 @@ pub const EVENT_TYPES: [&str; 9] = [
     "order.invoiced",
     "order.cancelled",
     "order.expired",
+    "order.external_placed",
+    "order.external_refused",
 ];
 
 /// `POST …/webhooks` and `PATCH …/webhooks/{id}`: for a PATCH only the given fields change.

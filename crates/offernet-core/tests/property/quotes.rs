@@ -10,6 +10,9 @@ use super::generate::{s, sku_of, Rng, ACCOUNTS};
 /// older than the quote they would replace), expiries, and deletions. TTLs are short, so quotes
 /// go stale within a case.
 pub fn integration_command(r: &mut Rng, e: &Engine, now: u64) -> Command {
+    if let Some(cmd) = r.chance(50).then(|| record_external(r, e)).flatten() {
+        return cmd;
+    }
     let a = s(r.pick(ACCOUNTS));
     match r.below(10) {
         0..=1 => Command::PutIntegration {
@@ -56,4 +59,24 @@ pub fn integration_command(r: &mut Rng, e: &Engine, now: u64) -> Command {
         }
         _ => Command::ExpireQuotes {},
     }
+}
+
+/// What the effects worker would record (vtex-compat.md §3.4): for an effect owed, mostly its
+/// answer (placed, refused, dispatched, cancel confirmed), sometimes one that contradicts the
+/// state (refused: 409) or repeats one already recorded (no change).
+fn record_external(r: &mut Rng, e: &Engine) -> Option<Command> {
+    let effects = e.pending_external_effects();
+    if effects.is_empty() {
+        return None;
+    }
+    let x = &effects[r.below(effects.len() as u64) as usize];
+    let outcome = match (x.kind, r.below(10)) {
+        (ExternalEffectKind::Place, 0..=6) => ExternalOutcome::Placed { order_id: format!("E-{}", x.id) },
+        (ExternalEffectKind::Place, 7..=8) => ExternalOutcome::Refused { code: s("insufficient_stock") },
+        (ExternalEffectKind::Fulfill, 0..=7) => ExternalOutcome::Dispatched {},
+        (ExternalEffectKind::Cancel, 0..=7) => ExternalOutcome::CancelConfirmed {},
+        (_, 8) => ExternalOutcome::Placed { order_id: s("other") },
+        _ => ExternalOutcome::CancelConfirmed {},
+    };
+    Some(Command::RecordExternalOrder { seller: x.seller.to_string(), id: x.id.to_string(), outcome })
 }

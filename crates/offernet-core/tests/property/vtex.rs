@@ -46,8 +46,9 @@ pub fn order_extras(main: &Rng, e: &Engine, m: &str, mut body: OrderBody) -> Ord
         let endpoint = r.chance(50).then(|| s("https://v.example/api/oms"));
         body.external_ref = Some(Box::new(ExternalRef { marketplace_order_id: Some(id), services_endpoint: endpoint }));
     }
-    if r.chance(20) {
-        body.document_sha256 = Some(if r.chance(90) { format!("{:016x}", r.next()).repeat(4) } else { s("x") });
+    // Mostly with a document: an order that includes an external seller needs one (`delivery`).
+    if r.chance(70) {
+        body.document_sha256 = Some(if r.chance(95) { format!("{:016x}", r.next()).repeat(4) } else { s("x") });
     }
     body
 }

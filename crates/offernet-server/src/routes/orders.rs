@@ -51,8 +51,8 @@ async fn put_order_settings(
     Ok(json(StatusCode::OK, OrderSettings { reservation_minutes }))
 }
 
-/// Place an order: reserves along the whole chain or fails whole (409 insufficient_stock); the same id and body again returns the same order
-#[utoipa::path(post, path = "/v1/accounts/{m}/orders", tag = "orders", params(params::M), request_body = OrderBody,
+/// Place an order: reserves along the whole chain or fails whole (409 insufficient_stock); the same id and body again returns the same order. An order that includes an external seller needs `delivery` (kept outside the journal) and waits up to `place_wait_ms` for its placements there
+#[utoipa::path(post, path = "/v1/accounts/{m}/orders", tag = "orders", params(params::M), request_body = OrderRequest,
     responses((status = 201, description = "placed", body = OrderAnswer),
         (status = 200, description = "placed before with the same id and body", body = OrderAnswer)),
     extensions(("x-offernet-who" = json!("m"))))]
@@ -60,15 +60,60 @@ async fn place_order(
     st: St,
     Path(m): Path<String>,
     _: ActsFor,
-    StrictJson(body): StrictJson<OrderBody>,
+    StrictJson(request): StrictJson<OrderRequest>,
 ) -> ApiResult<Response> {
+    let (mut body, delivery) = request.split();
     let id = required("id", body.id.clone())?;
+    if let Some(d) = &delivery {
+        store_delivery(&st, (&m, &id), d, &mut body).await?;
+    }
     let items = body.items.clone().unwrap_or_default();
     let cmd = Command::PlaceOrder { marketplace: m.clone(), body };
     let events = write(&st, cmd).await.map_err(|e| at_item(e, &m, &items))?;
     let created = events.iter().any(|e| matches!(e.body, EventBody::OrderCreated(_)));
+    wait_for_placements(&st, &m, &id).await;
     let view = st.writer.read(|e| e.order_view(&m, &id))?;
     Ok(json(if created { StatusCode::CREATED } else { StatusCode::OK }, view))
+}
+
+/// Checks `delivery` and stores it durably as the order's document before the order is placed
+/// (unless the order exists: a retry); the order then carries only its SHA-256.
+async fn store_delivery(
+    st: &AppState,
+    (m, id): (&str, &str),
+    delivery: &DeliveryBody,
+    body: &mut OrderBody,
+) -> ApiResult<()> {
+    check_delivery(delivery)?;
+    if body.document_sha256.is_some() {
+        return Err(DomainError::invalid("document_sha256", "not with `delivery`: the server sets it").into());
+    }
+    let (text, sha) = offernet_vtex::document::delivery_document(delivery);
+    if !st.writer.read(|e| e.order_view(m, id).is_ok()) {
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        st.documents.lock().await.put(m, id, &sha, now, &text).await.map_err(|e| {
+            tracing::error!(error = %e, "storing an order document");
+            crate::error::ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "writer_unavailable",
+                "the order document was not stored",
+            )
+        })?;
+    }
+    body.document_sha256 = Some(sha);
+    Ok(())
+}
+
+/// Waits up to `place_wait_ms` (at most half the request timeout) while a placement of the
+/// order at an external seller is pending (the effects worker places it and records the
+/// outcome); then the order is answered as it is.
+async fn wait_for_placements(st: &AppState, m: &str, id: &str) {
+    let wait = st.config.place_wait_ms.min(st.config.request_timeout_ms / 2);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(wait);
+    while st.writer.read(|e| e.placements_pending(m, id)) && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// An order: the marketplace's whole order, or a seller's seller or chain order

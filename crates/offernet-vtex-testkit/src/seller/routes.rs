@@ -132,9 +132,22 @@ async fn handle(
         });
         fault
     };
+    let late = match &fault {
+        Some(crate::record::Fault::Late(d)) => Some(*d),
+        _ => None,
+    };
     if let Some(reply) = apply_fault(fault).await {
         return reply;
     }
+    let reply = answer_of(&shared, c);
+    if let Some(d) = late {
+        tokio::time::sleep(d).await;
+    }
+    reply
+}
+
+/// The answer of a checked request that no fault replaced.
+fn answer_of(shared: &Shared, c: Checked) -> Response {
     if c.route == SellerRoute::Unknown {
         return vtex_error(404, "not_found", "no such route at the fake seller");
     }
