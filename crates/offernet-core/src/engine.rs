@@ -228,7 +228,9 @@ impl Engine {
             Command::PlaceOrder { marketplace, body } => self.place_order(marketplace, body, now_ms, &mut work)?,
             Command::AuthorizeOrder { marketplace, id } => self.authorize_order(marketplace, id, now_ms, &mut work)?,
             Command::CancelOrder { account, id } => self.cancel_order(account, id, now_ms, &mut work)?,
-            Command::InvoiceOrder { account, id } => self.invoice_order(account, id, now_ms, &mut work)?,
+            Command::InvoiceOrder { account, id, invoice } => {
+                self.invoice_order(account, id, invoice.as_deref(), now_ms, &mut work)?
+            }
             Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
             Command::SkipEventSeq { seq } => self.seq = self.seq.max(*seq),
             Command::CreateToken { account, id, name, token_hash } => {
@@ -251,6 +253,9 @@ impl Engine {
                 self.apply_seller_quotes(seller, *fetched_ms, quotes, now_ms, &mut work)?
             }
             Command::ExpireQuotes {} => self.expire_quotes(now_ms, &mut work),
+            Command::RecordOutbound { seller, id, call, outcome } => {
+                self.record_outbound(seller, id, *call, *outcome, &mut work)?
+            }
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);

@@ -47,8 +47,9 @@ pub use integration::{
 pub use memory::MemoryUse;
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
-    DocumentAccess, DocumentRef, ExternalRef, OrderAnswer, OrderBody, OrderItemBody, OrderItemView, OrderSettingsBody,
-    OrderStatus, OrderView, SimulationItem, SimulationOffer, SubItemView, SubOrderView,
+    DocumentAccess, DocumentRef, ExternalRef, Invoice, InvoiceBody, OrderAnswer, OrderBody, OrderItemBody,
+    OrderItemView, OrderSettingsBody, OrderStatus, OrderView, OutboundCall, OutboundOutcome, PendingOutbound,
+    SimulationItem, SimulationOffer, SubItemView, SubOrderView,
 };
 pub use reference::OfferKey;
 pub use shipping::{ShippingBody, ShippingProfile, Sla, SlaBody};

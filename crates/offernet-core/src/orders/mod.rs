@@ -12,8 +12,13 @@ use crate::model::*;
 
 mod check;
 mod lifecycle;
+mod outbound;
 mod place;
 pub(crate) mod read;
+
+pub use outbound::{
+    Invoice, InvoiceBody, OutboundCall, OutboundOutcome, PendingOutbound, MAX_INVOICE_NUMBER_LEN, MAX_INVOICE_TEXT_LEN,
+};
 
 /// Items per order or simulation: a cart, not a catalog export.
 pub const MAX_ORDER_ITEMS: usize = 100;
@@ -122,6 +127,12 @@ pub struct Orders {
     pub expiry: std::collections::BTreeSet<(u64, usize)>,
     /// Reservation time per marketplace, when not the default.
     pub reservation_ms: FxHashMap<AccountIdx, u64>,
+    /// Invoices kept, by (order, sub order): those given with `InvoiceOrder`, and a bare one
+    /// (its time) for each seller order that owes an external marketplace its invoice.
+    pub invoices: std::collections::BTreeMap<(usize, usize), Box<Invoice>>,
+    /// Seller orders that owe their external marketplace a call (`outbound.rs`): the invoice
+    /// when invoiced, the seller cancel when cancelled.
+    pub outbound: std::collections::BTreeSet<(usize, usize)>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

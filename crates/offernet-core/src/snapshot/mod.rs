@@ -17,6 +17,7 @@ use crate::orders::OrderStatus;
 mod codec;
 mod compare;
 mod integrations;
+mod outbound;
 mod read;
 mod vtex;
 mod webhooks;
@@ -33,10 +34,11 @@ mod write;
 /// sections after the webhooks: accounts' integrations and external sellers' quotes
 /// (`integrations.rs`), then the VTEX section (`vtex.rs`: shipping profiles, affiliations'
 /// `remote_seller_id`, orders' dates, external reference and document hash); 3 is still read
-/// (none of them).
-pub const SNAPSHOT_FORMAT: u32 = 4;
+/// (none of them). 5: the outbound section after the VTEX section (`outbound.rs`: invoices and
+/// the calls owed to external marketplaces); 4 is still read (none of them).
+pub const SNAPSHOT_FORMAT: u32 = 5;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
-pub const FORMATS_READ: [u32; 4] = [1, 2, 3, SNAPSHOT_FORMAT];
+pub const FORMATS_READ: [u32; 5] = [1, 2, 3, 4, SNAPSHOT_FORMAT];
 /// A format-1 snapshot kept the initial token's hash but not when it was made (replaying
 /// `CreateAccount` gives that command's time): loaded, the token shows this time, "unknown".
 pub const FORMAT_1_TOKEN_CREATED_MS: u64 = 0;

@@ -46,6 +46,9 @@ impl Engine {
             e.decode_integrations(&mut r)?;
             e.decode_vtex(&mut r)?;
         }
+        if format >= 5 {
+            e.decode_outbound(&mut r)?;
+        }
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
