@@ -347,6 +347,7 @@ impl R<'_> {
 mod tests {
     use super::*;
 
+    /// One command of each kind with a binary form, some in several shapes: long, a flat list.
     fn samples() -> Vec<Command> {
         let s = |v: &str| v.to_string();
         vec![
