@@ -228,7 +228,7 @@ impl Engine {
             self.orders.list[oi].subs[c].status = OrderStatus::Cancelled;
         }
         self.follow_seller_orders(oi, now_ms);
-        self.after_cancel(oi, &changed, by);
+        self.after_cancel(oi, &changed, by, now_ms);
         let by = self.accounts[by].id.clone();
         self.order_events(oi, &changed, OrderEventKind::Cancelled, Some(by), work);
         Ok(())

@@ -133,6 +133,10 @@ pub struct Orders {
     /// Seller orders that owe their external marketplace a call (`outbound.rs`): the invoice
     /// when invoiced, the seller cancel when cancelled.
     pub outbound: std::collections::BTreeSet<(usize, usize)>,
+    /// When sub orders of external sellers (mirror accounts with role `seller`) were
+    /// cancelled: their cancel answer (VTEX C6) carries that date, the same on a retry, and
+    /// such a sub order may be cancelled while its marketplace order stays open.
+    pub cancelled_ms: std::collections::BTreeMap<(usize, usize), u64>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

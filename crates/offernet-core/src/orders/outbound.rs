@@ -167,9 +167,15 @@ impl Engine {
         }
     }
 
-    /// After a cancel by `by`: B9 owed for each cancelled seller order of `changed` when `by`
-    /// is not the order's marketplace (V cancelling needs no answer but B4's).
-    pub(super) fn after_cancel(&mut self, oi: usize, changed: &[usize], by: crate::model::AccountIdx) {
+    /// After a cancel by `by` at `at_ms`: the time, for sub orders of external sellers; B9
+    /// owed for each cancelled seller order of `changed` when `by` is not the order's
+    /// marketplace (V cancelling needs no answer but B4's).
+    pub(super) fn after_cancel(&mut self, oi: usize, changed: &[usize], by: crate::model::AccountIdx, at_ms: u64) {
+        for &si in changed {
+            if self.accounts[self.orders.list[oi].subs[si].seller].seller_link().is_some() {
+                self.orders.cancelled_ms.insert((oi, si), at_ms);
+            }
+        }
         if by == self.orders.list[oi].marketplace || !self.owes_outbound(oi) {
             return;
         }
@@ -262,6 +268,12 @@ impl Engine {
     pub fn invoice_of(&self, account: &str, id: &str) -> Option<Invoice> {
         let (_, oi, si) = self.order_of(account, id).ok()?;
         self.orders.invoices.get(&(oi, si?)).map(|i| (**i).clone())
+    }
+
+    /// When `account`'s sub order `id` was cancelled, if it is an external seller's.
+    pub fn cancelled_ms(&self, account: &str, id: &str) -> Option<u64> {
+        let (_, oi, si) = self.order_of(account, id).ok()?;
+        self.orders.cancelled_ms.get(&(oi, si?)).copied()
     }
 
     /// How many calls are owed, by kind (for metrics and the integration status).

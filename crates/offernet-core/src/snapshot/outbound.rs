@@ -1,6 +1,7 @@
 //! The outbound section of a snapshot (format 5 on), after the VTEX section: invoices kept per
 //! sub order and the seller orders that owe an external marketplace a call
-//! (`orders/outbound.rs`). Sparse: a network without invoices or VTEX orders pays 8 bytes.
+//! and when external sellers' sub orders were cancelled (`orders/outbound.rs`). Sparse: a network
+//! without invoices or VTEX orders pays 12 bytes.
 //! Written and read here, side by side.
 
 use super::codec::{DResult, R, W};
@@ -27,6 +28,12 @@ impl Engine {
             w.u32(oi as u32);
             w.u32(si as u32);
         }
+        w.u32(o.cancelled_ms.len() as u32);
+        for (&(oi, si), &ms) in &o.cancelled_ms {
+            w.u32(oi as u32);
+            w.u32(si as u32);
+            w.u64(ms);
+        }
     }
 
     pub(super) fn decode_outbound(&mut self, r: &mut R) -> DResult<()> {
@@ -46,6 +53,10 @@ impl Engine {
         for _ in 0..r.u32()? {
             let key = self.sub_order_key(r)?;
             self.orders.outbound.insert(key);
+        }
+        for _ in 0..r.u32()? {
+            let key = self.sub_order_key(r)?;
+            self.orders.cancelled_ms.insert(key, r.u64()?);
         }
         Ok(())
     }

@@ -196,9 +196,9 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
     assert_eq!(o["external_ref"]["marketplace_order_id"], "A.1");
     assert_eq!(o["expires_ms"], 7 + 3_600_000);
     // Format 3: the same bytes without the integrations, the VTEX and the outbound sections
-    // (six counts, all 0 for `plain`).
+    // (seven counts, all 0 for `plain`).
     let mut v3 = plain.clone();
-    assert_eq!(v3.split_off(v3.len() - 24), [0u8; 24]);
+    assert_eq!(v3.split_off(v3.len() - 28), [0u8; 28]);
     v3[8..12].copy_from_slice(&3u32.to_le_bytes());
     let old = Engine::from_snapshot_bytes(EngineConfig::default(), &v3).unwrap();
     assert_eq!(old.snapshot_bytes(), plain);

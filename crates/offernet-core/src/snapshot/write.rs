@@ -43,6 +43,7 @@ impl Engine {
         } else {
             w.u32(0);
             w.u32(0);
+            w.u32(0);
         }
         w.0
     }

@@ -98,10 +98,10 @@ fn subscriptions_survive_a_snapshot_and_a_format_2_snapshot_still_reads() {
     assert_eq!(copy.webhook_targets(), e.webhook_targets());
     assert!(copy.snapshot_matches(&bytes));
     // A format-2 snapshot is a format-5 one without the webhook, integration, VTEX and outbound
-    // sections (their counts, all 0 here: 4 + 4 + 12 + 8 bytes).
+    // sections (their counts, all 0 here: 4 + 4 + 12 + 12 bytes).
     let plain = engine();
     let mut v2 = plain.snapshot_bytes();
-    assert_eq!(v2.split_off(v2.len() - 28), [0u8; 28]);
+    assert_eq!(v2.split_off(v2.len() - 32), [0u8; 32]);
     v2[8..12].copy_from_slice(&2u32.to_le_bytes());
     let old = Engine::from_snapshot_bytes(EngineConfig::default(), &v2).unwrap();
     assert!(old.webhook_targets().is_empty());
