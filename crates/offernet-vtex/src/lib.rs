@@ -14,6 +14,7 @@
 //! - `auth.rs`: AppKey/AppToken or bearer, through the server's own token check.
 //! - `error.rs`: VTEX's error shape (`exception: null`) and the status table of §4.
 //! - `purge.rs`: the retention of order documents.
+//! - `oms.rs`: role (c) C5 invoice and C6 cancel by an external seller of its sub order.
 //!
 //! Architecture invariant: this crate knows nothing of the server crate (the server depends on
 //! it): what it needs of the server (the writer, token checks, the document table, the public
@@ -27,6 +28,8 @@ pub mod auth;
 pub mod document;
 pub mod error;
 pub mod lifecycle;
+pub mod notify;
+pub mod oms;
 pub mod placement;
 pub mod purge;
 pub mod routes;

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use offernet_core::Command;
+use offernet_core::{Command, OrderAnswer, OrderStatus, OutboundCall, OutboundOutcome};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<Arc<VtexState>> {
         .routes(routes!(place_orders))
         .routes(routes!(fulfill))
         .routes(routes!(cancel))
+        .merge(crate::oms::router())
 }
 
 /// The admitted parties of a request: seller `seller` (its id at V `remote_id`) and the
@@ -68,7 +69,7 @@ fn admit(st: &VtexState, headers: &HeaderMap, s: &str) -> VtexResult<Admitted> {
 }
 
 /// The body as JSON, read whole within the body limit (413 beyond it).
-async fn json_body(st: &VtexState, body: Body) -> VtexResult<Value> {
+pub(crate) async fn json_body(st: &VtexState, body: Body) -> VtexResult<Value> {
     let bytes = axum::body::to_bytes(body, st.body_limit).await.map_err(|e| {
         let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
         while let Some(x) = source {
@@ -146,7 +147,8 @@ async fn place_orders(st: St, Path(s): Path<String>, headers: HeaderMap, body: B
         let p = admit(&st, &headers, &s)?;
         let value = json_body(&st, body).await?;
         let (elements, array) = placement::elements(&value)?;
-        let email: Option<String> = None; // the integration's `follow_up_email` (PutIntegration) is not built yet
+        // The seller's integration's `follow_up_email`, when it has one (design §2.2 B2).
+        let email = st.writer.read(|e| e.integration(&p.seller).ok().and_then(|i| i.follow_up_email.flatten()));
         let mut answers = Vec::with_capacity(elements.len());
         for order in elements {
             let parties =
@@ -191,10 +193,38 @@ async fn act(st: &VtexState, headers: &HeaderMap, (s, order): (&str, &str), body
             Action::Fulfill => Command::AuthorizeOrder { marketplace: p.marketplace.clone(), id: id.clone() },
             Action::Cancel => Command::CancelOrder { account: p.marketplace.clone(), id: id.clone() },
         };
-        st.writer.submit(cmd).await??;
+        let refused = st.writer.submit(cmd).await?.err();
+        if let (Some(refusal), Action::Cancel) = (refused.clone(), action) {
+            invoice_again(st, &p, &id).await;
+            return Err(refusal.into());
+        }
         st.writer.read(|e| lifecycle::answer(e, &p.marketplace, &id, action)).map(ok)
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// After a refused cancel (B4): when the seller's order is invoiced, its invoice is owed to V
+/// again (B8), VTEX's way for a seller to refuse a cancellation (design §2.2). Orders that owe V
+/// nothing (no services endpoint, V no mirror) are refused with no more to do.
+async fn invoice_again(st: &VtexState, p: &Admitted, id: &str) {
+    let seller_order = format!("{}.{id}", p.marketplace);
+    let invoiced = st.writer.read(|e| {
+        matches!(e.order_view(&p.seller, &seller_order), Ok(OrderAnswer::Seller(s)) if s.status == OrderStatus::Invoiced)
+    });
+    if !invoiced {
+        return;
+    }
+    let again = Command::RecordOutbound {
+        seller: p.seller.clone(),
+        id: seller_order,
+        call: OutboundCall::Invoice,
+        outcome: OutboundOutcome::Again,
+    };
+    match st.writer.submit(again).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "the invoice is not owed to the marketplace again"),
+        Err(e) => tracing::warn!(error = %e, "owing the invoice again after a refused cancel"),
+    }
 }
 
 /// Authorise fulfillment (B3): payment approved, dispatch allowed down the chain, no more expiry

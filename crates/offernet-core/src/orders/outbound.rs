@@ -270,10 +270,12 @@ impl Engine {
         self.orders.invoices.get(&(oi, si?)).map(|i| (**i).clone())
     }
 
-    /// When `account`'s sub order `id` was cancelled, if it is an external seller's.
+    /// When `account`'s cancelled sub order `id` was cancelled: kept for external sellers'
+    /// sub orders, else known once its whole order closed.
     pub fn cancelled_ms(&self, account: &str, id: &str) -> Option<u64> {
         let (_, oi, si) = self.order_of(account, id).ok()?;
-        self.orders.cancelled_ms.get(&(oi, si?)).copied()
+        let si = si.filter(|&si| self.orders.list[oi].subs[si].status == OrderStatus::Cancelled)?;
+        self.orders.cancelled_ms.get(&(oi, si)).copied().or(self.orders.list[oi].closed_ms)
     }
 
     /// How many calls are owed, by kind (for metrics and the integration status).
