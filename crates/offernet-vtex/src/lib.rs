@@ -25,6 +25,7 @@ use std::sync::Arc;
 use offernet_store::{Documents, WriterHandle};
 
 pub mod auth;
+mod body;
 pub mod document;
 pub mod error;
 pub mod lifecycle;

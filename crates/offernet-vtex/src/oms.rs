@@ -19,9 +19,9 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::body::{json_body, lenient};
 use crate::error::{VtexError, VtexErrorBody, VtexResult};
 use crate::lifecycle::{iso_date, parse_iso_date};
-use crate::routes::{json_body, lenient};
 use crate::{auth, hex, VtexState};
 
 type St = State<Arc<VtexState>>;
