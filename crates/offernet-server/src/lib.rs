@@ -25,6 +25,7 @@ pub mod outbound;
 pub mod routes;
 pub mod state;
 pub mod strict_json;
+pub mod vtex;
 
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
@@ -158,15 +159,11 @@ async fn not_found() -> Response {
         .into_response()
 }
 
+/// The router, with the VTEX routes (`offernet_vtex`) mounted under `/vtex` when the state has
+/// them (`--vtex`); without them `/vtex/…` is 404 like any unknown path.
 pub fn router(state: Arc<AppState>) -> Router {
-    router_with(state, None)
-}
-
-/// The router, with the VTEX routes (`offernet_vtex`) mounted under `/vtex` when `vtex` is given
-/// (`--vtex`); without them `/vtex/…` is 404 like any unknown path.
-pub fn router_with(state: Arc<AppState>, vtex: Option<Arc<offernet_vtex::VtexState>>) -> Router {
     let (mut r, _) = routes::router().split_for_parts();
-    if let Some(v) = vtex {
+    if let Some(v) = state.vtex.clone() {
         let (vr, _) = offernet_vtex::router().split_for_parts();
         r = r.merge(vr.with_state::<Arc<AppState>>(v));
     }
@@ -207,7 +204,7 @@ pub async fn start(config: Config) -> Result<Running, String> {
     notice(json, To::Stderr, "INFO", &format!("journal: {}", journal.describe()), &[]);
     let events = Arc::new(events::EventLog::new(config.event_retention, config.max_streams_per_account));
     let metrics = Arc::new(metrics::Metrics::default());
-    let sink = event_sink(events.clone(), metrics.clone());
+    let (sink, vtex_events) = event_sink(events.clone(), metrics.clone(), &config);
     offernet_store::check_rules(&mut journal, engine_config).await.map_err(|e| e.to_string())?;
     // The durable event history first, then the replayed commands' events after it: reads
     // answer the same events across a restart or a crash.
@@ -232,67 +229,30 @@ pub async fn start(config: Config) -> Result<Running, String> {
     let outbound =
         outbound::start(outbound_setup(&config, journal_id), writer.clone(), events.clone(), stopping_rx.clone())
             .await?;
-    let openapi = Arc::new(openapi::spec_for(config.max_page_size));
+    let side = vtex::open(&config, &writer, &token, vtex_events, stopping_rx.clone()).await?;
     let state = Arc::new(AppState {
         writer: writer.clone(),
-        admin_token_hash: auth::sha256_hex(&token),
-        secrets: Arc::new(tokio::sync::Mutex::new(open_secrets(&config).await?)),
-        documents: open_documents(&config).await?,
+        admin_token_hash: side.admin_token_hash,
+        secrets: side.secrets,
+        documents: side.documents,
+        openapi: Arc::new(openapi::spec_for(config.max_page_size)),
         config,
         events,
         metrics,
         stopping: stopping_rx,
         outbound,
-        openapi,
         feeds: feeds::Clock::default(),
+        vtex: side.vtex,
     });
     spawn_expiry_ticker(writer.clone(), state.stopping.clone());
-    let vtex = vtex_state(&state);
     let drain_limit = Duration::from_millis(state.config.shutdown_drain_ms);
     let limits = conn_limits(&state.config, max_connections);
     tracing::info!(max_connections, open_files, "accepting connections");
     let conn_stats = state.metrics.connections.clone();
-    let app = router_with(state, vtex);
+    let app = router(state);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(conn::serve(listener, app, limits, conn_stats, stopped));
     Ok(Running { addr, writer, server, writer_task, stop, stopping, drain_limit, _lock: lock })
-}
-
-/// Integrations' app keys and tokens: `secrets.db` in the data directory, or the PostgreSQL
-/// schema `offernet_secrets` of `--database`.
-async fn open_secrets(config: &Config) -> Result<offernet_store::Secrets, String> {
-    offernet_store::Secrets::open(config.database.as_deref(), &config.data_dir)
-        .await
-        .map_err(|e| format!("opening the secrets store: {e}"))
-}
-
-/// The order documents table on a connection of its own, and its purge (the retention).
-async fn open_documents(config: &Config) -> Result<Arc<tokio::sync::Mutex<offernet_store::Documents>>, String> {
-    let documents = offernet_store::Documents::open(config.database.as_deref(), &config.data_dir)
-        .await
-        .map_err(|e| format!("opening the order documents: {e}"))?;
-    Ok(Arc::new(tokio::sync::Mutex::new(documents)))
-}
-
-/// What the VTEX routes need of the server, when `--vtex` is on: the writer, the one token
-/// check (`extract::token_caller`), the documents table, the public URL and the body limit.
-/// Also starts the order documents' purge (whether or not VTEX is on: documents stay).
-fn vtex_state(state: &Arc<AppState>) -> Option<Arc<offernet_vtex::VtexState>> {
-    let (days, stopping) = (state.config.document_retention_days, state.stopping.clone());
-    offernet_vtex::purge::spawn(state.writer.clone(), state.documents.clone(), days, stopping);
-    let public_url = state.config.public_url.clone().filter(|_| state.config.vtex)?;
-    let (hash, writer) = (state.admin_token_hash.clone(), state.writer.clone());
-    let tokens: offernet_vtex::TokenCheck = Arc::new(move |t: &str| match extract::token_caller(&hash, &writer, t)? {
-        auth::Caller::Operator => Some(offernet_vtex::Caller::Operator),
-        auth::Caller::Account(a) => Some(offernet_vtex::Caller::Account(a)),
-    });
-    Some(Arc::new(offernet_vtex::VtexState {
-        writer: state.writer.clone(),
-        tokens,
-        documents: state.documents.clone(),
-        public_url,
-        body_limit: state.config.body_limit_bytes,
-    }))
 }
 
 fn outbound_setup(config: &Config, journal_id: String) -> outbound::Setup {
@@ -323,13 +283,25 @@ fn bind_error(listen: &str, e: std::io::Error) -> String {
 
 /// Where the writer's events go after each batch: the event log (for `?after=` and streams)
 /// and the counters of `/metrics`.
-fn event_sink(events: Arc<events::EventLog>, metrics: Arc<metrics::Metrics>) -> Arc<dyn offernet_store::EventSink> {
-    Arc::new(move |at_ms: u64, batch: &[offernet_core::Event]| {
+/// Also the VTEX workers' feed, returned with the sink (only with `--vtex`).
+fn event_sink(
+    events: Arc<events::EventLog>,
+    metrics: Arc<metrics::Metrics>,
+    config: &Config,
+) -> (Arc<dyn offernet_store::EventSink>, Option<offernet_vtex::Events>) {
+    let vtex = vtex::events(config);
+    let feed = vtex.clone();
+    let sink = Arc::new(move |at_ms: u64, batch: &[offernet_core::Event]| {
+        // The VTEX workers' feed (only with `--vtex`, and only while a worker listens).
+        if let Some(v) = vtex.as_ref().filter(|v| v.receiver_count() > 0 && !batch.is_empty()) {
+            let _ = v.send(Arc::from(batch));
+        }
         let changed = batch.iter().filter(|e| matches!(e.body, EventBody::OfferChanged { .. })).count();
         metrics.offers_changed.fetch_add(changed as u64, Ordering::Relaxed);
         metrics.events.fetch_add(batch.len() as u64, Ordering::Relaxed);
         events.push(at_ms, batch);
-    })
+    });
+    (sink, feed)
 }
 
 /// Recovers the engine from the journal, logging progress. Replayed commands give their

@@ -31,4 +31,6 @@ pub struct AppState {
     /// The order documents table (`offernet_store::documents`): shown with an order by
     /// `GET …/orders/{id}`, written by the VTEX placement route.
     pub documents: Arc<tokio::sync::Mutex<offernet_store::Documents>>,
+    /// The VTEX surface, with `--vtex` (`crate::vtex`): its routes and workers share it.
+    pub vtex: Option<Arc<offernet_vtex::VtexState>>,
 }

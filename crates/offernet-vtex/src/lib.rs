@@ -15,6 +15,8 @@
 //! - `error.rs`: VTEX's error shape (`exception: null`) and the status table of §4.
 //! - `purge.rs`: the retention of order documents.
 //! - `oms.rs`: role (c) C5 invoice and C6 cancel by an external seller of its sub order.
+//! - `outbound/`: every call to an external party (client, credentials, timeouts, circuit
+//!   breaker, in-flight limit, status, metrics); `workers.rs` starts the workers that use it.
 //!
 //! Architecture invariant: this crate knows nothing of the server crate (the server depends on
 //! it): what it needs of the server (the writer, token checks, the document table, the public
@@ -31,10 +33,12 @@ pub mod error;
 pub mod lifecycle;
 pub mod notify;
 pub mod oms;
+pub mod outbound;
 pub mod placement;
 pub mod purge;
 pub mod routes;
 pub mod simulation;
+pub mod workers;
 
 pub use error::{VtexError, VtexResult};
 pub use routes::router;
@@ -59,7 +63,19 @@ pub struct VtexState {
     pub public_url: String,
     /// Largest request body (1 MiB by default, as `/v1`).
     pub body_limit: usize,
+    /// Calls to external parties.
+    pub outbound: Arc<outbound::Outbound>,
+    /// Committed events, as the writer publishes them (one message per command).
+    pub events: Events,
 }
+
+/// The feed of committed events for the workers. A worker that falls behind gets
+/// `RecvError::Lagged` and must then look at the whole committed state again (the workers are
+/// level-triggered: an event only says when to look).
+pub type Events = tokio::sync::broadcast::Sender<Arc<[offernet_core::Event]>>;
+
+/// Messages (commands' events) the feed keeps for a slow worker before it lags.
+pub const EVENTS_KEPT: usize = 4_096;
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {

@@ -22,7 +22,7 @@ pub mod replay;
 pub mod sign;
 mod webhooks;
 
-pub use deliver::{RetryPolicy, MAX_RESPONSE_BODY_BYTES};
+pub use deliver::{client, RetryPolicy, MAX_RESPONSE_BODY_BYTES};
 
 /// The consumer name of a subscription in the outbound tables.
 pub fn consumer(account: &str, id: &str) -> String {

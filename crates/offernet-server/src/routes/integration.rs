@@ -21,9 +21,12 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Operator, Reads, StrictJson};
 use crate::outbound::guard;
 use crate::state::AppState;
+use offernet_vtex::outbound::status::StatusView;
 
 pub(super) fn router() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new().routes(routes!(put_integration, get_integration, delete_integration))
+    OpenApiRouter::new()
+        .routes(routes!(put_integration, get_integration, delete_integration))
+        .routes(routes!(integration_status))
 }
 
 /// 409 `managed_externally` when `caller` is not the operator and `account` is an external
@@ -115,6 +118,23 @@ async fn put_integration(
     extensions(("x-offernet-who" = json!("a"))))]
 async fn get_integration(st: St, Path(a): Path<String>, _: Reads) -> ApiResult<Response> {
     Ok(ok(st.writer.read(|e| e.integration(&a))?))
+}
+
+/// How the calls to an external party go
+///
+/// The account's circuit breaker, calls in flight, last quote fetch (an external seller),
+/// calls waiting by kind and the last 20 failed calls (vtex-compat.md §3.1). `running` is false
+/// when the server runs without `--vtex` (nothing is called then). 404 when the account has no
+/// integration.
+#[utoipa::path(get, path = "/v1/accounts/{a}/integration/status", tag = "integrations", params(params::A),
+    responses((status = 200, description = "the status", body = StatusView)),
+    extensions(("x-offernet-who" = json!("a"))))]
+async fn integration_status(st: St, Path(a): Path<String>, _: Reads) -> ApiResult<Response> {
+    st.writer.read(|e| e.integration(&a))?;
+    Ok(ok(match &st.vtex {
+        Some(v) => v.outbound.status(&a),
+        None => offernet_vtex::outbound::status::AccountStatus::default().view(0, false),
+    }))
 }
 
 /// End an account's integration

@@ -114,9 +114,19 @@ async fn get_metrics(st: St) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         st.metrics.render(&st.writer, st.events.open_streams.load(Ordering::Relaxed), st.events.retained())
-            + &st.outbound.render(st.events.head()),
+            + &st.outbound.render(st.events.head())
+            + &vtex_metrics(&st),
     )
         .into_response()
+}
+
+/// The VTEX outbound calls' metrics, with `--vtex`.
+fn vtex_metrics(st: &AppState) -> String {
+    let mut out = String::new();
+    if let Some(v) = &st.vtex {
+        v.outbound.render_metrics(&mut out);
+    }
+    out
 }
 
 /// This document

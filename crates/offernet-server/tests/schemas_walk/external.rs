@@ -109,6 +109,10 @@ pub(super) async fn integrations(c: &Checker, m: Option<&str>) {
     let per_seller = "/v1/accounts/{a}/integration/credentials/{s}";
     let (st, _) = c.call("PUT", per_seller, "/v1/accounts/e/integration/credentials/m", Some(ADMIN), Some(pair)).await;
     assert_eq!(st, 409, "an external seller has one pair");
+    let status = "/v1/accounts/{a}/integration/status";
+    let (st, v) = c.call("GET", status, "/v1/accounts/e/integration/status", e.as_deref(), None).await;
+    assert_eq!((st, &v["circuit"]["state"]), (200, &json!("closed")), "{v}");
+    assert_eq!(c.call("GET", status, "/v1/accounts/m/integration/status", m, None).await.0, 404, "no integration");
     assert_eq!(c.call("DELETE", route, "/v1/accounts/e/integration", Some(ADMIN), None).await.0, 204);
     assert_eq!(c.call("DELETE", route, "/v1/accounts/e/integration", Some(ADMIN), None).await.0, 404);
 }
