@@ -11,5 +11,6 @@ use crate::VtexState;
 
 /// Starts every worker.
 pub fn start(st: Arc<VtexState>, stopping: watch::Receiver<bool>) {
+    crate::notify::start(st.clone(), stopping.clone());
     let _ = (&st, &stopping);
 }
