@@ -59,3 +59,24 @@ pub fn body(e: &Engine, p: &PendingOutbound) -> Option<Value> {
     }
     Some(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_encode_the_marketplace_order_id() {
+        let p = PendingOutbound {
+            marketplace: "v".into(),
+            order: "o".into(),
+            seller: "s".into(),
+            seller_order: "v.o".into(),
+            call: OutboundCall::Cancel,
+            marketplace_order_id: "1138/34 ?".into(),
+            services_endpoint: "https://v.example/api/oms/".into(),
+            invoice: None,
+        };
+        assert_eq!(url(&p), "https://v.example/api/oms/pvt/orders/1138%2F34%20%3F/cancel");
+        assert_eq!(segment("A-1_b.c~"), "A-1_b.c~");
+    }
+}

@@ -137,3 +137,51 @@ pub fn content_of(body: &Value) -> Value {
     }
     c
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> SuggestionInput {
+        let sku: SkuView = serde_json::from_value(json!({"id": "6", "name": "Shirt", "product_id": null, "brand": "Acme",
+            "category": "Clothes/Shirts", "ean": null, "ref_id": "r6", "active": true, "price": 2499, "list_price": null,
+            "trade_policy_prices": [], "stock": [], "description": null, "images": [],
+            "dimensions": {"height_cm": 1.25, "width_cm": null, "length_cm": 3, "weight_g": 100}}))
+        .unwrap();
+        let integration: IntegrationView = serde_json::from_value(json!({"protocol": "vtex", "role": "marketplace",
+            "default_dimensions": {"height": 9, "width": 2.01, "length": 9, "weight_g": 9}}))
+        .unwrap();
+        SuggestionInput { sku, offer: None, remote_seller_id: "01".into(), currency: "BRL".into(), integration }
+    }
+
+    #[test]
+    fn measures_round_up_and_fall_back_per_measure_to_the_defaults() {
+        let b = suggestion_body(&input()).unwrap();
+        assert_eq!(
+            (&b["Height"], &b["Width"], &b["Length"], &b["Weight"]),
+            (&json!(2), &json!(3), &json!(3), &json!(100))
+        );
+        assert_eq!((&b["RefId"], b.get("EAN")), (&json!("r6"), None), "only the codes the SKU has");
+        assert_eq!(
+            (&b["ProductId"], &b["ProductDescription"], &b["Updated"]),
+            (&json!("6"), &json!("Shirt"), &Value::Null)
+        );
+        assert_eq!((&b["AvailableQuantity"], &b["Pricing"]), (&json!(0), &json!({"Currency": "BRL"})), "no offer yet");
+    }
+
+    #[test]
+    fn what_cannot_be_suggested_says_why() {
+        let mut i = input();
+        i.sku.ref_id = None;
+        assert_eq!(suggestion_body(&i).unwrap_err(), NotSuggestible::NoEanNorRefId);
+        let mut i = input();
+        i.sku.brand = None;
+        assert_eq!(suggestion_body(&i).unwrap_err(), NotSuggestible::NoBrand);
+        let mut i = input();
+        i.integration.default_dimensions = None;
+        assert_eq!(suggestion_body(&i).unwrap_err(), NotSuggestible::NoDimensions, "no width anywhere");
+        let mut i = input();
+        i.sku.name = "x".repeat(200).into();
+        assert_eq!(suggestion_body(&i).unwrap()["ProductName"].as_str().unwrap().len(), MAX_PRODUCT_NAME_CHARS);
+    }
+}
