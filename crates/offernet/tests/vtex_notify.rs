@@ -154,11 +154,15 @@ fn b7_price_changes_are_coalesced_and_stock_changes_notify_the_inventory() {
     for i in 0..10 {
         n.put("/v1/accounts/shop/prices/6", &n.shop, json!({"price": 2500 + i}));
     }
-    assert!(started.elapsed() < Duration::from_secs(1), "10 PUTs within a second");
+    // One notification per 1 s window from a window's first change: 10 PUTs within 1 s make at
+    // most 2 (more only if this machine took longer for the PUTs).
+    let took = started.elapsed();
+    let windows = took.as_millis() as usize / 1000 + 2;
     assert!(eventually(|| count("price") > prices));
     std::thread::sleep(Duration::from_millis(2500));
     let sent = count("price") - prices;
-    assert!((1..=2).contains(&sent), "10 price changes in 1 s: {sent} notifications");
+    println!("10 price PUTs in {took:?}: {sent} price notifications");
+    assert!((1..=windows).contains(&sent), "10 price changes: {sent} notifications, at most {windows}");
     assert_eq!(count("inventory"), stock, "a price change is not an inventory change");
     n.put("/v1/accounts/shop/warehouses/w/stock/6", &n.shop, json!({"quantity": 4}));
     assert!(eventually(|| count("inventory") > stock));

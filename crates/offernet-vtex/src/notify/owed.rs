@@ -1,6 +1,7 @@
 //! B8/B9, level-triggered (vtex-compat.md §3.4): after each batch of committed events, every
 //! 5 s and at startup, the worker asks `Engine::pending_outbound()` what S owes V, sends it to
-//! V's services endpoint, and acknowledges each 2xx with `RecordOutbound { outcome: sent }`.
+//! V's services endpoint (one task per marketplace, its calls in order), and acknowledges each
+//! 2xx with `RecordOutbound { outcome: sent }`.
 //! A failure waits its backoff (0.5 s × 2ⁿ up to 60 s, or V's `Retry-After`) and is tried
 //! again, forever: the integration status and metrics show the backlog. A crash between the
 //! call and its record repeats the call with the same `invoiceNumber`, which V deduplicates.
@@ -39,13 +40,45 @@ pub async fn run(st: Arc<VtexState>, wake: Arc<Notify>, mut stopping: watch::Rec
         show_pending(&st, &owed, &mut shown);
         let now = Instant::now();
         waits.0.retain(|k, _| owed.iter().any(|(_, p)| (&p.seller, &p.seller_order) == (&k.0, &k.1)));
-        for (body, p) in &owed {
+        // Due calls, one task per marketplace (a slow one does not hold the others back),
+        // each marketplace's calls in order.
+        let mut by_v: BTreeMap<Arc<str>, Vec<(Value, PendingOutbound)>> = BTreeMap::new();
+        for (body, p) in owed {
             let key = (p.seller.clone(), p.seller_order.clone());
-            if waits.0.get(&key).is_some_and(|&(_, at)| at > now) || *stopping.borrow() {
+            if waits.0.get(&key).is_some_and(|&(_, at)| at > now) {
                 continue;
             }
-            let Some(body) = body else { continue };
-            send(&st, p, body, &mut waits).await;
+            if let Some(body) = body {
+                by_v.entry(p.marketplace.clone()).or_default().push((body, p));
+            }
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for (_, calls) in by_v {
+            let st = st.clone();
+            tasks.spawn(async move {
+                let mut failed = Vec::new();
+                for (body, p) in calls {
+                    if let Err(f) = send(&st, &p, &body).await {
+                        failed.push(((p.seller.clone(), p.seller_order.clone()), f.retry_after()));
+                    }
+                }
+                failed
+            });
+        }
+        let mut done: BTreeSet<Key> = waits.0.keys().cloned().collect();
+        while let Some(r) = tasks.join_next().await {
+            for (key, retry_after) in r.unwrap_or_default() {
+                done.remove(&key);
+                let attempt = waits.0.get(&key).map_or(0, |&(n, _)| n + 1);
+                let wait = retry_after.unwrap_or_else(|| backoff(attempt));
+                waits.0.insert(key, (attempt, Instant::now() + wait));
+            }
+        }
+        // A call that was waiting and did not fail this time was sent or is no longer owed.
+        for key in done {
+            if waits.0.get(&key).is_some_and(|&(_, at)| at <= now) {
+                waits.0.remove(&key);
+            }
         }
         let next = waits.0.values().map(|&(_, at)| at).min().unwrap_or(now + SWEEP).min(Instant::now() + SWEEP);
         tokio::select! {
@@ -59,8 +92,8 @@ pub async fn run(st: Arc<VtexState>, wake: Arc<Notify>, mut stopping: watch::Rec
     }
 }
 
-/// One owed call, then its record (or its next try).
-async fn send(st: &VtexState, p: &PendingOutbound, body: &Value, waits: &mut Backoffs) {
+/// One owed call, then its record; the failure when it is to be tried again.
+async fn send(st: &VtexState, p: &PendingOutbound, body: &Value) -> Result<(), crate::outbound::Failure> {
     let call = match p.call {
         OutboundCall::Invoice => Call::Invoice,
         OutboundCall::Cancel => Call::SellerCancel,
@@ -73,10 +106,8 @@ async fn send(st: &VtexState, p: &PendingOutbound, body: &Value, waits: &mut Bac
         url: orders::url(p),
         body: Some(body),
     };
-    let key = (p.seller.clone(), p.seller_order.clone());
     match st.outbound.call(req).await {
         Ok(_) => {
-            waits.0.remove(&key);
             let cmd = Command::RecordOutbound {
                 seller: p.seller.to_string(),
                 id: p.seller_order.to_string(),
@@ -89,12 +120,11 @@ async fn send(st: &VtexState, p: &PendingOutbound, body: &Value, waits: &mut Bac
                 Ok(Err(e)) => tracing::debug!(error = %e, order = %p.seller_order, "recording a sent call"),
                 Err(e) => tracing::warn!(error = %e, order = %p.seller_order, "recording a sent call"),
             }
+            Ok(())
         }
         Err(f) => {
-            let attempt = waits.0.get(&key).map_or(0, |&(n, _)| n + 1);
-            let wait = f.retry_after().unwrap_or_else(|| backoff(attempt));
             tracing::info!(call = call.name(), order = %p.seller_order, outcome = f.outcome(), "an owed call failed; trying again later");
-            waits.0.insert(key, (attempt, Instant::now() + wait));
+            Err(f)
         }
     }
 }
