@@ -153,7 +153,7 @@ async fn cancel_order(
 
 /// Invoice a seller or chain order (by its seller): the units leave the warehouse
 #[utoipa::path(post, path = "/v1/accounts/{a}/orders/{id}/invoice", tag = "orders", params(params::A, params::OrderId),
-    request_body = Option<InvoiceRequest>,
+    request_body(content = InvoiceRequest, description = "the fiscal invoice, if any: `{}` for none (an empty body reads as `{}`)"),
     responses((status = 200, description = "the order", body = OrderAnswer)),
     extensions(("x-offernet-who" = json!("a"))))]
 async fn invoice_order(

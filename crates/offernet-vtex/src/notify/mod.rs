@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use crate::VtexState;
 
 /// Suggestions and offer changes waiting for their worker; past it they are dropped (logged).
-pub const QUEUE: usize = 10_000;
+pub const QUEUE: usize = 100_000;
 
 /// Starts the role (b) workers and the loop that feeds them.
 pub fn start(st: Arc<VtexState>, stopping: watch::Receiver<bool>) {
