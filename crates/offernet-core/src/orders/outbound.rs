@@ -277,11 +277,6 @@ impl Engine {
         let si = si.filter(|&si| self.orders.list[oi].subs[si].status == OrderStatus::Cancelled)?;
         self.orders.cancelled_ms.get(&(oi, si)).copied().or(self.orders.list[oi].closed_ms)
     }
-
-    /// How many calls are owed, by kind (for metrics and the integration status).
-    pub fn pending_outbound_count(&self, call: OutboundCall) -> usize {
-        self.pending_outbound().iter().filter(|p| p.call == call).count()
-    }
 }
 
 #[cfg(test)]
