@@ -266,6 +266,10 @@ pub enum Command {
     InvoiceOrder {
         account: String,
         id: String,
+        /// The fiscal invoice (number, value, dates, tracking), sent on to an external
+        /// marketplace; boxed, since most invoices carry none here.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invoice: Option<Box<crate::orders::InvoiceBody>>,
     },
     /// Time passes: reservations whose expiry is at or before the command's time expire.
     ExpireOrders {},
@@ -366,5 +370,13 @@ pub enum Command {
         seller: String,
         id: String,
         outcome: crate::orders::ExternalOutcome,
+    },
+    /// What the server's worker learnt of a call owed to an external marketplace for seller
+    /// order `id` of `seller` (`orders/outbound.rs`): sent, or owed again. Never by clients.
+    RecordOutbound {
+        seller: String,
+        id: String,
+        call: crate::orders::OutboundCall,
+        outcome: crate::orders::OutboundOutcome,
     },
 }

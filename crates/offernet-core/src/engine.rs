@@ -35,7 +35,10 @@ pub const DEFAULT_MAX_CHAIN: u8 = 3;
 /// the other pending suggestions after the command's sends (rule 36), not at once. 4: an order
 /// with a sub order at an external seller is not authorised while that placement is pending
 /// (409 `external_placement_pending`); an external seller's quote counts back only the units
-/// its placed orders reserve (vtex-compat.md §3.3 R), not every reserved unit.
+/// its placed orders reserve (vtex-compat.md §3.3 R), not every reserved unit. An invoice or a cancel by
+/// the seller of an order whose marketplace is a VTEX mirror owes that marketplace a call
+/// (`pending_outbound`), which an older build never made: replayed, an old journal would owe
+/// calls nobody made.
 pub const RULES_VERSION: u32 = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -231,7 +234,9 @@ impl Engine {
             Command::PlaceOrder { marketplace, body } => self.place_order(marketplace, body, now_ms, &mut work)?,
             Command::AuthorizeOrder { marketplace, id } => self.authorize_order(marketplace, id, now_ms, &mut work)?,
             Command::CancelOrder { account, id } => self.cancel_order(account, id, now_ms, &mut work)?,
-            Command::InvoiceOrder { account, id } => self.invoice_order(account, id, now_ms, &mut work)?,
+            Command::InvoiceOrder { account, id, invoice } => {
+                self.invoice_order(account, id, invoice.as_deref(), now_ms, &mut work)?
+            }
             Command::ExpireOrders {} => self.expire_orders(now_ms, &mut work),
             Command::SkipEventSeq { seq } => self.seq = self.seq.max(*seq),
             Command::CreateToken { account, id, name, token_hash } => {
@@ -256,6 +261,9 @@ impl Engine {
             Command::ExpireQuotes {} => self.expire_quotes(now_ms, &mut work),
             Command::RecordExternalOrder { seller, id, outcome } => {
                 self.record_external_order(seller, id, outcome, now_ms, &mut work)?
+            }
+            Command::RecordOutbound { seller, id, call, outcome } => {
+                self.record_outbound(seller, id, *call, *outcome, &mut work)?
             }
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.

@@ -48,9 +48,9 @@ pub use memory::MemoryUse;
 pub use model::{OfferState, Qty, Reason, Reasons, SuggestionStatus, MAX_SHOWN_QUANTITY};
 pub use orders::{
     check_delivery, DeliveryBody, DocumentAccess, DocumentRef, Effect, ExternalEffect, ExternalEffectKind,
-    ExternalOutcome, ExternalRef, ExternalState, ExternalView, OrderAnswer, OrderBody, OrderItemBody, OrderItemView,
-    OrderRequest, OrderSettingsBody, OrderStatus, OrderView, SimulationItem, SimulationOffer, SubItemView,
-    SubOrderView,
+    ExternalOutcome, ExternalRef, ExternalState, ExternalView, Invoice, InvoiceBody, OrderAnswer, OrderBody,
+    OrderItemBody, OrderItemView, OrderRequest, OrderSettingsBody, OrderStatus, OrderView, OutboundCall,
+    OutboundOutcome, PendingOutbound, SimulationItem, SimulationOffer, SubItemView, SubOrderView,
 };
 pub use reference::OfferKey;
 pub use shipping::{ShippingBody, ShippingProfile, Sla, SlaBody};

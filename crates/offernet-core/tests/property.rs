@@ -335,3 +335,45 @@ fn the_generator_reaches_external_orders() {
     println!("{seen}");
     assert!(placed >= 20 && refused >= 5 && dispatched >= 5 && confirmed >= 5 && held >= 2, "{seen}");
 }
+
+/// The outbound commands reach what they are for: with every marketplace a VTEX mirror, order
+/// tree invoices and seller cancels owe calls, and `RecordOutbound` acknowledges them or owes
+/// an invoice again.
+#[test]
+fn the_generator_reaches_owed_outbound_calls() {
+    let (mut owed_invoices, mut owed_cancels, mut sent, mut again) = (0, 0, 0, 0);
+    for seed in 0..2000 {
+        let mut r = Rng(seed);
+        let mut engine = Engine::new(EngineConfig::new(4).unwrap());
+        for c in if r.chance(50) { setup_chains(&mut r) } else { setup(&mut r) } {
+            let _ = engine.apply(&c, 0);
+        }
+        for a in ACCOUNTS {
+            let body = IntegrationBody {
+                protocol: Some("vtex".into()),
+                role: Some("marketplace".into()),
+                api_base: Some("https://v.example/api".into()),
+                suggestions_base: Some("https://api.vtex.example/v".into()),
+                ..Default::default()
+            };
+            let _ = engine.apply(&Command::PutIntegration { account: a.to_string(), body: Box::new(body) }, 0);
+        }
+        let mut placed = Vec::new();
+        for step in 0..120u64 {
+            let c = if r.chance(60) { order_command(&mut r, &engine, &mut placed) } else { command(&mut r, &engine) };
+            let before = engine.pending_outbound().len();
+            let res = engine.apply(&c, step * 60_000);
+            let after = engine.pending_outbound().len();
+            match (&c, res.is_ok(), after.cmp(&before)) {
+                (Command::InvoiceOrder { .. }, true, std::cmp::Ordering::Greater) => owed_invoices += 1,
+                (Command::CancelOrder { .. }, true, std::cmp::Ordering::Greater) => owed_cancels += 1,
+                (Command::RecordOutbound { .. }, true, std::cmp::Ordering::Less) => sent += 1,
+                (Command::RecordOutbound { outcome: OutboundOutcome::Again, .. }, true, _) => again += 1,
+                _ => {}
+            }
+        }
+    }
+    let seen = format!("owed invoices {owed_invoices}, owed cancels {owed_cancels}, sent {sent}, owed again {again}");
+    println!("{seen}");
+    assert!(owed_invoices >= 10 && owed_cancels >= 30 && sent >= 30 && again >= 5, "{seen}");
+}

@@ -324,9 +324,12 @@ async fn orders(c: &Checker, m: Option<&str>, s: Option<&str>) {
     c.call("GET", one, "/v1/accounts/m/orders/o1", m, None).await;
     c.call("GET", one, "/v1/accounts/s/orders/m.o1", s, None).await;
     c.call("POST", "/v1/accounts/{m}/orders/{id}/authorize", "/v1/accounts/m/orders/o1/authorize", m, None).await;
-    let (st, v) =
-        c.call("POST", "/v1/accounts/{a}/orders/{id}/invoice", "/v1/accounts/s/orders/m.o1/invoice", s, None).await;
+    let invoice = json!({"invoice": {"number": "NFe-1", "value": 1000, "tracking_url": "https://t.example/1"}});
+    let (route, path) = ("/v1/accounts/{a}/orders/{id}/invoice", "/v1/accounts/s/orders/m.o1/invoice");
+    let (st, v) = c.call("POST", route, path, s, Some(invoice)).await;
     assert_eq!(st, 200, "{v}");
+    let other = json!({"invoice": {"number": "NFe-2"}});
+    assert_eq!(c.call("POST", route, path, s, Some(other)).await.0, 409, "another invoice number");
     c.call("POST", "/v1/accounts/{a}/orders/{id}/cancel", "/v1/accounts/m/orders/o2/cancel", m, None).await;
 }
 

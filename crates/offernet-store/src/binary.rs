@@ -13,7 +13,7 @@
 //! Each encoder destructures its command and bodies without `..`: a field added to a body
 //! fails to compile here instead of being dropped silently from the binary form.
 
-use offernet_core::orders::{ExternalRef, OrderBody, OrderItemBody};
+use offernet_core::orders::{ExternalRef, InvoiceBody, OrderBody, OrderItemBody};
 use offernet_core::{Command, PriceBody, StockBody};
 
 use crate::crc::crc32;
@@ -21,7 +21,8 @@ use crate::crc::crc32;
 /// The version of the binary layout. A build meeting another version replays that entry from
 /// its JSON (see `replay.rs`). 2: `PlaceOrder` carries `reservation_minutes`, `max_prices`,
 /// `external_ref` and `document_sha256` after its items (format-1 entries replay from JSON).
-pub const BIN_FORMAT: u8 = 2;
+/// 3: `InvoiceOrder` carries its optional `invoice` after the order id.
+pub const BIN_FORMAT: u8 = 3;
 
 const PUT_STOCK: u8 = 1;
 const PUT_PRICE: u8 = 2;
@@ -101,8 +102,17 @@ pub fn encode(cmd: &Command) -> Option<Vec<u8>> {
         Command::CancelOrder { account, id } => {
             w.tag(CANCEL_ORDER).str(account).str(id);
         }
-        Command::InvoiceOrder { account, id } => {
+        Command::InvoiceOrder { account, id, invoice } => {
             w.tag(INVOICE_ORDER).str(account).str(id);
+            match invoice.as_deref() {
+                None => {
+                    w.byte(0);
+                }
+                Some(InvoiceBody { number, value, issued_ms, courier, tracking_number, tracking_url }) => {
+                    w.byte(1).opt_str(number).opt_i64(*value).opt_u64(*issued_ms);
+                    w.opt_str(courier).opt_str(tracking_number).opt_str(tracking_url);
+                }
+            }
         }
         Command::ExpireOrders {} => {
             w.tag(EXPIRE_ORDERS);
@@ -150,7 +160,7 @@ pub fn decode(bytes: &[u8]) -> Result<Command, BinError> {
         PLACE_ORDER => Command::PlaceOrder { marketplace: r.string()?, body: r.order_body()? },
         AUTHORIZE_ORDER => Command::AuthorizeOrder { marketplace: r.string()?, id: r.string()? },
         CANCEL_ORDER => Command::CancelOrder { account: r.string()?, id: r.string()? },
-        INVOICE_ORDER => Command::InvoiceOrder { account: r.string()?, id: r.string()? },
+        INVOICE_ORDER => Command::InvoiceOrder { account: r.string()?, id: r.string()?, invoice: r.invoice()? },
         EXPIRE_ORDERS => Command::ExpireOrders {},
         tag => return Err(BinError::Unknown(format!("binary command tag {tag}"))),
     };
@@ -192,6 +202,12 @@ impl W {
         match v {
             None => self.byte(0),
             Some(v) => self.byte(1).varint(((v << 1) ^ (v >> 63)) as u64),
+        }
+    }
+    fn opt_u64(&mut self, v: Option<u64>) -> &mut Self {
+        match v {
+            None => self.byte(0),
+            Some(v) => self.byte(1).varint(v),
         }
     }
     fn opt_bool(&mut self, v: Option<bool>) -> &mut Self {
@@ -252,6 +268,22 @@ impl R<'_> {
         }
         let z = self.varint()?;
         Ok(Some(((z >> 1) as i64) ^ -((z & 1) as i64)))
+    }
+    fn opt_u64(&mut self) -> Result<Option<u64>, BinError> {
+        Ok(if self.flag()? { Some(self.varint()?) } else { None })
+    }
+    fn invoice(&mut self) -> Result<Option<Box<InvoiceBody>>, BinError> {
+        if !self.flag()? {
+            return Ok(None);
+        }
+        Ok(Some(Box::new(InvoiceBody {
+            number: self.opt_string()?,
+            value: self.opt_i64()?,
+            issued_ms: self.opt_u64()?,
+            courier: self.opt_string()?,
+            tracking_number: self.opt_string()?,
+            tracking_url: self.opt_string()?,
+        })))
     }
     fn opt_bool(&mut self) -> Result<Option<bool>, BinError> {
         match self.byte()? {
@@ -315,6 +347,7 @@ impl R<'_> {
 mod tests {
     use super::*;
 
+    /// One command of each kind with a binary form, some in several shapes: long, a flat list.
     fn samples() -> Vec<Command> {
         let s = |v: &str| v.to_string();
         vec![
@@ -371,7 +404,19 @@ mod tests {
             },
             Command::AuthorizeOrder { marketplace: s("m"), id: s("o1") },
             Command::CancelOrder { account: s("m"), id: s("o1") },
-            Command::InvoiceOrder { account: s("s"), id: s("m.o1") },
+            Command::InvoiceOrder { account: s("s"), id: s("m.o1"), invoice: None },
+            Command::InvoiceOrder {
+                account: s("s"),
+                id: s("m.o2"),
+                invoice: Some(Box::new(InvoiceBody {
+                    number: Some(s("NFe-00002")),
+                    value: Some(5500),
+                    issued_ms: Some(1_764_590_400_123),
+                    courier: Some(s("Correios")),
+                    tracking_number: None,
+                    tracking_url: Some(s("https://track.example/1")),
+                })),
+            },
             Command::ExpireOrders {},
         ]
     }

@@ -16,6 +16,7 @@
 //! - `purge.rs`: the retention of order documents.
 //! - `market/`: role (c), an offernet marketplace serving external sellers (C1–C4), and the
 //!   quote path of role (a) (the refresh queue, A1, the quote worker and its sweep).
+//! - `oms.rs`: role (c) C5 invoice and C6 cancel by an external seller of its sub order.
 //! - `outbound/`: every call to an external party (client, credentials, timeouts, circuit
 //!   breaker, in-flight limit, status, metrics); `workers.rs` starts the workers that use it.
 //!
@@ -28,11 +29,14 @@ use std::sync::Arc;
 use offernet_store::{Documents, WriterHandle};
 
 pub mod auth;
+mod body;
 pub mod document;
 pub mod effects;
 pub mod error;
 pub mod lifecycle;
 pub mod market;
+pub mod notify;
+pub mod oms;
 pub mod outbound;
 pub mod placement;
 pub mod purge;

@@ -72,6 +72,54 @@ pub fn iso_date(ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
 }
 
+/// A Unix time in milliseconds from `YYYY-MM-DD` or `YYYY-MM-DDThh:mm[:ss[.fff…]]` with `Z`,
+/// `±hh:mm` or nothing (UTC) after it: what VTEX sends as `issuanceDate`. `None` when not
+/// such a date (or before 1970).
+pub fn parse_iso_date(s: &str) -> Option<u64> {
+    let num = |t: &str| -> Option<i64> { t.bytes().all(|b| b.is_ascii_digit()).then(|| t.parse().ok())? };
+    let (date, time) = s.split_once('T').unwrap_or((s, "00:00"));
+    let mut d = date.split('-');
+    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
+    if d.next().is_some() || date.len() != 10 || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+        return None;
+    }
+    let (clock, offset_min) = match time.find(['Z', '+', '-']) {
+        None => (time, 0),
+        Some(i) if &time[i..] == "Z" => (&time[..i], 0),
+        Some(i) => {
+            let (h, mi) = time[i + 1..].split_once(':')?;
+            let off = num(h)? * 60 + num(mi)?;
+            (&time[..i], if time.as_bytes()[i] == b'+' { off } else { -off })
+        }
+    };
+    let mut c = clock.split(':');
+    let (h, mi) = (num(c.next()?)?, num(c.next()?)?);
+    let (sec, milli) = match c.next() {
+        None => (0, 0),
+        Some(x) => {
+            let (whole, frac) = x.split_once('.').unwrap_or((x, ""));
+            if !frac.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let frac3: String = frac.chars().chain("000".chars()).take(3).collect();
+            (num(whole)?, num(&frac3)?)
+        }
+    };
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    // Days since the epoch of the civil date (Howard Hinnant's algorithm, as `iso_date`).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let ms = ((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + milli;
+    u64::try_from(ms).ok()
+}
+
 /// V's order id of seller S's order `seller_order_id` (`{V}.{id}`), checked: it must be S's
 /// seller order at V, and `marketplaceOrderId` (when sent) must be the order's external
 /// reference.
@@ -131,6 +179,19 @@ mod tests {
         assert_eq!(iso_date(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(iso_date(1_764_590_400_123), "2025-12-01T12:00:00.123Z");
         assert_eq!(iso_date(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn vtex_dates_parse_back() {
+        for ms in [0, 951_782_400_000, 1_764_590_400_123, 4_102_444_799_999] {
+            assert_eq!(parse_iso_date(&iso_date(ms)), Some(ms));
+        }
+        assert_eq!(parse_iso_date("2025-12-01"), Some(1_764_547_200_000));
+        assert_eq!(parse_iso_date("2025-12-01T12:00:00-03:00"), Some(1_764_601_200_000));
+        assert_eq!(parse_iso_date("2025-12-01T12:00:00.5+00:00"), Some(1_764_590_400_500));
+        for bad in ["", "2025-13-01", "2025-12-01T25:00", "12/01/2025", "2025-12-01Tnoon", "1969-12-31"] {
+            assert_eq!(parse_iso_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -10,12 +10,12 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use offernet_core::Command;
-use serde::de::DeserializeOwned;
+use offernet_core::{Command, OrderAnswer, OrderStatus, OutboundCall, OutboundOutcome};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::body::{json_body, lenient};
 use crate::error::{VtexError, VtexErrorBody, VtexResult};
 use crate::lifecycle::{self, Action, OrderIdRequest};
 use crate::placement::{self, Placement};
@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<Arc<VtexState>> {
         .routes(routes!(place_orders))
         .routes(routes!(fulfill))
         .routes(routes!(cancel))
-        .merge(crate::market::router())
+        .merge(crate::oms::router())
 }
 
 /// The admitted parties of a request: seller `seller` (its id at V `remote_id`) and the
@@ -68,52 +68,6 @@ fn admit(st: &VtexState, headers: &HeaderMap, s: &str) -> VtexResult<Admitted> {
     Ok(Admitted { seller: s.to_string(), remote_id, marketplace })
 }
 
-/// The body as JSON, read whole within the body limit (413 beyond it).
-pub(crate) async fn json_body(st: &VtexState, body: Body) -> VtexResult<Value> {
-    let bytes = axum::body::to_bytes(body, st.body_limit).await.map_err(|e| {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(x) = source {
-            if x.is::<http_body_util::LengthLimitError>() {
-                let message = format!("the request body exceeds {} bytes", st.body_limit);
-                return VtexError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", message);
-            }
-            source = x.source();
-        }
-        VtexError::invalid_json(format!("the body could not be read: {e}"))
-    })?;
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
-    }
-    serde_json::from_slice(&bytes).map_err(|e| VtexError::invalid_json(format!("the body is not valid JSON: {e}")))
-}
-
-/// `value` as `T`, leniently (unknown fields ignored); a wrong type is 400 naming its field by
-/// its VTEX path, without the parser's words for types.
-pub(crate) fn lenient<T: DeserializeOwned>(value: Value) -> VtexResult<T> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "the body" } else { path.as_str() };
-        VtexError::invalid_field(field, "a value of another type than VTEX's schema gives this field")
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_wrong_type_names_the_field_in_plain_words() {
-        let e = lenient::<SimulationRequest>(serde_json::json!({"items": [{"id": 6}]})).unwrap_err();
-        assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "invalid_field"));
-        assert!(e.message.contains("items[0].id"), "{}", e.message);
-        for rust in ["i64", "u64", "sequence", "struct", "Option", "a map"] {
-            assert!(!e.message.contains(rust), "{}", e.message);
-        }
-        let ok: SimulationRequest = lenient(serde_json::json!({"items": [], "extra": {"x": 1}})).unwrap();
-        assert_eq!(ok.items.map(|i| i.len()), Some(0), "unknown fields are ignored");
-    }
-}
-
 fn ok(body: impl serde::Serialize) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
@@ -147,7 +101,8 @@ async fn place_orders(st: St, Path(s): Path<String>, headers: HeaderMap, body: B
         let p = admit(&st, &headers, &s)?;
         let value = json_body(&st, body).await?;
         let (elements, array) = placement::elements(&value)?;
-        let email: Option<String> = None; // the integration's `follow_up_email` (PutIntegration) is not built yet
+        // The seller's integration's `follow_up_email`, when it has one (design §2.2 B2).
+        let email = st.writer.read(|e| e.integration(&p.seller).ok().and_then(|i| i.follow_up_email.flatten()));
         let mut answers = Vec::with_capacity(elements.len());
         for order in elements {
             let parties =
@@ -192,10 +147,38 @@ async fn act(st: &VtexState, headers: &HeaderMap, (s, order): (&str, &str), body
             Action::Fulfill => Command::AuthorizeOrder { marketplace: p.marketplace.clone(), id: id.clone() },
             Action::Cancel => Command::CancelOrder { account: p.marketplace.clone(), id: id.clone() },
         };
-        st.writer.submit(cmd).await??;
+        let refused = st.writer.submit(cmd).await?.err();
+        if let (Some(refusal), Action::Cancel) = (refused.clone(), action) {
+            invoice_again(st, &p, &id).await;
+            return Err(refusal.into());
+        }
         st.writer.read(|e| lifecycle::answer(e, &p.marketplace, &id, action)).map(ok)
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// After a refused cancel (B4): when the seller's order is invoiced, its invoice is owed to V
+/// again (B8), VTEX's way for a seller to refuse a cancellation (design §2.2). Orders that owe V
+/// nothing (no services endpoint, V no mirror) are refused with no more to do.
+async fn invoice_again(st: &VtexState, p: &Admitted, id: &str) {
+    let seller_order = format!("{}.{id}", p.marketplace);
+    let invoiced = st.writer.read(|e| {
+        matches!(e.order_view(&p.seller, &seller_order), Ok(OrderAnswer::Seller(s)) if s.status == OrderStatus::Invoiced)
+    });
+    if !invoiced {
+        return;
+    }
+    let again = Command::RecordOutbound {
+        seller: p.seller.clone(),
+        id: seller_order,
+        call: OutboundCall::Invoice,
+        outcome: OutboundOutcome::Again,
+    };
+    match st.writer.submit(again).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "the invoice is not owed to the marketplace again"),
+        Err(e) => tracing::warn!(error = %e, "owing the invoice again after a refused cancel"),
+    }
 }
 
 /// Authorise fulfillment (B3): payment approved, dispatch allowed down the chain, no more expiry

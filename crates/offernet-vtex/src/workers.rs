@@ -13,4 +13,5 @@ use crate::VtexState;
 pub fn start(st: Arc<VtexState>, stopping: watch::Receiver<bool>) {
     crate::market::worker::start(st.clone(), stopping.clone());
     crate::effects::start(st.clone(), stopping.clone());
+    crate::notify::start(st, stopping);
 }

@@ -390,22 +390,22 @@ fn integrations_and_quotes_survive_a_snapshot_and_a_format_3_snapshot_still_read
     assert_eq!(copy.next_quote_expiry_ms(), e.next_quote_expiry_ms());
     assert!(copy.snapshot_matches(&bytes));
     copy.check_invariants().unwrap();
-    // A format-3 snapshot is a format-5 one without the integration, VTEX and external order
-    // sections (their counts, 4 + 12 + 4 bytes, all 0 here).
+    // A format-3 snapshot is a format-5 one without the integration, VTEX, external order and
+    // outbound sections (their counts, 4 + 12 + 4 + 12 bytes, all 0 here).
     let mut plain = Engine::default();
     plain.apply(&account("a", "BRL"), 0).unwrap();
     let mut v3 = plain.snapshot_bytes();
-    assert_eq!(v3.split_off(v3.len() - 20), [0u8; 20]);
+    assert_eq!(v3.split_off(v3.len() - 32), [0u8; 32]);
     v3[8..12].copy_from_slice(&3u32.to_le_bytes());
     assert!(Engine::from_snapshot_bytes(EngineConfig::default(), &v3).is_ok());
     assert!(plain.snapshot_matches(&v3), "a format-3 snapshot of the same state matches");
     assert!(!e.snapshot_matches(&v3), "a state with an integration differs from it");
     let mut bad = bytes.clone();
     // The marketplace's role code comes before its two URLs (length-prefixed) and its dimensions,
-    // then the VTEX section (its three counts, 0 here: 12 bytes) and the external orders (4).
+    // then the VTEX, external orders and outbound sections (their seven counts, 0 here: 28 bytes).
     let urls = ["https://v.vtexcommercestable.com.br/api", "https://api.vtex.com/v"].map(|u| 4 + u.len());
-    assert_eq!(bad[bad.len() - 16..], [0u8; 16]);
-    let role_at = bad.len() - 16 - 1 - urls[0] - urls[1] - 1;
+    assert_eq!(bad[bad.len() - 28..], [0u8; 28]);
+    let role_at = bad.len() - 28 - 1 - urls[0] - urls[1] - 1;
     assert_eq!(bad[role_at], 1);
     bad[role_at] = 7;
     let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bad).unwrap_err();

@@ -184,19 +184,28 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn invoice_order(&mut self, account: &str, id: &str, now_ms: u64, work: &mut Work) -> Result<()> {
+    pub(crate) fn invoice_order(
+        &mut self,
+        account: &str,
+        id: &str,
+        body: Option<&InvoiceBody>,
+        now_ms: u64,
+        work: &mut Work,
+    ) -> Result<()> {
+        let invoice = body.map(|b| super::outbound::invoice_of(b, now_ms)).transpose()?;
         let (_, oi, si) = self.order_of(account, id)?;
         let Some(si) = si else {
             return Err(DomainError::conflict("each seller invoices its own seller or chain order"));
         };
         match self.orders.list[oi].subs[si].status {
-            OrderStatus::Invoiced => return Ok(()),
+            OrderStatus::Invoiced => return self.check_invoice_repeat(oi, si, body),
             OrderStatus::Authorized => {}
             OrderStatus::Reserved => return Err(DomainError::conflict("the order is not authorised yet")),
             s => return Err(DomainError::conflict(format!("the order is {}", s.as_str()))),
         }
         self.consume(oi, si, work);
         self.orders.list[oi].subs[si].status = OrderStatus::Invoiced;
+        self.after_invoice(oi, si, invoice, now_ms);
         self.follow_seller_orders(oi, now_ms);
         self.order_events(oi, &[si], OrderEventKind::Invoiced, None, work);
         Ok(())
@@ -232,6 +241,7 @@ impl Engine {
             )));
         }
         let changed: Vec<usize> = tree.into_iter().filter(|&c| o.subs[c].status.open()).collect();
+        self.after_cancel(oi, &changed, by, now_ms);
         let by = self.accounts[by].id.clone();
         self.cancel_subs(oi, &changed, now_ms, by, None, work);
         Ok(())

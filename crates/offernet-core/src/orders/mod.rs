@@ -14,6 +14,7 @@ mod check;
 mod delivery;
 mod external;
 mod lifecycle;
+mod outbound;
 mod place;
 pub(crate) mod read;
 
@@ -21,6 +22,9 @@ pub use delivery::{check_delivery, AddressBody, CustomerBody, DeliveryBody, Orde
 pub use external::{
     Effect, ExternalEffect, ExternalEffectKind, ExternalLine, ExternalOutcome, ExternalState, ExternalView, Placement,
     MAX_REFUSAL_CODE_CHARS, REASON_EXTERNAL_SELLER_REFUSED,
+};
+pub use outbound::{
+    Invoice, InvoiceBody, OutboundCall, OutboundOutcome, PendingOutbound, MAX_INVOICE_NUMBER_LEN, MAX_INVOICE_TEXT_LEN,
 };
 
 /// Items per order or simulation: a cart, not a catalog export.
@@ -136,6 +140,16 @@ pub struct Orders {
     /// External sub orders still open or with an effect left to perform: (seller, order, sub
     /// order). Derived from the sub orders' `external` (rebuilt on a snapshot's load).
     pub external: std::collections::BTreeSet<(AccountIdx, usize, usize)>,
+    /// Invoices kept, by (order, sub order): those given with `InvoiceOrder`, and a bare one
+    /// (its time) for each seller order that owes an external marketplace its invoice.
+    pub invoices: std::collections::BTreeMap<(usize, usize), Box<Invoice>>,
+    /// Seller orders that owe their external marketplace a call (`outbound.rs`): the invoice
+    /// when invoiced, the seller cancel when cancelled.
+    pub outbound: std::collections::BTreeSet<(usize, usize)>,
+    /// When sub orders of external sellers (mirror accounts with role `seller`) were
+    /// cancelled: their cancel answer (VTEX C6) carries that date, the same on a retry, and
+    /// such a sub order may be cancelled while its marketplace order stays open.
+    pub cancelled_ms: std::collections::BTreeMap<(usize, usize), u64>,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

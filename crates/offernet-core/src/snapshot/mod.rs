@@ -18,6 +18,7 @@ mod codec;
 mod compare;
 mod external;
 mod integrations;
+mod outbound;
 mod read;
 mod vtex;
 mod webhooks;
@@ -34,8 +35,9 @@ mod write;
 /// sections after the webhooks: accounts' integrations and external sellers' quotes
 /// (`integrations.rs`), then the VTEX section (`vtex.rs`: shipping profiles, affiliations'
 /// `remote_seller_id`, orders' dates, external reference and document hash); 3 is still read
-/// (none of them). 5: a section after the VTEX one, sub orders at external sellers and where
-/// their orders there stand (`external.rs`); 4 is still read (no sub order external).
+/// (none of them). 5: two sections after the VTEX one: sub orders at external sellers and where
+/// their orders there stand (`external.rs`), then the outbound section (`outbound.rs`: invoices
+/// and the calls owed to external marketplaces); 4 is still read (none of them).
 pub const SNAPSHOT_FORMAT: u32 = 5;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
 pub const FORMATS_READ: [u32; 5] = [1, 2, 3, 4, SNAPSHOT_FORMAT];

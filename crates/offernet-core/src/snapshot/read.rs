@@ -48,6 +48,7 @@ impl Engine {
         }
         if format >= 5 {
             e.decode_external(&mut r)?;
+            e.decode_outbound(&mut r)?;
         }
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));

@@ -195,10 +195,10 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
     assert_eq!((&o["authorized_ms"], &o["closed_ms"]), (&serde_json::json!(9), &serde_json::json!(11)));
     assert_eq!(o["external_ref"]["marketplace_order_id"], "A.1");
     assert_eq!(o["expires_ms"], 7 + 3_600_000);
-    // Format 3: the same bytes without the integrations, the VTEX and the external orders
-    // sections (five counts, all 0 for `plain`).
+    // Format 3: the same bytes without the integrations, the VTEX, the external orders and the
+    // outbound sections (eight counts, all 0 for `plain`).
     let mut v3 = plain.clone();
-    assert_eq!(v3.split_off(v3.len() - 20), [0u8; 20]);
+    assert_eq!(v3.split_off(v3.len() - 32), [0u8; 32]);
     v3[8..12].copy_from_slice(&3u32.to_le_bytes());
     let old = Engine::from_snapshot_bytes(EngineConfig::default(), &v3).unwrap();
     assert_eq!(old.snapshot_bytes(), plain);

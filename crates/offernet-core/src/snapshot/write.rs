@@ -7,21 +7,23 @@ use crate::engine::Engine;
 impl Engine {
     /// The engine's ground state as bytes (deterministic: equal states, equal bytes).
     pub fn snapshot_bytes(&self) -> Vec<u8> {
-        self.encode(None, true, true)
+        self.encode(None, SNAPSHOT_FORMAT)
     }
 
     /// What a snapshot of an older `format` keeps of this state, in the current format: a
     /// format-1 snapshot reads every `initial` token's time as `FORMAT_1_TOKEN_CREATED_MS`,
     /// one before format 4 has no order dates (`authorized_ms`, `closed_ms`), and one before
-    /// format 5 no sub order at an external seller (`external.rs`). What
-    /// `journal verify` compares an older snapshot with (`compare.rs`).
+    /// format 5 no sub order at an external seller (`external.rs`), invoices or owed calls. What `journal verify` compares an older snapshot
+    /// with (`compare.rs`).
     pub fn snapshot_bytes_kept_by(&self, format: u32) -> Vec<u8> {
-        self.encode((format == 1).then_some(FORMAT_1_TOKEN_CREATED_MS), format >= 4, format >= 5)
+        self.encode((format == 1).then_some(FORMAT_1_TOKEN_CREATED_MS), format)
     }
 
     /// `snapshot_bytes`, with every `initial` token's time written as `initial_token_ms` when
-    /// given, orders' dates only with `order_dates`, external sub orders only with `external`.
-    pub(super) fn encode(&self, initial_token_ms: Option<u64>, order_dates: bool, external: bool) -> Vec<u8> {
+    /// given, orders' dates only from format 4 on, and the external and outbound sections'
+    /// content only from format 5 on (empty before).
+    pub(super) fn encode(&self, initial_token_ms: Option<u64>, format: u32) -> Vec<u8> {
+        let order_dates = format >= 4;
         let mut w = W(Vec::with_capacity(1 << 16));
         w.0.extend_from_slice(MAGIC);
         w.u32(SNAPSHOT_FORMAT);
@@ -36,7 +38,14 @@ impl Engine {
         self.encode_webhooks(&mut w);
         self.encode_integrations(&mut w);
         self.encode_vtex(&mut w, order_dates);
-        self.encode_external(&mut w, external);
+        self.encode_external(&mut w, format >= 5);
+        if format >= 5 {
+            self.encode_outbound(&mut w);
+        } else {
+            w.u32(0);
+            w.u32(0);
+            w.u32(0);
+        }
         w.0
     }
 

@@ -4,7 +4,7 @@
 use offernet_core::*;
 
 mod vtex;
-use vtex::{order_extras, remote_seller_id, shipping_command};
+use vtex::{invoice_extras, order_extras, outbound_command, remote_seller_id, shipping_command};
 
 /// SplitMix64: tiny, fast, and good enough to drive a generator.
 pub struct Rng(pub u64);
@@ -156,11 +156,11 @@ pub fn order_command(r: &mut Rng, e: &Engine, placed: &mut Vec<(String, String, 
         7 | 8 if !placed.is_empty() => {
             let (m, id, _) = placed[r.below(placed.len() as u64) as usize].clone();
             match order_part(r, e, &m, &id) {
-                Some((account, part)) => Command::InvoiceOrder { account, id: part },
+                Some((account, part)) => Command::InvoiceOrder { account, id: part, invoice: invoice_extras(&*r) },
                 None => Command::ExpireOrders {},
             }
         }
-        _ => Command::ExpireOrders {},
+        _ => outbound_command(&*r, e, placed).unwrap_or(Command::ExpireOrders {}),
     }
 }
 

@@ -66,3 +66,48 @@ pub fn shipping_command(r: &mut Rng, a: String) -> Command {
     let slas = (0..r.below(3)).map(|i| sla(["normal", "express", "normal"][i as usize], 1000 * i as i64)).collect();
     Command::PutShippingProfile { account: a, body: ShippingBody { ships_to: Some(vec![country]), slas: Some(slas) } }
 }
+
+/// An invoice for `InvoiceOrder`, sometimes (numbers from a small set, so a repeat is as often
+/// the same invoice as another one: 409); rarely malformed. Drawn from an RNG of its own, as
+/// `order_extras`.
+pub fn invoice_extras(main: &Rng) -> Option<Box<InvoiceBody>> {
+    let r = &mut Rng(main.0 ^ 0x494e_5643); // "INVC"
+    if !r.chance(40) {
+        return None;
+    }
+    let number = s(r.pick(&["NFe-1", "NFe-2", "NFe-1", ""]));
+    Some(Box::new(InvoiceBody {
+        number: r.chance(95).then_some(number),
+        value: r.chance(50).then(|| r.below(10_000) as i64 - 5),
+        issued_ms: r.chance(50).then(|| 1_800_000_000_000 + r.below(1_000_000)),
+        courier: r.chance(30).then(|| s("Correios")),
+        tracking_number: r.chance(30).then(|| s("BR123")),
+        tracking_url: r.chance(30).then(|| s(r.pick(&["https://t.example/1", "ftp://x"]))),
+    }))
+}
+
+/// What the outbound worker would record (`RecordOutbound`): mostly an owed call as sent,
+/// sometimes an invoice owed again (a refused cancel), sometimes a call for an order that owes
+/// nothing or for the wrong kind. Drawn from an RNG of its own, as `order_extras`.
+pub fn outbound_command(main: &Rng, e: &Engine, placed: &[(String, String, Vec<String>)]) -> Option<Command> {
+    let r = &mut Rng(main.0 ^ 0x4f55_5442); // "OUTB"
+    if !r.chance(60) {
+        return None;
+    }
+    let pending = e.pending_outbound();
+    let call = if r.chance(50) { OutboundCall::Invoice } else { OutboundCall::Cancel };
+    let outcome = if r.chance(80) { OutboundOutcome::Sent } else { OutboundOutcome::Again };
+    if !pending.is_empty() && r.chance(70) {
+        let p = &pending[r.below(pending.len() as u64) as usize];
+        let call = if r.chance(90) { p.call } else { call };
+        return Some(Command::RecordOutbound {
+            seller: p.seller.to_string(),
+            id: p.seller_order.to_string(),
+            call,
+            outcome,
+        });
+    }
+    let (m, id, sellers) = placed.get(r.below(placed.len().max(1) as u64) as usize)?;
+    let seller = sellers.first().cloned().unwrap_or_else(|| m.clone());
+    Some(Command::RecordOutbound { seller, id: format!("{m}.{id}"), call, outcome })
+}

@@ -144,11 +144,19 @@ async fn get_order(st: St, Path((a, id)): Path<(String, String)>, _: Reads) -> A
 }
 
 /// What an order's account can do to it once placed.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum Action {
     Authorize,
     Cancel,
-    Invoice,
+    Invoice(Option<Box<InvoiceBody>>),
+}
+
+/// The invoice action's body: none, `{}`, or the fiscal invoice (sent on to an external VTEX
+/// marketplace when the order stands for one of its orders).
+#[derive(Default, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct InvoiceRequest {
+    invoice: Option<InvoiceBody>,
 }
 
 /// Submits the action on order `id` of account `a`, then answers the order as `a` sees it.
@@ -157,7 +165,7 @@ async fn act(st: &AppState, (a, id): (String, String), action: Action) -> ApiRes
     let cmd = match action {
         Action::Authorize => Command::AuthorizeOrder { marketplace: account, id: order },
         Action::Cancel => Command::CancelOrder { account, id: order },
-        Action::Invoice => Command::InvoiceOrder { account, id: order },
+        Action::Invoice(invoice) => Command::InvoiceOrder { account, id: order, invoice },
     };
     write_then(st, cmd, |e| e.order_view(&a, &id)).await
 }
@@ -190,15 +198,16 @@ async fn cancel_order(
 
 /// Invoice a seller or chain order (by its seller): the units leave the warehouse
 #[utoipa::path(post, path = "/v1/accounts/{a}/orders/{id}/invoice", tag = "orders", params(params::A, params::OrderId),
+    request_body(content = InvoiceRequest, description = "the fiscal invoice, if any: `{}` for none (an empty body reads as `{}`)"),
     responses((status = 200, description = "the order", body = OrderAnswer)),
     extensions(("x-offernet-who" = json!("a"))))]
 async fn invoice_order(
     st: St,
     Path(p): Path<(String, String)>,
     _: ActsFor,
-    _: OptionalJson<NoFields>,
+    OptionalJson(b): OptionalJson<InvoiceRequest>,
 ) -> ApiResult<Response> {
-    act(&st, p, Action::Invoice).await
+    act(&st, p, Action::Invoice(b.invoice.map(Box::new))).await
 }
 
 /// One page of the account's orders, sorted by the account's order id.

@@ -41,6 +41,19 @@ pub(super) async fn vtex(c: &Checker, m: Option<&str>, s: Option<&str>) {
         let path = format!("/vtex/s/api/fulfillment/pvt/orders/m.nope/{action}");
         assert_eq!(c.call("POST", &route, &path, m, Some(json!({}))).await.0, 404);
     }
+    // C5/C6: the seller of m's order tells m; the order is cancelled by now.
+    let route = "/vtex/{m}/api/oms/pvt/orders/{marketplaceOrderId}/cancel";
+    let (st, v) =
+        c.call("POST", route, "/vtex/m/api/oms/pvt/orders/m.v1/cancel", s, Some(json!({"reason": "r"}))).await;
+    assert_eq!((st, &v["orderId"]), (200, &json!("m.v1")), "{v}");
+    assert_eq!(c.call("POST", route, "/vtex/m/api/oms/pvt/orders/m.v1/cancel", m, Some(json!({}))).await.0, 404);
+    let route = "/vtex/{m}/api/oms/pvt/orders/{marketplaceOrderId}/invoice";
+    let invoice =
+        json!({"type": "Output", "invoiceNumber": "NFe-1", "items": [{"id": "s1", "quantity": 1, "price": 1000}]});
+    let (st, v) = c.call("POST", route, "/vtex/m/api/oms/pvt/orders/m.v1/invoice", s, Some(invoice)).await;
+    assert_eq!((st, &v["error"]["code"]), (409, &json!("conflict")), "{v}");
+    let input = json!({"type": "Input", "invoiceNumber": "NFe-1", "items": []});
+    assert_eq!(c.call("POST", route, "/vtex/m/api/oms/pvt/orders/m.v1/invoice", s, Some(input)).await.0, 400);
     vtex_market(c, m, s).await;
 }
 

@@ -15,8 +15,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::suggestion::{self, SuggestionRequest};
+use crate::body::{json_body, lenient};
 use crate::error::{VtexError, VtexErrorBody, VtexResult};
-use crate::routes::{json_body, lenient};
 use crate::{auth, Caller, VtexState};
 
 type St = State<Arc<VtexState>>;
