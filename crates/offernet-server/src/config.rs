@@ -130,6 +130,9 @@ pub struct Config {
     /// settle before it answers the order as it is (0 to `MAX_PLACE_WAIT_MS`; at most half of
     /// `request_timeout_ms` is waited, so the order is answered before the request times out).
     pub place_wait_ms: u64,
+    /// Requests a second per caller on the `/vtex` routes (bursts of ten seconds' worth); 429
+    /// beyond it (1 to `offernet_vtex::limit::MAX_RPS`).
+    pub vtex_inbound_rps: u32,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -221,6 +224,7 @@ impl Default for Config {
             public_url: None,
             document_retention_days: offernet_store::documents::DEFAULT_RETENTION_DAYS,
             place_wait_ms: DEFAULT_PLACE_WAIT_MS,
+            vtex_inbound_rps: offernet_vtex::limit::DEFAULT_RPS,
         }
     }
 }
@@ -279,7 +283,7 @@ impl Config {
 
     /// `public_url` is required with `vtex` and is an http(s) URL of a host, without a query;
     /// the document retention is 1 to `MAX_RETENTION_DAYS` days; `place_wait_ms` at most
-    /// `MAX_PLACE_WAIT_MS`.
+    /// `MAX_PLACE_WAIT_MS`; `vtex_inbound_rps` 1 to `MAX_RPS`.
     fn validate_vtex(&self) -> Result<(), String> {
         let max = offernet_store::documents::MAX_RETENTION_DAYS;
         if !(1..=max).contains(&self.document_retention_days) {
@@ -287,6 +291,10 @@ impl Config {
         }
         if self.place_wait_ms > MAX_PLACE_WAIT_MS {
             return Err(format!("place_wait_ms is 0 to {MAX_PLACE_WAIT_MS}"));
+        }
+        let max_rps = offernet_vtex::limit::MAX_RPS;
+        if !(1..=max_rps).contains(&self.vtex_inbound_rps) {
+            return Err(format!("vtex_inbound_rps is 1 to {max_rps}"));
         }
         match &self.public_url {
             None if self.vtex => {

@@ -154,12 +154,15 @@ fn vtex_common(op: &mut Value) {
         ("404", "unknown seller, order or SKU (not_found)"),
         ("409", "conflicts with the current state (conflict, insufficient_stock, idempotency_mismatch, price_changed)"),
         ("413", "body too large (body_too_large)"),
+        ("429", "more requests than --vtex-inbound-rps from this caller (rate_limited); with Retry-After"),
         ("503", "write queue full (busy) or the writer unavailable; with Retry-After"),
     ] {
         responses.entry(status).or_insert_with(|| error(desc));
     }
-    if let Some(r) = responses.get_mut("503") {
-        r["headers"] = json!({"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer", "minimum": 0}}});
+    for status in ["429", "503"] {
+        if let Some(r) = responses.get_mut(status) {
+            r["headers"] = json!({"Retry-After": {"description": "seconds to wait before retrying", "schema": {"type": "integer", "minimum": 0}}});
+        }
     }
     sort_keys(responses);
     op["security"] = json!([{"vtexAppKey": [], "vtexAppToken": []}, {"bearer": []}]);

@@ -36,8 +36,25 @@ pub struct Authenticated {
     pub acting: Option<String>,
 }
 
-/// Authenticates a request by its headers (AppKey/AppToken first, then a bearer token).
+/// Authenticates a request by its headers (AppKey/AppToken first, then a bearer token), then
+/// takes a token of the caller's rate limit (429 `rate_limited` past it; `limit.rs`).
 pub fn authenticate(st: &VtexState, headers: &HeaderMap) -> VtexResult<Authenticated> {
+    let a = credentials(st, headers)?;
+    let caller = match &a.caller {
+        Caller::Account(id) => id.as_str(),
+        Caller::Operator => "",
+    };
+    if !st.limiter.admit(caller) {
+        return Err(VtexError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests from this caller: wait for Retry-After seconds",
+        ));
+    }
+    Ok(a)
+}
+
+fn credentials(st: &VtexState, headers: &HeaderMap) -> VtexResult<Authenticated> {
     let key = one(headers, APP_KEY)?;
     let token = one(headers, APP_TOKEN)?;
     let wrong = || VtexError::unauthorized("the credentials are not valid: not the operator's, nor an account's token");

@@ -87,7 +87,7 @@ pub struct VtexErrorBody {
 pub struct VtexErrorDetail {
     /// Stable, for programs: `invalid_json`, `invalid_field`, `unsupported`, `unauthorized`,
     /// `forbidden`, `not_found`, `conflict`, `insufficient_stock`, `idempotency_mismatch`,
-    /// `price_changed`, `body_too_large`, `busy`.
+    /// `price_changed`, `body_too_large`, `rate_limited`, `busy`.
     pub code: &'static str,
     /// For people (a field path where one is at fault).
     pub message: String,
@@ -123,5 +123,14 @@ mod tests {
         assert_eq!(v["error"]["exception"], serde_json::Value::Null);
         assert!(v["error"].as_object().unwrap().contains_key("exception"));
         assert_eq!(v["error"]["code"], "idempotency_mismatch");
+    }
+
+    #[test]
+    fn a_rate_limited_answer_says_when_to_come_back() {
+        let r = VtexError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "slow down").into_response();
+        assert_eq!(
+            (r.status(), r.headers()[header::RETRY_AFTER].to_str().unwrap()),
+            (StatusCode::TOO_MANY_REQUESTS, "1")
+        );
     }
 }

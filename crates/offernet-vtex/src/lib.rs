@@ -34,6 +34,7 @@ pub mod document;
 pub mod effects;
 pub mod error;
 pub mod lifecycle;
+pub mod limit;
 pub mod market;
 pub mod notify;
 pub mod oms;
@@ -71,6 +72,8 @@ pub struct VtexState {
     pub refresh: Arc<market::Refresh>,
     /// Calls to external parties.
     pub outbound: Arc<outbound::Outbound>,
+    /// The inbound rate limit per caller (`--vtex-inbound-rps`).
+    pub limiter: limit::Limiter,
     /// Committed events, as the writer publishes them (one message per command).
     pub events: Events,
 }

@@ -31,6 +31,7 @@ pub fn router() -> OpenApiRouter<Arc<VtexState>> {
         .routes(routes!(place_orders))
         .routes(routes!(fulfill))
         .routes(routes!(cancel))
+        .merge(crate::market::router())
         .merge(crate::oms::router())
 }
 

@@ -105,6 +105,10 @@ pub struct ServeArgs {
     /// it as it is (ms, 0 to 60000; at most half of --request-timeout-ms is waited). Default: 5000.
     #[arg(long, env = "OFFERNET_PLACE_WAIT_MS")]
     pub place_wait_ms: Option<u64>,
+    /// Requests a second per caller on the /vtex routes, in bursts of ten seconds' worth; 429
+    /// beyond (1 to 100000). Default: 100.
+    #[arg(long, env = "OFFERNET_VTEX_INBOUND_RPS")]
+    pub vtex_inbound_rps: Option<u32>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -155,7 +159,8 @@ impl ServeArgs {
             nats_stream,
             webhook_disable_after_secs,
             document_retention_days,
-            place_wait_ms
+            place_wait_ms,
+            vtex_inbound_rps
         );
         if self.outbound_allow_local {
             c.outbound_allow_local = true;

@@ -99,6 +99,7 @@ fn every_key(dir: &Path) -> BTreeMap<&'static str, String> {
         ("public_url", q("https://offernet.example")),
         ("document_retention_days", "30".into()),
         ("place_wait_ms", "2500".into()),
+        ("vtex_inbound_rps", "50".into()),
     ])
 }
 

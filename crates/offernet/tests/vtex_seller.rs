@@ -428,3 +428,21 @@ fn vtex_is_off_by_default_and_needs_a_public_url() {
         .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("public_url"), "{out:?}");
 }
+
+/// More than `--vtex-inbound-rps` requests of one caller (past its burst of ten seconds'
+/// worth): 429 `rate_limited` in VTEX's shape; another caller is not held back.
+#[test]
+fn the_vtex_routes_limit_each_callers_rate() {
+    let n = network("vtex-rate", &["--vtex-inbound-rps", "1"]);
+    let path = format!("{BASE}/pvt/orderForms/simulation");
+    let body = checkout(json!([{"id": "6", "quantity": 1, "seller": "01"}]));
+    let answers: Vec<(u16, Value)> = (0..20).map(|_| n.vtex(&path, &body)).collect();
+    let statuses: Vec<u16> = answers.iter().map(|a| a.0).collect();
+    assert!(statuses[..10].iter().all(|&s| s == 200), "the burst: {statuses:?}");
+    let limited: Vec<&Value> = answers.iter().filter(|a| a.0 == 429).map(|a| &a.1).collect();
+    assert!(limited.len() >= 5, "{statuses:?}");
+    assert_eq!(limited[0]["error"]["code"], "rate_limited", "{}", limited[0]);
+    assert!(limited[0]["error"].as_object().unwrap().contains_key("exception"));
+    let (st, _) = n.vtex_as((V, ADMIN), &path, &body);
+    assert_eq!(st, 200, "the operator is another caller");
+}

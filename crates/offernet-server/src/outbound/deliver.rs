@@ -134,7 +134,7 @@ pub async fn attempt(
             return Answer {
                 status: None,
                 latency: started.elapsed(),
-                error: Some(error_text(&e)),
+                error: Some(offernet_vtex::outbound::error_text(&e)),
                 verdict: Verdict::Retry(None),
             }
         }
@@ -165,22 +165,6 @@ pub async fn attempt(
         }
     });
     Answer { status: Some(status), latency, error, verdict }
-}
-
-fn error_text(e: &reqwest::Error) -> String {
-    let mut s = if e.is_timeout() {
-        "timed out".to_string()
-    } else if e.is_connect() {
-        "could not connect".to_string()
-    } else {
-        "request failed".to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        s.push_str(&format!(": {inner}"));
-        source = inner.source();
-    }
-    s
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not read: the backoff applies then).

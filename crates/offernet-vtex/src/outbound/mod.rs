@@ -378,7 +378,9 @@ fn operation_id() -> String {
     format!("{}-{}-4{}-a{}-{}", &hex[..8], &hex[8..12], &hex[13..16], &hex[17..20], &hex[20..32])
 }
 
-fn error_text(e: &reqwest::Error) -> String {
+/// What went wrong with a request that got no answer (timed out, could not connect, …) and
+/// its causes. The webhooks' delivery uses it too.
+pub fn error_text(e: &reqwest::Error) -> String {
     let mut s = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
