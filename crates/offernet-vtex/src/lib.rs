@@ -1,6 +1,6 @@
 //! offernet-vtex: the VTEX Marketplace Protocol (shared/design/vtex-compat.md).
 //!
-//! Role (b) inbound, built now: an offernet seller S serves a VTEX marketplace V at
+//! Role (b): an offernet seller S serves a VTEX marketplace V at
 //! `/vtex/{S}/api/fulfillment` + VTEX's paths (B1 simulation, B2 placement, B3 fulfil, B4
 //! cancel). Each maps onto what offernet already has: V is an ordinary account (a *mirror*)
 //! holding a registration half for S with `match_mode: auto`, so S's SKUs bind at V and S's
@@ -11,7 +11,10 @@
 //!   state to a command, a document and an answer. No IO.
 //! - `routes.rs`: the axum handlers, documented for the OpenAPI document under tag `vtex`; the
 //!   server mounts them only with `--vtex`.
-//! - `auth.rs`: AppKey/AppToken or bearer, through the server's own token check.
+//! - `auth.rs`: AppKey/AppToken or bearer, through the server's own token check; then the
+//!   caller's rate limit (`limit.rs`, `--vtex-inbound-rps`, 429). `body.rs`: bodies, leniently.
+//! - `notify/`: role (b) outbound, what S tells V (B5–B9). `effects/`: role (a), orders at
+//!   external sellers (A2–A4).
 //! - `error.rs`: VTEX's error shape (`exception: null`) and the status table of §4.
 //! - `purge.rs`: the retention of order documents.
 //! - `market/`: role (c), an offernet marketplace serving external sellers (C1–C4), and the
