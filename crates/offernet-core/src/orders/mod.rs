@@ -199,11 +199,14 @@ pub struct OrderBody {
 #[serde(deny_unknown_fields)]
 pub struct ExternalRef {
     /// The marketplace's order id (VTEX `marketplaceOrderId`), printable ASCII.
-    #[cfg_attr(feature = "openapi", schema(required = true, nullable = false, max_length = 256))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(required = true, nullable = false, max_length = 256, pattern = "^[!-~]{1,256}$")
+    )]
     pub marketplace_order_id: Option<String>,
     /// Where the marketplace takes invoices and cancels for this order (VTEX
     /// `marketplaceServicesEndpoint`): an http(s) URL.
-    #[cfg_attr(feature = "openapi", schema(max_length = 2048))]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2048, pattern = "^https?://[!-~]{1,2040}$"))]
     pub services_endpoint: Option<String>,
 }
 
