@@ -3,6 +3,7 @@
 //! customer) the delivery address with its receiver, nothing of the customer's profile.
 
 use offernet_core::{DeliveryBody, DocumentAccess};
+use offernet_store::{Documents, JournalError, WriterHandle};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -32,6 +33,24 @@ pub fn delivery_document(delivery: &DeliveryBody) -> (String, String) {
     let text = crate::placement::canonical(&value);
     let sha = crate::hex(&Sha256::digest(text.as_bytes()));
     (text, sha)
+}
+
+/// Stores `text` (SHA-256 `sha`) as the document of order `id` of `marketplace`, durably,
+/// unless that order exists (a retry: its document was stored with it). Called before the
+/// order's command, so that an order never names a document that was not kept; a failure is
+/// logged here, and the caller answers 503.
+pub async fn store_before_order(
+    writer: &WriterHandle,
+    documents: &tokio::sync::Mutex<Documents>,
+    (marketplace, id): (&str, &str),
+    sha: &str,
+    text: &str,
+) -> Result<(), JournalError> {
+    if writer.read(|e| e.order_view(marketplace, id).is_ok()) {
+        return Ok(());
+    }
+    let stored = documents.lock().await.put(marketplace, id, sha, crate::outbound::now_ms(), text).await;
+    stored.inspect_err(|e| tracing::error!(error = %e, "storing an order document"))
 }
 
 /// `document` (the stored JSON) as an account with `access` may see it.

@@ -99,6 +99,15 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The first 32 hex digits of the SHA-256 of `text`: VTEX receipts and request ids derived
+/// from stored state, so a retry sends or answers the same.
+pub fn digest32(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = hex(&Sha256::digest(text.as_bytes()));
+    h.truncate(32);
+    h
+}
+
 /// The fulfillment endpoint to paste into V's seller registration for seller `seller`.
 pub fn fulfillment_endpoint(public_url: &str, seller: &str) -> String {
     format!("{}/vtex/{seller}/api/fulfillment", public_url.trim_end_matches('/'))

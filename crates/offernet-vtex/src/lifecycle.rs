@@ -4,10 +4,8 @@
 
 use offernet_core::{Engine, OrderAnswer, OrderStatus};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{VtexError, VtexResult};
-use crate::hex;
 
 /// The body of fulfil and cancel; the fulfil body carries only `marketplaceOrderId` (the
 /// connector guide), the cancel body more, read and ignored (`cancellationRequestId`, `reason`,
@@ -52,7 +50,7 @@ impl Action {
 /// The receipt of an action on seller order `seller_order_id`: the first 32 hex digits of
 /// SHA-256(prefix + id), the same on every retry.
 pub fn receipt(action: Action, seller_order_id: &str) -> String {
-    hex(&Sha256::digest(format!("{}{seller_order_id}", action.prefix()).as_bytes()))[..32].to_string()
+    crate::digest32(&format!("{}{seller_order_id}", action.prefix()))
 }
 
 /// `YYYY-MM-DDThh:mm:ss.sssZ` of a Unix time in milliseconds (UTC; the civil calendar from
@@ -72,52 +70,79 @@ pub fn iso_date(ms: u64) -> String {
     format!("{y:04}-{m:02}-{d:02}T{h:02}:{min:02}:{s:02}.{milli:03}Z")
 }
 
-/// A Unix time in milliseconds from `YYYY-MM-DD` or `YYYY-MM-DDThh:mm[:ss[.fff…]]` with `Z`,
-/// `±hh:mm` or nothing (UTC) after it: what VTEX sends as `issuanceDate`. `None` when not
-/// such a date (or before 1970).
+/// A Unix time in milliseconds from `YYYY-MM-DD`, or from a date and time as
+/// [`parse_iso_ms`] reads it, the seconds optional (`YYYY-MM-DDThh:mm[Z|±hh:mm]`): what VTEX
+/// sends as `issuanceDate`. `None` when not such a date (or before 1970).
 pub fn parse_iso_date(s: &str) -> Option<u64> {
-    let num = |t: &str| -> Option<i64> { t.bytes().all(|b| b.is_ascii_digit()).then(|| t.parse().ok())? };
-    let (date, time) = s.split_once('T').unwrap_or((s, "00:00"));
-    let mut d = date.split('-');
-    let (y, m, day) = (num(d.next()?)?, num(d.next()?)?, num(d.next()?)?);
-    if d.next().is_some() || date.len() != 10 || !(1..=12).contains(&m) || !(1..=31).contains(&day) {
+    match s.len() {
+        10 => parse_iso_ms(&format!("{s}T00:00:00")),
+        n if n >= 16 && s.is_char_boundary(16) && s.as_bytes().get(16) != Some(&b':') => {
+            parse_iso_ms(&format!("{}:00{}", &s[..16], &s[16..]))
+        }
+        _ => parse_iso_ms(s),
+    }
+}
+
+/// Milliseconds since the Unix epoch of an ISO 8601 date and time as VTEX writes them:
+/// `YYYY-MM-DDThh:mm:ss[.fff…][Z|±hh:mm]` (no zone: UTC); `None` for anything else or a date
+/// before 1970.
+pub fn parse_iso_ms(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    let num = |from: usize, len: usize| -> Option<i64> {
+        let part = b.get(from..from + len)?;
+        part.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(part).ok()?.parse().ok())?
+    };
+    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+    if b.len() < 19 || seps.iter().any(|&(i, c)| b[i] != c) || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    let (clock, offset_min) = match time.find(['Z', '+', '-']) {
-        None => (time, 0),
-        Some(i) if &time[i..] == "Z" => (&time[..i], 0),
-        Some(i) => {
-            let (h, mi) = time[i + 1..].split_once(':')?;
-            let off = num(h)? * 60 + num(mi)?;
-            (&time[..i], if time.as_bytes()[i] == b'+' { off } else { -off })
+    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut millis = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
         }
-    };
-    let mut c = clock.split(':');
-    let (h, mi) = (num(c.next()?)?, num(c.next()?)?);
-    let (sec, milli) = match c.next() {
-        None => (0, 0),
-        Some(x) => {
-            let (whole, frac) = x.split_once('.').unwrap_or((x, ""));
-            if !frac.bytes().all(|b| b.is_ascii_digit()) {
+        let first3 = format!("{:0<3}", &frac[..digits.min(3)]);
+        millis = first3.parse().ok()?;
+        rest = &frac[digits..];
+    }
+    let offset_min = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let r = rest.as_bytes();
+            let sign = match r.first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            if r.len() != 6 || r[3] != b':' {
                 return None;
             }
-            let frac3: String = frac.chars().chain("000".chars()).take(3).collect();
-            (num(whole)?, num(&frac3)?)
+            let oh: i64 = rest[1..3].parse().ok()?;
+            let om: i64 = rest[4..6].parse().ok()?;
+            sign * (oh * 60 + om)
         }
     };
-    if h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    // Days since the epoch of the civil date (Howard Hinnant's algorithm, as `iso_date`).
+    let days = days_from_civil(y, mo, d);
+    let ms = ((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1_000 + millis;
+    u64::try_from(ms).ok()
+}
+
+/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm, the inverse of
+/// [`iso_date`]'s).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let ms = ((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1000 + milli;
-    u64::try_from(ms).ok()
+    era * 146_097 + doe - 719_468
 }
 
 /// V's order id of seller S's order `seller_order_id` (`{V}.{id}`), checked: it must be S's

@@ -15,14 +15,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use offernet_core::{Command, Engine, InvoiceBody, OrderAnswer, OrderStatus, SubOrderView};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::body::{json_body, lenient};
 use crate::error::{VtexError, VtexErrorBody, VtexResult};
 use crate::lifecycle::{iso_date, parse_iso_date};
-use crate::{auth, hex, VtexState};
+use crate::{auth, VtexState};
 
 type St = State<Arc<VtexState>>;
 
@@ -139,7 +138,7 @@ pub fn invoice_body(req: &SendInvoice, sub: &SubOrderView) -> VtexResult<Invoice
 /// The receipt of `what` (`invoice:{id}:{number}` or `cancel:{id}`): 32 hex digits of its
 /// SHA-256, the same on every retry.
 fn receipt(what: &str) -> String {
-    hex(&Sha256::digest(what.as_bytes()))[..32].to_string()
+    crate::digest32(what)
 }
 
 /// C5's answer once `InvoiceOrder` is applied: the invoice as kept.

@@ -119,22 +119,15 @@ async fn place_orders(st: St, Path(s): Path<String>, headers: HeaderMap, body: B
 
 /// Stores the document durably (unless the order exists: a retry), then places the order.
 async fn place(st: &VtexState, marketplace: &str, placed: &Placement) -> VtexResult<()> {
-    let exists = st.writer.read(|e| e.order_view(marketplace, &placed.order_id).is_ok());
-    if !exists {
-        let now = now_ms();
-        let mut docs = st.documents.lock().await;
-        docs.put(marketplace, &placed.order_id, &placed.sha256, now, &placed.document).await.map_err(|e| {
-            tracing::error!(error = %e, "storing an order document");
+    let key = (marketplace, placed.order_id.as_str());
+    crate::document::store_before_order(&st.writer, &st.documents, key, &placed.sha256, &placed.document)
+        .await
+        .map_err(|_| {
             VtexError::new(StatusCode::SERVICE_UNAVAILABLE, "writer_unavailable", "the order document was not stored")
         })?;
-    }
     let cmd = Command::PlaceOrder { marketplace: marketplace.to_string(), body: placed.body.clone() };
     st.writer.submit(cmd).await??;
     Ok(())
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// Fulfil and cancel: the same body, the same answer shape.

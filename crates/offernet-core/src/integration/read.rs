@@ -102,6 +102,13 @@ fn view(i: &Integration) -> IntegrationView {
 }
 
 impl Engine {
+    /// The role of an account's integration (`seller`, `marketplace`), without building its
+    /// view: `None` for an account without one or unknown. For checks made per event.
+    pub fn integration_role(&self, account: &str) -> Option<&'static str> {
+        let a = &self.accounts[self.account_idx(account).ok()?];
+        a.integration.as_deref().map(|i| i.role())
+    }
+
     /// An account's integration (404 when it has none).
     pub fn integration(&self, account: &str) -> Result<IntegrationView> {
         let a = &self.accounts[self.account_idx(account)?];

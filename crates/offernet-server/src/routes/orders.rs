@@ -89,18 +89,15 @@ async fn store_delivery(
         return Err(DomainError::invalid("document_sha256", "not with `delivery`: the server sets it").into());
     }
     let (text, sha) = offernet_vtex::document::delivery_document(delivery);
-    if !st.writer.read(|e| e.order_view(m, id).is_ok()) {
-        let now =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-        st.documents.lock().await.put(m, id, &sha, now, &text).await.map_err(|e| {
-            tracing::error!(error = %e, "storing an order document");
+    offernet_vtex::document::store_before_order(&st.writer, &st.documents, (m, id), &sha, &text).await.map_err(
+        |_| {
             crate::error::ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "writer_unavailable",
                 "the order document was not stored",
             )
-        })?;
-    }
+        },
+    )?;
     body.document_sha256 = Some(sha);
     Ok(())
 }

@@ -4,7 +4,6 @@
 
 use offernet_core::{ExternalEffect, ExternalOutcome};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// Who receives the order and where, from its document: a `/v1` order's `delivery`, or the
 /// VTEX marketplace's own placement (`clientProfileData`, `shippingData.address`).
@@ -198,21 +197,16 @@ pub fn fulfill(x: &ExternalEffect) -> Value {
 /// A4: the cancel, its request id derived (a retry sends the same), dated when the order
 /// closed.
 pub fn cancel(x: &ExternalEffect) -> Value {
-    let id = crate::hex(&Sha256::digest(x.id.as_bytes()));
+    let id = crate::digest32(&x.id);
     let reason = if x.expired { "reservation expired" } else { "cancelled by the marketplace" };
-    json!({"marketplaceOrderId": x.id, "marketplaceOrderGroup": x.order, "cancellationRequestId": &id[..32],
-        "cancellationRequestDate": iso(x.closed_ms.unwrap_or(0)), "reason": reason, "requestedByUser": false})
+    json!({"marketplaceOrderId": x.id, "marketplaceOrderGroup": x.order, "cancellationRequestId": id,
+        "cancellationRequestDate": crate::lifecycle::iso_date(x.closed_ms.unwrap_or(0)), "reason": reason, "requestedByUser": false})
 }
 
 /// Whether a cancel answer accepts it: a receipt (an empty body, or none, means "still
 /// evaluating": ask again later).
 pub fn cancel_accepted(answer: Option<&Value>) -> bool {
     answer.is_some_and(|a| a["receipt"].as_str().is_some_and(|r| !r.is_empty()))
-}
-
-/// `YYYY-MM-DDThh:mm:ss.sssZ` of milliseconds since the epoch.
-pub fn iso(ms: u64) -> String {
-    crate::lifecycle::iso_date(ms)
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use offernet_core::{Command, ExternalEffect, ExternalEffectKind, ExternalOutcome};
+use tokio::sync::broadcast::error::TryRecvError;
 use tokio::sync::{broadcast, watch, Notify};
 
 use crate::VtexState;
@@ -77,7 +78,13 @@ pub fn start(st: Arc<VtexState>, mut stopping: watch::Receiver<bool>) {
             w.sweep();
             tokio::select! {
                 r = stopping.changed() => if r.is_err() || *stopping.borrow() { return },
-                r = events.recv() => if let Err(broadcast::error::RecvError::Closed) = r { return },
+                r = events.recv() => {
+                    if let Err(broadcast::error::RecvError::Closed) = r {
+                        return;
+                    }
+                    // One sweep for whatever was committed meanwhile, not one per command.
+                    while !matches!(events.try_recv(), Err(TryRecvError::Empty | TryRecvError::Closed)) {}
+                }
                 _ = w.wake.notified() => {}
                 _ = tokio::time::sleep(SWEEP_EVERY) => {}
             }

@@ -8,6 +8,8 @@ use offernet_core::validate::{MAX_PRICE, MAX_QUANTITY};
 use offernet_core::QuoteBody;
 use serde_json::{json, Value};
 
+use crate::lifecycle::parse_iso_ms;
+
 /// Where and how offernet asks E: its fulfillment endpoint and the query VTEX appends.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
@@ -81,68 +83,6 @@ fn quote(sku: &str, item: &Value, logistics: Option<&Value>) -> Option<QuoteBody
     };
     let valid_until_ms = item["priceValidUntil"].as_str().and_then(parse_iso_ms);
     Some(QuoteBody { sku: sku.to_string(), price: Some(price), list_price, available, valid_until_ms })
-}
-
-/// Milliseconds since the Unix epoch of an ISO 8601 date and time as VTEX writes them:
-/// `YYYY-MM-DDThh:mm:ss[.fff…][Z|±hh:mm]` (no zone: UTC); `None` for anything else or a date
-/// before 1970.
-pub fn parse_iso_ms(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
-    let num = |from: usize, len: usize| -> Option<i64> {
-        let part = b.get(from..from + len)?;
-        part.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(part).ok()?.parse().ok())?
-    };
-    let seps = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if b.len() < 19 || seps.iter().any(|&(i, c)| b[i] != c) || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
-    let (h, mi, sec) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    let mut millis = 0i64;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        let first3 = format!("{:0<3}", &frac[..digits.min(3)]);
-        millis = first3.parse().ok()?;
-        rest = &frac[digits..];
-    }
-    let offset_min = match rest {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let r = rest.as_bytes();
-            let sign = match r.first() {
-                Some(b'+') => 1,
-                Some(b'-') => -1,
-                _ => return None,
-            };
-            if r.len() != 6 || r[3] != b':' {
-                return None;
-            }
-            let oh: i64 = rest[1..3].parse().ok()?;
-            let om: i64 = rest[4..6].parse().ok()?;
-            sign * (oh * 60 + om)
-        }
-    };
-    let days = days_from_civil(y, mo, d);
-    let ms = ((days * 24 + h) * 60 + mi - offset_min) * 60_000 + sec * 1_000 + millis;
-    u64::try_from(ms).ok()
-}
-
-/// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm, the inverse of
-/// `lifecycle::iso_date`'s).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ fn admit(st: &VtexState, headers: &HeaderMap, m: &str, e: &str) -> VtexResult<()
 /// Queues a refresh of E's SKU when E is an external seller (its quotes come from A1); an
 /// ordinary account's prices and stock are its own, so there is nothing to ask.
 fn queue_refresh(st: &VtexState, e: &str, sku: &str) {
-    if st.writer.read(|x| x.integration(e).is_ok_and(|i| &*i.role == "seller")) {
+    if st.writer.read(|x| x.integration_role(e) == Some("seller")) {
         st.refresh.push(e, sku);
     }
 }

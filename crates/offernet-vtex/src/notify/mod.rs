@@ -61,13 +61,16 @@ async fn feed(
             Err(RecvError::Closed) => return,
         };
         wake.notify_one();
+        let mirrors = mirrors(&st, &batch);
         for ev in batch.iter() {
             let (v, sent) = match &ev.body {
-                EventBody::SuggestionCreated { marketplace, seller, seller_sku } if mirror(&st, marketplace) => (
+                EventBody::SuggestionCreated { marketplace, seller, seller_sku } if mirrors.contains(marketplace) => (
                     marketplace,
                     sugg.try_send((marketplace.to_string(), seller.to_string(), seller_sku.to_string())).is_ok(),
                 ),
-                EventBody::OfferChanged { marketplace, seller, seller_sku, offer, .. } if mirror(&st, marketplace) => {
+                EventBody::OfferChanged { marketplace, seller, seller_sku, offer, .. }
+                    if mirrors.contains(marketplace) =>
+                {
                     let k = (marketplace.clone(), seller.clone(), seller_sku.clone());
                     (marketplace, offers.try_send((k, offer.clone())).is_ok())
                 }
@@ -80,7 +83,18 @@ async fn feed(
     }
 }
 
-/// Whether `account` mirrors an external VTEX marketplace.
-fn mirror(st: &VtexState, account: &str) -> bool {
-    st.writer.read(|e| e.integration(account).is_ok_and(|i| &*i.role == "marketplace"))
+/// The marketplaces of `batch`'s suggestions and offer changes that mirror an external VTEX
+/// marketplace: one read of the engine per batch, not one per event.
+fn mirrors(st: &VtexState, batch: &[offernet_core::Event]) -> std::collections::BTreeSet<Arc<str>> {
+    let named = batch.iter().filter_map(|ev| match &ev.body {
+        EventBody::SuggestionCreated { marketplace, .. } | EventBody::OfferChanged { marketplace, .. } => {
+            Some(marketplace)
+        }
+        _ => None,
+    });
+    let named: std::collections::BTreeSet<&Arc<str>> = named.collect();
+    if named.is_empty() {
+        return Default::default();
+    }
+    st.writer.read(|e| named.into_iter().filter(|m| e.integration_role(m) == Some("marketplace")).cloned().collect())
 }
