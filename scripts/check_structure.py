@@ -4,9 +4,8 @@
 1. No Rust source file (src, tests, benches) over MAX_FILE_LINES lines.
 2. No function over MAX_FN_LINES lines unless the comment block right above it (doc or plain
    comments, attributes skipped) says why it is long: it must contain the word "long".
-3. No import circle between the files (modules) of a crate, except among the engine's own
-   files in offernet-core (the engine-at-scale issue rebuilds its state layout and ends that
-   circle). A file depends on another when it names it through `crate::` or `super::` paths;
+3. No import circle between the files (modules) of a crate. A file depends on another when it
+   names it through `crate::` or `super::` paths;
    a parent's `mod child;` and `pub use child::...` re-exports are its facade, not a
    dependency, and the crate root (lib.rs, main.rs) is the facade of the whole crate, so it
    is left out of the graph.
@@ -22,10 +21,6 @@ import sys
 
 MAX_FILE_LINES = 500
 MAX_FN_LINES = 70
-# The engine's own files, allowed to import each other until the engine-at-scale issue.
-ENGINE_CIRCLE_OK = re.compile(
-    r"crates/offernet-core/src/(engine|settle|derive|views|orders|event|command|catalog|connect)(/|\.rs)"
-)
 
 FN_RE = re.compile(r"^(\s*)(pub(\([^)]*\))?\s+)?(const\s+)?(async\s+)?(unsafe\s+)?(extern\s+\"C\"\s+)?fn\s+(\w+)")
 PATH_RE = re.compile(r"\b(crate|super)((?:::\w+)+)")
@@ -136,8 +131,6 @@ def check_circles(root, problems):
                         graph[mod].add(target)
         for cycle in cycles(graph):
             paths = [os.path.relpath(files[m], root) for m in cycle]
-            if all(ENGINE_CIRCLE_OK.match(p) for p in paths):
-                continue
             problems.append("files that import each other in a circle: " + ", ".join(paths))
 
 

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use crate::command::*;
-use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Missing, Result};
 use crate::fx::FxHashSet;
 use crate::gtin::parse_gtin;
 use crate::model::*;
+use crate::state::{Engine, Work};
 use crate::validate as v;
 
 pub(crate) fn opt_text(field: &str, s: &Option<String>) -> Result<Option<Arc<str>>> {

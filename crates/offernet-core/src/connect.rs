@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use crate::command::*;
-use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Missing, Result};
 use crate::model::*;
+use crate::state::{Engine, Work};
 use crate::validate as v;
 
 pub(crate) fn parse_resale(r: &Option<WordOrList>) -> Result<Resale> {

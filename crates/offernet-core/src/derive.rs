@@ -3,8 +3,9 @@
 //! incremental propagation (`settle.rs`) decides *when* to call it, the reference
 //! recomputation (`reference.rs`) calls it for everything, and explain asks it for its tree.
 
-use crate::engine::Engine;
 use crate::model::*;
+use crate::state::Engine;
+use crate::views::OfferView;
 
 /// The accounts of a chain from the final marketplace up to the account being evaluated.
 /// `max_chain` is at most 8, so a chain never holds more than 9 accounts (one beyond the
@@ -101,7 +102,36 @@ pub(crate) fn source_counts(cut: Reasons, blocking: Reasons, gated: bool) -> boo
     cut.is_empty() && blocking.is_empty() && !gated
 }
 
+/// The codes of reasons, as views and events show them.
+pub(crate) fn codes(r: Reasons) -> Vec<String> {
+    r.iter().map(|x| x.code().to_string()).collect()
+}
+
 impl Engine {
+    /// The offer of binding (M `m`, SKU `mk`) ← (S `s`, SKU `ss`) in state `st`, as views and
+    /// `offer.changed` show it.
+    pub(crate) fn offer_view(
+        &self,
+        m: AccountIdx,
+        s: AccountIdx,
+        ss: SkuIdx,
+        mk: SkuIdx,
+        st: &OfferState,
+    ) -> OfferView {
+        let seller = &self.accounts[s];
+        OfferView {
+            seller: seller.id.clone(),
+            seller_sku: seller.skus[ss].id.clone(),
+            sku: self.accounts[m].skus[mk].id.clone(),
+            price: st.price.map(|p| p.price),
+            list_price: st.price.and_then(|p| p.list_price),
+            quantity: st.quantity.finite(),
+            unlimited: st.quantity.is_unlimited(),
+            sellable: st.sellable(),
+            reasons: codes(st.reasons),
+        }
+    }
+
     /// Evaluates seller `s`'s SKU `sku` as marketplace `m` sees it. `bound` is M's SKU when a
     /// binding exists (its activity matters, rule 19). With `tree`, the sources are recorded.
     pub(crate) fn eval_offer(

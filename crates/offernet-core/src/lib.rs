@@ -27,6 +27,8 @@ mod reference;
 mod settle;
 pub mod shipping;
 pub mod snapshot;
+mod state;
+mod suggest;
 pub mod validate;
 pub mod views;
 pub mod webhooks;

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::mem::size_of;
 use std::sync::Arc;
 
-use crate::engine::Engine;
 use crate::model::*;
+use crate::state::Engine;
 
 /// Bytes by part of the engine's state, largest structures named (`Engine::memory_use`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::Engine;
 use crate::model::*;
+use crate::state::Engine;
 
 /// An offer's identity: (marketplace id, seller id, seller SKU id, marketplace SKU id).
 pub type OfferKey = (String, String, String, String);

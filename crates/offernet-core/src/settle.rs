@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::engine::{index_sku, insert_sku, ref_key, Engine, Scratch, Work};
+use crate::catalog::{index_sku, insert_sku, ref_key};
 use crate::event::{Event, EventBody};
 use crate::model::*;
+use crate::state::{Engine, Scratch, Work};
 use crate::validate::MAX_ITEM_ID_LEN;
 
 /// Sends are ordered by (marketplace id, seller id, seller SKU id), as strings.

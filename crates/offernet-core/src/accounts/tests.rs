@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::command::Command;
-use crate::engine::Engine;
 use crate::error::Missing;
+use crate::state::Engine;
 
 const HASH_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 const HASH_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";

@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::engine::Engine;
 use crate::error::{DomainError, Missing, Result};
 use crate::model::*;
 use crate::orders::read::{choose_offer, OfferCandidate};
+use crate::state::Engine;
 
 mod google;
 

@@ -2,10 +2,10 @@
 //! the account's state put back (see `import.rs`).
 
 use super::{ImportErrors, ImportLine, MAX_IMPORT_LINES};
-use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Missing, Result};
 use crate::fx::FxHashSet;
 use crate::model::*;
+use crate::state::{Engine, Work};
 
 /// Nodes the lines left for settling, without repeats: an import of a million SKUs leaves a
 /// million nodes, and a trade policy line may mark every SKU of the account again.

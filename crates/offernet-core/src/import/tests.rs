@@ -1,7 +1,7 @@
 //! The import's unit tests: atomicity, per-line errors, forward references inside one import.
 
 use super::*;
-use crate::engine::Engine;
+use crate::state::Engine;
 use crate::Command;
 
 fn cmd(v: serde_json::Value) -> Command {

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::*;
-use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Missing, Result};
 use crate::model::*;
+use crate::state::{Engine, Work};
 
 impl Engine {
     /// `PutIntegration`. Role `seller` makes sure warehouse `vtex` exists and serves trade

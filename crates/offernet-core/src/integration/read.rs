@@ -6,9 +6,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{DefaultDimensionsBody, PROTOCOL_VTEX, VTEX_WAREHOUSE};
-use crate::engine::Engine;
 use crate::error::{DomainError, Missing, Result};
 use crate::model::{Integration, SkuIdx};
+use crate::state::Engine;
 
 /// An account's integration: the body of its PUT with every default filled in. The fields of
 /// the other role are absent.

@@ -3,10 +3,10 @@
 
 use super::*;
 use crate::command::*;
-use crate::engine::{Engine, EngineConfig};
 use crate::error::Missing;
 use crate::event::EventBody;
 use crate::orders::{ExternalOutcome, OrderBody, OrderItemBody};
+use crate::state::{Engine, EngineConfig};
 
 const MIN: u64 = 60_000;
 const T0: u64 = 1_800_000_000_000;

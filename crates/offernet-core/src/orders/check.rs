@@ -1,7 +1,7 @@
 //! The order invariants the tests check after every command.
 
-use crate::engine::Engine;
 use crate::fx::FxHashMap;
+use crate::state::Engine;
 
 use super::*;
 

@@ -3,8 +3,9 @@
 
 use super::*;
 use crate::command::*;
-use crate::engine::EngineConfig;
+use crate::event::EventBody;
 use crate::integration::{IntegrationBody, QuoteBody};
+use crate::state::EngineConfig;
 
 const T0: u64 = 1_800_000_000_000;
 

@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::engine::{Engine, Work};
-use crate::error::{DomainError, Missing, Result};
+use crate::error::{DomainError, Result};
 use crate::event::{EventBody, OrderEvent, OrderEventKind};
+use crate::state::{Engine, Work};
 
 use super::*;
 
@@ -137,16 +137,6 @@ impl Engine {
             }
             work.dirty.push((sub.seller, it.sku));
         }
-    }
-
-    pub(super) fn order_of(&self, account: &str, id: &str) -> Result<(AccountIdx, usize, Option<usize>)> {
-        let a = self.account_idx(account)?;
-        let &(oi, si) = self
-            .orders
-            .index
-            .get(&(a, Arc::from(id)))
-            .ok_or_else(|| DomainError::not_found(Missing::Order, id, format!("order `{id}` of `{account}`")))?;
-        Ok((a, oi, si))
     }
 
     pub(crate) fn authorize_order(&mut self, marketplace: &str, id: &str, now_ms: u64, work: &mut Work) -> Result<()> {

@@ -17,6 +17,7 @@ mod lifecycle;
 mod outbound;
 mod place;
 pub(crate) mod read;
+mod record_external;
 
 pub use delivery::{check_delivery, AddressBody, CustomerBody, DeliveryBody, OrderRequest, MAX_DELIVERY_TEXT};
 pub use external::{

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Result};
+use crate::state::{Engine, Work};
 use crate::validate as v;
 
 use super::*;

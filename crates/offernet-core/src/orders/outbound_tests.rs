@@ -3,9 +3,9 @@
 
 use super::*;
 use crate::command::{AffiliationBody, Command, PriceBody, SellerBody, SkuBody, StockBody, WarehouseBody};
-use crate::engine::EngineConfig;
 use crate::integration::IntegrationBody;
 use crate::orders::{ExternalRef, OrderBody, OrderItemBody};
+use crate::state::EngineConfig;
 
 fn s(x: &str) -> String {
     x.to_string()

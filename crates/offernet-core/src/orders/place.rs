@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use crate::derive::{blocking, source_counts, Chain};
-use crate::engine::{Engine, Work};
 use crate::error::{DomainError, Missing, Result};
 use crate::event::OrderEventKind;
 use crate::fx::FxHashMap;
 use crate::model::*;
+use crate::state::{Engine, Work};
 use crate::validate as v;
 
 use super::*;

@@ -1,8 +1,8 @@
 //! Reads: an order as an account may see it, and simulation (a cart priced against the live
 //! offers; never changes state).
 
-use crate::engine::Engine;
 use crate::error::Result;
+use crate::state::Engine;
 
 use super::place::{order_lines, SellerField};
 use super::*;

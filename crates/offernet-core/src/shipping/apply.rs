@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::{parse, ShippingBody, ShippingProfile};
-use crate::engine::Engine;
 use crate::error::Result;
+use crate::state::Engine;
 
 impl Engine {
     pub(crate) fn put_shipping_profile(&mut self, account: &str, body: &ShippingBody) -> Result<()> {

@@ -4,7 +4,7 @@
 //! encoder), so it is decoded and compared with what that format keeps of the state.
 
 use super::*;
-use crate::engine::Engine;
+use crate::state::Engine;
 
 impl Engine {
     /// Whether `bytes` is a snapshot of this engine's ground state. Format 1 did not keep when

@@ -4,8 +4,8 @@
 //! live ones is rebuilt from it.
 
 use super::codec::{DResult, R, W};
-use crate::engine::Engine;
 use crate::orders::{Effect, ExternalState, Placement};
+use crate::state::Engine;
 
 const PLACEMENT_PENDING: u8 = 0;
 const PLACEMENT_PLACED: u8 = 1;

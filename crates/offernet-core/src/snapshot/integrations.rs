@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::codec::{DResult, R, W};
-use crate::engine::Engine;
 use crate::model::*;
+use crate::state::Engine;
 
 /// Codes of an integration's role.
 const ROLE_SELLER: u8 = 0;

@@ -5,8 +5,8 @@
 //! Written and read here, side by side.
 
 use super::codec::{DResult, R, W};
-use crate::engine::Engine;
 use crate::orders::Invoice;
+use crate::state::Engine;
 
 impl Engine {
     pub(super) fn encode_outbound(&self, w: &mut W) {

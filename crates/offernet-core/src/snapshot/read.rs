@@ -7,9 +7,10 @@ use std::sync::Arc;
 use super::codec::{DResult, R};
 use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
-use crate::engine::{index_sku, insert_sku, Engine, EngineConfig, Scratch, MAX_CHAIN_LIMIT};
+use crate::catalog::{index_sku, insert_sku};
 use crate::fx::{FxHashMap, FxHashSet};
 use crate::orders::{Order, OrderItem, SubItem, SubOrder};
+use crate::state::{Engine, EngineConfig, Scratch, MAX_CHAIN_LIMIT};
 
 impl Engine {
     /// Rebuilds an engine from `snapshot_bytes`, recomputing every offer. The `max_chain` of

@@ -1,5 +1,5 @@
 use crate::command::Command;
-use crate::engine::{Engine, EngineConfig};
+use crate::state::{Engine, EngineConfig};
 
 fn one_account() -> Engine {
     let mut e = Engine::default();

@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use super::codec::{DResult, R, W};
-use crate::engine::Engine;
 use crate::model::AccountIdx;
 use crate::model::{ShippingProfile, Sla};
 use crate::orders::ExternalRef;
+use crate::state::Engine;
 
 impl Engine {
     /// The section; without `order_dates`, as if no order had its dates (what a snapshot of a

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::codec::{DResult, R, W};
-use crate::engine::Engine;
 use crate::model::AccountIdx;
+use crate::state::Engine;
 use crate::webhooks::Webhook;
 
 impl Engine {

@@ -2,7 +2,7 @@
 
 use super::codec::W;
 use super::*;
-use crate::engine::Engine;
+use crate::state::Engine;
 
 impl Engine {
     /// The engine's ground state as bytes (deterministic: equal states, equal bytes).

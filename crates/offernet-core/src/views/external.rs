@@ -2,7 +2,7 @@
 //! fulfillment simulation, vtex-compat.md §2.2 B1): the seller names its own SKU, and the
 //! answer is that seller's offer at the marketplace for the marketplace SKU bound to it.
 
-use crate::engine::Engine;
+use crate::state::Engine;
 
 use super::OfferView;
 

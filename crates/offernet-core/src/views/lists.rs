@@ -12,9 +12,9 @@ use super::read::{stock_view, tp_price_views};
 use super::{
     AccountView, AffiliationView, PriceView, RegistrationView, SkuView, StockView, TradePolicyView, WarehouseView,
 };
-use crate::engine::Engine;
 use crate::error::{DomainError, Result};
 use crate::orders::{OrderAnswer, OrderStatus};
+use crate::state::Engine;
 
 /// Longest `q` (search text of the SKU list), in characters (the OpenAPI `maxLength`).
 pub const MAX_SEARCH_CHARS: usize = 200;

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::lists::{Page, Window};
 use super::{AffiliationView, RegistrationView};
-use crate::engine::Engine;
 use crate::error::Result;
 use crate::model::AccountIdx;
+use crate::state::Engine;
 
 /// Most levels a neighbourhood goes up or down (`depth`): the longest chain (`max_chain` ≤ 8).
 pub const MAX_NETWORK_DEPTH: usize = 8;

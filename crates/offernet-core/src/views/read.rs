@@ -3,13 +3,9 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::derive::SourceTree;
-use crate::engine::Engine;
+use crate::derive::{codes, SourceTree};
 use crate::error::Result;
-
-fn codes(r: Reasons) -> Vec<String> {
-    r.iter().map(|x| x.code().to_string()).collect()
-}
+use crate::state::Engine;
 
 /// A SKU's fixed prices of trade policies, in the order they were first set.
 pub(super) fn tp_price_views(acct: &Account, k: &Sku) -> Vec<TradePolicyPriceView> {
@@ -34,28 +30,6 @@ pub(super) fn stock_view(acct: &Account, e: &StockEntry) -> StockView {
 }
 
 impl Engine {
-    pub(crate) fn offer_view(
-        &self,
-        m: AccountIdx,
-        s: AccountIdx,
-        ss: SkuIdx,
-        mk: SkuIdx,
-        st: &OfferState,
-    ) -> OfferView {
-        let seller = &self.accounts[s];
-        OfferView {
-            seller: seller.id.clone(),
-            seller_sku: seller.skus[ss].id.clone(),
-            sku: self.accounts[m].skus[mk].id.clone(),
-            price: st.price.map(|p| p.price),
-            list_price: st.price.and_then(|p| p.list_price),
-            quantity: st.quantity.finite(),
-            unlimited: st.quantity.is_unlimited(),
-            sellable: st.sellable(),
-            reasons: codes(st.reasons),
-        }
-    }
-
     /// Number of offers (bindings) in the whole network.
     pub fn offer_count(&self) -> usize {
         self.accounts.iter().map(|a| a.skus.iter().map(|s| s.sources.len()).sum::<usize>()).sum()

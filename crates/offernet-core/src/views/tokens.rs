@@ -6,9 +6,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::lists::{Page, Window};
-use crate::engine::Engine;
 use crate::error::{DomainError, Missing, Result};
 use crate::model::Token;
+use crate::state::Engine;
 
 /// A token without its secret: what `GET …/tokens` lists.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::engine::Engine;
 use crate::error::{DomainError, Missing, Result};
+use crate::state::Engine;
 
 fn missing(account: &str, id: &str) -> DomainError {
     DomainError::not_found(Missing::Webhook, id, format!("webhook `{id}` of account `{account}`"))

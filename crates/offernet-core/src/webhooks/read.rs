@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::Webhook;
-use crate::engine::Engine;
 use crate::error::{DomainError, Missing, Result};
+use crate::state::Engine;
 use crate::views::{Page, Window};
 
 /// A webhook subscription without its secret: what `GET …/webhooks` lists.

@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::command::Command;
-use crate::engine::{Engine, EngineConfig};
 use crate::error::Missing;
+use crate::state::{Engine, EngineConfig};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const SECRET2: &str = "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
