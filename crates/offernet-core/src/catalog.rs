@@ -380,10 +380,14 @@ impl Engine {
         let p = Price { price, list_price };
         let sku = &mut self.accounts[a].skus[s];
         match tp {
-            None => sku.price = Some(p),
+            None => sku.price = PriceSlot::new(Some(p)),
             Some(tp) => match sku.tp_prices.iter_mut().find(|(t, _)| *t == tp) {
                 Some(e) => e.1 = p,
-                None => sku.tp_prices.push((tp, p)),
+                None => {
+                    let mut all = std::mem::take(&mut sku.tp_prices).into_vec();
+                    all.push((tp, p));
+                    sku.tp_prices = all.into_boxed_slice();
+                }
             },
         }
         work.dirty.push((a, s));
@@ -414,7 +418,9 @@ impl Engine {
                 format!("a fixed price of `{sku_id}` for that trade policy"),
             ));
         };
-        sku.tp_prices.remove(pos);
+        let mut all = std::mem::take(&mut sku.tp_prices).into_vec();
+        all.remove(pos);
+        sku.tp_prices = all.into_boxed_slice();
         work.dirty.push((a, s));
         Ok(())
     }

@@ -152,7 +152,7 @@ impl Engine {
                 let mut reasons = Reasons::EMPTY;
                 reasons.add(Reason::ConnectionInactive);
                 return Eval {
-                    price: item.price,
+                    price: item.price.get(),
                     own: Qty::ZERO,
                     third: Qty::ZERO,
                     quantity: Qty::ZERO,

@@ -96,7 +96,10 @@ impl Engine {
             m.sku_records += vec_bytes(&a.skus);
             for s in &a.skus {
                 m.sku_strings += arc_str(&s.id) + opt_arc_str(&s.product_id) + info(&s.info);
-                m.sku_vectors += few(&s.stock) + few(&s.bound_at) + few(&s.sources) + vec_bytes(&s.tp_prices);
+                m.sku_vectors += few(&s.stock)
+                    + few(&s.bound_at)
+                    + few(&s.sources)
+                    + block(s.tp_prices.len() * size_of::<(TpIdx, Price)>());
             }
             m.sku_indexes += block(a.sku_index.buckets() * (size_of::<SkuIdx>() + 1) + 16);
             m.sku_indexes += table(&a.gtin_index) + table(&a.ref_index);

@@ -24,7 +24,7 @@ impl Engine {
         let mut out = BTreeMap::new();
         for (mi, market) in self.accounts.iter().enumerate() {
             for (&(s, ss), sugg) in &market.suggestions {
-                if let (Some(mk), Some(st)) = (sugg.sku, sugg.offer) {
+                if let (Some(mk), Some(st)) = (sugg.sku(), sugg.offer()) {
                     out.insert(self.offer_key(AccountIdx::new(mi), s, ss, mk), st);
                 }
             }
@@ -86,7 +86,7 @@ impl Engine {
         for (&(s, ss), sugg) in &market.suggestions {
             let key = (&market.id, &self.accounts[s].id, &self.accounts[s].skus[ss].id);
             // Bindings are symmetric and match the suggestion's status.
-            match (sugg.status, sugg.sku) {
+            match (sugg.status(), sugg.sku()) {
                 (SuggestionStatus::Approved, Some(mk)) => {
                     if !market.skus[mk].sources.contains(&(s, ss))
                         || !self.accounts[s].skus[ss].bound_at.contains(&(mi, mk))
@@ -102,7 +102,7 @@ impl Engine {
                 (_, None) => {}
             }
             let pending = self.pending[mi.ix()].contains(&(s, ss));
-            if pending != (sugg.status == SuggestionStatus::Pending) {
+            if pending != (sugg.status() == SuggestionStatus::Pending) {
                 return Err(format!("pending index disagrees for {key:?}"));
             }
             // Rule 26: no pending suggestion would be approved by matching now.
@@ -113,7 +113,7 @@ impl Engine {
         for (ski, sku) in market.skus.iter().enumerate() {
             for &(s, ss) in &sku.sources {
                 let sugg = market.suggestions.get(&(s, ss));
-                if sugg.and_then(|x| x.sku) != Some(SkuIdx::new(ski)) {
+                if sugg.and_then(|x| x.sku()) != Some(SkuIdx::new(ski)) {
                     return Err(format!("source of {}/{} has no approved suggestion", market.id, sku.id));
                 }
             }

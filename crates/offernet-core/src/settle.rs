@@ -150,10 +150,10 @@ impl Engine {
         work: &mut Work,
     ) {
         let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).expect("a binding has a suggestion");
-        if sugg.offer == state {
+        if sugg.offer() == state {
             return;
         }
-        sugg.offer = state;
+        sugg.set_offer(state);
         let view = state.map(|st| self.offer_view(m, s, ss, mk, &st));
         let (market, seller) = (&self.accounts[m], &self.accounts[s]);
         let body = EventBody::OfferChanged {
@@ -174,9 +174,7 @@ impl Engine {
         if !self.eval_offer(m, s, ss, None, None).sends {
             return;
         }
-        self.accounts[m]
-            .suggestions
-            .insert((s, ss), Suggestion { status: SuggestionStatus::Pending, sku: None, offer: None });
+        self.accounts[m].suggestions.insert((s, ss), Suggestion::new(SuggestionStatus::Pending, None));
         self.pending[m.ix()].insert((s, ss));
         let (mid, sid, skid) = self.send_key(m, s, ss);
         self.emit(work, mid.clone(), EventBody::SuggestionCreated { marketplace: mid, seller: sid, seller_sku: skid });
@@ -312,9 +310,9 @@ impl Engine {
     /// Binds seller S's SKU to M's SKU `mk` and approves its suggestion.
     pub(crate) fn bind(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, mk: SkuIdx, work: &mut Work) {
         let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).expect("binding a suggestion");
-        sugg.status = SuggestionStatus::Approved;
-        sugg.sku = Some(mk);
-        sugg.offer = None;
+        sugg.set_status(SuggestionStatus::Approved);
+        sugg.set_sku(Some(mk));
+        sugg.set_offer(None);
         self.pending[m.ix()].remove(&(s, ss));
         self.accounts[m].skus[mk].sources.push((s, ss));
         self.accounts[s].skus[ss].bound_at.push((m, mk));
@@ -332,10 +330,10 @@ impl Engine {
 
     /// Removes the binding of an approved suggestion; its offer disappears.
     pub(crate) fn unbind(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) {
-        let mk = self.accounts[m].suggestions[&(s, ss)].sku.expect("approved suggestions are bound");
+        let mk = self.accounts[m].suggestions[&(s, ss)].sku().expect("approved suggestions are bound");
         self.store_offer(m, s, ss, mk, None, work);
         let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap();
-        sugg.sku = None;
+        sugg.set_sku(None);
         self.accounts[m].skus[mk].sources.retain(|&x| x != (s, ss));
         self.accounts[s].skus[ss].bound_at.retain(|&x| x != (m, mk));
         work.dirty.push((m, mk));
@@ -344,8 +342,8 @@ impl Engine {
 
     pub(crate) fn set_denied(&mut self, m: AccountIdx, s: AccountIdx, ss: SkuIdx, work: &mut Work) {
         let sugg = self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap();
-        sugg.status = SuggestionStatus::Denied;
-        sugg.sku = None;
+        sugg.set_status(SuggestionStatus::Denied);
+        sugg.set_sku(None);
         self.pending[m.ix()].remove(&(s, ss));
         let (mid, sid, skid) = self.send_key(m, s, ss);
         self.emit(work, mid.clone(), EventBody::SuggestionDenied { marketplace: mid, seller: sid, seller_sku: skid });

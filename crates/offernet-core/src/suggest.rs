@@ -32,7 +32,7 @@ impl Engine {
                 format!("the suggestion of `{seller}`/`{seller_sku}`"),
             )
         })?;
-        let (status, bound) = (sugg.status, sugg.sku);
+        let (status, bound) = (sugg.status(), sugg.sku());
         let target = match sku {
             Some(id) => self.accounts[m].sku_idx(id).ok_or_else(|| id.to_string()),
             None => {
@@ -100,7 +100,7 @@ impl Engine {
                     format!("the suggestion of `{seller}`/`{seller_sku}`"),
                 )
             })?
-            .status;
+            .status();
         match status {
             SuggestionStatus::Denied => {}
             SuggestionStatus::Pending => self.set_denied(m, s, ss, work),

@@ -208,7 +208,7 @@ impl Engine {
             .iter()
             .filter(|&&(s, _)| shown(s))
             .filter_map(|&(s, ss)| {
-                let st = a.suggestions.get(&(s, ss)).and_then(|x| x.offer)?;
+                let st = a.suggestions.get(&(s, ss)).and_then(|x| x.offer())?;
                 let only_stock = !st.reasons.is_empty() && st.reasons.0 & !stock.0 == 0;
                 (only_stock && st.price.is_some()).then_some(OfferCandidate { seller: s, seller_sku: ss, state: st })
             })

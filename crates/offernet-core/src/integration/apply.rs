@@ -196,7 +196,7 @@ impl Engine {
             let acct = &mut self.accounts[a];
             let item = &mut acct.skus[s];
             if let Some(price) = q.price {
-                item.price = Some(Price { price, list_price: q.list_price });
+                item.price = PriceSlot::new(Some(Price { price, list_price: q.list_price }));
             }
             let available = q.available as u64;
             match item.stock.iter_mut().find(|e| e.warehouse == wh) {

@@ -86,9 +86,11 @@ pub struct Sku {
     /// Not shared: a SKU made from a suggestion has `{seller}-{product_id}` (rule 9).
     pub product_id: Option<Arc<str>>,
     pub active: bool,
-    pub price: Option<Price>,
-    /// Fixed prices per trade policy; they replace price and list price together.
-    pub tp_prices: Vec<(TpIdx, Price)>,
+    /// The base price, if any (`PriceSlot`: an `Option<Price>` in half the bytes).
+    pub price: PriceSlot,
+    /// Fixed prices per trade policy; they replace price and list price together. A boxed
+    /// slice, not a `Vec` (8 bytes less per SKU, no spare capacity): they change rarely.
+    pub tp_prices: Box<[(TpIdx, Price)]>,
     /// Stock per warehouse, most often one entry (`Few`: held in place, no heap block).
     pub stock: Few<StockEntry>,
     /// Downstream: the marketplace SKUs this SKU is bound to, as (marketplace, its SKU).
@@ -107,8 +109,8 @@ impl Sku {
             info,
             product_id: None,
             active: true,
-            price: None,
-            tp_prices: Vec::new(),
+            price: PriceSlot::NONE,
+            tp_prices: Box::new([]),
             stock: Few::default(),
             bound_at: Few::default(),
             sources: Few::default(),
@@ -119,7 +121,7 @@ impl Sku {
     /// Price for a trade policy: its fixed price if any, else the base price (rule 3).
     #[inline]
     pub fn price_for(&self, tp: TpIdx) -> Option<Price> {
-        self.tp_prices.iter().find(|(t, _)| *t == tp).map(|(_, p)| *p).or(self.price)
+        self.tp_prices.iter().find(|(t, _)| *t == tp).map(|(_, p)| *p).or(self.price.get())
     }
 }
 
@@ -283,13 +285,74 @@ impl OfferState {
     }
 }
 
-/// A seller SKU sent to a marketplace. Approved means bound to `sku`, and then `offer`
-/// holds the derived offer.
-#[derive(Clone, Debug)]
+/// A seller SKU sent to a marketplace. Approved means bound to a marketplace SKU (`sku()`),
+/// and then `offer()` holds the derived offer. Packed in 32 bytes, since a marketplace's
+/// suggestion map holds one per offer (the plain form, an `Option` of each part, took 64):
+/// read and written through its methods.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Suggestion {
-    pub status: SuggestionStatus,
-    pub sku: Option<SkuIdx>,
-    pub offer: Option<OfferState>,
+    price: PriceSlot,
+    quantity: Qty,
+    /// The bound SKU's position, `NO_SKU` when unbound.
+    sku: u32,
+    reasons: Reasons,
+    status: SuggestionStatus,
+    has_offer: bool,
+}
+
+impl Suggestion {
+    const NO_SKU: u32 = u32::MAX;
+
+    /// A suggestion with no offer yet.
+    pub fn new(status: SuggestionStatus, sku: Option<SkuIdx>) -> Suggestion {
+        let mut s = Suggestion {
+            price: PriceSlot::NONE,
+            quantity: Qty::ZERO,
+            sku: Self::NO_SKU,
+            reasons: Reasons::EMPTY,
+            status,
+            has_offer: false,
+        };
+        s.set_sku(sku);
+        s
+    }
+    #[inline]
+    pub fn status(&self) -> SuggestionStatus {
+        self.status
+    }
+    #[inline]
+    pub fn set_status(&mut self, status: SuggestionStatus) {
+        self.status = status;
+    }
+    #[inline]
+    pub fn sku(&self) -> Option<SkuIdx> {
+        (self.sku != Self::NO_SKU).then_some(SkuIdx(self.sku))
+    }
+    #[inline]
+    pub fn set_sku(&mut self, sku: Option<SkuIdx>) {
+        debug_assert!(sku != Some(SkuIdx(Self::NO_SKU)), "a SKU position out of range");
+        self.sku = sku.map_or(Self::NO_SKU, |k| k.0);
+    }
+    #[inline]
+    pub fn offer(&self) -> Option<OfferState> {
+        self.has_offer.then(|| OfferState { price: self.price.get(), quantity: self.quantity, reasons: self.reasons })
+    }
+    #[inline]
+    pub fn set_offer(&mut self, offer: Option<OfferState>) {
+        let st = offer.unwrap_or(OfferState { price: None, quantity: Qty::ZERO, reasons: Reasons::EMPTY });
+        (self.price, self.quantity, self.reasons, self.has_offer) =
+            (PriceSlot::new(st.price), st.quantity, st.reasons, offer.is_some());
+    }
+}
+
+impl std::fmt::Debug for Suggestion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Suggestion")
+            .field("status", &self.status)
+            .field("sku", &self.sku())
+            .field("offer", &self.offer())
+            .finish()
+    }
 }
 
 /// One of an account's API tokens. The server chooses its id and secret; the engine keeps
@@ -411,5 +474,21 @@ impl Account {
     #[inline]
     pub fn in_assortment(&self, tp: TpIdx, sku: SkuIdx) -> bool {
         self.trade_policies[tp].assortment.contains(&self.skus[sku].id)
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// The records a network holds millions of keep their measured sizes (BENCHMARKS.md,
+    /// "memory"): a larger one shows here before it shows in the figures.
+    #[test]
+    fn the_records_held_per_offer_keep_their_sizes() {
+        assert_eq!(size_of::<Suggestion>(), 32);
+        assert_eq!(size_of::<((AccountIdx, SkuIdx), Suggestion)>(), 40);
+        assert_eq!(size_of::<PriceSlot>(), 16);
+        assert!(size_of::<Sku>() <= 152, "Sku is {} bytes", size_of::<Sku>());
     }
 }

@@ -159,6 +159,54 @@ pub struct Price {
     pub list_price: Option<i64>,
 }
 
+/// An `Option<Price>` in 16 bytes instead of 32 (a catalog holds one per SKU): `i64::MIN`,
+/// never a valid price (`validate::price` keeps prices in 0..=`MAX_PRICE`), stands for "none"
+/// in either half.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PriceSlot {
+    price: i64,
+    list_price: i64,
+}
+
+impl PriceSlot {
+    const NONE_I64: i64 = i64::MIN;
+    pub const NONE: PriceSlot = PriceSlot { price: Self::NONE_I64, list_price: Self::NONE_I64 };
+
+    #[inline]
+    pub fn new(p: Option<Price>) -> PriceSlot {
+        match p {
+            None => PriceSlot::NONE,
+            Some(p) => {
+                debug_assert!(p.price != Self::NONE_I64 && p.list_price != Some(Self::NONE_I64));
+                PriceSlot { price: p.price, list_price: p.list_price.unwrap_or(Self::NONE_I64) }
+            }
+        }
+    }
+    #[inline]
+    pub fn get(self) -> Option<Price> {
+        (self.price != Self::NONE_I64).then(|| Price {
+            price: self.price,
+            list_price: (self.list_price != Self::NONE_I64).then_some(self.list_price),
+        })
+    }
+    #[inline]
+    pub fn is_none(self) -> bool {
+        self.price == Self::NONE_I64
+    }
+}
+
+impl Default for PriceSlot {
+    fn default() -> Self {
+        PriceSlot::NONE
+    }
+}
+
+impl std::fmt::Debug for PriceSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -175,5 +223,19 @@ mod tests {
         assert!(Qty(5).plus(Qty::UNLIMITED).is_unlimited());
         assert_eq!(Qty(2).plus(Qty(3)), Qty(5));
         assert_eq!(MAX_SHOWN_QUANTITY as f64 as u64, MAX_SHOWN_QUANTITY);
+    }
+
+    #[test]
+    fn a_price_slot_gives_back_what_it_was_given() {
+        for p in [
+            None,
+            Some(Price { price: 0, list_price: None }),
+            Some(Price { price: 5, list_price: Some(0) }),
+            Some(Price { price: crate::validate::MAX_PRICE, list_price: Some(crate::validate::MAX_PRICE) }),
+        ] {
+            assert_eq!(PriceSlot::new(p).get(), p);
+            assert_eq!(PriceSlot::new(p).is_none(), p.is_none());
+        }
+        assert_eq!(std::mem::size_of::<PriceSlot>(), 16);
     }
 }

@@ -162,7 +162,7 @@ impl Engine {
             .iter()
             .filter(|&&(s, _)| keep(s))
             .filter_map(|&(s, ss)| {
-                let st = market.suggestions.get(&(s, ss)).and_then(|x| x.offer)?;
+                let st = market.suggestions.get(&(s, ss)).and_then(|x| x.offer())?;
                 st.sellable().then_some(OfferCandidate { seller: s, seller_sku: ss, state: st })
             })
             .collect();

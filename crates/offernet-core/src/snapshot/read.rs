@@ -105,14 +105,14 @@ impl Engine {
         let mut offers = Vec::new();
         for (mi, market) in self.accounts.iter().enumerate() {
             for (&(s, ss), sg) in &market.suggestions {
-                if let Some(mk) = sg.sku {
+                if let Some(mk) = sg.sku() {
                     offers.push((AccountIdx::new(mi), s, ss, mk));
                 }
             }
         }
         for (m, s, ss, mk) in offers {
             let st = self.eval_offer(m, s, ss, Some(mk), None).offer_state();
-            self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap().offer = Some(st);
+            self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap().set_offer(Some(st));
         }
         self.scratch = Scratch::default();
         Ok(())
@@ -253,7 +253,7 @@ fn account(r: &mut R, format: u32) -> DResult<(Account, BTreeSet<(AccountIdx, Sk
         if status == SuggestionStatus::Pending {
             pending.insert(k);
         }
-        a.suggestions.insert(k, Suggestion { status, sku, offer: None });
+        a.suggestions.insert(k, Suggestion::new(status, sku));
     }
     Ok((a, pending))
 }
@@ -290,7 +290,7 @@ fn sku(r: &mut R, format: u32) -> DResult<Sku> {
     };
     let ref_id = r.opt_str()?;
     let active = r.bool()?;
-    let price = r.opt(|r| r.price())?;
+    let price = PriceSlot::new(r.opt(|r| r.price())?);
     let mut tp_prices = Vec::new();
     for _ in 0..r.u32()? {
         tp_prices.push((r.tp()?, r.price()?));
@@ -310,7 +310,7 @@ fn sku(r: &mut R, format: u32) -> DResult<Sku> {
         product_id,
         active,
         price,
-        tp_prices,
+        tp_prices: tp_prices.into_boxed_slice(),
         stock,
         bound_at,
         sources,

@@ -169,8 +169,8 @@ fn account(w: &mut W, a: &Account, initial_token_ms: Option<u64>) {
         let sg = &a.suggestions[k];
         w.account(k.0);
         w.sku(k.1);
-        w.u8(suggestion_status_code(sg.status));
-        w.opt(sg.sku, |w, x| w.sku(x));
+        w.u8(suggestion_status_code(sg.status()));
+        w.opt(sg.sku(), |w, x| w.sku(x));
     }
 }
 
@@ -184,7 +184,7 @@ fn sku(w: &mut W, s: &Sku) {
     w.opt_str(&i.ean.as_ref().map(|e| e.0.clone()));
     w.opt_str(&i.ref_id);
     w.bool(s.active);
-    w.opt(s.price.as_ref(), |w, p| w.price(p));
+    w.opt(s.price.get().as_ref(), |w, p| w.price(p));
     w.u32(s.tp_prices.len() as u32);
     for (tp, p) in &s.tp_prices {
         w.tp(*tp);

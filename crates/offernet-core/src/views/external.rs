@@ -15,7 +15,7 @@ impl Engine {
         let si = self.account_idx(s).ok()?;
         let ss = self.accounts[si].sku_idx(seller_sku)?;
         let sugg = self.accounts[mi].suggestions.get(&(si, ss))?;
-        let (mk, st) = (sugg.sku?, sugg.offer?);
+        let (mk, st) = (sugg.sku()?, sugg.offer()?);
         Some(self.offer_view(mi, si, ss, mk, &st))
     }
 }
@@ -26,6 +26,6 @@ impl Engine {
     pub fn seller_sku_bound(&self, m: &str, s: &str, seller_sku: &str) -> bool {
         let (Ok(mi), Ok(si)) = (self.account_idx(m), self.account_idx(s)) else { return false };
         let Some(ss) = self.accounts[si].sku_idx(seller_sku) else { return false };
-        self.accounts[mi].suggestions.get(&(si, ss)).is_some_and(|sugg| sugg.sku.is_some())
+        self.accounts[mi].suggestions.get(&(si, ss)).is_some_and(|sugg| sugg.sku().is_some())
     }
 }

@@ -102,8 +102,8 @@ fn page<K, T>(
 fn price_view(acct: &crate::model::Account, k: &crate::model::Sku) -> PriceView {
     PriceView {
         sku: k.id.clone(),
-        price: k.price.map(|p| p.price),
-        list_price: k.price.and_then(|p| p.list_price),
+        price: k.price.get().map(|p| p.price),
+        list_price: k.price.get().and_then(|p| p.list_price),
         trade_policy_prices: tp_price_views(acct, k),
     }
 }

@@ -73,8 +73,8 @@ impl Engine {
             ean: k.info.ean.as_ref().map(|e| e.0.clone()),
             ref_id: k.info.ref_id.clone(),
             active: k.active,
-            price: k.price.map(|p| p.price),
-            list_price: k.price.and_then(|p| p.list_price),
+            price: k.price.get().map(|p| p.price),
+            list_price: k.price.get().and_then(|p| p.list_price),
             trade_policy_prices: tp_price_views(acct, k),
             stock: k.stock.iter().map(|e| stock_view(acct, e)).collect(),
             description: content.and_then(|c| c.description.clone()),
@@ -92,7 +92,7 @@ impl Engine {
             .sources
             .iter()
             .filter_map(|&(s, ss)| {
-                let st = market.suggestions.get(&(s, ss))?.offer?;
+                let st = market.suggestions.get(&(s, ss))?.offer()?;
                 Some(self.offer_view(mi, s, ss, mk, &st))
             })
             .collect();
@@ -106,7 +106,7 @@ impl Engine {
         let market = &self.accounts[mi];
         let mut out = Vec::new();
         for (&(s, ss), sugg) in &market.suggestions {
-            let (Some(mk), Some(st)) = (sugg.sku, sugg.offer) else { continue };
+            let (Some(mk), Some(st)) = (sugg.sku(), sugg.offer()) else { continue };
             if filter.seller.is_some_and(|f| *self.accounts[s].id != *f) {
                 continue;
             }
@@ -125,7 +125,7 @@ impl Engine {
         let market = &self.accounts[mi];
         let mut out = Vec::new();
         for (&(s, ss), sugg) in &market.suggestions {
-            if status.is_some_and(|f| f != sugg.status) {
+            if status.is_some_and(|f| f != sugg.status()) {
                 continue;
             }
             let seller = &self.accounts[s];
@@ -133,15 +133,15 @@ impl Engine {
             out.push(SuggestionView {
                 seller: seller.id.clone(),
                 seller_sku: k.id.clone(),
-                status: sugg.status,
-                sku: sugg.sku.map(|mk| market.skus[mk].id.clone()),
+                status: sugg.status(),
+                sku: sugg.sku().map(|mk| market.skus[mk].id.clone()),
                 name: k.info.name.clone(),
                 product_id: k.product_id.clone(),
                 brand: k.info.brand.clone(),
                 category: k.info.category.clone(),
                 ean: k.info.ean.as_ref().map(|e| e.0.clone()),
                 ref_id: k.info.ref_id.clone(),
-                candidates: match sugg.status {
+                candidates: match sugg.status() {
                     SuggestionStatus::Pending => {
                         self.free_candidates(mi, s, ss).into_iter().map(|c| market.skus[c].id.clone()).collect()
                     }
@@ -177,10 +177,10 @@ impl Engine {
             let market = &self.accounts[m];
             for &ss in &skus {
                 let sugg = market.suggestions.get(&(si, ss));
-                let bound = sugg.and_then(|x| x.sku);
+                let bound = sugg.and_then(|x| x.sku());
                 let e = self.eval_offer(m, si, ss, bound, None);
                 let mut reasons = e.reasons;
-                match sugg.map(|x| x.status) {
+                match sugg.map(|x| x.status()) {
                     Some(SuggestionStatus::Pending) => reasons.add(Reason::SuggestionPending),
                     Some(SuggestionStatus::Denied) => reasons.add(Reason::SuggestionDenied),
                     _ => {}
@@ -188,7 +188,7 @@ impl Engine {
                 out.push(SentOfferView {
                     marketplace: market.id.clone(),
                     seller_sku: seller.skus[ss].id.clone(),
-                    status: sugg.map(|x| x.status),
+                    status: sugg.map(|x| x.status()),
                     sku: bound.map(|mk| market.skus[mk].id.clone()),
                     price: e.price.map(|p| p.price),
                     list_price: e.price.and_then(|p| p.list_price),
