@@ -359,16 +359,23 @@ impl Engine {
             external_order_id,
             code,
         };
-        let mut to = vec![body.marketplace.clone()];
-        if s.buyer != o.marketplace {
-            to.push(self.accounts[s.buyer].id.clone());
-        }
         let placed = body.external_order_id.is_some();
-        for account in to {
+        for account in self.told_of_sub(oi, si) {
             let b = body.clone();
             let e = if placed { EventBody::OrderExternalPlaced(b) } else { EventBody::OrderExternalRefused(b) };
             self.emit(work, account, e);
         }
+    }
+
+    /// Who hears of what an external seller did with sub order `si`: the marketplace, and the
+    /// buyer of a chain order (the seller below it).
+    pub(super) fn told_of_sub(&self, oi: usize, si: usize) -> Vec<Arc<str>> {
+        let o = &self.orders.list[oi];
+        let mut to = vec![self.accounts[o.marketplace].id.clone()];
+        if o.subs[si].buyer != o.marketplace {
+            to.push(self.accounts[o.subs[si].buyer].id.clone());
+        }
+        to
     }
 
     /// Every effect owed to external sellers now, in a stable order (seller, order, sub order).
