@@ -145,6 +145,12 @@ pub struct AffiliationBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,50}$"))]
     pub remote_seller_id: Option<String>,
+    /// Where the external (VTEX) marketplace's customers write about their orders with this
+    /// seller: B2's `followUpEmail` (vtex-compat.md §2.2). An address `name@domain`, printable
+    /// ASCII, at most 254 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 254, pattern = "^[!-?A-~]+@[!-?A-~]+$"))]
+    pub follow_up_email: Option<String>,
 }
 
 /// The marketplace's half. Same `PUT`/`PATCH` reading as [`AffiliationBody`].
@@ -206,15 +212,17 @@ pub enum Command {
         sku: String,
         trade_policy: Option<String>,
     },
+    /// The body is boxed, like `PutSku`'s: with `remote_seller_id` and `follow_up_email` it
+    /// would make every command as large. JSON is the same.
     PutAffiliation {
         seller: String,
         marketplace: String,
-        body: AffiliationBody,
+        body: Box<AffiliationBody>,
     },
     PatchAffiliation {
         seller: String,
         marketplace: String,
-        body: AffiliationBody,
+        body: Box<AffiliationBody>,
     },
     DeleteAffiliation {
         seller: String,
@@ -378,5 +386,15 @@ pub enum Command {
         id: String,
         call: crate::orders::OutboundCall,
         outcome: crate::orders::OutboundOutcome,
+    },
+    /// External seller `seller` asked for what its sub order `id`'s state refuses (`what`:
+    /// `invoice_after_cancel`, with the invoice number it sent), recorded by the server when it
+    /// refuses the request (VTEX C5), never by clients (`orders/conflict.rs`). Idempotent: the
+    /// same conflict again makes no second `order.external_conflict`.
+    RecordExternalConflict {
+        seller: String,
+        id: String,
+        what: crate::orders::ConflictKind,
+        invoice_number: Option<String>,
     },
 }

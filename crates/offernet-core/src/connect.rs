@@ -93,6 +93,9 @@ impl Half for Affiliation {
         if let Some(r) = &b.remote_seller_id {
             v::remote_seller_id("remote_seller_id", r)?;
         }
+        if let Some(e) = &b.follow_up_email {
+            crate::integration::email("follow_up_email", e)?;
+        }
         Ok(())
     }
     fn check_put(b: &AffiliationBody) -> Result<()> {
@@ -108,6 +111,7 @@ impl Half for Affiliation {
             resale: Resale::None,
             require_own_stock: true,
             remote_seller_id: None,
+            follow_up_email: None,
         }
     }
     fn with(mut self, e: &Engine, pair: Pair, b: &AffiliationBody) -> Result<Self> {
@@ -125,6 +129,9 @@ impl Half for Affiliation {
         }
         if let Some(r) = &b.remote_seller_id {
             self.remote_seller_id = Some(Arc::from(r.as_str()));
+        }
+        if let Some(e) = &b.follow_up_email {
+            self.follow_up_email = Some(Arc::from(e.as_str()));
         }
         Ok(self)
     }

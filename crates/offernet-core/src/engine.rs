@@ -93,6 +93,9 @@ impl Engine {
             Command::RecordOutbound { seller, id, call, outcome } => {
                 self.record_outbound(seller, id, *call, *outcome, &mut work)?
             }
+            Command::RecordExternalConflict { seller, id, what, invoice_number } => {
+                self.record_external_conflict((seller, id), *what, invoice_number.as_deref(), now_ms, &mut work)?
+            }
         }
         // Past this point nothing can fail: the ground change is made; settle its effects.
         self.settle(&mut work);

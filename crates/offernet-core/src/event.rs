@@ -53,6 +53,32 @@ pub enum EventBody {
     /// An external seller refused its part: the whole order is cancelled.
     #[serde(rename = "order.external_refused")]
     OrderExternalRefused(ExternalOrderEvent),
+    /// An external seller asked for what the order's state refuses (an invoice for a sub order
+    /// cancelled here, vtex-compat.md §6 Q2): for the operator to settle with the seller.
+    #[serde(rename = "order.external_conflict")]
+    OrderExternalConflict(ExternalConflictEvent),
+}
+
+/// A conflict with an external seller over its sub order (`order.external_conflict`), for the
+/// marketplace (and the buyer of a chain order). No personal data: ids and the invoice number.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalConflictEvent {
+    pub marketplace: Arc<str>,
+    /// The marketplace's order id.
+    pub order: Arc<str>,
+    /// The sub order at the external seller.
+    pub id: Arc<str>,
+    /// The external seller.
+    pub seller: Arc<str>,
+    /// What the seller asked for: `invoice_after_cancel` (it invoiced, and may have shipped, a
+    /// sub order cancelled here).
+    pub what: crate::orders::ConflictKind,
+    /// The invoice number the seller sent (`invoice_after_cancel`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_number: Option<Arc<str>>,
+    /// When the conflict was recorded, in ms since the Unix epoch.
+    pub at_ms: u64,
 }
 
 /// What an external seller answered for its sub order, for the marketplace (and the buyer of a
@@ -132,6 +158,7 @@ impl EventBody {
             EventBody::OrderExpired(_) => "order.expired",
             EventBody::OrderExternalPlaced(_) => "order.external_placed",
             EventBody::OrderExternalRefused(_) => "order.external_refused",
+            EventBody::OrderExternalConflict(_) => "order.external_conflict",
         }
     }
 }

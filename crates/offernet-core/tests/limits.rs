@@ -41,7 +41,10 @@ fn an_accounts_lists_together_are_bounded() {
     assert!(err.to_string().contains(&MAX_ACCOUNT_LIST_IDS.to_string()), "{err}");
     let resale = AffiliationBody { trade_policy: Some("1".into()), resale: Some(ids("a", 1)), ..Default::default() };
     let err = e
-        .apply(&Command::PutAffiliation { seller: "s".into(), marketplace: "m".into(), body: resale.clone() }, 0)
+        .apply(
+            &Command::PutAffiliation { seller: "s".into(), marketplace: "m".into(), body: Box::new(resale.clone()) },
+            0,
+        )
         .unwrap_err();
     assert_eq!(err.code(), "conflict", "{err}");
     e.check_invariants().unwrap();
@@ -49,7 +52,8 @@ fn an_accounts_lists_together_are_bounded() {
     put_tp(&mut e, "t0", ids("x", per_list)).unwrap();
     put_tp(&mut e, "t0", WordOrList::Word("all".into())).unwrap();
     put_tp(&mut e, "more", ids("k", 10)).unwrap();
-    e.apply(&Command::PutAffiliation { seller: "s".into(), marketplace: "m".into(), body: resale }, 0).unwrap();
+    e.apply(&Command::PutAffiliation { seller: "s".into(), marketplace: "m".into(), body: Box::new(resale) }, 0)
+        .unwrap();
     e.check_invariants().unwrap();
 }
 

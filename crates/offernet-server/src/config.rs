@@ -133,6 +133,9 @@ pub struct Config {
     /// Requests a second per caller on the `/vtex` routes (bursts of ten seconds' worth); 429
     /// beyond it (1 to `offernet_vtex::limit::MAX_RPS`).
     pub vtex_inbound_rps: u32,
+    /// B7 price and inventory notifications a second to one VTEX marketplace at most (the
+    /// design's `notify_rps`; 1 to `offernet_vtex::notify::prices::MAX_NOTIFY_RPS`).
+    pub vtex_notify_rps: u32,
     /// The operator token; never read from the file on purpose (use the environment).
     #[serde(skip)]
     pub admin_token: Option<String>,
@@ -225,6 +228,7 @@ impl Default for Config {
             document_retention_days: offernet_store::documents::DEFAULT_RETENTION_DAYS,
             place_wait_ms: DEFAULT_PLACE_WAIT_MS,
             vtex_inbound_rps: offernet_vtex::limit::DEFAULT_RPS,
+            vtex_notify_rps: offernet_vtex::notify::prices::DEFAULT_NOTIFY_RPS,
         }
     }
 }
@@ -283,7 +287,8 @@ impl Config {
 
     /// `public_url` is required with `vtex` and is an http(s) URL of a host, without a query;
     /// the document retention is 1 to `MAX_RETENTION_DAYS` days; `place_wait_ms` at most
-    /// `MAX_PLACE_WAIT_MS`; `vtex_inbound_rps` 1 to `MAX_RPS`.
+    /// `MAX_PLACE_WAIT_MS`; `vtex_inbound_rps` 1 to `MAX_RPS`; `vtex_notify_rps` 1 to
+    /// `MAX_NOTIFY_RPS`.
     fn validate_vtex(&self) -> Result<(), String> {
         let max = offernet_store::documents::MAX_RETENTION_DAYS;
         if !(1..=max).contains(&self.document_retention_days) {
@@ -295,6 +300,13 @@ impl Config {
         let max_rps = offernet_vtex::limit::MAX_RPS;
         if !(1..=max_rps).contains(&self.vtex_inbound_rps) {
             return Err(format!("vtex_inbound_rps is 1 to {max_rps}"));
+        }
+        let max_notify = offernet_vtex::notify::prices::MAX_NOTIFY_RPS;
+        if !(1..=max_notify).contains(&self.vtex_notify_rps) {
+            return Err(format!(
+                "vtex_notify_rps (--vtex-notify-rps, OFFERNET_VTEX_NOTIFY_RPS) is 1 to {max_notify} notifications a second, not {}",
+                self.vtex_notify_rps
+            ));
         }
         match &self.public_url {
             None if self.vtex => {
@@ -401,5 +413,20 @@ mod tests {
         assert!(c.printable().contains("event_retention = 321\n"), "{}", c.printable());
         let err = parse("event_retention = \"3w\"\n").unwrap_err();
         assert!(err.contains("days"), "{err}");
+    }
+    #[test]
+    fn the_notify_rate_is_20_by_default_and_bounded() {
+        let mut c = Config::default();
+        assert_eq!(c.vtex_notify_rps, 20);
+        for (rps, ok) in [(1, true), (1_000, true), (0, false), (1_001, false)] {
+            c.vtex_notify_rps = rps;
+            match c.validate_vtex() {
+                Ok(()) => assert!(ok, "{rps} is accepted"),
+                Err(e) => {
+                    assert!(!ok, "{rps}: {e}");
+                    assert!(e.contains("--vtex-notify-rps") && e.contains("1 to 1000"), "{e}");
+                }
+            }
+        }
     }
 }

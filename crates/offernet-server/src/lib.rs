@@ -165,7 +165,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     let (mut r, _) = routes::router().split_for_parts();
     if let Some(v) = state.vtex.clone() {
         let (vr, _) = offernet_vtex::router().split_for_parts();
-        r = r.merge(vr.with_state::<Arc<AppState>>(v));
+        // The path form `/vtex/{s}/k/{key}/…` hands requests on to the same routes.
+        let keyed = offernet_vtex::keyed::router(v.clone(), vr.clone().with_state(v.clone()));
+        r = r.merge(vr.with_state::<Arc<AppState>>(v)).merge(keyed);
     }
     let r = r
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), lease::guard))

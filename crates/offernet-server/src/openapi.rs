@@ -30,7 +30,7 @@ const TAGS: [(&str, &str); 13] = [
     ("feeds", "Product feeds of a trade policy for sales channels (Google Merchant Center)"),
     ("events", "What changed for an account, as pages or a live stream"),
     ("operations", "Health, metrics, this document and its interactive reference"),
-    ("vtex", "The VTEX Marketplace Protocol (served only with --vtex): a seller's fulfillment endpoints for a VTEX marketplace, and a marketplace's endpoints for external sellers (change notifications, suggestions), at VTEX's own paths and field names"),
+    ("vtex", "The VTEX Marketplace Protocol (served only with --vtex): a seller's fulfillment endpoints for a VTEX marketplace, and a marketplace's endpoints for external sellers (change notifications, suggestions), at VTEX's own paths and field names. Every /vtex route is also served at /vtex/{account}/k/{key}/… (the same path with /k/{key} after the account), where {key} is a connection key made with POST /v1/accounts/{s}/affiliations/{m}/connection-key: for a VTEX admin that registers a URL and sends no headers, the key stands for marketplace m's AppKey and AppToken on seller s's routes only (a wrong or revoked key: 401)"),
 ];
 
 /// The whole document, with the default `max_page_size` (the committed snapshot).

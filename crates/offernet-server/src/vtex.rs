@@ -74,6 +74,8 @@ fn start(p: Parts<'_>) -> Result<Option<Arc<offernet_vtex::VtexState>>, String> 
         public_url,
         body_limit: p.config.body_limit_bytes,
         outbound: Arc::new(calls),
+        secrets: p.side.secrets.clone(),
+        notify_rps: p.config.vtex_notify_rps,
         limiter: offernet_vtex::limit::Limiter::new(p.config.vtex_inbound_rps),
         events,
         refresh: Default::default(),

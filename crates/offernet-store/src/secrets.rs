@@ -6,8 +6,11 @@
 //! SQLite: a database file of its own, `secrets.db` beside the journal, made with mode 0600
 //! (SQLite gives its `-wal` and `-shm` the file's mode). PostgreSQL: the schema
 //! `offernet_secrets`, with every privilege revoked from `PUBLIC`, so only its owner (the
-//! server's role) and superusers read it. One table, `credentials`: (account, seller: `''` for an
-//! external seller's own pair), app key, app token, when it was written.
+//! server's role) and superusers read it. Table `credentials`: (account, seller: `''` for an
+//! external seller's own pair), app key, app token, when it was written. Table
+//! `connection_keys`: the SHA-256 of each connection key of the path form of VTEX's inbound auth
+//! (`/vtex/{s}/k/{key}/…`, vtex-compat.md §0 and §6 Q3): (seller, marketplace) → hash, when it
+//! was made. The key itself is never stored: it is shown once, when it is made.
 
 use std::path::Path;
 
@@ -27,6 +30,12 @@ const PG_SETUP: &str = "CREATE SCHEMA IF NOT EXISTS offernet_secrets; \
      REVOKE ALL ON SCHEMA offernet_secrets FROM PUBLIC; SET search_path TO offernet_secrets";
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS credentials (account TEXT NOT NULL, seller TEXT NOT NULL, \
      app_key TEXT NOT NULL, app_token TEXT NOT NULL, updated_ms BIGINT NOT NULL, PRIMARY KEY (account, seller))";
+const CREATE_KEYS: &str = "CREATE TABLE IF NOT EXISTS connection_keys (seller TEXT NOT NULL, \
+     marketplace TEXT NOT NULL, key_sha256 TEXT NOT NULL, created_ms BIGINT NOT NULL, PRIMARY KEY (seller, marketplace))";
+const PUT_KEY: &str = "INSERT INTO connection_keys (seller, marketplace, key_sha256, created_ms) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (seller, marketplace) DO UPDATE SET key_sha256 = excluded.key_sha256, created_ms = excluded.created_ms";
+const SELLER_KEYS: &str = "SELECT marketplace, key_sha256 FROM connection_keys WHERE seller = $1 ORDER BY marketplace";
+const REVOKE_KEY: &str = "DELETE FROM connection_keys WHERE seller = $1 AND marketplace = $2";
 const PUT: &str =
     "INSERT INTO credentials (account, seller, app_key, app_token, updated_ms) VALUES ($1, $2, $3, $4, $5) \
      ON CONFLICT (account, seller) DO UPDATE SET app_key = excluded.app_key, app_token = excluded.app_token, \
@@ -72,6 +81,7 @@ impl Secrets {
             Some(url) => {
                 let mut c = side::pg(url, PG_SETUP).await?;
                 sqlx::raw_sql(CREATE_TABLE).execute(&mut c).await?;
+                sqlx::raw_sql(CREATE_KEYS).execute(&mut c).await?;
                 Conn::Pg(c)
             }
             None => {
@@ -80,6 +90,7 @@ impl Secrets {
                     .map_err(|e| JournalError::Db(format!("creating {}: {e}", path.display())))?;
                 let mut c = side::sqlite(&path, SqliteSynchronous::Full).await?;
                 sqlx::raw_sql(CREATE_TABLE).execute(&mut c).await?;
+                sqlx::raw_sql(CREATE_KEYS).execute(&mut c).await?;
                 Conn::Sqlite(c)
             }
         };
@@ -127,6 +138,45 @@ impl Secrets {
         Ok(rows)
     }
 
+    /// Stores the SHA-256 (hex) of the connection key of `seller`'s connection to marketplace
+    /// `marketplace`, replacing the one before (a rotation: the old key stops working at once).
+    pub async fn put_connection_key(
+        &mut self,
+        (seller, marketplace): (&str, &str),
+        sha256: &str,
+        at_ms: u64,
+    ) -> JResult<()> {
+        on!(self, conn => {
+            sqlx::query(PUT_KEY).bind(seller).bind(marketplace).bind(sha256).bind(at_ms as i64).execute(&mut *conn).await?;
+        });
+        Ok(())
+    }
+
+    /// Revokes the connection key of `seller`'s connection to `marketplace`; whether there was one.
+    pub async fn revoke_connection_key(&mut self, seller: &str, marketplace: &str) -> JResult<bool> {
+        let n = on!(self, conn => sqlx::query(REVOKE_KEY).bind(seller).bind(marketplace).execute(&mut *conn).await?
+            .rows_affected());
+        Ok(n > 0)
+    }
+
+    /// The marketplace whose connection to `seller` has the key of SHA-256 `sha256` (hex), if
+    /// any. Every stored hash of the seller is compared, each in constant time, so the answer's
+    /// timing tells nothing of how close a wrong key came.
+    pub async fn connection_of_key(&mut self, seller: &str, sha256: &str) -> JResult<Option<String>> {
+        let rows: Vec<(String, String)> = on!(self, conn => sqlx::query(SELLER_KEYS).bind(seller)
+            .fetch_all(&mut *conn).await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?);
+        let mut found = None;
+        for (marketplace, stored) in rows {
+            if constant_time_eq(stored.as_bytes(), sha256.as_bytes()) {
+                found = Some(marketplace);
+            }
+        }
+        Ok(found)
+    }
+
     /// Removes every pair of `account` (its integration ended).
     pub async fn forget(&mut self, account: &str) -> JResult<()> {
         on!(self, conn => {
@@ -134,6 +184,19 @@ impl Secrets {
         });
         Ok(())
     }
+}
+
+/// Equal in time independent of where the inputs differ (lengths are not secret here: every
+/// compared value is a fixed-length hex digest).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    diff == 0
 }
 
 #[cfg(test)]
@@ -167,6 +230,19 @@ mod tests {
         assert_eq!(s.keys("e").await.unwrap()[0].app_key, "vtexappkey-e-2", "kept across opens");
         s.forget("e").await.unwrap();
         assert_eq!(s.get("e", None).await.unwrap(), None);
+        // Connection keys: by hash, per (seller, marketplace); a rotation replaces, a revocation
+        // removes, and another seller's hash opens nothing.
+        s.put_connection_key(("s1", "v"), &"a".repeat(64), 8).await.unwrap();
+        s.put_connection_key(("s1", "w"), &"b".repeat(64), 8).await.unwrap();
+        assert_eq!(s.connection_of_key("s1", &"a".repeat(64)).await.unwrap().as_deref(), Some("v"));
+        assert_eq!(s.connection_of_key("s2", &"a".repeat(64)).await.unwrap(), None);
+        s.put_connection_key(("s1", "v"), &"c".repeat(64), 9).await.unwrap();
+        assert_eq!(s.connection_of_key("s1", &"a".repeat(64)).await.unwrap(), None, "rotated");
+        assert_eq!(s.connection_of_key("s1", &"c".repeat(64)).await.unwrap().as_deref(), Some("v"));
+        assert!(s.revoke_connection_key("s1", "v").await.unwrap());
+        assert!(!s.revoke_connection_key("s1", "v").await.unwrap());
+        assert_eq!(s.connection_of_key("s1", &"c".repeat(64)).await.unwrap(), None, "revoked");
+        assert_eq!(s.connection_of_key("s1", &"b".repeat(64)).await.unwrap().as_deref(), Some("w"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

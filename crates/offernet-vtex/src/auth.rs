@@ -2,9 +2,15 @@
 //! account's id and `X-VTEX-API-AppToken` = its token (the account's existing bearer token),
 //! or `Authorization: Bearer <token>` as on `/v1`. Token checking is the server's (SHA-256,
 //! constant time, named tokens): it comes in as [`crate::VtexState::tokens`], so this crate
-//! never holds a token or its hash. 401 = missing or bad credentials; 403 = valid credentials
-//! of an account the route does not admit.
+//! never holds a token or its hash. Or the path form `/vtex/{s}/k/{key}/…` (`keyed.rs`): the
+//! key was checked before the request reached its route, which finds the connection it opened
+//! in the request's extensions ([`Keyed`]), where a client cannot put anything. 401 = missing
+//! or bad credentials; 403 = valid credentials of an account the route does not admit.
 
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
 use crate::error::{VtexError, VtexResult};
@@ -27,6 +33,29 @@ fn one<'a>(headers: &'a HeaderMap, name: &str) -> VtexResult<Option<&'a str>> {
     }
 }
 
+/// A request that came through the path form with a valid connection key: the marketplace of
+/// that connection calls, for routes of the seller `seller` only (the path keeps its account).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keyed {
+    pub seller: String,
+    pub marketplace: String,
+}
+
+/// What a request brings to authenticate with: its headers, and the connection its key opened
+/// when it came through the path form.
+pub struct Sent {
+    pub headers: HeaderMap,
+    pub keyed: Option<Keyed>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Sent {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Sent, Infallible> {
+        Ok(Sent { headers: parts.headers.clone(), keyed: parts.extensions.get::<Keyed>().cloned() })
+    }
+}
+
 /// Who is calling and, for the operator, which account it acts as (its AppKey): the
 /// operator may call anything, but a VTEX route still needs the marketplace it speaks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,10 +65,17 @@ pub struct Authenticated {
     pub acting: Option<String>,
 }
 
-/// Authenticates a request by its headers (AppKey/AppToken first, then a bearer token), then
-/// takes a token of the caller's rate limit (429 `rate_limited` past it; `limit.rs`).
-pub fn authenticate(st: &VtexState, headers: &HeaderMap) -> VtexResult<Authenticated> {
-    let a = credentials(st, headers)?;
+/// Authenticates a request by its connection key (the path form), else by its headers
+/// (AppKey/AppToken first, then a bearer token), then takes a token of the caller's rate limit
+/// (429 `rate_limited` past it; `limit.rs`).
+pub fn authenticate(st: &VtexState, sent: &Sent) -> VtexResult<Authenticated> {
+    let a = match &sent.keyed {
+        // Exactly as if the marketplace had sent its AppKey and AppToken.
+        Some(k) => {
+            Authenticated { caller: Caller::Account(k.marketplace.clone()), acting: Some(k.marketplace.clone()) }
+        }
+        None => credentials(st, &sent.headers)?,
+    };
     let caller = match &a.caller {
         Caller::Account(id) => id.as_str(),
         Caller::Operator => "",

@@ -11,6 +11,8 @@
 //!   state to a command, a document and an answer. No IO.
 //! - `routes.rs`: the axum handlers, documented for the OpenAPI document under tag `vtex`; the
 //!   server mounts them only with `--vtex`.
+//! - `keyed.rs`: the path form of the inbound auth, `/vtex/{s}/k/{connection key}/…`, in
+//!   front of the same routes.
 //! - `auth.rs`: AppKey/AppToken or bearer, through the server's own token check; then the
 //!   caller's rate limit (`limit.rs`, `--vtex-inbound-rps`, 429). `body.rs`: bodies, leniently.
 //! - `notify/`: role (b) outbound, what S tells V (B5–B9). `effects/`: role (a), orders at
@@ -36,6 +38,7 @@ mod body;
 pub mod document;
 pub mod effects;
 pub mod error;
+pub mod keyed;
 pub mod lifecycle;
 pub mod limit;
 pub mod market;
@@ -75,6 +78,11 @@ pub struct VtexState {
     pub refresh: Arc<market::Refresh>,
     /// Calls to external parties.
     pub outbound: Arc<outbound::Outbound>,
+    /// The secrets store: the hashes of connection keys (`keyed.rs`), the outbound credentials.
+    pub secrets: Arc<tokio::sync::Mutex<offernet_store::Secrets>>,
+    /// B7 notifications a second to one marketplace at most (`--vtex-notify-rps`, 1 to
+    /// [`notify::prices::MAX_NOTIFY_RPS`]).
+    pub notify_rps: u32,
     /// The inbound rate limit per caller (`--vtex-inbound-rps`).
     pub limiter: limit::Limiter,
     /// Committed events, as the writer publishes them (one message per command).

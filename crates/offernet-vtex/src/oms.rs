@@ -11,17 +11,19 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use offernet_core::orders::ConflictKind;
 use offernet_core::{Command, Engine, InvoiceBody, OrderAnswer, OrderStatus, SubOrderView};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::{self, Sent};
 use crate::body::{json_body, lenient};
 use crate::error::{VtexError, VtexErrorBody, VtexResult};
 use crate::lifecycle::{iso_date, parse_iso_date};
-use crate::{auth, VtexState};
+use crate::VtexState;
 
 type St = State<Arc<VtexState>>;
 
@@ -66,8 +68,8 @@ pub struct FulfillResponse {
 }
 
 /// The sub order `id` of caller E at buyer `m` (404 unless E is its seller and `m` its buyer).
-fn sub_order(st: &VtexState, headers: &HeaderMap, m: &str, id: &str) -> VtexResult<(String, SubOrderView)> {
-    let a = auth::authenticate(st, headers)?;
+fn sub_order(st: &VtexState, sent: &Sent, m: &str, id: &str) -> VtexResult<(String, SubOrderView)> {
+    let a = auth::authenticate(st, sent)?;
     let Some(seller) = a.acting else {
         return Err(VtexError::new(
             StatusCode::BAD_REQUEST,
@@ -177,16 +179,41 @@ fn ok(body: FulfillResponse) -> Response {
     responses((status = 200, description = "VTEX `responseFulfill`; the same on a retry", body = FulfillResponse),
         (status = "4XX", description = "refused (`Input`: 400 unsupported; other lines: 409 partial_invoice_unsupported; another invoice number: 409 conflict)", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn invoice(st: St, Path((m, id)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+async fn invoice(st: St, Path((m, id)): Path<(String, String)>, sent: Sent, body: Body) -> Response {
     let run = async {
-        let (seller, sub) = sub_order(&st, &headers, &m, &id)?;
+        let (seller, sub) = sub_order(&st, &sent, &m, &id)?;
         let req: SendInvoice = lenient(json_body(&st, body).await?)?;
         let invoice = invoice_body(&req, &sub)?;
+        let number = invoice.number.clone();
         let cmd = Command::InvoiceOrder { account: seller.clone(), id: id.clone(), invoice: Some(Box::new(invoice)) };
-        st.writer.submit(cmd).await??;
+        if let Err(refused) = st.writer.submit(cmd).await? {
+            if sub.status == OrderStatus::Cancelled {
+                record_conflict(&st, &seller, &id, number).await;
+            }
+            return Err(refused.into());
+        }
         st.writer.read(|e| invoiced(e, &seller, &id)).map(ok)
     };
     run.await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// An invoice for a sub order cancelled here (offernet cancelled at once and told the seller,
+/// which may have shipped already, vtex-compat.md §6 Q2): the invoice is refused (409) and the
+/// conflict journaled, so the marketplace sees `order.external_conflict`. Recorded once however
+/// often the seller retries (the engine ignores a repeat); if the record fails, the seller's
+/// next retry records it.
+async fn record_conflict(st: &VtexState, seller: &str, id: &str, invoice_number: Option<String>) {
+    let cmd = Command::RecordExternalConflict {
+        seller: seller.to_string(),
+        id: id.to_string(),
+        what: ConflictKind::InvoiceAfterCancel,
+        invoice_number,
+    };
+    match st.writer.submit(cmd).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, order = id, "the conflict of a late invoice was not recorded"),
+        Err(e) => tracing::warn!(error = %e, order = id, "the conflict of a late invoice was not recorded"),
+    }
 }
 
 /// Cancel (C6) by an external seller: its sub order and the whole order tree above and below it are cancelled and released
@@ -197,9 +224,9 @@ async fn invoice(st: St, Path((m, id)): Path<(String, String)>, headers: HeaderM
     responses((status = 200, description = "VTEX `responseFulfill`; the same on a retry", body = FulfillResponse),
         (status = "4XX", description = "refused (an invoiced order tree: 409 conflict)", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn cancel(st: St, Path((m, id)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
+async fn cancel(st: St, Path((m, id)): Path<(String, String)>, sent: Sent, body: Body) -> Response {
     let run = async {
-        let (seller, _) = sub_order(&st, &headers, &m, &id)?;
+        let (seller, _) = sub_order(&st, &sent, &m, &id)?;
         let _: serde_json::Value = json_body(&st, body).await?;
         st.writer.submit(Command::CancelOrder { account: seller.clone(), id: id.clone() }).await??;
         st.writer.read(|e| cancelled(e, &seller, &id)).map(ok)

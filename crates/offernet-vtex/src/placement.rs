@@ -212,7 +212,7 @@ pub struct PlacementAnswer {
     pub marketplace_order_id: String,
     /// The seller's order id, `{marketplace}.{order}`.
     pub order_id: String,
-    /// Omitted when the integration has none.
+    /// The seller's affiliation's `follow_up_email`; omitted when it has none.
     pub follow_up_email: Option<String>,
     #[schema(value_type = Vec<Object>)]
     pub items: Vec<Value>,

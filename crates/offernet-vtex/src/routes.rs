@@ -8,19 +8,20 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use offernet_core::{Command, OrderAnswer, OrderStatus, OutboundCall, OutboundOutcome};
 use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::auth::{self, Sent};
 use crate::body::{json_body, lenient};
 use crate::error::{VtexError, VtexErrorBody, VtexResult};
 use crate::lifecycle::{self, Action, OrderIdRequest};
 use crate::placement::{self, Placement};
 use crate::simulation::{self, SimulationRequest};
-use crate::{auth, Caller, VtexState};
+use crate::{Caller, VtexState};
 
 type St = State<Arc<VtexState>>;
 
@@ -36,18 +37,19 @@ pub fn router() -> OpenApiRouter<Arc<VtexState>> {
 }
 
 /// The admitted parties of a request: seller `seller` (its id at V `remote_id`) and the
-/// marketplace `marketplace` that calls.
+/// marketplace `marketplace` that calls; the affiliation's `follow_up_email` (B2).
 struct Admitted {
     seller: String,
     remote_id: String,
     marketplace: String,
+    follow_up_email: Option<String>,
 }
 
 /// Authenticates and admits: the caller must be a marketplace seller `s` is affiliated to
 /// (403 otherwise), or the operator naming one in `X-VTEX-API-AppKey`. An unknown seller is
 /// 404.
-fn admit(st: &VtexState, headers: &HeaderMap, s: &str) -> VtexResult<Admitted> {
-    let a = auth::authenticate(st, headers)?;
+fn admit(st: &VtexState, sent: &Sent, s: &str) -> VtexResult<Admitted> {
+    let a = auth::authenticate(st, sent)?;
     let Some(marketplace) = a.acting else {
         return Err(VtexError::new(
             StatusCode::BAD_REQUEST,
@@ -66,7 +68,8 @@ fn admit(st: &VtexState, headers: &HeaderMap, s: &str) -> VtexResult<Admitted> {
         });
     };
     let remote_id = aff.remote_seller_id.as_deref().unwrap_or(s).to_string();
-    Ok(Admitted { seller: s.to_string(), remote_id, marketplace })
+    let follow_up_email = aff.follow_up_email.as_deref().map(str::to_string);
+    Ok(Admitted { seller: s.to_string(), remote_id, marketplace, follow_up_email })
 }
 
 fn ok(body: impl serde::Serialize) -> Response {
@@ -80,9 +83,9 @@ fn ok(body: impl serde::Serialize) -> Response {
     responses((status = 200, description = "VTEX `responseFulfillmentSimulation`", body = crate::simulation::SimulationResponse),
         (status = "4XX", description = "refused", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn simulation(st: St, Path(s): Path<String>, headers: HeaderMap, body: Body) -> Response {
+async fn simulation(st: St, Path(s): Path<String>, sent: Sent, body: Body) -> Response {
     let run = async {
-        let p = admit(&st, &headers, &s)?;
+        let p = admit(&st, &sent, &s)?;
         let req: SimulationRequest = lenient(json_body(&st, body).await?)?;
         let parties = simulation::Parties { seller: &p.seller, remote_id: &p.remote_id, marketplace: &p.marketplace };
         st.writer.read(|e| simulation::simulate(e, &parties, &req)).map(ok)
@@ -97,13 +100,13 @@ async fn simulation(st: St, Path(s): Path<String>, headers: HeaderMap, body: Bod
     responses((status = 200, description = "VTEX `responseOrderPlacement`, in the request's container", body = placement::PlacementAnswers),
         (status = "4XX", description = "refused; earlier orders of an array stay placed", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn place_orders(st: St, Path(s): Path<String>, headers: HeaderMap, body: Body) -> Response {
+async fn place_orders(st: St, Path(s): Path<String>, sent: Sent, body: Body) -> Response {
     let run = async {
-        let p = admit(&st, &headers, &s)?;
+        let p = admit(&st, &sent, &s)?;
         let value = json_body(&st, body).await?;
         let (elements, array) = placement::elements(&value)?;
-        // The seller's integration's `follow_up_email`, when it has one (design §2.2 B2).
-        let email = st.writer.read(|e| e.integration(&p.seller).ok().and_then(|i| i.follow_up_email.flatten()));
+        // The affiliation's `follow_up_email`, when it has one (design §2.2 B2).
+        let email = p.follow_up_email.clone();
         let mut answers = Vec::with_capacity(elements.len());
         for order in elements {
             let parties =
@@ -131,9 +134,9 @@ async fn place(st: &VtexState, marketplace: &str, placed: &Placement) -> VtexRes
 }
 
 /// Fulfil and cancel: the same body, the same answer shape.
-async fn act(st: &VtexState, headers: &HeaderMap, (s, order): (&str, &str), body: Body, action: Action) -> Response {
+async fn act(st: &VtexState, sent: &Sent, (s, order): (&str, &str), body: Body, action: Action) -> Response {
     let run = async {
-        let p = admit(st, headers, s)?;
+        let p = admit(st, sent, s)?;
         let req: OrderIdRequest = lenient(json_body(st, body).await?)?;
         let parties = (p.seller.as_str(), p.marketplace.as_str());
         let id = st.writer.read(|e| lifecycle::order_of(e, parties, order, &req))?;
@@ -183,8 +186,8 @@ async fn invoice_again(st: &VtexState, p: &Admitted, id: &str) {
     responses((status = 200, description = "VTEX `repsonseOrderId`; the same bytes on a retry", body = lifecycle::OrderIdResponse),
         (status = "4XX", description = "refused (an expired reservation: 409 conflict)", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn fulfill(st: St, Path((s, order)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
-    act(&st, &headers, (&s, &order), body, Action::Fulfill).await
+async fn fulfill(st: St, Path((s, order)): Path<(String, String)>, sent: Sent, body: Body) -> Response {
+    act(&st, &sent, (&s, &order), body, Action::Fulfill).await
 }
 
 /// Cancel (B4) by the marketplace: released everywhere; refused once invoiced
@@ -195,6 +198,6 @@ async fn fulfill(st: St, Path((s, order)): Path<(String, String)>, headers: Head
     responses((status = 200, description = "VTEX `repsonseOrderId` with a receipt: accepted; the same on a retry", body = lifecycle::OrderIdResponse),
         (status = "4XX", description = "refused (invoiced: 409 conflict)", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn cancel(st: St, Path((s, order)): Path<(String, String)>, headers: HeaderMap, body: Body) -> Response {
-    act(&st, &headers, (&s, &order), body, Action::Cancel).await
+async fn cancel(st: St, Path((s, order)): Path<(String, String)>, sent: Sent, body: Body) -> Response {
+    act(&st, &sent, (&s, &order), body, Action::Cancel).await
 }

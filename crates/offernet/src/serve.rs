@@ -109,6 +109,10 @@ pub struct ServeArgs {
     /// beyond (1 to 100000). Default: 100.
     #[arg(long, env = "OFFERNET_VTEX_INBOUND_RPS")]
     pub vtex_inbound_rps: Option<u32>,
+    /// Price and inventory notifications (B7) a second to one VTEX marketplace at most (1 to
+    /// 1000). Default: 20.
+    #[arg(long, env = "OFFERNET_VTEX_NOTIFY_RPS")]
+    pub vtex_notify_rps: Option<u32>,
     /// Print the effective configuration (secrets redacted) and exit.
     #[arg(long)]
     pub print_config: bool,
@@ -160,7 +164,8 @@ impl ServeArgs {
             webhook_disable_after_secs,
             document_retention_days,
             place_wait_ms,
-            vtex_inbound_rps
+            vtex_inbound_rps,
+            vtex_notify_rps
         );
         if self.outbound_allow_local {
             c.outbound_allow_local = true;

@@ -100,6 +100,7 @@ fn every_key(dir: &Path) -> BTreeMap<&'static str, String> {
         ("document_retention_days", "30".into()),
         ("place_wait_ms", "2500".into()),
         ("vtex_inbound_rps", "50".into()),
+        ("vtex_notify_rps", "7".into()),
     ])
 }
 

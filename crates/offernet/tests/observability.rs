@@ -4,8 +4,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,23 +27,7 @@ impl Obs {
         if json {
             cmd.args(["--log-format", "json"]);
         }
-        let mut child = cmd
-            .env("OFFERNET_ADMIN_TOKEN", ADMIN)
-            .env("OFFERNET_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("offernet serve starts");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let err = BufReader::new(child.stderr.take().unwrap());
-        let keep = lines.clone();
-        std::thread::spawn(move || err.lines().map_while(Result::ok).for_each(|l| keep.lock().unwrap().push(l)));
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut first = String::new();
-        out.read_line(&mut first).unwrap();
-        lines.lock().unwrap().push(first.trim_end().to_string());
-        let keep = lines.clone();
-        std::thread::spawn(move || out.lines().map_while(Result::ok).for_each(|l| keep.lock().unwrap().push(l)));
+        let (child, lines, first) = common::spawn_logged(cmd, "info");
         let addr = if json {
             let v: Value = serde_json::from_str(&first).unwrap_or_else(|e| panic!("JSON ({e}): {first}"));
             v["fields"]["addr"].as_str().unwrap().to_string()

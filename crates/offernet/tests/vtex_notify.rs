@@ -319,3 +319,52 @@ fn c5_invoices_and_c6_cancels_a_sellers_sub_order() {
     s.stop();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A late invoice (vtex-compat.md §6 Q2): `m` cancelled its order here at once, then `e`'s
+/// invoice (C5) arrives. It is refused (409) and the conflict becomes one
+/// `order.external_conflict` for `m`, however often `e` retries, with what the operator needs
+/// (order, seller, invoice number) and nothing personal.
+#[test]
+fn c5_a_late_invoice_on_a_cancelled_order_is_a_conflict_event() {
+    let dir = temp_dir("vtex-c5-conflict");
+    let s = start(&dir);
+    let (m, e, _) = role_c(&s);
+    let body = json!({"id": "o3", "items": [{"sku": "e-up-x", "quantity": 1, "seller": "e"}]});
+    assert_eq!(s.req("POST", "/v1/accounts/m/orders", Some(&m), Some(&body.to_string())).0, 201);
+    assert_eq!(s.req("POST", "/v1/accounts/m/orders/o3/authorize", Some(&m), None).0, 200);
+    assert_eq!(s.req("POST", "/v1/accounts/m/orders/o3/cancel", Some(&m), None).0, 200);
+    let c = SellerConnector::new(client_builder().build().unwrap(), &format!("http://{}", s.addr), "m", "e", &e);
+    for _ in 0..2 {
+        let r = c.send_invoice("m.o3", &invoice("NFe-7", &[("up-x", 1, 800)])).unwrap();
+        assert_eq!((r.status, r.error_code().as_deref()), (409, Some("conflict")), "{}", r.body);
+    }
+    let events = |account: &str, token: &str| -> Vec<Value> {
+        let (_, v) = s.req("GET", &format!("/v1/accounts/{account}/events"), Some(token), None);
+        v["events"].as_array().cloned().unwrap_or_default()
+    };
+    let conflicts: Vec<Value> =
+        events("m", &m).into_iter().filter(|x| x["type"] == "order.external_conflict").collect();
+    assert_eq!(conflicts.len(), 1, "one event for two attempts: {conflicts:#?}");
+    let x = &conflicts[0];
+    assert_eq!(
+        (&x["marketplace"], &x["order"], &x["id"], &x["seller"], &x["what"], &x["invoice_number"]),
+        (&json!("m"), &json!("o3"), &json!("m.o3"), &json!("e"), &json!("invoice_after_cancel"), &json!("NFe-7")),
+        "{x}"
+    );
+    assert!(x["at_ms"].as_u64().is_some_and(|t| t > 0), "{x}");
+    assert!(events("e", &e).iter().all(|x| x["type"] != "order.external_conflict"), "for the marketplace");
+    // The order stays cancelled; an invoice of an order that is not cancelled is no conflict.
+    let (_, o) = s.req("GET", "/v1/accounts/m/orders/o3", Some(&m), None);
+    assert_eq!(o["status"], "cancelled", "{o}");
+    // Kept across a restart (journal and snapshot): the same retry makes no second event.
+    s.stop();
+    let s = start(&dir);
+    let c = SellerConnector::new(client_builder().build().unwrap(), &format!("http://{}", s.addr), "m", "e", &e);
+    let r = c.send_invoice("m.o3", &invoice("NFe-7", &[("up-x", 1, 800)])).unwrap();
+    assert_eq!(r.status, 409, "{}", r.body);
+    let (_, v) = s.req("GET", "/v1/accounts/m/events", Some(&m), None);
+    let n = v["events"].as_array().unwrap().iter().filter(|x| x["type"] == "order.external_conflict").count();
+    assert_eq!(n, 1, "{v}");
+    s.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+}

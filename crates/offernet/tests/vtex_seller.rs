@@ -4,6 +4,9 @@
 //! plus the overlay of their known defects (`offernet-vtex-testkit`).
 
 mod common;
+// The path form of the inbound auth (`/vtex/{s}/k/{key}/…`) through the same network.
+#[path = "vtex_seller/keyed.rs"]
+mod keyed;
 
 use common::*;
 use offernet_vtex_testkit::{File, Schemas};
@@ -31,8 +34,12 @@ impl Net {
     }
 
     fn vtex_as(&self, (key, token): (&str, &str), path: &str, body: &Value) -> (u16, Value) {
-        let headers = [("X-VTEX-API-AppKey", key), ("X-VTEX-API-AppToken", token)];
-        let (st, text) = self.s.raw("POST", path, None, Some(&body.to_string()), &headers);
+        self.send(&[("X-VTEX-API-AppKey", key), ("X-VTEX-API-AppToken", token)], path, body)
+    }
+
+    /// A POST with `headers`; an error answer must have VTEX's shape.
+    fn send(&self, headers: &[(&str, &str)], path: &str, body: &Value) -> (u16, Value) {
+        let (st, text) = self.s.raw("POST", path, None, Some(&body.to_string()), headers);
         let v = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("a JSON answer") };
         if st >= 400 {
             assert_eq!(v["error"]["exception"], Value::Null, "VTEX's error shape: {v}");
@@ -60,7 +67,11 @@ fn network(name: &str, extra: &[&str]) -> Net {
     let dir = temp_dir(name);
     let mut args = vec!["--vtex", "--public-url", "https://offernet.example"];
     args.extend_from_slice(extra);
-    let s = Server::start(&dir, &args);
+    network_on(Server::start(&dir, &args))
+}
+
+/// [`network`] on a server already started.
+fn network_on(s: Server) -> Net {
     let (v, shop, fwd, up) = (create(&s, V), create(&s, S), create(&s, F), create(&s, UP));
     let schemas = Schemas::load().expect("the VTEX schemas load");
     let n = Net { s, v, shop, fwd, schemas };
@@ -254,6 +265,7 @@ fn b2_placement_reserves_once_and_keeps_personal_data_out_of_the_journal() {
         (&json!("vtex-v.1138342255777-01"), &json!("1138342255777-01"))
     );
     assert_eq!(a[0]["paymentData"], Value::Null);
+    assert!(a[0].get("followUpEmail").is_none(), "the affiliation has none: {a}");
     // Reserved along the chain: V's offer shows 3 left; lockTTL 8d sets the expiry.
     let (_, o) = order_of(&n, V, &n.v, "1138342255777-01");
     assert_eq!(o["status"], "reserved", "{o}");

@@ -305,7 +305,7 @@ fn minutes(field: &str, given: Option<i64>, default: u32, max: i64) -> Result<u3
 
 /// An e-mail address as a placement shows it: `local@domain`, printable ASCII without spaces,
 /// at most `MAX_EMAIL_LEN` characters.
-fn email(field: &str, s: &str) -> Result<()> {
+pub(crate) fn email(field: &str, s: &str) -> Result<()> {
     let ok = s.len() <= MAX_EMAIL_LEN
         && s.bytes().all(|b| b.is_ascii_graphic())
         && s.split_once('@').is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));

@@ -60,7 +60,7 @@ fn network() -> Engine {
         Command::PutAffiliation {
             seller: "e".into(),
             marketplace: "m".into(),
-            body: AffiliationBody { trade_policy: Some("1".into()), ..Default::default() },
+            body: Box::new(AffiliationBody { trade_policy: Some("1".into()), ..Default::default() }),
         },
         Command::PutSeller { marketplace: "m".into(), seller: "e".into(), body: SellerBody::default() },
         put("e", seller_body()),
@@ -266,20 +266,20 @@ fn a_quote_past_its_ttl_is_stale_at_its_source_only() {
         Command::PatchAffiliation {
             seller: "e".into(),
             marketplace: "m".into(),
-            body: AffiliationBody {
+            body: Box::new(AffiliationBody {
                 resale: Some(WordOrList::Word("all".into())),
                 require_own_stock: Some(false),
                 ..Default::default()
-            },
+            }),
         },
         Command::PutAffiliation {
             seller: "m".into(),
             marketplace: "n".into(),
-            body: AffiliationBody {
+            body: Box::new(AffiliationBody {
                 trade_policy: Some("1".into()),
                 require_own_stock: Some(false),
                 ..Default::default()
-            },
+            }),
         },
         Command::PutSeller { marketplace: "n".into(), seller: "m".into(), body: SellerBody::default() },
         Command::PutPrice {
@@ -390,22 +390,24 @@ fn integrations_and_quotes_survive_a_snapshot_and_a_format_3_snapshot_still_read
     assert_eq!(copy.next_quote_expiry_ms(), e.next_quote_expiry_ms());
     assert!(copy.snapshot_matches(&bytes));
     copy.check_invariants().unwrap();
-    // A format-3 snapshot is a format-5 one without the integration, VTEX, external order and
-    // outbound sections (their counts, 4 + 12 + 4 + 12 bytes, all 0 here).
+    // A format-3 snapshot is a format-6 one without the integration, VTEX, external order,
+    // outbound, conflicts and follow-up e-mails sections (their counts, 4 + 12 + 4 + 12 + 4 + 4
+    // bytes, all 0 here).
     let mut plain = Engine::default();
     plain.apply(&account("a", "BRL"), 0).unwrap();
     let mut v3 = plain.snapshot_bytes();
-    assert_eq!(v3.split_off(v3.len() - 32), [0u8; 32]);
+    assert_eq!(v3.split_off(v3.len() - 40), [0u8; 40]);
     v3[8..12].copy_from_slice(&3u32.to_le_bytes());
     assert!(Engine::from_snapshot_bytes(EngineConfig::default(), &v3).is_ok());
     assert!(plain.snapshot_matches(&v3), "a format-3 snapshot of the same state matches");
     assert!(!e.snapshot_matches(&v3), "a state with an integration differs from it");
     let mut bad = bytes.clone();
     // The marketplace's role code comes before its two URLs (length-prefixed) and its dimensions,
-    // then the VTEX, external orders and outbound sections (their seven counts, 0 here: 28 bytes).
+    // then the VTEX, external orders, outbound, conflicts and follow-up e-mails sections (their
+    // nine counts, 0 here: 36 bytes).
     let urls = ["https://v.vtexcommercestable.com.br/api", "https://api.vtex.com/v"].map(|u| 4 + u.len());
-    assert_eq!(bad[bad.len() - 28..], [0u8; 28]);
-    let role_at = bad.len() - 28 - 1 - urls[0] - urls[1] - 1;
+    assert_eq!(bad[bad.len() - 36..], [0u8; 36]);
+    let role_at = bad.len() - 36 - 1 - urls[0] - urls[1] - 1;
     assert_eq!(bad[role_at], 1);
     bad[role_at] = 7;
     let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bad).unwrap_err();

@@ -206,6 +206,9 @@ pub struct Affiliation {
     pub require_own_stock: bool,
     /// The seller's id at an external marketplace (VTEX `seller`), when not its account id.
     pub remote_seller_id: Option<Arc<str>>,
+    /// The e-mail address an external marketplace's placement answer gives its customers (VTEX
+    /// `followUpEmail`), when set.
+    pub follow_up_email: Option<Arc<str>>,
 }
 
 /// The stock gate (rules 6 and 13): a forwarder (a SKU with upstream sources) whose

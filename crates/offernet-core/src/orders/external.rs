@@ -227,6 +227,17 @@ impl Engine {
         }
     }
 
+    /// Who hears of what an external seller did with sub order `si`: the marketplace, and the
+    /// buyer of a chain order (the seller below it).
+    pub(super) fn told_of_sub(&self, oi: usize, si: usize) -> Vec<Arc<str>> {
+        let o = &self.orders.list[oi];
+        let mut to = vec![self.accounts[o.marketplace].id.clone()];
+        if o.subs[si].buyer != o.marketplace {
+            to.push(self.accounts[o.subs[si].buyer].id.clone());
+        }
+        to
+    }
+
     /// Every effect owed to external sellers now, in a stable order (seller, order, sub order).
     /// The worker performs them and records each outcome; what is recorded is owed no more.
     pub fn pending_external_effects(&self) -> Vec<ExternalEffect> {

@@ -25,7 +25,7 @@ fn network() -> Engine {
         let body = Box::new(SkuBody { name: Some(s("K")), ..Default::default() });
         run(Command::PutSku { account: s(seller), sku: s("k"), body });
         let aff = AffiliationBody { trade_policy: Some(s("1")), ..Default::default() };
-        run(Command::PutAffiliation { seller: s(seller), marketplace: s("m"), body: aff });
+        run(Command::PutAffiliation { seller: s(seller), marketplace: s("m"), body: Box::new(aff) });
         run(Command::PutSeller { marketplace: s("m"), seller: s(seller), body: SellerBody::default() });
     }
     let body = Box::new(IntegrationBody {
@@ -239,7 +239,7 @@ fn a_chain_order_at_an_external_seller_is_external() {
     // `l` resells `e`'s `k` as its own `k` (10 own units first, then e's).
     let aff =
         AffiliationBody { trade_policy: Some(s("1")), resale: Some(WordOrList::Word(s("all"))), ..Default::default() };
-    run(Command::PutAffiliation { seller: s("e"), marketplace: s("l"), body: aff });
+    run(Command::PutAffiliation { seller: s("e"), marketplace: s("l"), body: Box::new(aff) });
     let manual = SellerBody { match_mode: Some(s("manual")), ..Default::default() };
     run(Command::PutSeller { marketplace: s("l"), seller: s("e"), body: manual });
     let approve =

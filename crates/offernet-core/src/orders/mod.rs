@@ -11,6 +11,7 @@ use crate::fx::FxHashMap;
 use crate::model::*;
 
 mod check;
+mod conflict;
 mod delivery;
 mod external;
 mod lifecycle;
@@ -19,6 +20,7 @@ mod place;
 pub(crate) mod read;
 mod record_external;
 
+pub use conflict::{ConflictKind, ConflictRecord, Conflicts};
 pub use delivery::{check_delivery, AddressBody, CustomerBody, DeliveryBody, OrderRequest, MAX_DELIVERY_TEXT};
 pub use external::{
     Effect, ExternalEffect, ExternalEffectKind, ExternalLine, ExternalOutcome, ExternalState, ExternalView, Placement,
@@ -151,6 +153,8 @@ pub struct Orders {
     /// cancelled: their cancel answer (VTEX C6) carries that date, the same on a retry, and
     /// such a sub order may be cancelled while its marketplace order stays open.
     pub cancelled_ms: std::collections::BTreeMap<(usize, usize), u64>,
+    /// Conflicts recorded with external sellers over their sub orders (`conflict.rs`).
+    pub conflicts: Conflicts,
 }
 
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -143,12 +143,8 @@ impl Engine {
             external_order_id,
             code,
         };
-        let mut to = vec![body.marketplace.clone()];
-        if s.buyer != o.marketplace {
-            to.push(self.accounts[s.buyer].id.clone());
-        }
         let placed = body.external_order_id.is_some();
-        for account in to {
+        for account in self.told_of_sub(oi, si) {
             let b = body.clone();
             let e = if placed { EventBody::OrderExternalPlaced(b) } else { EventBody::OrderExternalRefused(b) };
             self.emit(work, account, e);

@@ -16,6 +16,8 @@ use crate::orders::OrderStatus;
 
 mod codec;
 mod compare;
+mod conflicts;
+mod emails;
 mod external;
 mod integrations;
 mod outbound;
@@ -37,10 +39,12 @@ mod write;
 /// `remote_seller_id`, orders' dates, external reference and document hash); 3 is still read
 /// (none of them). 5: two sections after the VTEX one: sub orders at external sellers and where
 /// their orders there stand (`external.rs`), then the outbound section (`outbound.rs`: invoices
-/// and the calls owed to external marketplaces); 4 is still read (none of them).
-pub const SNAPSHOT_FORMAT: u32 = 5;
+/// and the calls owed to external marketplaces); 4 is still read (none of them). 6: a section
+/// after the outbound one: conflicts recorded with external sellers (`conflicts.rs`), then
+/// affiliations' `follow_up_email` (`emails.rs`); 5 is still read (none of them).
+pub const SNAPSHOT_FORMAT: u32 = 6;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
-pub const FORMATS_READ: [u32; 5] = [1, 2, 3, 4, SNAPSHOT_FORMAT];
+pub const FORMATS_READ: [u32; 6] = [1, 2, 3, 4, 5, SNAPSHOT_FORMAT];
 /// A format-1 snapshot kept the initial token's hash but not when it was made (replaying
 /// `CreateAccount` gives that command's time): loaded, the token shows this time, "unknown".
 pub const FORMAT_1_TOKEN_CREATED_MS: u64 = 0;

@@ -62,7 +62,7 @@ impl Engine {
     }
 
     /// (order, sub order) indexes, checked to name a sub order that exists.
-    fn sub_order_key(&self, r: &mut R) -> DResult<(usize, usize)> {
+    pub(super) fn sub_order_key(&self, r: &mut R) -> DResult<(usize, usize)> {
         let (oi, si) = (r.u32()? as usize, r.u32()? as usize);
         match self.orders.list.get(oi) {
             Some(o) if si < o.subs.len() => Ok((oi, si)),

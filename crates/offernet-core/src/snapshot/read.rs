@@ -51,6 +51,10 @@ impl Engine {
             e.decode_external(&mut r)?;
             e.decode_outbound(&mut r)?;
         }
+        if format >= 6 {
+            e.decode_conflicts(&mut r)?;
+            e.decode_emails(&mut r)?;
+        }
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
@@ -234,8 +238,10 @@ fn account(r: &mut R, format: u32) -> DResult<(Account, BTreeSet<(AccountIdx, Sk
             _ => Resale::List(strs(r)?),
         };
         let require_own_stock = r.bool()?;
-        let remote_seller_id = None; // format 4's VTEX section (`vtex.rs`) sets it
-        a.affiliations.insert(m, Affiliation { trade_policy, active, resale, require_own_stock, remote_seller_id });
+        // Format 4's VTEX section (`vtex.rs`) sets the first, format 6's `emails.rs` the second.
+        let (remote_seller_id, follow_up_email) = (None, None);
+        let aff = Affiliation { trade_policy, active, resale, require_own_stock, remote_seller_id, follow_up_email };
+        a.affiliations.insert(m, aff);
     }
     for _ in 0..r.u32()? {
         let s = r.account()?;

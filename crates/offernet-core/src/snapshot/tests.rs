@@ -121,7 +121,7 @@ fn content_round_trips() {
     assert_eq!(copy.trade_policy("a", "1").unwrap().product_url, None);
 }
 
-/// Formats 1 to 5 are read (format 1 by `tests/snapshot_format1.rs`, from a real one); one
+/// Formats 1 to 6 are read (format 1 by `tests/snapshot_format1.rs`, from a real one); one
 /// before or after them is refused, naming it and the formats read.
 #[test]
 fn a_snapshot_of_another_format_is_refused() {
@@ -129,7 +129,7 @@ fn a_snapshot_of_another_format_is_refused() {
         let mut bytes = one_account().snapshot_bytes();
         bytes[8..12].copy_from_slice(&format.to_le_bytes());
         let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap_err();
-        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4, 5]"));
+        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4, 5, 6]"));
     }
 }
 
@@ -173,7 +173,7 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
     let stock = StockBody { quantity: Some(3), unlimited: None };
     put(&mut e, Command::PutStock { account: s("s"), warehouse: s("w"), sku: s("k"), body: stock });
     let aff = AffiliationBody { trade_policy: Some(s("1")), remote_seller_id: Some(s("01")), ..Default::default() };
-    put(&mut e, Command::PutAffiliation { seller: s("s"), marketplace: s("v"), body: aff });
+    put(&mut e, Command::PutAffiliation { seller: s("s"), marketplace: s("v"), body: Box::new(aff) });
     put(&mut e, Command::PutSeller { marketplace: s("v"), seller: s("s"), body: SellerBody::default() });
     let order = OrderBody {
         id: Some(s("o1")),
@@ -195,10 +195,10 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
     assert_eq!((&o["authorized_ms"], &o["closed_ms"]), (&serde_json::json!(9), &serde_json::json!(11)));
     assert_eq!(o["external_ref"]["marketplace_order_id"], "A.1");
     assert_eq!(o["expires_ms"], 7 + 3_600_000);
-    // Format 3: the same bytes without the integrations, the VTEX, the external orders and the
-    // outbound sections (eight counts, all 0 for `plain`).
+    // Format 3: the same bytes without the integrations, the VTEX, the external orders, the
+    // outbound, the conflicts and the follow-up e-mails sections (ten counts, all 0 for `plain`).
     let mut v3 = plain.clone();
-    assert_eq!(v3.split_off(v3.len() - 32), [0u8; 32]);
+    assert_eq!(v3.split_off(v3.len() - 40), [0u8; 40]);
     v3[8..12].copy_from_slice(&3u32.to_le_bytes());
     let old = Engine::from_snapshot_bytes(EngineConfig::default(), &v3).unwrap();
     assert_eq!(old.snapshot_bytes(), plain);

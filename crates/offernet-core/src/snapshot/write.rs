@@ -13,7 +13,8 @@ impl Engine {
     /// What a snapshot of an older `format` keeps of this state, in the current format: a
     /// format-1 snapshot reads every `initial` token's time as `FORMAT_1_TOKEN_CREATED_MS`,
     /// one before format 4 has no order dates (`authorized_ms`, `closed_ms`), and one before
-    /// format 5 no sub order at an external seller (`external.rs`), invoices or owed calls. What `journal verify` compares an older snapshot
+    /// format 5 no sub order at an external seller (`external.rs`), invoices or owed calls, and
+    /// one before format 6 no conflicts with external sellers nor affiliations' follow-up e-mails. What `journal verify` compares an older snapshot
     /// with (`compare.rs`).
     pub fn snapshot_bytes_kept_by(&self, format: u32) -> Vec<u8> {
         self.encode((format == 1).then_some(FORMAT_1_TOKEN_CREATED_MS), format)
@@ -21,7 +22,7 @@ impl Engine {
 
     /// `snapshot_bytes`, with every `initial` token's time written as `initial_token_ms` when
     /// given, orders' dates only from format 4 on, and the external and outbound sections'
-    /// content only from format 5 on (empty before).
+    /// content only from format 5 on and the conflicts' and follow-up e-mails' from format 6 on (empty before).
     pub(super) fn encode(&self, initial_token_ms: Option<u64>, format: u32) -> Vec<u8> {
         let order_dates = format >= 4;
         let mut w = W(Vec::with_capacity(1 << 16));
@@ -43,6 +44,13 @@ impl Engine {
             self.encode_outbound(&mut w);
         } else {
             w.u32(0);
+            w.u32(0);
+            w.u32(0);
+        }
+        if format >= 6 {
+            self.encode_conflicts(&mut w);
+            self.encode_emails(&mut w);
+        } else {
             w.u32(0);
             w.u32(0);
         }

@@ -260,6 +260,10 @@ pub struct AffiliationView {
     /// The seller's id at an external (VTEX) marketplace, when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote_seller_id: Option<Arc<str>>,
+    /// What the external (VTEX) marketplace's customers are told to write to (B2's
+    /// `followUpEmail`), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up_email: Option<Arc<str>>,
 }
 
 /// A marketplace's half of a connection.

@@ -274,6 +274,7 @@ impl Engine {
             },
             require_own_stock: x.require_own_stock,
             remote_seller_id: x.remote_seller_id.clone(),
+            follow_up_email: x.follow_up_email.clone(),
         })
     }
 

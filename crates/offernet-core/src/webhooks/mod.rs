@@ -32,7 +32,7 @@ const SECRET_MIN_B64: usize = 32;
 const SECRET_MAX_B64: usize = 88;
 
 /// Every event type there is, the names `events` patterns match.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "offer.changed",
     "suggestion.created",
     "suggestion.approved",
@@ -44,6 +44,7 @@ pub const EVENT_TYPES: [&str; 11] = [
     "order.expired",
     "order.external_placed",
     "order.external_refused",
+    "order.external_conflict",
 ];
 
 /// `POST …/webhooks` and `PATCH …/webhooks/{id}`: for a PATCH only the given fields change.

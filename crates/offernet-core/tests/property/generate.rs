@@ -4,7 +4,10 @@
 use offernet_core::*;
 
 mod vtex;
-use vtex::{invoice_extras, order_extras, outbound_command, remote_seller_id, shipping_command};
+use vtex::{
+    conflict_command, follow_up_email, invoice_extras, order_extras, outbound_command, remote_seller_id,
+    shipping_command,
+};
 
 /// SplitMix64: tiny, fast, and good enough to drive a generator.
 pub struct Rng(pub u64);
@@ -160,7 +163,9 @@ pub fn order_command(r: &mut Rng, e: &Engine, placed: &mut Vec<(String, String, 
                 None => Command::ExpireOrders {},
             }
         }
-        _ => outbound_command(&*r, e, placed).unwrap_or(Command::ExpireOrders {}),
+        _ => outbound_command(&*r, e, placed)
+            .or_else(|| conflict_command(&*r, placed))
+            .unwrap_or(Command::ExpireOrders {}),
     }
 }
 
@@ -257,24 +262,26 @@ pub fn command(r: &mut Rng, e: &Engine) -> Command {
         53..=62 => Command::PutAffiliation {
             seller: a,
             marketplace: b,
-            body: AffiliationBody {
+            body: Box::new(AffiliationBody {
                 trade_policy: Some(tp(r)),
                 active: if r.chance(80) { None } else { Some(false) },
                 resale: resale(r),
                 require_own_stock: if r.chance(50) { Some(false) } else { None },
                 remote_seller_id: remote_seller_id(r),
-            },
+                follow_up_email: follow_up_email(&*r),
+            }),
         },
         63..=68 => Command::PatchAffiliation {
             seller: a,
             marketplace: b,
-            body: AffiliationBody {
+            body: Box::new(AffiliationBody {
                 trade_policy: r.chance(20).then(|| s(r.pick(TPS))),
                 active: opt_bool(r),
                 resale: resale(r),
                 require_own_stock: opt_bool(r),
                 remote_seller_id: remote_seller_id(r),
-            },
+                follow_up_email: follow_up_email(&*r),
+            }),
         },
         69..=70 => Command::DeleteAffiliation { seller: a, marketplace: b },
         71..=79 => Command::PutSeller {
@@ -394,13 +401,14 @@ pub fn setup(r: &mut Rng) -> Vec<Command> {
         out.push(Command::PutAffiliation {
             seller: s(a),
             marketplace: s(b),
-            body: AffiliationBody {
+            body: Box::new(AffiliationBody {
                 trade_policy: Some(s("1")),
                 active: None,
                 resale: if r.chance(50) { Some(WordOrList::Word(s("all"))) } else { resale(r) },
                 require_own_stock: r.chance(40).then_some(false),
                 remote_seller_id: None,
-            },
+                follow_up_email: None,
+            }),
         });
         out.push(Command::PutSeller { marketplace: s(b), seller: s(a), body: SellerBody::default() });
     }
@@ -437,13 +445,14 @@ pub fn setup_chains(r: &mut Rng) -> Vec<Command> {
         out.push(Command::PutAffiliation {
             seller: s(seller),
             marketplace: s(m),
-            body: AffiliationBody {
+            body: Box::new(AffiliationBody {
                 trade_policy: Some(s("1")),
                 active: None,
                 resale: Some(WordOrList::Word(s("all"))),
                 require_own_stock: r.chance(30).then_some(false),
                 remote_seller_id: None,
-            },
+                follow_up_email: None,
+            }),
         });
         out.push(Command::PutSeller { marketplace: s(m), seller: s(seller), body: SellerBody::default() });
         // The marketplace's new SKUs are `{seller}-{sku}`.

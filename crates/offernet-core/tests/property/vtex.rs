@@ -15,6 +15,17 @@ pub fn remote_seller_id(r: &mut Rng) -> Option<String> {
     }
 }
 
+/// An affiliation's follow-up e-mail (B2's `followUpEmail`), sometimes; rarely a malformed
+/// one. Drawn from an RNG of its own (as `order_extras`), so the other draws stay as they were.
+pub fn follow_up_email(main: &Rng) -> Option<String> {
+    let r = &mut Rng(main.0 ^ 0x4d41_494c); // "MAIL"
+    match r.below(10) {
+        0 => Some(s("orders@shop.example")),
+        1 => Some(s("no-at-sign")),
+        _ => None,
+    }
+}
+
 /// The optional parts of an order body (vtex-compat.md §2.1 item 4): a reservation time, the
 /// most the marketplace charges per item (sometimes below the offer's price: `price_changed`),
 /// the external order it stands for, its document's hash; rarely malformed. Drawn from an RNG
@@ -110,4 +121,24 @@ pub fn outbound_command(main: &Rng, e: &Engine, placed: &[(String, String, Vec<S
     let (m, id, sellers) = placed.get(r.below(placed.len().max(1) as u64) as usize)?;
     let seller = sellers.first().cloned().unwrap_or_else(|| m.clone());
     Some(Command::RecordOutbound { seller, id: format!("{m}.{id}"), call, outcome })
+}
+
+/// What the server would record when an external seller invoices a sub order cancelled here
+/// (`RecordExternalConflict`): for a placed order's seller order, with an invoice number from a
+/// small set (a repeat is the same conflict: no second event), rarely malformed; refused unless
+/// the sub order is cancelled. Drawn from an RNG of its own, as `order_extras`.
+pub fn conflict_command(main: &Rng, placed: &[(String, String, Vec<String>)]) -> Option<Command> {
+    let r = &mut Rng(main.0 ^ 0x434e_464c); // "CNFL"
+    if !r.chance(50) {
+        return None;
+    }
+    let (m, id, sellers) = placed.get(r.below(placed.len().max(1) as u64) as usize)?;
+    let seller = sellers.get(r.below(sellers.len().max(1) as u64) as usize).cloned().unwrap_or_else(|| m.clone());
+    let number = r.chance(90).then(|| s(r.pick(&["NFe-1", "NFe-2", "", "NFe-1"])));
+    Some(Command::RecordExternalConflict {
+        seller,
+        id: format!("{m}.{id}"),
+        what: offernet_core::orders::ConflictKind::InvoiceAfterCancel,
+        invoice_number: number,
+    })
 }

@@ -39,7 +39,7 @@ async fn put_affiliation(
     _: ActsFor,
     StrictJson(body): StrictJson<AffiliationBody>,
 ) -> ApiResult<Response> {
-    let cmd = Command::PutAffiliation { seller: s.clone(), marketplace: m.clone(), body };
+    let cmd = Command::PutAffiliation { seller: s.clone(), marketplace: m.clone(), body: Box::new(body) };
     write_then(&st, cmd, |e| e.affiliation(&s, &m)).await
 }
 
@@ -53,7 +53,7 @@ async fn patch_affiliation(
     _: ActsFor,
     PatchJson(body): PatchJson<AffiliationBody>,
 ) -> ApiResult<Response> {
-    let cmd = Command::PatchAffiliation { seller: s.clone(), marketplace: m.clone(), body };
+    let cmd = Command::PatchAffiliation { seller: s.clone(), marketplace: m.clone(), body: Box::new(body) };
     write_then(&st, cmd, |e| e.affiliation(&s, &m)).await
 }
 
@@ -61,6 +61,8 @@ async fn patch_affiliation(
 #[utoipa::path(delete, path = "/v1/accounts/{s}/affiliations/{m}", tag = "connections", params(params::S, params::M),
     responses((status = 204, description = "ended")), extensions(("x-offernet-who" = json!("s"))))]
 async fn delete_affiliation(st: St, Path((s, m)): Two, _: ActsFor) -> ApiResult<Response> {
+    // A connection key never outlives its affiliation (a new affiliation starts without one).
+    super::connection_keys::revoke(&st, &s, &m).await?;
     write_no_content(&st, Command::DeleteAffiliation { seller: s, marketplace: m }).await
 }
 

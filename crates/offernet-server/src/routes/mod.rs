@@ -15,6 +15,7 @@ use crate::state::AppState;
 
 mod accounts;
 mod catalog;
+mod connection_keys;
 mod connections;
 pub mod console;
 mod credentials;
@@ -48,6 +49,7 @@ pub fn router() -> OpenApiRouter<Arc<AppState>> {
         .merge(stock_prices::router())
         .merge(import::router())
         .merge(connections::router())
+        .merge(connection_keys::router())
         .merge(network::router())
         .merge(suggestions::router())
         .merge(offers::router())

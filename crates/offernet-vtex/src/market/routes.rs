@@ -8,16 +8,17 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use offernet_core::Command;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::suggestion::{self, SuggestionRequest};
+use crate::auth::{self, Sent};
 use crate::body::{json_body, lenient};
 use crate::error::{VtexError, VtexErrorBody, VtexResult};
-use crate::{auth, Caller, VtexState};
+use crate::{Caller, VtexState};
 
 type St = State<Arc<VtexState>>;
 
@@ -34,8 +35,8 @@ pub fn router() -> OpenApiRouter<Arc<VtexState>> {
 /// Authenticates and admits seller `e` at marketplace `m`: the caller must be `e` (403
 /// otherwise) or the operator; `m` must hold a registration half for `e` (404 otherwise, as
 /// for an unknown account).
-fn admit(st: &VtexState, headers: &HeaderMap, m: &str, e: &str) -> VtexResult<()> {
-    let a = auth::authenticate(st, headers)?;
+fn admit(st: &VtexState, sent: &Sent, m: &str, e: &str) -> VtexResult<()> {
+    let a = auth::authenticate(st, sent)?;
     if let Caller::Account(caller) = &a.caller {
         if caller != e {
             return Err(VtexError::forbidden(format!(
@@ -64,9 +65,9 @@ fn queue_refresh(st: &VtexState, e: &str, sku: &str) {
 }
 
 /// C1: the seller SKU bound at M → 200 and a refresh; else 404 in the SKU Bindings API's words.
-fn notified_change(st: &VtexState, headers: &HeaderMap, (m, e, sku): (&str, &str, &str)) -> Response {
+fn notified_change(st: &VtexState, sent: &Sent, (m, e, sku): (&str, &str, &str)) -> Response {
     let run = || {
-        admit(st, headers, m, e)?;
+        admit(st, sent, m, e)?;
         if !st.writer.read(|x| x.seller_sku_bound(m, e, sku)) {
             return Err(VtexError::not_found(format!(
                 "Seller StockKeepingUnit {sku} not found for this seller id {e}"
@@ -79,9 +80,9 @@ fn notified_change(st: &VtexState, headers: &HeaderMap, (m, e, sku): (&str, &str
 }
 
 /// C3/C4: E has SKU `sku` → 202 and a refresh (coalesced); else 404 (send a suggestion first).
-fn notified_quote(st: &VtexState, headers: &HeaderMap, (m, e, sku): (&str, &str, &str)) -> Response {
+fn notified_quote(st: &VtexState, sent: &Sent, (m, e, sku): (&str, &str, &str)) -> Response {
     let run = || {
-        admit(st, headers, m, e)?;
+        admit(st, sent, m, e)?;
         if st.writer.read(|x| x.sku(e, sku).is_err()) {
             return Err(VtexError::not_found(format!(
                 "SKU `{sku}` of seller `{e}`: send it as a suggestion first (PUT /vtex/{m}/suggestions/{e}/{sku})"
@@ -103,12 +104,8 @@ fn notified_quote(st: &VtexState, headers: &HeaderMap, (m, e, sku): (&str, &str,
         (status = 404, description = "`Seller StockKeepingUnit {s} not found for this seller id {E}`, or the marketplace has not registered the seller (not_found)", body = VtexErrorBody),
         (status = "4XX", description = "refused", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn change_notification(
-    st: St,
-    Path((m, e, sku)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    notified_change(&st, &headers, (&m, &e, &sku))
+async fn change_notification(st: St, Path((m, e, sku)): Path<(String, String, String)>, sent: Sent) -> Response {
+    notified_change(&st, &sent, (&m, &e, &sku))
 }
 
 /// SKU change notification (C1) at the SKU Bindings API's newer path; the same as the catalog path
@@ -124,9 +121,9 @@ async fn change_notification(
 async fn change_notification_sku_binding(
     st: St,
     Path((m, e, sku)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    sent: Sent,
 ) -> Response {
-    notified_change(&st, &headers, (&m, &e, &sku))
+    notified_change(&st, &sent, (&m, &e, &sku))
 }
 
 /// Save a SKU suggestion (C2): the seller's SKU is created or replaced from VTEX's fields; the marketplace's match mode decides the binding; its price and stock are asked of the seller
@@ -144,11 +141,11 @@ async fn change_notification_sku_binding(
 async fn save_suggestion(
     st: St,
     Path((m, e, sku)): Path<(String, String, String)>,
-    headers: HeaderMap,
+    sent: Sent,
     body: Body,
 ) -> Response {
     let run = async {
-        admit(&st, &headers, &m, &e)?;
+        admit(&st, &sent, &m, &e)?;
         let req: SuggestionRequest = lenient(json_body(&st, body).await?)?;
         let body = suggestion::sku_body(&e, &req)?;
         let cmd = Command::PutSku { account: e.clone(), sku: sku.clone(), body: Box::new(body) };
@@ -169,8 +166,8 @@ async fn save_suggestion(
         (status = 404, description = "the seller has no such SKU (send a suggestion first), or the marketplace has not registered the seller (not_found)", body = VtexErrorBody),
         (status = "4XX", description = "refused", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn price_notification(st: St, Path((m, e, sku)): Path<(String, String, String)>, headers: HeaderMap) -> Response {
-    notified_quote(&st, &headers, (&m, &e, &sku))
+async fn price_notification(st: St, Path((m, e, sku)): Path<(String, String, String)>, sent: Sent) -> Response {
+    notified_quote(&st, &sent, (&m, &e, &sku))
 }
 
 /// Inventory change notification (C4): 202, and the seller's stock is asked again (coalesced)
@@ -183,10 +180,6 @@ async fn price_notification(st: St, Path((m, e, sku)): Path<(String, String, Str
         (status = 404, description = "the seller has no such SKU (send a suggestion first), or the marketplace has not registered the seller (not_found)", body = VtexErrorBody),
         (status = "4XX", description = "refused", body = VtexErrorBody)),
     extensions(("x-offernet-who" = json!("vtex"))))]
-async fn inventory_notification(
-    st: St,
-    Path((m, e, sku)): Path<(String, String, String)>,
-    headers: HeaderMap,
-) -> Response {
-    notified_quote(&st, &headers, (&m, &e, &sku))
+async fn inventory_notification(st: St, Path((m, e, sku)): Path<(String, String, String)>, sent: Sent) -> Response {
+    notified_quote(&st, &sent, (&m, &e, &sku))
 }

@@ -1,8 +1,8 @@
 //! B7 (vtex-compat.md §2.2): on `offer.changed` at a VTEX mirror V for seller S, tell V that
 //! the price (price or list price changed) or the inventory (quantity, unlimited or sellable
 //! changed) of S's SKU changed; V then asks B1 for the new values. Changes of one (V, S, SKU)
-//! are coalesced over [`WINDOW`] from the first; at most [`NOTIFY_RPS`] calls a second go to
-//! one V; a failed call is not retried (the next change notifies again, and V's own indexing
+//! are coalesced over [`WINDOW`] from the first; at most `--vtex-notify-rps` calls a second
+//! ([`DEFAULT_NOTIFY_RPS`]) go to one V; a failed call is not retried (the next change notifies again, and V's own indexing
 //! reads B1 anyway).
 
 use std::collections::HashMap;
@@ -19,8 +19,12 @@ use crate::VtexState;
 
 /// Changes of one SKU within this time make one notification (of each kind).
 pub const WINDOW: Duration = Duration::from_secs(1);
-/// Notifications a second to one marketplace at most (design's `notify_rps`, default 20).
-pub const NOTIFY_RPS: u32 = 20;
+/// Notifications a second to one marketplace at most (design's `notify_rps`,
+/// `--vtex-notify-rps`), by default.
+pub const DEFAULT_NOTIFY_RPS: u32 = 20;
+/// The most `--vtex-notify-rps` may be: a marketplace's notificator is one endpoint of a shop,
+/// and VTEX answers 429 well before this.
+pub const MAX_NOTIFY_RPS: u32 = 1_000;
 /// Offers whose last values are remembered (to tell a price change from a stock change); past
 /// it, the memory starts again and the next change of each notifies both kinds.
 pub const MAX_REMEMBERED: usize = 200_000;
@@ -86,7 +90,7 @@ pub async fn run(
                 if on {
                     let slot = next_slot.entry(k.0.clone()).or_insert(now);
                     let at = (*slot).max(now);
-                    *slot = at + Duration::from_secs(1) / NOTIFY_RPS;
+                    *slot = at + Duration::from_secs(1) / st.notify_rps.max(1);
                     tokio::spawn(notify(st.clone(), k.clone(), kind, at));
                 }
             }

@@ -163,7 +163,11 @@ fn connect_levels(out: &mut impl Sink, levels: &[Vec<String>], skus: usize, rng:
             out.put(Command::PutAffiliation {
                 seller: seller.clone(),
                 marketplace: parents[p].clone(),
-                body: AffiliationBody { trade_policy: Some("1".into()), resale: Some(resale), ..Default::default() },
+                body: Box::new(AffiliationBody {
+                    trade_policy: Some("1".into()),
+                    resale: Some(resale),
+                    ..Default::default()
+                }),
             });
             out.put(Command::PutSeller {
                 marketplace: parents[p].clone(),

@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -66,6 +67,18 @@ impl Server {
         Server { child, addr, dir: dir.to_path_buf(), http }
     }
 
+    /// `start`, logging at `level` (`OFFERNET_LOG`): every line the process prints on stdout
+    /// and stderr is kept in the returned list, for tests of what logs never show.
+    pub fn start_logged(dir: &Path, extra: &[&str], level: &str) -> (Server, Arc<Mutex<Vec<String>>>) {
+        let mut serve = Command::new(BIN);
+        serve.args(["serve", "--listen", "127.0.0.1:0", "--data-dir", dir.to_str().unwrap()]).args(extra);
+        let (child, lines, first) = spawn_logged(serve, level);
+        let addr =
+            first.trim().strip_prefix("offernet listening on http://").unwrap_or_else(|| panic!("{first}")).to_string();
+        let http = Http::new(&addr);
+        (Server { child, addr, dir: dir.to_path_buf(), http }, lines)
+    }
+
     /// Graceful stop (SIGTERM), waiting for the process to exit.
     pub fn stop(mut self) {
         let pid = self.child.id().to_string();
@@ -96,6 +109,29 @@ impl Drop for Server {
             let _ = self.child.wait();
         }
     }
+}
+
+/// Runs `serve` with the operator token, logging at `level`, keeping every line it prints on
+/// stderr and stdout (the first stdout line, where it listens, included and also returned).
+pub fn spawn_logged(mut serve: Command, level: &str) -> (Child, Arc<Mutex<Vec<String>>>, String) {
+    let mut child = serve
+        .env("OFFERNET_ADMIN_TOKEN", ADMIN)
+        .env("OFFERNET_LOG", level)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("offernet serve starts");
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let err = BufReader::new(child.stderr.take().unwrap());
+    let keep = lines.clone();
+    std::thread::spawn(move || err.lines().map_while(Result::ok).for_each(|l| keep.lock().unwrap().push(l)));
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    lines.lock().unwrap().push(first.trim_end().to_string());
+    let keep = lines.clone();
+    std::thread::spawn(move || out.lines().map_while(Result::ok).for_each(|l| keep.lock().unwrap().push(l)));
+    (child, lines, first)
 }
 
 /// The tests' HTTP client builder (no proxy). reqwest's rustls needs a process-wide crypto
