@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, Work};
+use crate::state::{Engine, Work};
 use crate::error::{DomainError, Result};
 use crate::event::{EventBody, ExternalConflictEvent};
 use crate::validate as v;

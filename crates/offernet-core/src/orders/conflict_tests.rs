@@ -4,7 +4,7 @@
 
 use super::*;
 use crate::command::{AffiliationBody, Command, PriceBody, SellerBody, SkuBody, StockBody, WarehouseBody};
-use crate::engine::EngineConfig;
+use crate::state::EngineConfig;
 use crate::error::DomainError;
 use crate::event::Event;
 

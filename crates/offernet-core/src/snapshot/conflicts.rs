@@ -4,7 +4,7 @@
 //! Written and read here, side by side.
 
 use super::codec::{DResult, R, W};
-use crate::engine::Engine;
+use crate::state::Engine;
 use crate::orders::{ConflictKind, ConflictRecord};
 
 fn kind_code(k: ConflictKind) -> u8 {

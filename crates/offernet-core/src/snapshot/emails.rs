@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::codec::{DResult, R, W};
-use crate::engine::Engine;
+use crate::state::Engine;
 use crate::model::AccountIdx;
 
 impl Engine {
