@@ -21,19 +21,9 @@ pub(crate) fn opt_text(field: &str, s: &Option<String>) -> Result<Option<Arc<str
     }
 }
 
-/// Below this many SKUs a catalog grows as a `Vec` does (doubling).
-const SKU_GROWTH_FROM: usize = 4096;
-
-/// Adds a SKU to an account's catalog (ids are never reused). A large catalog grows by an
-/// eighth, not by doubling: a marketplace's catalog of millions of records would otherwise hold
-/// up to as many unused records as used ones (a quarter of its capacity on average). Amortised
-/// O(1) still; glibc moves a block this large (mapped on its own) by remapping its pages.
+/// Adds a SKU to an account's catalog (ids are never reused).
 pub(crate) fn insert_sku(acct: &mut Account, sku: Sku) -> SkuIdx {
     let idx = SkuIdx::new(acct.skus.len());
-    let len = acct.skus.len();
-    if len == acct.skus.capacity() && len >= SKU_GROWTH_FROM {
-        acct.skus.reserve_exact(len / 8);
-    }
     acct.skus.push(sku);
     acct.sku_index.insert(&acct.skus, idx);
     idx

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::state::{Engine, Work};
 use crate::error::{DomainError, Result};
 use crate::event::{EventBody, ExternalConflictEvent};
+use crate::state::{Engine, Work};
 use crate::validate as v;
 
 use super::*;

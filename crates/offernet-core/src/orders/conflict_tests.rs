@@ -4,9 +4,9 @@
 
 use super::*;
 use crate::command::{AffiliationBody, Command, PriceBody, SellerBody, SkuBody, StockBody, WarehouseBody};
-use crate::state::EngineConfig;
 use crate::error::DomainError;
 use crate::event::Event;
+use crate::state::EngineConfig;
 
 fn s(x: &str) -> String {
     x.to_string()

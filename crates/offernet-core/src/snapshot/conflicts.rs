@@ -4,8 +4,8 @@
 //! Written and read here, side by side.
 
 use super::codec::{DResult, R, W};
-use crate::state::Engine;
 use crate::orders::{ConflictKind, ConflictRecord};
+use crate::state::Engine;
 
 fn kind_code(k: ConflictKind) -> u8 {
     match k {

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use super::codec::{DResult, R, W};
-use crate::state::Engine;
 use crate::model::AccountIdx;
+use crate::state::Engine;
 
 impl Engine {
     pub(super) fn encode_emails(&self, w: &mut W) {
