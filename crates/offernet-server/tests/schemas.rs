@@ -173,6 +173,10 @@ async fn every_answer_matches_its_schema() {
     network(&c, m, s).await;
     errors(&c, m, s).await;
     vtex(&c, m, s).await;
+    let key = "/v1/accounts/{s}/affiliations/{m}/connection-key";
+    let path = "/v1/accounts/s/affiliations/m/connection-key";
+    assert_eq!(c.call("POST", key, path, s, None).await.0, 201);
+    assert_eq!(c.call("DELETE", key, path, s, None).await.0, 204);
     let ends = [
         ("DELETE", "/v1/accounts/{s}/affiliations/{m}", "/v1/accounts/s/affiliations/m", s),
         ("DELETE", "/v1/accounts/{m}/sellers/{s}", "/v1/accounts/m/sellers/s", m),
