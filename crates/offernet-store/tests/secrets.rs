@@ -34,7 +34,7 @@ async fn pairs_live_in_a_schema_of_their_own_closed_to_public() {
              (SELECT count(*) FROM information_schema.tables WHERE table_schema = 'offernet_secrets')";
     let row = sqlx::query(q).fetch_one(&mut c).await.unwrap();
     assert!(!row.get::<bool, _>(0), "PUBLIC has no use of the schema");
-    assert_eq!(row.get::<i64, _>(1), 1, "one table");
+    assert_eq!(row.get::<i64, _>(1), 2, "two tables: the pairs and the connection keys");
     c.close().await.unwrap();
     sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE {db} WITH (FORCE)"))).execute(&mut admin).await.unwrap();
 }
