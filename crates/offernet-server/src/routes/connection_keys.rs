@@ -19,6 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::credentials::unavailable;
 use super::params;
 use super::respond::{json, St};
 use crate::error::{ApiError, ApiResult};
@@ -44,15 +45,6 @@ struct ConnectionKey {
     fulfillment_endpoint: Option<String>,
     /// When it was made, in ms since the Unix epoch.
     created_ms: u64,
-}
-
-fn unavailable(e: offernet_store::JournalError) -> ApiError {
-    tracing::error!(error = %e, "the secrets store (connection keys)");
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
-        "the secrets store could not be reached; retry shortly",
-    )
 }
 
 /// Make (or rotate) the connection key of a seller's connection to a VTEX marketplace

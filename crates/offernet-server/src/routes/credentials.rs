@@ -86,17 +86,14 @@ fn secret_text(field: &'static str, v: Option<String>, max: usize) -> ApiResult<
     Ok(v)
 }
 
-fn unavailable(e: offernet_store::JournalError) -> ApiError {
+/// 503 when the secrets store (credentials, connection keys) cannot be reached.
+pub(super) fn unavailable(e: offernet_store::JournalError) -> ApiError {
     tracing::error!(error = %e, "the secrets store");
     ApiError::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "unavailable",
         "the secrets store could not be reached; retry shortly",
     )
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Which pair `a` may hold: its own (`seller` `None`) when it is an external seller, one per
@@ -137,7 +134,7 @@ async fn store(st: &AppState, a: &str, seller: Option<&str>, body: CredentialsBo
     let app_key = secret_text("app_key", body.app_key, MAX_APP_KEY_LEN)?;
     let app_token = secret_text("app_token", body.app_token, MAX_APP_TOKEN_LEN)?;
     check_form(st, a, seller)?;
-    let at = now_ms();
+    let at = crate::outbound::now_ms();
     let pair = Credentials { app_key: app_key.clone(), app_token };
     st.secrets.lock().await.put(a, seller, &pair, at).await.map_err(unavailable)?;
     let key = CredentialKey { seller: seller.map(str::to_string), app_key, app_token_set: true, updated_ms: at };
