@@ -53,6 +53,12 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
             if copy.snapshot_bytes() != bytes || copy.stored_offers() != engine.stored_offers() {
                 return Err(format!("step {step}: the restored snapshot differs"));
             }
+            // The load's read-only passes split over threads give the same engine.
+            let split = Engine::from_snapshot_bytes_on(engine.config(), &bytes, Some(3))
+                .map_err(|e| format!("restore on 3 threads: {e}"))?;
+            if split.snapshot_bytes() != bytes || split.stored_offers() != engine.stored_offers() {
+                return Err(format!("step {step}: the snapshot restored on 3 threads differs"));
+            }
             restored = Some(copy);
         }
         let cmd = if r.chance(orders) {

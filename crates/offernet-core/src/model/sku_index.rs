@@ -35,6 +35,12 @@ impl SkuIndex {
         self.0.insert_unique(hash(&skus[idx.ix()].id), idx, |&i| hash(&skus[i.ix()].id));
     }
 
+    /// Makes room for `additional` more SKUs of `skus` at once (a snapshot's load knows how
+    /// many), instead of growing by doubling and rehashing on the way.
+    pub fn reserve(&mut self, skus: &[Sku], additional: usize) {
+        self.0.reserve(additional, |&i| hash(&skus[i.ix()].id));
+    }
+
     /// Slots the table holds (for `Engine::memory_use`): a power of two, or none.
     pub fn buckets(&self) -> usize {
         if self.0.capacity() == 0 {

@@ -75,8 +75,8 @@ pub(super) struct R<'a> {
     pub(super) at: usize,
 }
 
-impl R<'_> {
-    pub(super) fn take(&mut self, n: usize) -> DResult<&[u8]> {
+impl<'a> R<'a> {
+    pub(super) fn take(&mut self, n: usize) -> DResult<&'a [u8]> {
         if self.at + n > self.b.len() {
             return Err(format!("snapshot truncated at byte {}", self.at));
         }
@@ -118,10 +118,13 @@ impl R<'_> {
         })
     }
     pub(super) fn str(&mut self) -> DResult<Arc<str>> {
+        Ok(Arc::from(self.str_ref()?))
+    }
+    /// A string read in place (no copy): for text the caller shares instead of owning.
+    pub(super) fn str_ref(&mut self) -> DResult<&'a str> {
         let n = self.u32()? as usize;
         let at = self.at;
-        let s = std::str::from_utf8(self.take(n)?).map_err(|_| format!("invalid UTF-8 at byte {at}"))?;
-        Ok(Arc::from(s))
+        std::str::from_utf8(self.take(n)?).map_err(|_| format!("invalid UTF-8 at byte {at}"))
     }
     pub(super) fn opt_str(&mut self) -> DResult<Option<Arc<str>>> {
         self.opt(|r| r.str())
@@ -147,12 +150,20 @@ impl R<'_> {
     pub(super) fn wh(&mut self) -> DResult<WhIdx> {
         Ok(WhIdx(self.u16_index("warehouse")?))
     }
-    pub(super) fn pairs(&mut self) -> DResult<Vec<(AccountIdx, SkuIdx)>> {
+    pub(super) fn pairs(&mut self) -> DResult<Few<(AccountIdx, SkuIdx)>> {
+        self.few(|r| Ok((r.account()?, r.sku()?)))
+    }
+    /// A counted list read straight into a `Few`: one element is held in place without the
+    /// heap block a `Vec` would take (and free) first, as most SKUs have.
+    pub(super) fn few<T>(&mut self, mut f: impl FnMut(&mut Self) -> DResult<T>) -> DResult<Few<T>> {
         let n = self.u32()? as usize;
+        if n == 1 {
+            return Ok(Few::One(f(self)?));
+        }
         let mut v = Vec::with_capacity(n.min(1 << 20));
         for _ in 0..n {
-            v.push((self.account()?, self.sku()?));
+            v.push(f(self)?);
         }
-        Ok(v)
+        Ok(Few::from(v))
     }
 }

@@ -2,6 +2,7 @@
 //! derived value rebuilt.
 
 use std::collections::BTreeSet;
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::codec::{DResult, R};
@@ -9,6 +10,7 @@ use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
 use crate::catalog::{index_sku, insert_sku};
 use crate::fx::{FxHashMap, FxHashSet};
+use crate::intern::Interner;
 use crate::orders::{Order, OrderItem, SubItem, SubOrder};
 use crate::state::{Engine, EngineConfig, Scratch, MAX_CHAIN_LIMIT};
 
@@ -16,6 +18,18 @@ impl Engine {
     /// Rebuilds an engine from `snapshot_bytes`, recomputing every offer. The `max_chain` of
     /// `config` must match the snapshot's (offers depend on it).
     pub fn from_snapshot_bytes(config: EngineConfig, bytes: &[u8]) -> Result<Engine, String> {
+        Self::from_snapshot_bytes_on(config, bytes, None)
+    }
+
+    /// [`Engine::from_snapshot_bytes`] with the read-only passes of the load (sharing text,
+    /// evaluating every offer) on `threads` threads: `None` lets the machine's cores and the
+    /// engine's size decide. The result is the same whatever the number (the property test
+    /// checks it); only the time differs.
+    pub fn from_snapshot_bytes_on(
+        config: EngineConfig,
+        bytes: &[u8],
+        threads: Option<usize>,
+    ) -> Result<Engine, String> {
         let mut r = R { b: bytes, at: 0 };
         if r.take(8)? != MAGIC {
             return Err("not an offernet snapshot".into());
@@ -33,7 +47,7 @@ impl Engine {
         e.applied = r.u64()?;
         let n_accounts = r.u32()?;
         for ai in 0..n_accounts {
-            let (a, pending) = account(&mut r, format)?;
+            let (a, pending) = account(&mut r, format, &mut e.strings)?;
             e.account_index.insert(a.id.clone(), AccountIdx(ai));
             e.accounts.push(a);
             e.registered_at.push(BTreeSet::new());
@@ -58,45 +72,51 @@ impl Engine {
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
-        e.share_text();
-        e.rebuild_derived()?;
+        let skus: usize = e.accounts.iter().map(|a| a.skus.len()).sum();
+        let threads = threads.unwrap_or_else(|| load_threads(skus)).clamp(1, MAX_LOAD_THREADS);
+        e.share_text(threads);
+        e.rebuild_derived(threads)?;
         Ok(e)
     }
 
     /// Shares text as building the state did (memory only: sharing is invisible otherwise):
-    /// brands and categories through the engine's `strings`, and each SKU made from another
-    /// (`created_from`) holds its source's `SkuInfo` when the two are still equal, following
-    /// the chain of copies to its first SKU.
-    fn share_text(&mut self) {
-        let Engine { accounts, strings, .. } = self;
-        for a in accounts.iter_mut() {
-            for k in a.skus.iter_mut() {
-                if let Some(i) = Arc::get_mut(&mut k.info) {
-                    i.brand = i.brand.take().map(|b| strings.get(&b));
-                    i.category = i.category.take().map(|c| strings.get(&c));
-                }
-            }
-        }
-        for a in 0..accounts.len() {
-            for k in 0..accounts[a].skus.len() {
-                let mut info = accounts[a].skus[k].info.clone();
-                let mut from = accounts[a].skus[k].created_from;
-                // A chain of copies is never longer than the longest chain of accounts.
-                for _ in 0..MAX_CHAIN_LIMIT {
-                    let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
-                    if src.info != info {
-                        break;
+    /// each SKU made from another (`created_from`) holds its source's `SkuInfo` when the two
+    /// are still equal, following the chain of copies to its first SKU. (Brands and categories
+    /// were shared as they were read: `sku`.)
+    fn share_text(&mut self, threads: usize) {
+        let accounts = &self.accounts;
+        // Found on several threads (reading only), then set in account and SKU order.
+        let shared = over_accounts(accounts, threads, |range| {
+            let mut out = Vec::new();
+            for a in range {
+                for (k, sku) in accounts[a].skus.iter().enumerate() {
+                    let mut info = &sku.info;
+                    let mut from = sku.created_from;
+                    // A chain of copies is never longer than the longest chain of accounts.
+                    for _ in 0..MAX_CHAIN_LIMIT {
+                        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else {
+                            break;
+                        };
+                        if src.info != *info {
+                            break;
+                        }
+                        info = &src.info;
+                        from = src.created_from;
                     }
-                    info = src.info.clone();
-                    from = src.created_from;
+                    if !Arc::ptr_eq(info, &sku.info) {
+                        out.push((a, k, info.clone()));
+                    }
                 }
-                accounts[a].skus[k].info = info;
             }
+            out
+        });
+        for (a, k, info) in shared {
+            self.accounts[a].skus[k].info = info;
         }
     }
 
     /// What is derived: registrations by seller, then every offer.
-    fn rebuild_derived(&mut self) -> DResult<()> {
+    fn rebuild_derived(&mut self, threads: usize) -> DResult<()> {
         for mi in 0..self.accounts.len() {
             let sellers: Vec<AccountIdx> = self.accounts[mi].sellers.keys().copied().collect();
             for s in sellers {
@@ -106,17 +126,39 @@ impl Engine {
                 self.registered_at[s.ix()].insert(AccountIdx::new(mi));
             }
         }
-        let mut offers = Vec::new();
-        for (mi, market) in self.accounts.iter().enumerate() {
-            for (&(s, ss), sg) in &market.suggestions {
-                if let Some(mk) = sg.sku() {
-                    offers.push((AccountIdx::new(mi), s, ss, mk));
+        // Every offer, evaluated on several threads (reading only) seller by seller, each
+        // seller's SKUs in order and each SKU's bindings: the seller records are read in
+        // sequence, not in the suggestion maps' hash order. Then set in that order.
+        let engine = &*self;
+        let n = engine.accounts.len();
+        let states = over_accounts(&engine.accounts, threads, |range| {
+            let mut out = Vec::new();
+            for s in range {
+                for (ss, sku) in engine.accounts[s].skus.iter().enumerate() {
+                    for &(m, mk) in sku.bound_at.iter() {
+                        if m.ix() >= n || mk.ix() >= engine.accounts[m].skus.len() {
+                            out.push(Err("snapshot binds to a SKU that does not exist".to_string()));
+                            return out;
+                        }
+                        let (s, ss) = (AccountIdx::new(s), SkuIdx::new(ss));
+                        out.push(Ok((m, mk, s, ss, engine.eval_offer(m, s, ss, Some(mk), None).offer_state())));
+                    }
                 }
             }
+            out
+        })
+        .into_iter()
+        .collect::<DResult<Vec<_>>>()?;
+        let bound: usize =
+            self.accounts.iter().map(|a| a.suggestions.values().filter(|g| g.sku().is_some()).count()).sum();
+        if bound != states.len() {
+            return Err(format!("snapshot holds {bound} bound suggestions but {} bindings", states.len()));
         }
-        for (m, s, ss, mk) in offers {
-            let st = self.eval_offer(m, s, ss, Some(mk), None).offer_state();
-            self.accounts[m].suggestions.get_mut(&(s, ss)).unwrap().set_offer(Some(st));
+        for (m, mk, s, ss, st) in states {
+            match self.accounts[m].suggestions.get_mut(&(s, ss)) {
+                Some(g) if g.sku() == Some(mk) => g.set_offer(Some(st)),
+                _ => return Err("snapshot holds a binding without its approved suggestion".into()),
+            }
         }
         self.scratch = Scratch::default();
         Ok(())
@@ -193,7 +235,7 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
 }
 
 /// One account, and its pending suggestions (derived, rebuilt here).
-fn account(r: &mut R, format: u32) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
+fn account(r: &mut R, format: u32, strings: &mut Interner) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     let id = r.str()?;
     let mut a = Account::new(id, r.str()?, r.str()?);
     if format == 1 {
@@ -222,9 +264,13 @@ fn account(r: &mut R, format: u32) -> DResult<(Account, BTreeSet<(AccountIdx, Sk
         a.warehouses.push(Warehouse { id: wh_id, trade_policies: tps });
     }
     let n_skus = r.u32()?;
-    a.skus.reserve_exact(n_skus as usize);
+    // A SKU takes at least 30 bytes: a corrupt count cannot reserve more than the bytes left
+    // could describe.
+    let room = (n_skus as usize).min(r.b.len().saturating_sub(r.at) / 30);
+    a.skus.reserve_exact(room);
+    a.sku_index.reserve(&a.skus, room);
     for si in 0..n_skus {
-        let idx = insert_sku(&mut a, sku(r, format)?);
+        let idx = insert_sku(&mut a, sku(r, format, strings)?);
         debug_assert_eq!(idx, SkuIdx(si));
         index_sku(&mut a, idx);
     }
@@ -252,7 +298,11 @@ fn account(r: &mut R, format: u32) -> DResult<(Account, BTreeSet<(AccountIdx, Sk
         a.sellers.insert(s, Registration { trade_policies, active, match_mode, commission_bp });
     }
     let mut pending = BTreeSet::new();
-    for _ in 0..r.u32()? {
+    let n_suggestions = r.u32()?;
+    // Bounded by the bytes left (each suggestion takes at least 10), so a corrupt count cannot
+    // ask for more memory than the snapshot could describe.
+    a.suggestions.reserve((n_suggestions as usize).min(r.b.len().saturating_sub(r.at) / 10));
+    for _ in 0..n_suggestions {
         let k = (r.account()?, r.sku()?);
         let status = r.code("suggestion status", suggestion_status_of)?;
         let sku = r.opt(|r| r.sku())?;
@@ -280,13 +330,14 @@ fn trade_policy(r: &mut R, format: u32) -> DResult<TradePolicy> {
     Ok(TradePolicy { id, name, assortment, product_url })
 }
 
-/// Format 1 has no content.
-fn sku(r: &mut R, format: u32) -> DResult<Sku> {
+/// Format 1 has no content. Brands and categories are taken from the engine's shared text
+/// (`strings`) as they are read, as `put_sku` takes them.
+fn sku(r: &mut R, format: u32, strings: &mut Interner) -> DResult<Sku> {
     let id = r.str()?;
     let name = r.str()?;
     let product_id = r.opt_str()?;
-    let brand = r.opt_str()?;
-    let category = r.opt_str()?;
+    let brand = r.opt(|r| r.str_ref())?.map(|b| strings.get(b));
+    let category = r.opt(|r| r.str_ref())?.map(|c| strings.get(c));
     let ean = match r.opt_str()? {
         None => None,
         Some(s) => {
@@ -301,13 +352,9 @@ fn sku(r: &mut R, format: u32) -> DResult<Sku> {
     for _ in 0..r.u32()? {
         tp_prices.push((r.tp()?, r.price()?));
     }
-    let mut stock = Vec::new();
-    for _ in 0..r.u32()? {
-        stock.push(StockEntry { warehouse: r.wh()?, quantity: Qty(r.u64()?), reserved: r.u64()? });
-    }
-    let stock = Few::from(stock);
-    let bound_at = Few::from(r.pairs()?);
-    let sources = Few::from(r.pairs()?);
+    let stock = r.few(|r| Ok(StockEntry { warehouse: r.wh()?, quantity: Qty(r.u64()?), reserved: r.u64()? }))?;
+    let bound_at = r.pairs()?;
+    let sources = r.pairs()?;
     let created_from = r.opt(|r| Ok((r.account()?, r.sku()?)))?;
     let content = if format == 1 { None } else { r.opt(content)?.map(Arc::new) };
     Ok(Sku {
@@ -350,4 +397,40 @@ fn trade_policies(r: &mut R) -> DResult<Vec<TpIdx>> {
         tps.push(r.tp()?);
     }
     Ok(tps)
+}
+
+/// Most threads a snapshot's load uses for its read-only passes (sharing text, evaluating
+/// offers), and the fewest SKUs worth a second thread.
+const MAX_LOAD_THREADS: usize = 8;
+const SKUS_PER_LOAD_THREAD: usize = 100_000;
+
+/// Threads for a load of `skus` SKUs: the machine's cores, one per `SKUS_PER_LOAD_THREAD`.
+fn load_threads(skus: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(MAX_LOAD_THREADS).min(skus / SKUS_PER_LOAD_THREAD).max(1)
+}
+
+/// `f` over consecutive ranges of `accounts` of about equal SKU counts, each on its own
+/// (scoped) thread, the results concatenated in range order: the same result whatever the
+/// number of threads. `f` only reads.
+fn over_accounts<T: Send>(accounts: &[Account], threads: usize, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
+    let skus: usize = accounts.iter().map(|a| a.skus.len()).sum();
+    if threads <= 1 || skus == 0 {
+        return f(0..accounts.len());
+    }
+    let mut ranges = Vec::with_capacity(threads);
+    let (mut start, mut seen) = (0, 0);
+    for (i, a) in accounts.iter().enumerate() {
+        seen += a.skus.len();
+        if seen * threads >= skus * (ranges.len() + 1) && ranges.len() + 1 < threads {
+            ranges.push(start..i + 1);
+            start = i + 1;
+        }
+    }
+    ranges.push(start..accounts.len());
+    let f = &f;
+    std::thread::scope(|scope| {
+        let running: Vec<_> = ranges.into_iter().map(|r| scope.spawn(move || f(r))).collect();
+        running.into_iter().flat_map(|t| t.join().expect("a snapshot load thread panicked")).collect()
+    })
 }

@@ -206,3 +206,30 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
     assert!(replayed.snapshot_matches(&v3), "a format-3 snapshot of the same state matches");
     assert!(!e.snapshot_matches(&v3), "a state with VTEX data differs from it");
 }
+
+/// Loading shares brands and categories as `put_sku` does (one `Arc` per distinct text, taken
+/// as each SKU is read): the restored engine holds the same bytes and no more copies of text.
+#[test]
+fn brands_and_categories_are_shared_again_on_load() {
+    use crate::command::*;
+    use std::sync::Arc;
+    let mut e = one_account();
+    for (sku, brand) in [("k1", "Acme"), ("k2", "Acme"), ("k3", "Other")] {
+        let body = SkuBody {
+            name: Some(sku.into()),
+            brand: Some(brand.into()),
+            category: Some("Home".into()),
+            ..Default::default()
+        };
+        e.apply(&Command::PutSku { account: "a".into(), sku: sku.into(), body: Box::new(body) }, 0).unwrap();
+    }
+    let bytes = e.snapshot_bytes();
+    let copy = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap();
+    assert_eq!(copy.snapshot_bytes(), bytes);
+    let skus = &copy.accounts[0].skus;
+    let text = |i: usize| (skus[i].info.brand.clone().unwrap(), skus[i].info.category.clone().unwrap());
+    let ((b1, c1), (b2, c2), (b3, c3)) = (text(0), text(1), text(2));
+    assert!(Arc::ptr_eq(&b1, &b2), "one Acme");
+    assert!(!Arc::ptr_eq(&b1, &b3));
+    assert!(Arc::ptr_eq(&c1, &c2) && Arc::ptr_eq(&c1, &c3), "one Home");
+}

@@ -60,7 +60,7 @@ async fn through_writer(
     max_batch: usize,
     clients: usize,
     work: Vec<Command>,
-) -> Result<(f64, f64)> {
+) -> Result<Through> {
     let (h, task) = spawn(j, r, WriterConfig { max_batch, snapshot_every: 0, ..Default::default() });
     let n = work.len();
     let mut shares: Vec<Vec<Command>> = vec![Vec::new(); clients];
@@ -85,9 +85,19 @@ async fn through_writer(
     let stats = &h.shared().stats;
     let batches = stats.batches.load(Ordering::Relaxed).max(1) as f64;
     let commands = stats.commands.load(Ordering::Relaxed) as f64;
+    let commit_ms = stats.commit_micros.load(Ordering::Relaxed) as f64 / batches / 1000.0;
     h.shutdown().await;
     let _ = task.await;
-    Ok((n as f64 / dt, commands / batches))
+    Ok(Through { rate: n as f64 / dt, per_batch: commands / batches, commit_ms, batch_ms: dt * 1000.0 / batches })
+}
+
+/// One run through the writer: commands/s, commands per commit, the mean commit's time and the
+/// mean time between batches (when the commit is most of it, the commit is the critical path).
+struct Through {
+    rate: f64,
+    per_batch: f64,
+    commit_ms: f64,
+    batch_ms: f64,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -119,23 +129,29 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
         let mut r = Some(r);
         let mut rates = Vec::new();
         let mut batch_sizes = Vec::new();
+        let (mut commit_ms, mut batch_ms) = (Vec::new(), Vec::new());
         for run in 0..runs {
             let (jj, rr) = match (j.take(), r.take()) {
                 (Some(jj), Some(rr)) => (jj, rr),
                 _ => reopen(db, &dir).await?,
             };
             let work = updates(&shape, d.durable_updates, &mut rng);
-            let (rate, per_batch) =
-                through_writer(jj, rr, offernet_store::writer::DEFAULT_MAX_BATCH, d.clients, work).await?;
-            eprintln!("run {run}: {rate:.0} commands/s through the journal, {per_batch:.0} commands per commit");
-            rates.push(rate);
-            batch_sizes.push(per_batch);
+            let t = through_writer(jj, rr, offernet_store::writer::DEFAULT_MAX_BATCH, d.clients, work).await?;
+            eprintln!(
+                "run {run}: {:.0} commands/s through the journal, {:.0} commands per commit, commit {:.2} ms, batch every {:.2} ms",
+                t.rate, t.per_batch, t.commit_ms, t.batch_ms
+            );
+            rates.push(t.rate);
+            batch_sizes.push(t.per_batch);
+            commit_ms.push(t.commit_ms);
+            batch_ms.push(t.batch_ms);
         }
         let (jj, rr) = reopen(db, &dir).await?;
         let work = updates(&shape, d.baseline_updates, &mut rng);
-        let (base, _) = through_writer(jj, rr, 1, d.clients, work).await?;
+        let base = through_writer(jj, rr, 1, d.clients, work).await?.rate;
         let group = median(&mut rates);
         let per_batch = median(&mut batch_sizes);
+        let (commit_ms, batch_ms) = (median(&mut commit_ms), median(&mut batch_ms));
         let yardstick = Yardstick::measure(r_skus);
         println!(
             "scenario     propagation --durable ({} journal)",
@@ -146,6 +162,7 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
             "group commit {group:>14.0} commands/s  (median of {runs} runs of {}; {per_batch:.0} per commit)",
             d.durable_updates
         );
+        println!("commit       {commit_ms:>14.2} ms mean per commit; a batch every {batch_ms:.2} ms (medians)");
         println!("baseline     {base:>14.0} commands/s  (one commit per command, {} updates)", d.baseline_updates);
         println!("ratio        {:>14.1}x", group / base);
         println!("{}", yardstick.line("group commit", group));
@@ -153,7 +170,8 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
             "{}",
             serde_json::json!({"scenario": "propagation_durable", "offers": offers, "clients": d.clients,
                 "group_commit_per_s": group.round(), "one_commit_per_command_per_s": base.round(),
-                "commands_per_commit": per_batch.round(), "ratio": group / base,
+                "commands_per_commit": per_batch.round(), "commit_ms": commit_ms, "batch_ms": batch_ms,
+                "ratio": group / base,
                 "yardstick": yardstick.json(group)})
         );
         let _ = std::fs::remove_dir_all(&dir);
