@@ -14,7 +14,8 @@ impl Engine {
     /// but webhook subscriptions: decoded, it must encode as this state does (so a state with
     /// a subscription differs, as it should). Format 3 lacks the integrations
     /// (`integrations.rs`) and the VTEX section (`vtex.rs`) the same way, and formats before 4 the orders' dates, which are not compared
-    /// (`snapshot_bytes_kept_by`).
+    /// (`snapshot_bytes_kept_by`). Both sides are encoded as that format keeps them (its SKU
+    /// layout included), so only what it keeps is compared.
     pub fn snapshot_matches(&self, bytes: &[u8]) -> bool {
         if self.snapshot_bytes() == bytes {
             return true;
@@ -27,7 +28,7 @@ impl Engine {
             return false;
         }
         match Engine::from_snapshot_bytes(self.config, bytes) {
-            Ok(old) => old.snapshot_bytes() == self.snapshot_bytes_kept_by(format),
+            Ok(old) => old.snapshot_bytes_kept_by(format) == self.snapshot_bytes_kept_by(format),
             Err(_) => false,
         }
     }

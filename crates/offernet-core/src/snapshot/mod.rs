@@ -41,10 +41,14 @@ mod write;
 /// their orders there stand (`external.rs`), then the outbound section (`outbound.rs`: invoices
 /// and the calls owed to external marketplaces); 4 is still read (none of them). 6: a section
 /// after the outbound one: conflicts recorded with external sellers (`conflicts.rs`), then
-/// affiliations' `follow_up_email` (`emails.rs`); 5 is still read (none of them).
-pub const SNAPSHOT_FORMAT: u32 = 6;
+/// affiliations' `follow_up_email` (`emails.rs`); 5 is still read (none of them). 7: a SKU's
+/// text (name, brand, category, GTIN, ref_id, content) is written once per chain of copies: a
+/// SKU made from another whose text is still its source's is written as `TEXT_OF_SOURCE`
+/// (the load shares the source's); the product id now comes before the text; 6 is still read
+/// (every SKU with its own text, shared again by value on load).
+pub const SNAPSHOT_FORMAT: u32 = 7;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
-pub const FORMATS_READ: [u32; 6] = [1, 2, 3, 4, 5, SNAPSHOT_FORMAT];
+pub const FORMATS_READ: [u32; 7] = [1, 2, 3, 4, 5, 6, SNAPSHOT_FORMAT];
 /// A format-1 snapshot kept the initial token's hash but not when it was made (replaying
 /// `CreateAccount` gives that command's time): loaded, the token shows this time, "unknown".
 pub const FORMAT_1_TOKEN_CREATED_MS: u64 = 0;
@@ -108,6 +112,10 @@ fn match_mode_of(c: u8) -> Option<MatchMode> {
 /// Codes of an assortment: `all`, or a list of ids that follows.
 const ASSORTMENT_ALL: u8 = 0;
 const ASSORTMENT_LIST: u8 = 1;
+/// Codes of a SKU's text (format 7 on): its own follows, or it is the text of the SKU it was
+/// made from (`created_from`), which is equal to it, as the load makes it again.
+const TEXT_OWN: u8 = 0;
+const TEXT_OF_SOURCE: u8 = 1;
 /// Codes of a resale authorisation: `none`, `all`, or a list of account ids that follows.
 const RESALE_NONE: u8 = 0;
 const RESALE_ALL: u8 = 1;

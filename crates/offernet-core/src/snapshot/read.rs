@@ -43,11 +43,12 @@ impl Engine {
             return Err(format!("snapshot taken with max_chain {max_chain}, configured {}", config.max_chain));
         }
         let mut e = Engine::new(config);
+        let of_source = Arc::new(SkuInfo::named(Arc::from("")));
         e.seq = r.u64()?;
         e.applied = r.u64()?;
         let n_accounts = r.u32()?;
         for ai in 0..n_accounts {
-            let (a, pending) = account(&mut r, format, &mut e.strings)?;
+            let (a, pending) = account(&mut r, format, &mut e.strings, &of_source)?;
             e.account_index.insert(a.id.clone(), AccountIdx(ai));
             e.accounts.push(a);
             e.registered_at.push(BTreeSet::new());
@@ -74,45 +75,52 @@ impl Engine {
         }
         let skus: usize = e.accounts.iter().map(|a| a.skus.len()).sum();
         let threads = threads.unwrap_or_else(|| load_threads(skus)).clamp(1, MAX_LOAD_THREADS);
-        e.share_text(threads);
+        e.share_text(threads, format, &of_source)?;
+        drop(of_source);
+        for a in &mut e.accounts {
+            for k in 0..a.skus.len() {
+                index_sku(a, SkuIdx::new(k));
+            }
+        }
         e.rebuild_derived(threads)?;
         Ok(e)
     }
 
     /// Shares text as building the state did (memory only: sharing is invisible otherwise):
-    /// each SKU made from another (`created_from`) holds its source's `SkuInfo` when the two
-    /// are still equal, following the chain of copies to its first SKU. (Brands and categories
-    /// were shared as they were read: `sku`.)
-    fn share_text(&mut self, threads: usize) {
+    /// from format 7, a SKU written with `TEXT_OF_SOURCE` (holding the `of_source` marker)
+    /// takes the text of the SKU it was made from, up the chain of copies to the first with
+    /// its own; before, each SKU made from another (`created_from`) holds its source's text
+    /// when the two are still equal, up the chain. (Brands and categories were shared as they
+    /// were read: `sku`.) The text is found on several threads (reading only), then set in
+    /// account and SKU order.
+    fn share_text(&mut self, threads: usize, format: u32, of_source: &Arc<SkuInfo>) -> DResult<()> {
         let accounts = &self.accounts;
-        // Found on several threads (reading only), then set in account and SKU order.
         let shared = over_accounts(accounts, threads, |range| {
             let mut out = Vec::new();
             for a in range {
                 for (k, sku) in accounts[a].skus.iter().enumerate() {
-                    let mut info = &sku.info;
-                    let mut from = sku.created_from;
-                    // A chain of copies is never longer than the longest chain of accounts.
-                    for _ in 0..MAX_CHAIN_LIMIT {
-                        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else {
-                            break;
-                        };
-                        if src.info != *info {
-                            break;
+                    let found = if format >= 7 {
+                        text_of_source(accounts, sku, of_source)
+                    } else {
+                        equal_source_text(accounts, sku).map(Ok)
+                    };
+                    match found {
+                        Some(Ok(info)) => out.push(Ok((a, k, info.clone()))),
+                        Some(Err(why)) => {
+                            out.push(Err(why));
+                            return out;
                         }
-                        info = &src.info;
-                        from = src.created_from;
-                    }
-                    if !Arc::ptr_eq(info, &sku.info) {
-                        out.push((a, k, info.clone()));
+                        None => {}
                     }
                 }
             }
             out
         });
-        for (a, k, info) in shared {
+        for found in shared {
+            let (a, k, info) = found?;
             self.accounts[a].skus[k].info = info;
         }
+        Ok(())
     }
 
     /// What is derived: registrations by seller, then every offer.
@@ -235,7 +243,14 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
 }
 
 /// One account, and its pending suggestions (derived, rebuilt here).
-fn account(r: &mut R, format: u32, strings: &mut Interner) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
+/// `of_source`: the marker a SKU written with `TEXT_OF_SOURCE` holds until `share_text`. The
+/// matching indexes (GTIN, ref_id) are built after it, when every SKU has its text.
+fn account(
+    r: &mut R,
+    format: u32,
+    strings: &mut Interner,
+    of_source: &Arc<SkuInfo>,
+) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     let id = r.str()?;
     let mut a = Account::new(id, r.str()?, r.str()?);
     if format == 1 {
@@ -270,9 +285,8 @@ fn account(r: &mut R, format: u32, strings: &mut Interner) -> DResult<(Account, 
     a.skus.reserve_exact(room);
     a.sku_index.reserve(&a.skus, room);
     for si in 0..n_skus {
-        let idx = insert_sku(&mut a, sku(r, format, strings)?);
+        let idx = insert_sku(&mut a, sku(r, format, strings, of_source)?);
         debug_assert_eq!(idx, SkuIdx(si));
-        index_sku(&mut a, idx);
     }
     for _ in 0..r.u32()? {
         let m = r.account()?;
@@ -330,22 +344,30 @@ fn trade_policy(r: &mut R, format: u32) -> DResult<TradePolicy> {
     Ok(TradePolicy { id, name, assortment, product_url })
 }
 
-/// Format 1 has no content. Brands and categories are taken from the engine's shared text
-/// (`strings`) as they are read, as `put_sku` takes them.
-fn sku(r: &mut R, format: u32, strings: &mut Interner) -> DResult<Sku> {
+/// One SKU. Format 7 writes the product id, then the text (`TEXT_OWN` and the text with its
+/// content, or `TEXT_OF_SOURCE`: then the SKU takes `of_source`, a marker that `share_text`
+/// replaces with the text of the SKU it was made from); formats 2 to 6 the name before the
+/// product id and the content last; format 1 no content. Brands and categories are taken from
+/// the engine's shared text (`strings`) as they are read, as `put_sku` takes them.
+fn sku(r: &mut R, format: u32, strings: &mut Interner, of_source: &Arc<SkuInfo>) -> DResult<Sku> {
     let id = r.str()?;
-    let name = r.str()?;
-    let product_id = r.opt_str()?;
-    let brand = r.opt(|r| r.str_ref())?.map(|b| strings.get(b));
-    let category = r.opt(|r| r.str_ref())?.map(|c| strings.get(c));
-    let ean = match r.opt_str()? {
-        None => None,
-        Some(s) => {
-            let g = crate::gtin::parse_gtin(&s).map_err(|e| format!("snapshot GTIN {s}: {e}"))?;
-            Some((s, g))
-        }
+    let (product_id, mut info) = if format >= 7 {
+        let product_id = r.opt_str()?;
+        let info = match r.code("SKU text", |c| (c <= TEXT_OF_SOURCE).then_some(c))? {
+            TEXT_OWN => {
+                let name = r.str()?;
+                let mut info = sku_text(r, strings, name)?;
+                info.content = r.opt(content)?.map(Arc::new);
+                Some(info)
+            }
+            _ => None,
+        };
+        (product_id, info)
+    } else {
+        let name = r.str()?;
+        let product_id = r.opt_str()?;
+        (product_id, Some(sku_text(r, strings, name)?))
     };
-    let ref_id = r.opt_str()?;
     let active = r.bool()?;
     let price = PriceSlot::new(r.opt(|r| r.price())?);
     let mut tp_prices = Vec::new();
@@ -356,10 +378,17 @@ fn sku(r: &mut R, format: u32, strings: &mut Interner) -> DResult<Sku> {
     let bound_at = r.pairs()?;
     let sources = r.pairs()?;
     let created_from = r.opt(|r| Ok((r.account()?, r.sku()?)))?;
-    let content = if format == 1 { None } else { r.opt(content)?.map(Arc::new) };
+    if let (2..=6, Some(i)) = (format, info.as_mut()) {
+        i.content = r.opt(content)?.map(Arc::new);
+    }
+    let info = match info {
+        Some(i) => Arc::new(i),
+        None if created_from.is_some() => of_source.clone(),
+        None => return Err(format!("SKU {id} takes the text of a SKU but was made from none")),
+    };
     Ok(Sku {
         id,
-        info: Arc::new(SkuInfo { name, brand, category, ean, ref_id, content }),
+        info,
         product_id,
         active,
         price,
@@ -369,6 +398,21 @@ fn sku(r: &mut R, format: u32, strings: &mut Interner) -> DResult<Sku> {
         sources,
         created_from,
     })
+}
+
+/// A SKU's own text after its name, without content (read where the format puts it).
+fn sku_text(r: &mut R, strings: &mut Interner, name: Arc<str>) -> DResult<SkuInfo> {
+    let brand = r.opt(|r| r.str_ref())?.map(|b| strings.get(b));
+    let category = r.opt(|r| r.str_ref())?.map(|c| strings.get(c));
+    let ean = match r.opt_str()? {
+        None => None,
+        Some(s) => {
+            let g = crate::gtin::parse_gtin(&s).map_err(|e| format!("snapshot GTIN {s}: {e}"))?;
+            Some((s, g))
+        }
+    };
+    let ref_id = r.opt_str()?;
+    Ok(SkuInfo { name, brand, category, ean, ref_id, content: None })
 }
 
 fn content(r: &mut R) -> DResult<SkuContent> {
@@ -397,6 +441,44 @@ fn trade_policies(r: &mut R) -> DResult<Vec<TpIdx>> {
         tps.push(r.tp()?);
     }
     Ok(tps)
+}
+
+/// Format 7: the text of a SKU written with `TEXT_OF_SOURCE` (`None` for one with its own):
+/// the first SKU up its chain of copies that has its own text.
+fn text_of_source<'e>(
+    accounts: &'e [Account],
+    sku: &Sku,
+    of_source: &Arc<SkuInfo>,
+) -> Option<DResult<&'e Arc<SkuInfo>>> {
+    if !Arc::ptr_eq(&sku.info, of_source) {
+        return None;
+    }
+    let mut from = sku.created_from;
+    // A chain of copies is never longer than the longest chain of accounts.
+    for _ in 0..MAX_CHAIN_LIMIT {
+        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
+        if !Arc::ptr_eq(&src.info, of_source) {
+            return Some(Ok(&src.info));
+        }
+        from = src.created_from;
+    }
+    Some(Err(format!("SKU {} takes the text of the SKU it was made from, which has none", sku.id)))
+}
+
+/// Formats before 7: the text a SKU made from another can share: its source's while the two
+/// are equal, up the chain of copies (`None` when it shares none).
+fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Arc<SkuInfo>> {
+    let mut info = &sku.info;
+    let mut from = sku.created_from;
+    for _ in 0..MAX_CHAIN_LIMIT {
+        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
+        if src.info != *info {
+            break;
+        }
+        info = &src.info;
+        from = src.created_from;
+    }
+    (!Arc::ptr_eq(info, &sku.info)).then_some(info)
 }
 
 /// Most threads a snapshot's load uses for its read-only passes (sharing text, evaluating

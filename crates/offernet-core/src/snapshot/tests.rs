@@ -129,7 +129,7 @@ fn a_snapshot_of_another_format_is_refused() {
         let mut bytes = one_account().snapshot_bytes();
         bytes[8..12].copy_from_slice(&format.to_le_bytes());
         let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap_err();
-        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4, 5, 6]"));
+        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4, 5, 6, 7]"));
     }
 }
 
@@ -232,4 +232,45 @@ fn brands_and_categories_are_shared_again_on_load() {
     assert!(Arc::ptr_eq(&b1, &b2), "one Acme");
     assert!(!Arc::ptr_eq(&b1, &b3));
     assert!(Arc::ptr_eq(&c1, &c2) && Arc::ptr_eq(&c1, &c3), "one Home");
+}
+
+/// Format 7 writes a copy's text once per chain of copies; loaded, every copy whose text is its
+/// source's shares it (one block per chain), and a copy whose text diverged keeps its own.
+#[test]
+fn copies_share_their_source_text_after_a_load() {
+    use std::sync::Arc;
+    #[derive(serde::Deserialize)]
+    struct Logged {
+        now_ms: u64,
+        command: Command,
+    }
+    let logged: Vec<Logged> = serde_json::from_str(include_str!("../../tests/fixtures/format6.commands.json")).unwrap();
+    let mut e = Engine::default();
+    for l in &logged {
+        e.apply(&l.command, l.now_ms).unwrap();
+    }
+    let bytes = e.snapshot_bytes();
+    for threads in [1, 2] {
+        let copy = Engine::from_snapshot_bytes_on(EngineConfig::default(), &bytes, Some(threads)).unwrap();
+        assert_eq!(copy.snapshot_bytes(), bytes);
+        let mut copies = 0;
+        for a in &copy.accounts {
+            for k in &a.skus {
+                let Some((s, ss)) = k.created_from else { continue };
+                copies += 1;
+                let src = &copy.accounts[s.ix()].skus[ss.ix()];
+                assert_eq!(Arc::ptr_eq(&k.info, &src.info), *k.info == *src.info, "{}", k.id);
+            }
+        }
+        assert_eq!(copies, 6);
+        let sku = |a: &str, id: &str| {
+            let acct = copy.accounts.iter().find(|x| &*x.id == a).unwrap();
+            acct.skus.iter().find(|k| &*k.id == id).unwrap().info.clone()
+        };
+        assert!(Arc::ptr_eq(&sku("sel", "k1"), &sku("top", "mid-sel-k1")), "one text for the chain");
+        assert!(!Arc::ptr_eq(&sku("sel", "k3"), &sku("mid", "sel-k3")), "the renamed source");
+        assert!(Arc::ptr_eq(&sku("mid", "sel-k3"), &sku("top", "mid-sel-k3")));
+        // The matching indexes hold the copies' GTINs again (built once every SKU has its text).
+        assert_eq!(copy.accounts.iter().find(|x| &*x.id == "top").unwrap().gtin_index.len(), 1);
+    }
 }

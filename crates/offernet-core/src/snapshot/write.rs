@@ -10,7 +10,9 @@ impl Engine {
         self.encode(None, SNAPSHOT_FORMAT)
     }
 
-    /// What a snapshot of an older `format` keeps of this state, in the current format: a
+    /// What a snapshot of an older `format` keeps of this state, in the current format (and,
+    /// before format 7, with SKUs laid out as that format lays them out, each with its own
+    /// text: `sku`): a
     /// format-1 snapshot reads every `initial` token's time as `FORMAT_1_TOKEN_CREATED_MS`,
     /// one before format 4 has no order dates (`authorized_ms`, `closed_ms`), and one before
     /// format 5 no sub order at an external seller (`external.rs`), invoices or owed calls, and
@@ -33,7 +35,7 @@ impl Engine {
         w.u64(self.applied);
         w.u32(self.accounts.len() as u32);
         for a in &self.accounts {
-            account(&mut w, a, initial_token_ms);
+            account(&mut w, a, &self.accounts, initial_token_ms, format);
         }
         self.encode_orders(&mut w);
         self.encode_webhooks(&mut w);
@@ -113,7 +115,8 @@ fn sub_order(w: &mut W, s: &crate::orders::SubOrder) {
     }
 }
 
-fn account(w: &mut W, a: &Account, initial_token_ms: Option<u64>) {
+/// `accounts`: every account, for the SKUs that `a`'s SKUs were made from.
+fn account(w: &mut W, a: &Account, accounts: &[Account], initial_token_ms: Option<u64>, format: u32) {
     w.str(&a.id);
     w.str(&a.name);
     w.str(&a.currency);
@@ -145,7 +148,8 @@ fn account(w: &mut W, a: &Account, initial_token_ms: Option<u64>) {
     }
     w.u32(a.skus.len() as u32);
     for s in &a.skus {
-        sku(w, s);
+        let source = s.created_from.and_then(|(a, k)| accounts.get(a.ix())?.skus.get(k.ix()));
+        sku(w, s, source, format);
     }
     w.u32(a.affiliations.len() as u32);
     for (&m, x) in &a.affiliations {
@@ -182,15 +186,28 @@ fn account(w: &mut W, a: &Account, initial_token_ms: Option<u64>) {
     }
 }
 
-fn sku(w: &mut W, s: &Sku) {
+/// `source`: the SKU `s` was made from, if any: when their texts are equal (shared, as rule 9
+/// makes them, or equal again), only `TEXT_OF_SOURCE` is written: the same state, the same
+/// bytes, however it shares its text in memory. Before format 7 (`snapshot_bytes_kept_by`),
+/// the name came before the product id, every SKU had its own text and its content came last.
+fn sku(w: &mut W, s: &Sku, source: Option<&Sku>, format: u32) {
     w.str(&s.id);
-    let i = &s.info;
-    w.str(&i.name);
-    w.opt_str(&s.product_id);
-    w.opt_str(&i.brand);
-    w.opt_str(&i.category);
-    w.opt_str(&i.ean.as_ref().map(|e| e.0.clone()));
-    w.opt_str(&i.ref_id);
+    if format < 7 {
+        w.str(&s.info.name);
+        w.opt_str(&s.product_id);
+        sku_text(w, &s.info);
+    } else {
+        w.opt_str(&s.product_id);
+        // `Arc`'s equality compares the pointers first: a shared text costs no comparison.
+        if source.is_some_and(|src| src.info == s.info) {
+            w.u8(TEXT_OF_SOURCE);
+        } else {
+            w.u8(TEXT_OWN);
+            w.str(&s.info.name);
+            sku_text(w, &s.info);
+            w.opt(s.info.content.as_deref(), content);
+        }
+    }
     w.bool(s.active);
     w.opt(s.price.get().as_ref(), |w, p| w.price(p));
     w.u32(s.tp_prices.len() as u32);
@@ -210,7 +227,17 @@ fn sku(w: &mut W, s: &Sku) {
         w.account(x);
         w.sku(y);
     });
-    w.opt(i.content.as_deref(), content);
+    if format < 7 {
+        w.opt(s.info.content.as_deref(), content);
+    }
+}
+
+/// A SKU's own text after its name, without content (written where the format puts it).
+fn sku_text(w: &mut W, i: &SkuInfo) {
+    w.opt_str(&i.brand);
+    w.opt_str(&i.category);
+    w.opt_str(&i.ean.as_ref().map(|e| e.0.clone()));
+    w.opt_str(&i.ref_id);
 }
 
 fn content(w: &mut W, c: &SkuContent) {
