@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::codec::{DResult, R};
 use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
-use crate::catalog::{index_sku, insert_sku};
+use crate::catalog::index_sku;
 use crate::fx::{FxHashMap, FxHashSet};
 use crate::intern::Interner;
 use crate::orders::{Order, OrderItem, SubItem, SubOrder};
@@ -283,11 +283,10 @@ fn account(
     // could describe.
     let room = (n_skus as usize).min(r.b.len().saturating_sub(r.at) / 30);
     a.skus.reserve_exact(room);
-    a.sku_index.reserve(&a.skus, room);
-    for si in 0..n_skus {
-        let idx = insert_sku(&mut a, sku(r, format, strings, of_source)?);
-        debug_assert_eq!(idx, SkuIdx(si));
+    for _ in 0..n_skus {
+        a.skus.push(sku(r, format, strings, of_source)?);
     }
+    a.sku_index.fill(&a.skus);
     for _ in 0..r.u32()? {
         let m = r.account()?;
         let trade_policy = r.tp()?;
@@ -315,7 +314,7 @@ fn account(
     let n_suggestions = r.u32()?;
     // Bounded by the bytes left (each suggestion takes at least 10), so a corrupt count cannot
     // ask for more memory than the snapshot could describe.
-    a.suggestions.reserve((n_suggestions as usize).min(r.b.len().saturating_sub(r.at) / 10));
+    let mut suggestions = Vec::with_capacity((n_suggestions as usize).min(r.b.len().saturating_sub(r.at) / 10));
     for _ in 0..n_suggestions {
         let k = (r.account()?, r.sku()?);
         let status = r.code("suggestion status", suggestion_status_of)?;
@@ -323,8 +322,9 @@ fn account(
         if status == SuggestionStatus::Pending {
             pending.insert(k);
         }
-        a.suggestions.insert(k, Suggestion::new(status, sku));
+        suggestions.push((k, Suggestion::new(status, sku)));
     }
+    fill_in_slot_order(&mut a.suggestions, suggestions);
     Ok((a, pending))
 }
 
@@ -441,6 +441,23 @@ fn trade_policies(r: &mut R) -> DResult<Vec<TpIdx>> {
         tps.push(r.tp()?);
     }
     Ok(tps)
+}
+
+/// Inserts `entries` into the empty `map`, sized once, in the order of the slots they land in:
+/// a large table is written front to back instead of at random (one cache miss per page
+/// instead of one per entry). Which slot an entry takes, and so the map's iteration order, may
+/// differ from another insertion order's; nothing reads the engine's maps in that order.
+fn fill_in_slot_order<K: std::hash::Hash + Eq, V>(map: &mut FxHashMap<K, V>, entries: Vec<(K, V)>) {
+    use std::hash::BuildHasher;
+    map.reserve(entries.len());
+    // hashbrown's slots: a power of two holding the capacity at 7/8 load.
+    let mask = ((map.capacity() * 8 / 7).next_power_of_two().max(1) - 1) as u64;
+    let mut order: Vec<(u64, K, V)> =
+        entries.into_iter().map(|(k, v)| (map.hasher().hash_one(&k) & mask, k, v)).collect();
+    order.sort_unstable_by_key(|e| e.0);
+    for (_, k, v) in order {
+        map.insert(k, v);
+    }
 }
 
 /// Format 7: the text of a SKU written with `TEXT_OF_SOURCE` (`None` for one with its own):
