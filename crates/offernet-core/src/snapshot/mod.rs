@@ -44,8 +44,9 @@ mod write;
 /// affiliations' `follow_up_email` (`emails.rs`); 5 is still read (none of them). 7: a SKU's
 /// text (name, brand, category, GTIN, ref_id, content) is written once per chain of copies: a
 /// SKU made from another whose text is still its source's is written as `TEXT_OF_SOURCE`
-/// (the load shares the source's); the product id now comes before the text; 6 is still read
-/// (every SKU with its own text, shared again by value on load).
+/// (the load shares the source's); the product id now comes before the text; brands and
+/// categories are written once, in a table before the accounts, and SKUs name them by position;
+/// 6 is still read (every SKU with its own text, shared again by value on load).
 pub const SNAPSHOT_FORMAT: u32 = 7;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
 pub const FORMATS_READ: [u32; 7] = [1, 2, 3, 4, 5, 6, SNAPSHOT_FORMAT];

@@ -22,8 +22,8 @@ impl Engine {
     }
 
     /// [`Engine::from_snapshot_bytes`] with the read-only passes of the load (sharing text,
-    /// evaluating every offer) on `threads` threads: `None` lets the machine's cores and the
-    /// engine's size decide. The result is the same whatever the number (the property test
+    /// evaluating every offer) on `threads` threads: `None` lets the machine's
+    /// cores and the snapshot's size decide. The result is the same whatever the number (the property test
     /// checks it); only the time differs.
     pub fn from_snapshot_bytes_on(
         config: EngineConfig,
@@ -42,14 +42,33 @@ impl Engine {
         if max_chain != config.max_chain {
             return Err(format!("snapshot taken with max_chain {max_chain}, configured {}", config.max_chain));
         }
+        let threads = threads.unwrap_or_else(|| load_threads(bytes.len())).clamp(1, MAX_LOAD_THREADS);
         let mut e = Engine::new(config);
         let of_source = Arc::new(SkuInfo::named(Arc::from("")));
         e.seq = r.u64()?;
         e.applied = r.u64()?;
-        let n_accounts = r.u32()?;
-        for ai in 0..n_accounts {
-            let (a, pending) = account(&mut r, format, &mut e.strings, &of_source)?;
-            e.account_index.insert(a.id.clone(), AccountIdx(ai));
+        // Format 7: brands and categories first, shared through the interner; SKUs name them
+        // by position. Before, each SKU's text, shared as it is read.
+        let table = if format >= 7 {
+            let n_texts = r.u32()? as usize;
+            let mut table = Vec::with_capacity(n_texts.min(bytes.len().saturating_sub(r.at) / 4));
+            for _ in 0..n_texts {
+                table.push(e.strings.get(r.str_ref()?));
+            }
+            Some(table)
+        } else {
+            None
+        };
+        let mut decoded = Vec::new();
+        for _ in 0..r.u32()? {
+            let mut text = match &table {
+                Some(t) => SharedText::Table(t),
+                None => SharedText::Interner(&mut e.strings),
+            };
+            decoded.push(account(&mut r, format, &mut text, &of_source)?);
+        }
+        for (ai, (a, pending)) in decoded.into_iter().enumerate() {
+            e.account_index.insert(a.id.clone(), AccountIdx::new(ai));
             e.accounts.push(a);
             e.registered_at.push(BTreeSet::new());
             e.pending.push(pending);
@@ -73,8 +92,6 @@ impl Engine {
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
-        let skus: usize = e.accounts.iter().map(|a| a.skus.len()).sum();
-        let threads = threads.unwrap_or_else(|| load_threads(skus)).clamp(1, MAX_LOAD_THREADS);
         e.share_text(threads, format, &of_source)?;
         drop(of_source);
         for a in &mut e.accounts {
@@ -248,7 +265,7 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
 fn account(
     r: &mut R,
     format: u32,
-    strings: &mut Interner,
+    text: &mut SharedText,
     of_source: &Arc<SkuInfo>,
 ) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
     let id = r.str()?;
@@ -284,7 +301,7 @@ fn account(
     let room = (n_skus as usize).min(r.b.len().saturating_sub(r.at) / 30);
     a.skus.reserve_exact(room);
     for _ in 0..n_skus {
-        a.skus.push(sku(r, format, strings, of_source)?);
+        a.skus.push(sku(r, format, text, of_source)?);
     }
     a.sku_index.fill(&a.skus);
     for _ in 0..r.u32()? {
@@ -349,14 +366,14 @@ fn trade_policy(r: &mut R, format: u32) -> DResult<TradePolicy> {
 /// replaces with the text of the SKU it was made from); formats 2 to 6 the name before the
 /// product id and the content last; format 1 no content. Brands and categories are taken from
 /// the engine's shared text (`strings`) as they are read, as `put_sku` takes them.
-fn sku(r: &mut R, format: u32, strings: &mut Interner, of_source: &Arc<SkuInfo>) -> DResult<Sku> {
+fn sku(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInfo>) -> DResult<Sku> {
     let id = r.str()?;
     let (product_id, mut info) = if format >= 7 {
         let product_id = r.opt_str()?;
         let info = match r.code("SKU text", |c| (c <= TEXT_OF_SOURCE).then_some(c))? {
             TEXT_OWN => {
                 let name = r.str()?;
-                let mut info = sku_text(r, strings, name)?;
+                let mut info = sku_text(r, text, name)?;
                 info.content = r.opt(content)?.map(Arc::new);
                 Some(info)
             }
@@ -366,7 +383,7 @@ fn sku(r: &mut R, format: u32, strings: &mut Interner, of_source: &Arc<SkuInfo>)
     } else {
         let name = r.str()?;
         let product_id = r.opt_str()?;
-        (product_id, Some(sku_text(r, strings, name)?))
+        (product_id, Some(sku_text(r, text, name)?))
     };
     let active = r.bool()?;
     let price = PriceSlot::new(r.opt(|r| r.price())?);
@@ -401,9 +418,13 @@ fn sku(r: &mut R, format: u32, strings: &mut Interner, of_source: &Arc<SkuInfo>)
 }
 
 /// A SKU's own text after its name, without content (read where the format puts it).
-fn sku_text(r: &mut R, strings: &mut Interner, name: Arc<str>) -> DResult<SkuInfo> {
-    let brand = r.opt(|r| r.str_ref())?.map(|b| strings.get(b));
-    let category = r.opt(|r| r.str_ref())?.map(|c| strings.get(c));
+fn sku_text(r: &mut R, text: &mut SharedText, name: Arc<str>) -> DResult<SkuInfo> {
+    let (brand, category) = match text {
+        SharedText::Interner(strings) => {
+            (r.opt(|r| r.str_ref())?.map(|b| strings.get(b)), r.opt(|r| r.str_ref())?.map(|c| strings.get(c)))
+        }
+        SharedText::Table(table) => (text_at(r, table)?, text_at(r, table)?),
+    };
     let ean = match r.opt_str()? {
         None => None,
         Some(s) => {
@@ -441,6 +462,22 @@ fn trade_policies(r: &mut R) -> DResult<Vec<TpIdx>> {
         tps.push(r.tp()?);
     }
     Ok(tps)
+}
+
+/// Where a SKU's brand and category come from: before format 7, their text, shared through the
+/// engine's interner (one thread); from format 7, positions in the table read first.
+enum SharedText<'t> {
+    Interner(&'t mut Interner),
+    Table(&'t [Arc<str>]),
+}
+
+/// A brand or category named by its position in format 7's table (0: none).
+fn text_at(r: &mut R, table: &[Arc<str>]) -> DResult<Option<Arc<str>>> {
+    let at = r.at;
+    match r.u32()? as usize {
+        0 => Ok(None),
+        i => table.get(i - 1).cloned().map(Some).ok_or_else(|| format!("text {i} at byte {at} is not in the table")),
+    }
 }
 
 /// Inserts `entries` into the empty `map`, sized once, in the order of the slots they land in:
@@ -499,37 +536,51 @@ fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Ar
 }
 
 /// Most threads a snapshot's load uses for its read-only passes (sharing text, evaluating
-/// offers), and the fewest SKUs worth a second thread.
+/// offers), and the fewest snapshot bytes worth a second thread (about 100,000 SKUs).
 const MAX_LOAD_THREADS: usize = 8;
-const SKUS_PER_LOAD_THREAD: usize = 100_000;
+const BYTES_PER_LOAD_THREAD: usize = 10 << 20;
 
-/// Threads for a load of `skus` SKUs: the machine's cores, one per `SKUS_PER_LOAD_THREAD`.
-fn load_threads(skus: usize) -> usize {
+/// Threads for a load of `bytes`: the machine's cores, one per `BYTES_PER_LOAD_THREAD`.
+fn load_threads(bytes: usize) -> usize {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cores.min(MAX_LOAD_THREADS).min(skus / SKUS_PER_LOAD_THREAD).max(1)
+    cores.min(MAX_LOAD_THREADS).min(bytes / BYTES_PER_LOAD_THREAD).max(1)
 }
 
-/// `f` over consecutive ranges of `accounts` of about equal SKU counts, each on its own
-/// (scoped) thread, the results concatenated in range order: the same result whatever the
-/// number of threads. `f` only reads.
-fn over_accounts<T: Send>(accounts: &[Account], threads: usize, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
-    let skus: usize = accounts.iter().map(|a| a.skus.len()).sum();
-    if threads <= 1 || skus == 0 {
-        return f(0..accounts.len());
+/// Positions `0..n` (with these `weights`) cut into at most `parts` consecutive ranges of about
+/// equal weight.
+pub(super) fn split_balanced(weights: impl ExactSizeIterator<Item = usize> + Clone, parts: usize) -> Vec<Range<usize>> {
+    let n = weights.len();
+    let total: usize = weights.clone().sum();
+    if parts <= 1 || total == 0 {
+        return std::iter::once(0..n).collect();
     }
-    let mut ranges = Vec::with_capacity(threads);
+    let mut ranges = Vec::with_capacity(parts);
     let (mut start, mut seen) = (0, 0);
-    for (i, a) in accounts.iter().enumerate() {
-        seen += a.skus.len();
-        if seen * threads >= skus * (ranges.len() + 1) && ranges.len() + 1 < threads {
+    for (i, w) in weights.enumerate() {
+        seen += w;
+        if seen * parts >= total * (ranges.len() + 1) && ranges.len() + 1 < parts {
             ranges.push(start..i + 1);
             start = i + 1;
         }
     }
-    ranges.push(start..accounts.len());
+    ranges.push(start..n);
+    ranges
+}
+
+/// `f` over each range on its own (scoped) thread, the results concatenated in range order:
+/// the same result whatever the ranges. `f` only reads what it shares.
+fn in_parallel<T: Send>(ranges: Vec<Range<usize>>, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
+    if ranges.len() <= 1 {
+        return ranges.into_iter().flat_map(&f).collect();
+    }
     let f = &f;
     std::thread::scope(|scope| {
         let running: Vec<_> = ranges.into_iter().map(|r| scope.spawn(move || f(r))).collect();
         running.into_iter().flat_map(|t| t.join().expect("a snapshot load thread panicked")).collect()
     })
+}
+
+/// `f` over consecutive ranges of `accounts` of about equal SKU counts, on `threads` threads.
+fn over_accounts<T: Send>(accounts: &[Account], threads: usize, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
+    in_parallel(split_balanced(accounts.iter().map(|a| a.skus.len()), threads), f)
 }

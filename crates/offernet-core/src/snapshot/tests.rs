@@ -8,11 +8,11 @@ fn one_account() -> Engine {
     e
 }
 
-/// Byte 64 of a one-account snapshot is the code of trade policy `1`'s assortment: header
-/// (8 magic + 4 format + 1 max_chain + 8 seq + 8 applied + 4 accounts), the account's id, name
-/// and currency (4 + 1, 4 + 1, 4 + 3), no tokens (4), 1 trade policy (4), its id (4 + 1), no
-/// name (1).
-const ASSORTMENT_AT: usize = 64;
+/// Byte 68 of a one-account snapshot is the code of trade policy `1`'s assortment: header
+/// (8 magic + 4 format + 1 max_chain + 8 seq + 8 applied), no brands or categories (4), 1
+/// account (4), its id, name and currency (4 + 1, 4 + 1, 4 + 3), no tokens (4), 1 trade
+/// policy (4), its id (4 + 1), no name (1).
+const ASSORTMENT_AT: usize = 68;
 
 #[test]
 fn a_snapshot_round_trips() {
@@ -149,6 +149,9 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
         put(&mut e, Command::CreateAccount { id: s(id), name: s(id), currency: s("BRL"), token_hash: None });
     }
     let plain = e.snapshot_bytes();
+    // What format 3 keeps of the same state, laid out as format 3 (no text table, no account
+    // lengths).
+    let plain3 = e.snapshot_bytes_kept_by(3);
     let sla = SlaBody {
         id: Some(s("Normal")),
         name: Some(s("Normal")),
@@ -195,9 +198,9 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
     assert_eq!((&o["authorized_ms"], &o["closed_ms"]), (&serde_json::json!(9), &serde_json::json!(11)));
     assert_eq!(o["external_ref"]["marketplace_order_id"], "A.1");
     assert_eq!(o["expires_ms"], 7 + 3_600_000);
-    // Format 3: the same bytes without the integrations, the VTEX, the external orders, the
+    // Format 3: those bytes without the integrations, the VTEX, the external orders, the
     // outbound, the conflicts and the follow-up e-mails sections (ten counts, all 0 for `plain`).
-    let mut v3 = plain.clone();
+    let mut v3 = plain3.clone();
     assert_eq!(v3.split_off(v3.len() - 40), [0u8; 40]);
     v3[8..12].copy_from_slice(&3u32.to_le_bytes());
     let old = Engine::from_snapshot_bytes(EngineConfig::default(), &v3).unwrap();
@@ -273,4 +276,38 @@ fn copies_share_their_source_text_after_a_load() {
         // The matching indexes hold the copies' GTINs again (built once every SKU has its text).
         assert_eq!(copy.accounts.iter().find(|x| &*x.id == "top").unwrap().gtin_index.len(), 1);
     }
+}
+
+/// A brand or category that is not in format 7's table is refused, naming its position.
+#[test]
+fn a_text_not_in_the_table_is_refused() {
+    use crate::command::*;
+    let mut e = one_account();
+    let body = SkuBody { name: Some("k".into()), brand: Some("Acme".into()), ..Default::default() };
+    e.apply(&Command::PutSku { account: "a".into(), sku: "k".into(), body: Box::new(body) }, 0).unwrap();
+    let bytes = e.snapshot_bytes();
+    // The table holds one text ("Acme"); the SKU (id "k", no product id, its own text, name
+    // "k") names it as 1, just after its name. Name it as 2.
+    let id = bytes.windows(5).position(|w| w == b"\x01\x00\x00\x00k").unwrap();
+    let at = id + 5 + 1 + 1 + 5;
+    assert_eq!(bytes[at..at + 4], 1u32.to_le_bytes());
+    let mut b = bytes.clone();
+    b[at..at + 4].copy_from_slice(&2u32.to_le_bytes());
+    let err = Engine::from_snapshot_bytes(EngineConfig::default(), &b).unwrap_err();
+    assert_eq!(err, format!("text 2 at byte {at} is not in the table"));
+}
+
+/// The load's work is cut into consecutive ranges that cover every account once, in order.
+#[test]
+fn work_is_split_into_consecutive_ranges_covering_everything() {
+    use super::read::split_balanced;
+    for weights in [vec![], vec![0, 0], vec![5, 1, 1, 1, 5], vec![1; 10], vec![100, 1, 1], vec![1, 1, 100]] {
+        for parts in 1..5 {
+            let ranges = split_balanced(weights.iter().copied(), parts);
+            assert!(!ranges.is_empty() && ranges.len() <= parts.max(1), "{weights:?} {parts}: {ranges:?}");
+            let covered: Vec<usize> = ranges.iter().flat_map(|r| r.clone()).collect();
+            assert_eq!(covered, (0..weights.len()).collect::<Vec<_>>(), "{weights:?} {parts}: {ranges:?}");
+        }
+    }
+    assert_eq!(split_balanced([1usize; 10].into_iter(), 2), [0..5, 5..10]);
 }

@@ -1,7 +1,10 @@
 //! Encoding: the engine's ground state as bytes, part by part (mirrored by `read.rs`).
 
+use std::sync::Arc;
+
 use super::codec::W;
 use super::*;
+use crate::fx::FxHashMap;
 use crate::state::Engine;
 
 impl Engine {
@@ -33,9 +36,17 @@ impl Engine {
         w.u8(self.config.max_chain);
         w.u64(self.seq);
         w.u64(self.applied);
+        // Format 7: the brands and categories first, as a table SKUs name by position.
+        let table = (format >= 7).then(|| TextTable::of(&self.accounts));
+        if let Some(t) = &table {
+            w.u32(t.list.len() as u32);
+            for s in &t.list {
+                w.str(s);
+            }
+        }
         w.u32(self.accounts.len() as u32);
         for a in &self.accounts {
-            account(&mut w, a, &self.accounts, initial_token_ms, format);
+            account(&mut w, a, &self.accounts, initial_token_ms, format, table.as_ref());
         }
         self.encode_orders(&mut w);
         self.encode_webhooks(&mut w);
@@ -116,7 +127,41 @@ fn sub_order(w: &mut W, s: &crate::orders::SubOrder) {
 }
 
 /// `accounts`: every account, for the SKUs that `a`'s SKUs were made from.
-fn account(w: &mut W, a: &Account, accounts: &[Account], initial_token_ms: Option<u64>, format: u32) {
+/// Format 7's table of brands and categories, in the order SKUs first name them (the same
+/// state, the same table).
+pub(super) struct TextTable<'e> {
+    list: Vec<&'e str>,
+    at: FxHashMap<&'e str, u32>,
+}
+
+impl<'e> TextTable<'e> {
+    fn of(accounts: &'e [Account]) -> Self {
+        let mut t = TextTable { list: Vec::new(), at: FxHashMap::default() };
+        for k in accounts.iter().flat_map(|a| &a.skus) {
+            for s in [&k.info.brand, &k.info.category].into_iter().flatten() {
+                if !t.at.contains_key(&**s) {
+                    t.at.insert(s, t.list.len() as u32);
+                    t.list.push(s);
+                }
+            }
+        }
+        t
+    }
+
+    /// 0 for none, else the text's position + 1.
+    fn code(&self, s: &Option<Arc<str>>) -> u32 {
+        s.as_deref().map_or(0, |s| self.at[s] + 1)
+    }
+}
+
+fn account(
+    w: &mut W,
+    a: &Account,
+    accounts: &[Account],
+    initial_token_ms: Option<u64>,
+    format: u32,
+    table: Option<&TextTable>,
+) {
     w.str(&a.id);
     w.str(&a.name);
     w.str(&a.currency);
@@ -149,7 +194,7 @@ fn account(w: &mut W, a: &Account, accounts: &[Account], initial_token_ms: Optio
     w.u32(a.skus.len() as u32);
     for s in &a.skus {
         let source = s.created_from.and_then(|(a, k)| accounts.get(a.ix())?.skus.get(k.ix()));
-        sku(w, s, source, format);
+        sku(w, s, source, format, table);
     }
     w.u32(a.affiliations.len() as u32);
     for (&m, x) in &a.affiliations {
@@ -190,12 +235,12 @@ fn account(w: &mut W, a: &Account, accounts: &[Account], initial_token_ms: Optio
 /// makes them, or equal again), only `TEXT_OF_SOURCE` is written: the same state, the same
 /// bytes, however it shares its text in memory. Before format 7 (`snapshot_bytes_kept_by`),
 /// the name came before the product id, every SKU had its own text and its content came last.
-fn sku(w: &mut W, s: &Sku, source: Option<&Sku>, format: u32) {
+fn sku(w: &mut W, s: &Sku, source: Option<&Sku>, format: u32, table: Option<&TextTable>) {
     w.str(&s.id);
     if format < 7 {
         w.str(&s.info.name);
         w.opt_str(&s.product_id);
-        sku_text(w, &s.info);
+        sku_text(w, &s.info, None);
     } else {
         w.opt_str(&s.product_id);
         // `Arc`'s equality compares the pointers first: a shared text costs no comparison.
@@ -204,7 +249,7 @@ fn sku(w: &mut W, s: &Sku, source: Option<&Sku>, format: u32) {
         } else {
             w.u8(TEXT_OWN);
             w.str(&s.info.name);
-            sku_text(w, &s.info);
+            sku_text(w, &s.info, table);
             w.opt(s.info.content.as_deref(), content);
         }
     }
@@ -232,10 +277,19 @@ fn sku(w: &mut W, s: &Sku, source: Option<&Sku>, format: u32) {
     }
 }
 
-/// A SKU's own text after its name, without content (written where the format puts it).
-fn sku_text(w: &mut W, i: &SkuInfo) {
-    w.opt_str(&i.brand);
-    w.opt_str(&i.category);
+/// A SKU's own text after its name, without content (written where the format puts it); with
+/// format 7's `table`, brand and category as their positions in it.
+fn sku_text(w: &mut W, i: &SkuInfo, table: Option<&TextTable>) {
+    match table {
+        Some(t) => {
+            w.u32(t.code(&i.brand));
+            w.u32(t.code(&i.category));
+        }
+        None => {
+            w.opt_str(&i.brand);
+            w.opt_str(&i.category);
+        }
+    }
     w.opt_str(&i.ean.as_ref().map(|e| e.0.clone()));
     w.opt_str(&i.ref_id);
 }
