@@ -20,6 +20,7 @@ mod conflicts;
 mod emails;
 mod external;
 mod integrations;
+mod load;
 mod outbound;
 mod read;
 mod vtex;

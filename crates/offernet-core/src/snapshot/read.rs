@@ -2,17 +2,17 @@
 //! derived value rebuilt.
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 use std::sync::Arc;
 
 use super::codec::{DResult, R};
+use super::load::{load_threads, MAX_LOAD_THREADS};
 use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
 use crate::catalog::index_sku;
 use crate::fx::{FxHashMap, FxHashSet};
 use crate::intern::Interner;
 use crate::orders::{Order, OrderItem, SubItem, SubOrder};
-use crate::state::{Engine, EngineConfig, Scratch, MAX_CHAIN_LIMIT};
+use crate::state::{Engine, EngineConfig};
 
 impl Engine {
     /// Rebuilds an engine from `snapshot_bytes`, recomputing every offer. The `max_chain` of
@@ -47,26 +47,7 @@ impl Engine {
         let of_source = Arc::new(SkuInfo::named(Arc::from("")));
         e.seq = r.u64()?;
         e.applied = r.u64()?;
-        // Format 7: brands and categories first, shared through the interner; SKUs name them
-        // by position. Before, each SKU's text, shared as it is read.
-        let table = if format >= 7 {
-            let n_texts = r.u32()? as usize;
-            let mut table = Vec::with_capacity(n_texts.min(bytes.len().saturating_sub(r.at) / 4));
-            for _ in 0..n_texts {
-                table.push(e.strings.get(r.str_ref()?));
-            }
-            Some(table)
-        } else {
-            None
-        };
-        let mut decoded = Vec::new();
-        for _ in 0..r.u32()? {
-            let mut text = match &table {
-                Some(t) => SharedText::Table(t),
-                None => SharedText::Interner(&mut e.strings),
-            };
-            decoded.push(account(&mut r, format, &mut text, &of_source)?);
-        }
+        let decoded = e.decode_accounts(&mut r, format, &of_source)?;
         for (ai, (a, pending)) in decoded.into_iter().enumerate() {
             e.account_index.insert(a.id.clone(), AccountIdx::new(ai));
             e.accounts.push(a);
@@ -103,90 +84,30 @@ impl Engine {
         Ok(e)
     }
 
-    /// Shares text as building the state did (memory only: sharing is invisible otherwise):
-    /// from format 7, a SKU written with `TEXT_OF_SOURCE` (holding the `of_source` marker)
-    /// takes the text of the SKU it was made from, up the chain of copies to the first with
-    /// its own; before, each SKU made from another (`created_from`) holds its source's text
-    /// when the two are still equal, up the chain. (Brands and categories were shared as they
-    /// were read: `sku`.) The text is found on several threads (reading only), then set in
-    /// account and SKU order.
-    fn share_text(&mut self, threads: usize, format: u32, of_source: &Arc<SkuInfo>) -> DResult<()> {
-        let accounts = &self.accounts;
-        let shared = over_accounts(accounts, threads, |range| {
-            let mut out = Vec::new();
-            for a in range {
-                for (k, sku) in accounts[a].skus.iter().enumerate() {
-                    let found = if format >= 7 {
-                        text_of_source(accounts, sku, of_source)
-                    } else {
-                        equal_source_text(accounts, sku).map(Ok)
-                    };
-                    match found {
-                        Some(Ok(info)) => out.push(Ok((a, k, info.clone()))),
-                        Some(Err(why)) => {
-                            out.push(Err(why));
-                            return out;
-                        }
-                        None => {}
-                    }
-                }
+    /// The accounts (format 7: after the table of brands and categories, shared through the
+    /// interner), each with its pending suggestions, in order.
+    fn decode_accounts(&mut self, r: &mut R, format: u32, of_source: &Arc<SkuInfo>) -> DResult<Vec<Decoded>> {
+        // Format 7: brands and categories first, shared through the interner; SKUs name them
+        // by position. Before, each SKU's text, shared as it is read.
+        let table = if format >= 7 {
+            let n_texts = r.u32()? as usize;
+            let mut table = Vec::with_capacity(n_texts.min(r.b.len().saturating_sub(r.at) / 4));
+            for _ in 0..n_texts {
+                table.push(self.strings.get(r.str_ref()?));
             }
-            out
-        });
-        for found in shared {
-            let (a, k, info) = found?;
-            self.accounts[a].skus[k].info = info;
+            Some(table)
+        } else {
+            None
+        };
+        let mut decoded = Vec::new();
+        for _ in 0..r.u32()? {
+            let mut text = match &table {
+                Some(t) => SharedText::Table(t),
+                None => SharedText::Interner(&mut self.strings),
+            };
+            decoded.push(account(r, format, &mut text, of_source)?);
         }
-        Ok(())
-    }
-
-    /// What is derived: registrations by seller, then every offer.
-    fn rebuild_derived(&mut self, threads: usize) -> DResult<()> {
-        for mi in 0..self.accounts.len() {
-            let sellers: Vec<AccountIdx> = self.accounts[mi].sellers.keys().copied().collect();
-            for s in sellers {
-                if s.ix() >= self.accounts.len() {
-                    return Err("snapshot names an account that does not exist".into());
-                }
-                self.registered_at[s.ix()].insert(AccountIdx::new(mi));
-            }
-        }
-        // Every offer, evaluated on several threads (reading only) seller by seller, each
-        // seller's SKUs in order and each SKU's bindings: the seller records are read in
-        // sequence, not in the suggestion maps' hash order. Then set in that order.
-        let engine = &*self;
-        let n = engine.accounts.len();
-        let states = over_accounts(&engine.accounts, threads, |range| {
-            let mut out = Vec::new();
-            for s in range {
-                for (ss, sku) in engine.accounts[s].skus.iter().enumerate() {
-                    for &(m, mk) in sku.bound_at.iter() {
-                        if m.ix() >= n || mk.ix() >= engine.accounts[m].skus.len() {
-                            out.push(Err("snapshot binds to a SKU that does not exist".to_string()));
-                            return out;
-                        }
-                        let (s, ss) = (AccountIdx::new(s), SkuIdx::new(ss));
-                        out.push(Ok((m, mk, s, ss, engine.eval_offer(m, s, ss, Some(mk), None).offer_state())));
-                    }
-                }
-            }
-            out
-        })
-        .into_iter()
-        .collect::<DResult<Vec<_>>>()?;
-        let bound: usize =
-            self.accounts.iter().map(|a| a.suggestions.values().filter(|g| g.sku().is_some()).count()).sum();
-        if bound != states.len() {
-            return Err(format!("snapshot holds {bound} bound suggestions but {} bindings", states.len()));
-        }
-        for (m, mk, s, ss, st) in states {
-            match self.accounts[m].suggestions.get_mut(&(s, ss)) {
-                Some(g) if g.sku() == Some(mk) => g.set_offer(Some(st)),
-                _ => return Err("snapshot holds a binding without its approved suggestion".into()),
-            }
-        }
-        self.scratch = Scratch::default();
-        Ok(())
+        Ok(decoded)
     }
 
     fn decode_orders(&mut self, r: &mut R) -> DResult<()> {
@@ -259,15 +180,13 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
     Ok(SubOrder { id, seller, buyer, status, items, parent, external: None })
 }
 
-/// One account, and its pending suggestions (derived, rebuilt here).
-/// `of_source`: the marker a SKU written with `TEXT_OF_SOURCE` holds until `share_text`. The
-/// matching indexes (GTIN, ref_id) are built after it, when every SKU has its text.
-fn account(
-    r: &mut R,
-    format: u32,
-    text: &mut SharedText,
-    of_source: &Arc<SkuInfo>,
-) -> DResult<(Account, BTreeSet<(AccountIdx, SkuIdx)>)> {
+/// An account as decoded, with its pending suggestions (derived, rebuilt here).
+type Decoded = (Account, BTreeSet<(AccountIdx, SkuIdx)>);
+
+/// One account, and its pending suggestions. `of_source`: the marker a SKU written with
+/// `TEXT_OF_SOURCE` holds until `share_text`. The matching indexes (GTIN, ref_id) are built
+/// after it, when every SKU has its text.
+fn account(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInfo>) -> DResult<Decoded> {
     let id = r.str()?;
     let mut a = Account::new(id, r.str()?, r.str()?);
     if format == 1 {
@@ -304,6 +223,13 @@ fn account(
         a.skus.push(sku(r, format, text, of_source)?);
     }
     a.sku_index.fill(&a.skus);
+    let pending = connections(r, &mut a)?;
+    Ok((a, pending))
+}
+
+/// An account's connection halves (as seller, as marketplace) and the suggestions it received;
+/// returns the pending ones (derived, rebuilt here).
+fn connections(r: &mut R, a: &mut Account) -> DResult<BTreeSet<(AccountIdx, SkuIdx)>> {
     for _ in 0..r.u32()? {
         let m = r.account()?;
         let trade_policy = r.tp()?;
@@ -342,7 +268,7 @@ fn account(
         suggestions.push((k, Suggestion::new(status, sku)));
     }
     fill_in_slot_order(&mut a.suggestions, suggestions);
-    Ok((a, pending))
+    Ok(pending)
 }
 
 /// Format 1 has no `product_url`.
@@ -495,92 +421,4 @@ fn fill_in_slot_order<K: std::hash::Hash + Eq, V>(map: &mut FxHashMap<K, V>, ent
     for (_, k, v) in order {
         map.insert(k, v);
     }
-}
-
-/// Format 7: the text of a SKU written with `TEXT_OF_SOURCE` (`None` for one with its own):
-/// the first SKU up its chain of copies that has its own text.
-fn text_of_source<'e>(
-    accounts: &'e [Account],
-    sku: &Sku,
-    of_source: &Arc<SkuInfo>,
-) -> Option<DResult<&'e Arc<SkuInfo>>> {
-    if !Arc::ptr_eq(&sku.info, of_source) {
-        return None;
-    }
-    let mut from = sku.created_from;
-    // A chain of copies is never longer than the longest chain of accounts.
-    for _ in 0..MAX_CHAIN_LIMIT {
-        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
-        if !Arc::ptr_eq(&src.info, of_source) {
-            return Some(Ok(&src.info));
-        }
-        from = src.created_from;
-    }
-    Some(Err(format!("SKU {} takes the text of the SKU it was made from, which has none", sku.id)))
-}
-
-/// Formats before 7: the text a SKU made from another can share: its source's while the two
-/// are equal, up the chain of copies (`None` when it shares none).
-fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Arc<SkuInfo>> {
-    let mut info = &sku.info;
-    let mut from = sku.created_from;
-    for _ in 0..MAX_CHAIN_LIMIT {
-        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
-        if src.info != *info {
-            break;
-        }
-        info = &src.info;
-        from = src.created_from;
-    }
-    (!Arc::ptr_eq(info, &sku.info)).then_some(info)
-}
-
-/// Most threads a snapshot's load uses for its read-only passes (sharing text, evaluating
-/// offers), and the fewest snapshot bytes worth a second thread (about 100,000 SKUs).
-const MAX_LOAD_THREADS: usize = 8;
-const BYTES_PER_LOAD_THREAD: usize = 10 << 20;
-
-/// Threads for a load of `bytes`: the machine's cores, one per `BYTES_PER_LOAD_THREAD`.
-fn load_threads(bytes: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cores.min(MAX_LOAD_THREADS).min(bytes / BYTES_PER_LOAD_THREAD).max(1)
-}
-
-/// Positions `0..n` (with these `weights`) cut into at most `parts` consecutive ranges of about
-/// equal weight.
-pub(super) fn split_balanced(weights: impl ExactSizeIterator<Item = usize> + Clone, parts: usize) -> Vec<Range<usize>> {
-    let n = weights.len();
-    let total: usize = weights.clone().sum();
-    if parts <= 1 || total == 0 {
-        return std::iter::once(0..n).collect();
-    }
-    let mut ranges = Vec::with_capacity(parts);
-    let (mut start, mut seen) = (0, 0);
-    for (i, w) in weights.enumerate() {
-        seen += w;
-        if seen * parts >= total * (ranges.len() + 1) && ranges.len() + 1 < parts {
-            ranges.push(start..i + 1);
-            start = i + 1;
-        }
-    }
-    ranges.push(start..n);
-    ranges
-}
-
-/// `f` over each range on its own (scoped) thread, the results concatenated in range order:
-/// the same result whatever the ranges. `f` only reads what it shares.
-fn in_parallel<T: Send>(ranges: Vec<Range<usize>>, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
-    if ranges.len() <= 1 {
-        return ranges.into_iter().flat_map(&f).collect();
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let running: Vec<_> = ranges.into_iter().map(|r| scope.spawn(move || f(r))).collect();
-        running.into_iter().flat_map(|t| t.join().expect("a snapshot load thread panicked")).collect()
-    })
-}
-
-/// `f` over consecutive ranges of `accounts` of about equal SKU counts, on `threads` threads.
-fn over_accounts<T: Send>(accounts: &[Account], threads: usize, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
-    in_parallel(split_balanced(accounts.iter().map(|a| a.skus.len()), threads), f)
 }

@@ -149,9 +149,7 @@ fn the_vtex_section_round_trips_and_format_3_still_reads() {
         put(&mut e, Command::CreateAccount { id: s(id), name: s(id), currency: s("BRL"), token_hash: None });
     }
     let plain = e.snapshot_bytes();
-    // What format 3 keeps of the same state, laid out as format 3 (no text table, no account
-    // lengths).
-    let plain3 = e.snapshot_bytes_kept_by(3);
+    let plain3 = e.snapshot_bytes_kept_by(3); // what format 3 keeps, laid out as format 3
     let sla = SlaBody {
         id: Some(s("Normal")),
         name: Some(s("Normal")),
@@ -300,7 +298,7 @@ fn a_text_not_in_the_table_is_refused() {
 /// The load's work is cut into consecutive ranges that cover every account once, in order.
 #[test]
 fn work_is_split_into_consecutive_ranges_covering_everything() {
-    use super::read::split_balanced;
+    use super::load::split_balanced;
     for weights in [vec![], vec![0, 0], vec![5, 1, 1, 1, 5], vec![1; 10], vec![100, 1, 1], vec![1, 1, 100]] {
         for parts in 1..5 {
             let ranges = split_balanced(weights.iter().copied(), parts);

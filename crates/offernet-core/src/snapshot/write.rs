@@ -196,6 +196,11 @@ fn account(
         let source = s.created_from.and_then(|(a, k)| accounts.get(a.ix())?.skus.get(k.ix()));
         sku(w, s, source, format, table);
     }
+    connections(w, a);
+}
+
+/// An account's connection halves (as seller, as marketplace) and the suggestions it received.
+fn connections(w: &mut W, a: &Account) {
     w.u32(a.affiliations.len() as u32);
     for (&m, x) in &a.affiliations {
         w.account(m);
