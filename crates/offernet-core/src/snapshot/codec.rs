@@ -160,7 +160,9 @@ impl<'a> R<'a> {
         if n == 1 {
             return Ok(Few::One(f(self)?));
         }
-        let mut v = Vec::with_capacity(n.min(1 << 20));
+        // Every element takes at least 8 bytes: a corrupt count reserves no more than the bytes
+        // left could hold.
+        let mut v = Vec::with_capacity(n.min(self.b.len().saturating_sub(self.at) / 8));
         for _ in 0..n {
             v.push(f(self)?);
         }

@@ -28,12 +28,13 @@ impl Engine {
                     let found = if format >= 7 {
                         text_of_source(accounts, sku, of_source)
                     } else {
-                        equal_source_text(accounts, sku).map(Ok)
+                        equal_source_text(accounts, sku).map(Found::Text)
                     };
                     match found {
-                        Some(Ok(info)) => out.push(Ok((a, k, info.clone()))),
-                        Some(Err(why)) => {
-                            out.push(Err(why));
+                        Some(Found::Text(info)) => out.push(Ok((a, k, Some(info.clone())))),
+                        Some(Found::Further) => out.push(Ok((a, k, None))),
+                        Some(Found::Broken) => {
+                            out.push(Err(format!("SKU {} takes the text of a SKU it was not made from", sku.id)));
                             return out;
                         }
                         None => {}
@@ -42,9 +43,38 @@ impl Engine {
             }
             out
         });
+        let mut further = Vec::new();
         for found in shared {
-            let (a, k, info) = found?;
-            self.accounts[a].skus[k].info = info;
+            match found? {
+                (a, k, Some(info)) => self.accounts[a].skus[k].info = info,
+                (a, k, None) => further.push((a, k)),
+            }
+        }
+        // Copies of copies more than `MAX_CHAIN_LIMIT` deep (a copy with stock of its own sends
+        // on like any origin, so chains of copies have no bound): up the chain to the first
+        // text, every SKU on the way given it, so each chain is walked once.
+        let skus: usize = self.accounts.iter().map(|a| a.skus.len()).sum();
+        for (a, k) in further {
+            let mut path = vec![(a, k)];
+            let mut from = self.accounts[a].skus[k].created_from;
+            let info = loop {
+                let src = from.and_then(|(s, ss)| self.accounts.get(s.ix())?.skus.get(ss.ix()));
+                let Some(src) = src.filter(|_| path.len() <= skus) else {
+                    return Err(format!(
+                        "SKU {} takes the text of a SKU it was not made from",
+                        self.accounts[a].skus[k].id
+                    ));
+                };
+                if !Arc::ptr_eq(&src.info, of_source) {
+                    break src.info.clone();
+                }
+                let (s, ss) = from.expect("a source was found");
+                path.push((s.ix(), ss.ix()));
+                from = src.created_from;
+            };
+            for (x, y) in path {
+                self.accounts[x].skus[y].info = info.clone();
+            }
         }
         Ok(())
     }
@@ -99,26 +129,33 @@ impl Engine {
     }
 }
 
+/// What `text_of_source` found for a SKU written with `TEXT_OF_SOURCE`.
+enum Found<'e> {
+    Text(&'e Arc<SkuInfo>),
+    /// Still a SKU without its own text `MAX_CHAIN_LIMIT` steps up: looked for afterwards.
+    Further,
+    /// The chain ends (or names a SKU that does not exist) before any text.
+    Broken,
+}
+
 /// Format 7: the text of a SKU written with `TEXT_OF_SOURCE` (`None` for one with its own):
-/// the first SKU up its chain of copies that has its own text.
-fn text_of_source<'e>(
-    accounts: &'e [Account],
-    sku: &Sku,
-    of_source: &Arc<SkuInfo>,
-) -> Option<DResult<&'e Arc<SkuInfo>>> {
+/// the first SKU up its chain of copies that has its own text, looked for `MAX_CHAIN_LIMIT`
+/// steps up here (most chains are shorter), further by `share_text`.
+fn text_of_source<'e>(accounts: &'e [Account], sku: &Sku, of_source: &Arc<SkuInfo>) -> Option<Found<'e>> {
     if !Arc::ptr_eq(&sku.info, of_source) {
         return None;
     }
     let mut from = sku.created_from;
-    // A chain of copies is never longer than the longest chain of accounts.
     for _ in 0..MAX_CHAIN_LIMIT {
-        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
+        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else {
+            return Some(Found::Broken);
+        };
         if !Arc::ptr_eq(&src.info, of_source) {
-            return Some(Ok(&src.info));
+            return Some(Found::Text(&src.info));
         }
         from = src.created_from;
     }
-    Some(Err(format!("SKU {} takes the text of the SKU it was made from, which has none", sku.id)))
+    Some(Found::Further)
 }
 
 /// Formats before 7: the text a SKU made from another can share: its source's while the two
@@ -126,6 +163,7 @@ fn text_of_source<'e>(
 fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Arc<SkuInfo>> {
     let mut info = &sku.info;
     let mut from = sku.created_from;
+    // Sharing stops `MAX_CHAIN_LIMIT` steps up (memory only: the text is equal either way).
     for _ in 0..MAX_CHAIN_LIMIT {
         let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
         if src.info != *info {
@@ -178,7 +216,8 @@ fn in_parallel<T: Send>(ranges: Vec<Range<usize>>, f: impl Fn(Range<usize>) -> V
     let f = &f;
     std::thread::scope(|scope| {
         let running: Vec<_> = ranges.into_iter().map(|r| scope.spawn(move || f(r))).collect();
-        running.into_iter().flat_map(|t| t.join().expect("a snapshot load thread panicked")).collect()
+        // A thread's panic (an engine invariant) is raised again as it was.
+        running.into_iter().flat_map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     })
 }
 

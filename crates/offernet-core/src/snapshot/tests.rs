@@ -309,3 +309,49 @@ fn work_is_split_into_consecutive_ranges_covering_everything() {
     }
     assert_eq!(split_balanced([1usize; 10].into_iter(), 2), [0..5, 5..10]);
 }
+
+/// A copy with stock of its own sends on like any origin, so chains of copies have no bound: a
+/// SKU copied down a line of ten accounts is nine copies deep, all with its text. It loads (every
+/// copy shares the one text) and encodes to the same bytes, on one thread and on several.
+#[test]
+fn a_chain_of_copies_longer_than_any_chain_of_accounts_loads() {
+    use crate::command::*;
+    use std::sync::Arc;
+    let mut e = Engine::default();
+    let id = |i: usize| format!("x{i}");
+    let apply = |e: &mut Engine, c: Command| e.apply(&c, 0).unwrap_or_else(|err| panic!("{c:?}: {err:?}"));
+    for i in 0..10 {
+        apply(&mut e, Command::CreateAccount { id: id(i), name: id(i), currency: "EUR".into(), token_hash: None });
+        apply(&mut e, Command::PutWarehouse { account: id(i), warehouse: "w".into(), body: Default::default() });
+    }
+    for i in 0..9 {
+        let body = SellerBody { match_mode: Some("auto".into()), ..Default::default() };
+        apply(&mut e, Command::PutSeller { marketplace: id(i + 1), seller: id(i), body });
+        let aff = AffiliationBody { trade_policy: Some("1".into()), ..Default::default() };
+        apply(&mut e, Command::PutAffiliation { seller: id(i), marketplace: id(i + 1), body: Box::new(aff) });
+    }
+    let body = SkuBody { name: Some("Kettle".into()), brand: Some("Acme".into()), ..Default::default() };
+    apply(&mut e, Command::PutSku { account: id(0), sku: "k".into(), body: Box::new(body) });
+    // Stock on each copy as it appears makes it an origin: it is sent on and copied again.
+    let mut sku = "k".to_string();
+    for i in 0..10 {
+        let stock = StockBody { quantity: Some(5), unlimited: None };
+        apply(&mut e, Command::PutStock { account: id(i), warehouse: "w".into(), sku: sku.clone(), body: stock });
+        sku = format!("{}-{sku}", id(i));
+    }
+    let last = &e.accounts[9];
+    let mut depth = 0;
+    let mut from = last.skus.iter().find(|k| k.created_from.is_some()).expect("x9 holds a copy").created_from;
+    while let Some((s, ss)) = from {
+        depth += 1;
+        from = e.accounts[s.ix()].skus[ss.ix()].created_from;
+    }
+    assert_eq!(depth, 9, "copies of copies down the line");
+    let bytes = e.snapshot_bytes();
+    for threads in [1, 3] {
+        let copy = Engine::from_snapshot_bytes_on(EngineConfig::default(), &bytes, Some(threads)).unwrap();
+        assert_eq!(copy.snapshot_bytes(), bytes);
+        let text = &copy.accounts[0].skus[0].info;
+        assert!(copy.accounts.iter().all(|a| a.skus.iter().all(|k| Arc::ptr_eq(&k.info, text))), "one text");
+    }
+}

@@ -13,9 +13,10 @@ impl Engine {
         self.encode(None, SNAPSHOT_FORMAT)
     }
 
-    /// What a snapshot of an older `format` keeps of this state, in the current format (and,
-    /// before format 7, with SKUs laid out as that format lays them out, each with its own
-    /// text: `sku`): a
+    /// What a snapshot of an older `format` keeps of this state, for comparing (`compare.rs`),
+    /// not for loading: the header says the current format, but before format 7 the SKUs are
+    /// laid out as that format lays them out (no text table, each SKU with its own text:
+    /// `sku`), so those bytes decode only once the header says `format`. Kept: a
     /// format-1 snapshot reads every `initial` token's time as `FORMAT_1_TOKEN_CREATED_MS`,
     /// one before format 4 has no order dates (`authorized_ms`, `closed_ms`), and one before
     /// format 5 no sub order at an external seller (`external.rs`), invoices or owed calls, and
@@ -126,7 +127,6 @@ fn sub_order(w: &mut W, s: &crate::orders::SubOrder) {
     }
 }
 
-/// `accounts`: every account, for the SKUs that `a`'s SKUs were made from.
 /// Format 7's table of brands and categories, in the order SKUs first name them (the same
 /// state, the same table).
 pub(super) struct TextTable<'e> {
@@ -154,6 +154,7 @@ impl<'e> TextTable<'e> {
     }
 }
 
+/// `accounts`: every account, for the SKUs that `a`'s SKUs were made from.
 fn account(
     w: &mut W,
     a: &Account,
