@@ -62,6 +62,17 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Slots of a hashbrown table (std's `HashMap` or a `HashTable`) holding `capacity` entries: a
+/// power of two holding the capacity at 7/8 load, none for none. For counting memory
+/// (`memory.rs`) and for filling a table in slot order (a snapshot's load).
+pub(crate) fn table_slots(capacity: usize) -> usize {
+    if capacity == 0 {
+        0
+    } else {
+        (capacity * 8 / 7).next_power_of_two()
+    }
+}
+
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 pub type FxHashSet<K> = HashSet<K, FxBuild>;

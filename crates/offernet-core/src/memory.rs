@@ -83,7 +83,7 @@ fn table<K, V, S>(m: &HashMap<K, V, S>) -> u64 {
     if m.capacity() == 0 {
         return 0;
     }
-    let buckets = (m.capacity() * 8 / 7).next_power_of_two();
+    let buckets = crate::fx::table_slots(m.capacity());
     block(buckets * (size_of::<(K, V)>() + 1) + 16)
 }
 

@@ -58,11 +58,7 @@ impl SkuIndex {
 
     /// Slots the table holds (for `Engine::memory_use`): a power of two, or none.
     pub fn buckets(&self) -> usize {
-        if self.0.capacity() == 0 {
-            0
-        } else {
-            (self.0.capacity() * 8 / 7).next_power_of_two()
-        }
+        crate::fx::table_slots(self.0.capacity())
     }
 }
 

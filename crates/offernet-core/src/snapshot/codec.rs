@@ -76,6 +76,11 @@ pub(super) struct R<'a> {
 }
 
 impl<'a> R<'a> {
+    /// `n` counted items of at least `min_bytes` each, capped at what the bytes left could
+    /// hold: what to reserve, so that a corrupt count cannot ask for more memory than that.
+    pub(super) fn room(&self, n: usize, min_bytes: usize) -> usize {
+        n.min(self.b.len().saturating_sub(self.at) / min_bytes)
+    }
     pub(super) fn take(&mut self, n: usize) -> DResult<&'a [u8]> {
         if self.at + n > self.b.len() {
             return Err(format!("snapshot truncated at byte {}", self.at));
@@ -160,9 +165,7 @@ impl<'a> R<'a> {
         if n == 1 {
             return Ok(Few::One(f(self)?));
         }
-        // Every element takes at least 8 bytes: a corrupt count reserves no more than the bytes
-        // left could hold.
-        let mut v = Vec::with_capacity(n.min(self.b.len().saturating_sub(self.at) / 8));
+        let mut v = Vec::with_capacity(self.room(n, 8));
         for _ in 0..n {
             v.push(f(self)?);
         }

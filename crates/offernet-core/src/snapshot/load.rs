@@ -8,6 +8,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::codec::DResult;
+use super::sku_at;
 use crate::model::*;
 use crate::state::{Engine, Scratch, MAX_CHAIN_LIMIT};
 
@@ -34,7 +35,7 @@ impl Engine {
                         Some(Found::Text(info)) => out.push(Ok((a, k, Some(info.clone())))),
                         Some(Found::Further) => out.push(Ok((a, k, None))),
                         Some(Found::Broken) => {
-                            out.push(Err(format!("SKU {} takes the text of a SKU it was not made from", sku.id)));
+                            out.push(Err(no_source_text(sku)));
                             return out;
                         }
                         None => {}
@@ -55,22 +56,17 @@ impl Engine {
         // text, every SKU on the way given it, so each chain is walked once.
         let skus: usize = self.accounts.iter().map(|a| a.skus.len()).sum();
         for (a, k) in further {
-            let mut path = vec![(a, k)];
+            let mut path = vec![(AccountIdx::new(a), SkuIdx::new(k))];
             let mut from = self.accounts[a].skus[k].created_from;
             let info = loop {
-                let src = from.and_then(|(s, ss)| self.accounts.get(s.ix())?.skus.get(ss.ix()));
-                let Some(src) = src.filter(|_| path.len() <= skus) else {
-                    return Err(format!(
-                        "SKU {} takes the text of a SKU it was not made from",
-                        self.accounts[a].skus[k].id
-                    ));
-                };
-                if !Arc::ptr_eq(&src.info, of_source) {
-                    break src.info.clone();
+                match sku_at(&self.accounts, from).filter(|_| path.len() <= skus) {
+                    Some(src) if !Arc::ptr_eq(&src.info, of_source) => break src.info.clone(),
+                    Some(src) => {
+                        path.extend(from);
+                        from = src.created_from;
+                    }
+                    None => return Err(no_source_text(&self.accounts[a].skus[k])),
                 }
-                let (s, ss) = from.expect("a source was found");
-                path.push((s.ix(), ss.ix()));
-                from = src.created_from;
             };
             for (x, y) in path {
                 self.accounts[x].skus[y].info = info.clone();
@@ -147,7 +143,7 @@ fn text_of_source<'e>(accounts: &'e [Account], sku: &Sku, of_source: &Arc<SkuInf
     }
     let mut from = sku.created_from;
     for _ in 0..MAX_CHAIN_LIMIT {
-        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else {
+        let Some(src) = sku_at(accounts, from) else {
             return Some(Found::Broken);
         };
         if !Arc::ptr_eq(&src.info, of_source) {
@@ -158,6 +154,11 @@ fn text_of_source<'e>(accounts: &'e [Account], sku: &Sku, of_source: &Arc<SkuInf
     Some(Found::Further)
 }
 
+/// Why a SKU written with `TEXT_OF_SOURCE` has no text: its chain of copies ends, or loops.
+fn no_source_text(sku: &Sku) -> String {
+    format!("SKU {} takes the text of a SKU it was not made from", sku.id)
+}
+
 /// Formats before 7: the text a SKU made from another can share: its source's while the two
 /// are equal, up the chain of copies (`None` when it shares none).
 fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Arc<SkuInfo>> {
@@ -165,7 +166,7 @@ fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Ar
     let mut from = sku.created_from;
     // Sharing stops `MAX_CHAIN_LIMIT` steps up (memory only: the text is equal either way).
     for _ in 0..MAX_CHAIN_LIMIT {
-        let Some(src) = from.and_then(|(s, ss)| accounts.get(s.ix())?.skus.get(ss.ix())) else { break };
+        let Some(src) = sku_at(accounts, from) else { break };
         if src.info != *info {
             break;
         }

@@ -114,6 +114,12 @@ fn match_mode_of(c: u8) -> Option<MatchMode> {
 /// Codes of an assortment: `all`, or a list of ids that follows.
 const ASSORTMENT_ALL: u8 = 0;
 const ASSORTMENT_LIST: u8 = 1;
+/// The SKU at `at` (a SKU's `created_from`), if it exists: snapshots name it by position.
+fn sku_at(accounts: &[Account], at: Option<(AccountIdx, SkuIdx)>) -> Option<&Sku> {
+    let (a, k) = at?;
+    accounts.get(a.ix())?.skus.get(k.ix())
+}
+
 /// Codes of a SKU's text (format 7 on): its own follows, or it is the text of the SKU it was
 /// made from (`created_from`), which is equal to it, as the load makes it again.
 const TEXT_OWN: u8 = 0;

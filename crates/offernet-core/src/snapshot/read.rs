@@ -91,7 +91,7 @@ impl Engine {
         // by position. Before, each SKU's text, shared as it is read.
         let table = if format >= 7 {
             let n_texts = r.u32()? as usize;
-            let mut table = Vec::with_capacity(n_texts.min(r.b.len().saturating_sub(r.at) / 4));
+            let mut table = Vec::with_capacity(r.room(n_texts, 4));
             for _ in 0..n_texts {
                 table.push(self.strings.get(r.str_ref()?));
             }
@@ -215,10 +215,7 @@ fn account(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInf
         a.warehouses.push(Warehouse { id: wh_id, trade_policies: tps });
     }
     let n_skus = r.u32()?;
-    // A SKU takes at least 30 bytes: a corrupt count cannot reserve more than the bytes left
-    // could describe.
-    let room = (n_skus as usize).min(r.b.len().saturating_sub(r.at) / 30);
-    a.skus.reserve_exact(room);
+    a.skus.reserve_exact(r.room(n_skus as usize, 30));
     for _ in 0..n_skus {
         a.skus.push(sku(r, format, text, of_source)?);
     }
@@ -255,9 +252,7 @@ fn connections(r: &mut R, a: &mut Account) -> DResult<BTreeSet<(AccountIdx, SkuI
     }
     let mut pending = BTreeSet::new();
     let n_suggestions = r.u32()?;
-    // Bounded by the bytes left (each suggestion takes at least 10), so a corrupt count cannot
-    // ask for more memory than the snapshot could describe.
-    let mut suggestions = Vec::with_capacity((n_suggestions as usize).min(r.b.len().saturating_sub(r.at) / 10));
+    let mut suggestions = Vec::with_capacity(r.room(n_suggestions as usize, 10));
     for _ in 0..n_suggestions {
         let k = (r.account()?, r.sku()?);
         let status = r.code("suggestion status", suggestion_status_of)?;
@@ -413,8 +408,7 @@ fn text_at(r: &mut R, table: &[Arc<str>]) -> DResult<Option<Arc<str>>> {
 fn fill_in_slot_order<K: std::hash::Hash + Eq, V>(map: &mut FxHashMap<K, V>, entries: Vec<(K, V)>) {
     use std::hash::BuildHasher;
     map.reserve(entries.len());
-    // hashbrown's slots: a power of two holding the capacity at 7/8 load.
-    let mask = ((map.capacity() * 8 / 7).next_power_of_two().max(1) - 1) as u64;
+    let mask = (crate::fx::table_slots(map.capacity()).max(1) - 1) as u64;
     let mut order: Vec<(u64, K, V)> =
         entries.into_iter().map(|(k, v)| (map.hasher().hash_one(&k) & mask, k, v)).collect();
     order.sort_unstable_by_key(|e| e.0);

@@ -194,8 +194,7 @@ fn account(
     }
     w.u32(a.skus.len() as u32);
     for s in &a.skus {
-        let source = s.created_from.and_then(|(a, k)| accounts.get(a.ix())?.skus.get(k.ix()));
-        sku(w, s, source, format, table);
+        sku(w, s, sku_at(accounts, s.created_from), format, table);
     }
     connections(w, a);
 }
@@ -296,7 +295,7 @@ fn sku_text(w: &mut W, i: &SkuInfo, table: Option<&TextTable>) {
             w.opt_str(&i.category);
         }
     }
-    w.opt_str(&i.ean.as_ref().map(|e| e.0.clone()));
+    w.opt(i.ean.as_ref(), |w, e| w.str(&e.0));
     w.opt_str(&i.ref_id);
 }
 
