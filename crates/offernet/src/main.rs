@@ -11,6 +11,11 @@ mod shared;
 use clap::{Parser, Subcommand};
 use shared::{logs, runtime, Result};
 
+/// mimalloc instead of glibc's malloc for the whole process (ARCHITECTURE.md, "The allocator"):
+/// the engine allocates and frees many small blocks (ids, text, table growth, events).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "offernet", version, about = "offernet: a network of stores that sell each other's products")]
 struct Cli {
