@@ -22,6 +22,7 @@ mod external;
 mod integrations;
 mod load;
 mod outbound;
+mod prefault;
 mod read;
 mod vtex;
 mod webhooks;

@@ -216,9 +216,12 @@ fn account(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInf
     }
     let n_skus = r.u32()?;
     a.skus.reserve_exact(r.room(n_skus as usize, 30));
-    for _ in 0..n_skus {
-        a.skus.push(sku(r, format, text, of_source)?);
-    }
+    super::prefault::with_spare_faulted_in(&mut a.skus, |skus| {
+        for _ in 0..n_skus {
+            skus.push(sku(r, format, text, of_source)?);
+        }
+        Ok::<_, String>(())
+    })?;
     a.sku_index.fill(&a.skus);
     let pending = connections(r, &mut a)?;
     Ok((a, pending))
