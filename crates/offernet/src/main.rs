@@ -11,7 +11,7 @@ mod shared;
 use clap::{Parser, Subcommand};
 use shared::{logs, runtime, Result};
 
-/// mimalloc instead of glibc's malloc for the whole process (ARCHITECTURE.md, "The allocator"):
+/// mimalloc instead of glibc's malloc for the whole process (why, measured: BENCHMARKS.md, "The allocator"):
 /// the engine allocates and frees many small blocks (ids, text, table growth, events).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,8 +1,8 @@
 //! Faulting in, on another thread, the memory a snapshot's load is about to write.
 //!
 //! A restart writes gigabytes into memory the process has never touched, and each first touch
-//! of a page is a fault the kernel serves by zeroing the page (on this project's VMs also by
-//! the host backing it): 44 % of a 10,000,000-offer restart's samples (BENCHMARKS.md, "What
+//! of a page is a fault the kernel serves by zeroing the page (on a virtual machine, possibly
+//! after the host backs it): 44 % of a 10,000,000-offer restart's samples (BENCHMARKS.md, "What
 //! limits the restart now"). The SKU records of an account are one large vector, sized from
 //! the snapshot's count before they are decoded into it; while the load decodes them, another
 //! thread asks the kernel to map that vector's spare capacity (`madvise(MADV_POPULATE_WRITE)`),
