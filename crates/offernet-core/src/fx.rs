@@ -73,6 +73,12 @@ pub(crate) fn table_slots(capacity: usize) -> usize {
     }
 }
 
+/// The mask that turns a hash into its slot in a hashbrown table holding `capacity` entries
+/// (a table is filled in slot order by a snapshot's load).
+pub(crate) fn slot_mask(capacity: usize) -> u64 {
+    (table_slots(capacity).max(1) - 1) as u64
+}
+
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 pub type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
 pub type FxHashSet<K> = HashSet<K, FxBuild>;

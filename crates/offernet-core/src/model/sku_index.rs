@@ -41,7 +41,7 @@ impl SkuIndex {
     pub fn fill(&mut self, skus: &[Sku]) {
         debug_assert_eq!(self.0.len(), 0, "fill starts from an empty index");
         self.0.reserve(skus.len(), |&i| hash(&skus[i.ix()].id));
-        let mask = (self.buckets().max(1) - 1) as u64;
+        let mask = crate::fx::slot_mask(self.0.capacity());
         let mut order: Vec<(u64, u64, SkuIdx)> = skus
             .iter()
             .enumerate()

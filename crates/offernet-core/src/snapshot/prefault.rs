@@ -73,4 +73,39 @@ mod tests {
             assert!(v.iter().enumerate().all(|(i, &x)| x == i as u64 * 3));
         }
     }
+
+    /// The helper maps memory never touched: its pages are resident afterwards (`mincore`),
+    /// none before. Skipped on a kernel without `MADV_POPULATE_WRITE` (before Linux 5.14).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_helper_maps_the_pages_it_is_given() {
+        const LEN: usize = 16 << 20;
+        let resident = |p: *mut libc::c_void| {
+            let mut pages = vec![0u8; LEN / 4096];
+            // SAFETY: `p` is a mapping of LEN bytes; `pages` has one byte per page of it.
+            assert_eq!(unsafe { libc::mincore(p, LEN, pages.as_mut_ptr()) }, 0);
+            pages.iter().filter(|&&b| b & 1 == 1).count()
+        };
+        // SAFETY: a fresh private anonymous mapping, unmapped at the end, never dereferenced.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                LEN,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p, libc::MAP_FAILED);
+        assert_eq!(resident(p), 0, "a fresh mapping has no page yet");
+        // SAFETY: as in `fault_in`: the advice neither reads nor writes the memory.
+        let supported = unsafe { libc::madvise(p, 4096, libc::MADV_POPULATE_WRITE) } == 0;
+        if supported {
+            super::fault_in(p as usize, LEN, &std::sync::atomic::AtomicBool::new(false));
+            assert_eq!(resident(p), LEN / 4096, "every page mapped");
+        }
+        // SAFETY: the mapping made above, no longer used.
+        unsafe { libc::munmap(p, LEN) };
+    }
 }

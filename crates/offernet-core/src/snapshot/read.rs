@@ -411,7 +411,7 @@ fn text_at(r: &mut R, table: &[Arc<str>]) -> DResult<Option<Arc<str>>> {
 fn fill_in_slot_order<K: std::hash::Hash + Eq, V>(map: &mut FxHashMap<K, V>, entries: Vec<(K, V)>) {
     use std::hash::BuildHasher;
     map.reserve(entries.len());
-    let mask = (crate::fx::table_slots(map.capacity()).max(1) - 1) as u64;
+    let mask = crate::fx::slot_mask(map.capacity());
     let mut order: Vec<(u64, K, V)> =
         entries.into_iter().map(|(k, v)| (map.hasher().hash_one(&k) & mask, k, v)).collect();
     order.sort_unstable_by_key(|e| e.0);
