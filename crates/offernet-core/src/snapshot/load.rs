@@ -14,20 +14,20 @@ use crate::state::{Engine, Scratch, MAX_CHAIN_LIMIT};
 
 impl Engine {
     /// Shares text as building the state did (memory only: sharing is invisible otherwise):
-    /// from format 7, a SKU written with `TEXT_OF_SOURCE` (holding the `of_source` marker)
+    /// from format 7, a SKU written with `TEXT_OF_SOURCE` (holding one of the `markers`)
     /// takes the text of the SKU it was made from, up the chain of copies to the first with
     /// its own; before, each SKU made from another (`created_from`) holds its source's text
     /// when the two are still equal, up the chain. (Brands and categories were shared as they
     /// were read: `sku`.) The text is found on several threads (reading only), then set in
     /// account and SKU order.
-    pub(super) fn share_text(&mut self, threads: usize, format: u32, of_source: &Arc<SkuInfo>) -> DResult<()> {
+    pub(super) fn share_text(&mut self, threads: usize, format: u32, markers: &[Arc<SkuInfo>]) -> DResult<()> {
         let accounts = &self.accounts;
         let shared = over_accounts(accounts, threads, |range| {
             let mut out = Vec::new();
             for a in range {
                 for (k, sku) in accounts[a].skus.iter().enumerate() {
                     let found = if format >= 7 {
-                        text_of_source(accounts, sku, of_source)
+                        text_of_source(accounts, sku, markers)
                     } else {
                         equal_source_text(accounts, sku).map(Found::Text)
                     };
@@ -60,7 +60,7 @@ impl Engine {
             let mut from = self.accounts[a].skus[k].created_from;
             let info = loop {
                 match sku_at(&self.accounts, from).filter(|_| path.len() <= skus) {
-                    Some(src) if !Arc::ptr_eq(&src.info, of_source) => break src.info.clone(),
+                    Some(src) if !is_marker(&src.info, markers) => break src.info.clone(),
                     Some(src) => {
                         path.extend(from);
                         from = src.created_from;
@@ -137,8 +137,8 @@ enum Found<'e> {
 /// Format 7: the text of a SKU written with `TEXT_OF_SOURCE` (`None` for one with its own):
 /// the first SKU up its chain of copies that has its own text, looked for `MAX_CHAIN_LIMIT`
 /// steps up here (most chains are shorter), further by `share_text`.
-fn text_of_source<'e>(accounts: &'e [Account], sku: &Sku, of_source: &Arc<SkuInfo>) -> Option<Found<'e>> {
-    if !Arc::ptr_eq(&sku.info, of_source) {
+fn text_of_source<'e>(accounts: &'e [Account], sku: &Sku, markers: &[Arc<SkuInfo>]) -> Option<Found<'e>> {
+    if !is_marker(&sku.info, markers) {
         return None;
     }
     let mut from = sku.created_from;
@@ -146,12 +146,18 @@ fn text_of_source<'e>(accounts: &'e [Account], sku: &Sku, of_source: &Arc<SkuInf
         let Some(src) = sku_at(accounts, from) else {
             return Some(Found::Broken);
         };
-        if !Arc::ptr_eq(&src.info, of_source) {
+        if !is_marker(&src.info, markers) {
             return Some(Found::Text(&src.info));
         }
         from = src.created_from;
     }
     Some(Found::Further)
+}
+
+/// Whether `info` is one of the load's markers (a SKU still without its text).
+#[inline]
+fn is_marker(info: &Arc<SkuInfo>, markers: &[Arc<SkuInfo>]) -> bool {
+    markers.iter().any(|m| Arc::ptr_eq(info, m))
 }
 
 /// Why a SKU written with `TEXT_OF_SOURCE` has no text: its chain of copies ends, or loops.
@@ -210,7 +216,7 @@ pub(super) fn split_balanced(weights: impl ExactSizeIterator<Item = usize> + Clo
 
 /// `f` over each range on its own (scoped) thread, the results concatenated in range order:
 /// the same result whatever the ranges. `f` only reads what it shares.
-fn in_parallel<T: Send>(ranges: Vec<Range<usize>>, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
+pub(super) fn in_parallel<T: Send>(ranges: Vec<Range<usize>>, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
     if ranges.len() <= 1 {
         return ranges.into_iter().flat_map(&f).collect();
     }

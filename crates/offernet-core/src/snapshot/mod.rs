@@ -48,10 +48,13 @@ mod write;
 /// SKU made from another whose text is still its source's is written as `TEXT_OF_SOURCE`
 /// (the load shares the source's); the product id now comes before the text; brands and
 /// categories are written once, in a table before the accounts, and SKUs name them by position;
-/// 6 is still read (every SKU with its own text, shared again by value on load).
-pub const SNAPSHOT_FORMAT: u32 = 7;
+/// 6 is still read (every SKU with its own text, shared again by value on load). 8: each
+/// account comes after its length in bytes (a `u64`), so that a load finds every account first
+/// and decodes them on several threads (`read.rs`, `decode_framed`); 7 is still read (one
+/// thread).
+pub const SNAPSHOT_FORMAT: u32 = 8;
 /// The formats `from_snapshot_bytes` reads: the current one and its predecessors.
-pub const FORMATS_READ: [u32; 7] = [1, 2, 3, 4, 5, 6, SNAPSHOT_FORMAT];
+pub const FORMATS_READ: [u32; 8] = [1, 2, 3, 4, 5, 6, 7, SNAPSHOT_FORMAT];
 /// A format-1 snapshot kept the initial token's hash but not when it was made (replaying
 /// `CreateAccount` gives that command's time): loaded, the token shows this time, "unknown".
 pub const FORMAT_1_TOKEN_CREATED_MS: u64 = 0;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::codec::{DResult, R};
-use super::load::{load_threads, MAX_LOAD_THREADS};
+use super::load::{load_threads, split_balanced, MAX_LOAD_THREADS};
 use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
 use crate::catalog::index_sku;
@@ -44,10 +44,9 @@ impl Engine {
         }
         let threads = threads.unwrap_or_else(|| load_threads(bytes.len())).clamp(1, MAX_LOAD_THREADS);
         let mut e = Engine::new(config);
-        let of_source = Arc::new(SkuInfo::named(Arc::from("")));
         e.seq = r.u64()?;
         e.applied = r.u64()?;
-        let decoded = e.decode_accounts(&mut r, format, &of_source)?;
+        let (decoded, of_source) = e.decode_accounts(&mut r, format, threads)?;
         for (ai, (a, pending)) in decoded.into_iter().enumerate() {
             e.account_index.insert(a.id.clone(), AccountIdx::new(ai));
             e.accounts.push(a);
@@ -85,8 +84,11 @@ impl Engine {
     }
 
     /// The accounts (format 7: after the table of brands and categories, shared through the
-    /// interner), each with its pending suggestions, in order.
-    fn decode_accounts(&mut self, r: &mut R, format: u32, of_source: &Arc<SkuInfo>) -> DResult<Vec<Decoded>> {
+    /// interner), each with its pending suggestions, in order, and the markers their SKUs
+    /// written with `TEXT_OF_SOURCE` hold until `share_text` (one per decoding thread). From
+    /// format 8 each account comes after its length in bytes: they are decoded on `threads`
+    /// threads (`decode_framed`).
+    fn decode_accounts(&mut self, r: &mut R, format: u32, threads: usize) -> DResult<(Vec<Decoded>, Markers)> {
         // Format 7: brands and categories first, shared through the interner; SKUs name them
         // by position. Before, each SKU's text, shared as it is read.
         let table = if format >= 7 {
@@ -99,15 +101,19 @@ impl Engine {
         } else {
             None
         };
+        if let (8.., Some(table)) = (format, &table) {
+            return decode_framed(r, format, table, threads);
+        }
+        let of_source = Arc::new(SkuInfo::named(Arc::from("")));
         let mut decoded = Vec::new();
         for _ in 0..r.u32()? {
             let mut text = match &table {
                 Some(t) => SharedText::Table(t),
                 None => SharedText::Interner(&mut self.strings),
             };
-            decoded.push(account(r, format, &mut text, of_source)?);
+            decoded.push(account(r, format, &mut text, &of_source)?);
         }
-        Ok(decoded)
+        Ok((decoded, vec![of_source]))
     }
 
     fn decode_orders(&mut self, r: &mut R) -> DResult<()> {
@@ -182,6 +188,64 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
 
 /// An account as decoded, with its pending suggestions (derived, rebuilt here).
 type Decoded = (Account, BTreeSet<(AccountIdx, SkuIdx)>);
+
+/// The markers of SKUs that take their text from the SKU they were made from (`share_text`).
+pub(super) type Markers = Vec<Arc<SkuInfo>>;
+
+/// Format 8's accounts, each framed by its length in bytes: the frames found in one pass, then
+/// decoded on `threads` threads, consecutive accounts of about equal bytes each, the results
+/// kept in account order (the same engine whatever the number of threads; the first error in
+/// account order is the one reported). Each thread holds its own marker and its own copies of
+/// the brands and categories but the first (atomic counts shared by two cores would bounce
+/// between them on every clone; sharing text is memory only).
+fn decode_framed(r: &mut R, format: u32, table: &[Arc<str>], threads: usize) -> DResult<(Vec<Decoded>, Markers)> {
+    let n = r.u32()? as usize;
+    let mut frames = Vec::with_capacity(r.room(n, 8));
+    for i in 0..n {
+        let len = r.u64()?;
+        let start = r.at;
+        match usize::try_from(len) {
+            Ok(len) if len <= r.b.len() - start => r.at += len,
+            _ => return Err(format!("account {i}'s frame of {len} bytes at byte {start} passes the end")),
+        }
+        frames.push(start..r.at);
+    }
+    let bytes = r.b;
+    let parts = super::load::in_parallel(split_balanced(frames.iter().map(|f| f.len()), threads), |range| {
+        let own: Vec<Arc<str>>;
+        let table = if range.start == 0 {
+            table
+        } else {
+            own = table.iter().map(|s| Arc::from(&**s)).collect();
+            &own
+        };
+        let marker = Arc::new(SkuInfo::named(Arc::from("")));
+        let mut out = Vec::with_capacity(range.len());
+        for i in range {
+            let f = &frames[i];
+            let mut r = R { b: &bytes[..f.end], at: f.start };
+            let d = account(&mut r, format, &mut SharedText::Table(table), &marker).and_then(|d| match f.end - r.at {
+                0 => Ok(d),
+                left => Err(format!("account {i} leaves {left} of its frame's bytes unread")),
+            });
+            let failed = d.is_err();
+            out.push(d);
+            if failed {
+                break;
+            }
+        }
+        vec![(out, marker)]
+    });
+    let mut decoded = Vec::with_capacity(n);
+    let mut markers = Vec::with_capacity(parts.len());
+    for (out, marker) in parts {
+        for d in out {
+            decoded.push(d?);
+        }
+        markers.push(marker);
+    }
+    Ok((decoded, markers))
+}
 
 /// One account, and its pending suggestions. `of_source`: the marker a SKU written with
 /// `TEXT_OF_SOURCE` holds until `share_text`. The matching indexes (GTIN, ref_id) are built

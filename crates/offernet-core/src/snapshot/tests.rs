@@ -8,11 +8,15 @@ fn one_account() -> Engine {
     e
 }
 
-/// Byte 68 of a one-account snapshot is the code of trade policy `1`'s assortment: header
-/// (8 magic + 4 format + 1 max_chain + 8 seq + 8 applied), no brands or categories (4), 1
-/// account (4), its id, name and currency (4 + 1, 4 + 1, 4 + 3), no tokens (4), 1 trade
+/// Where a one-account snapshot's account begins its frame (its length, 8 bytes): after the
+/// header (8 magic + 4 format + 1 max_chain + 8 seq + 8 applied), no brands or categories (4)
+/// and 1 account (4).
+const FRAME_AT: usize = 37;
+
+/// Byte 76 of a one-account snapshot is the code of trade policy `1`'s assortment: the frame
+/// (8), the account's id, name and currency (4 + 1, 4 + 1, 4 + 3), no tokens (4), 1 trade
 /// policy (4), its id (4 + 1), no name (1).
-const ASSORTMENT_AT: usize = 68;
+const ASSORTMENT_AT: usize = FRAME_AT + 39;
 
 #[test]
 fn a_snapshot_round_trips() {
@@ -121,16 +125,43 @@ fn content_round_trips() {
     assert_eq!(copy.trade_policy("a", "1").unwrap().product_url, None);
 }
 
-/// Formats 1 to 6 are read (format 1 by `tests/snapshot_format1.rs`, from a real one); one
-/// before or after them is refused, naming it and the formats read.
+/// Formats 1 to 8 are read (1, 6 and 7 by `tests/snapshot_format1.rs` and
+/// `tests/snapshot_formats.rs`, from real ones); one before or after them is refused, naming
+/// it and the formats read.
 #[test]
 fn a_snapshot_of_another_format_is_refused() {
     for format in [0, super::SNAPSHOT_FORMAT + 1] {
         let mut bytes = one_account().snapshot_bytes();
         bytes[8..12].copy_from_slice(&format.to_le_bytes());
         let err = Engine::from_snapshot_bytes(EngineConfig::default(), &bytes).unwrap_err();
-        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4, 5, 6, 7]"));
+        assert_eq!(err, format!("snapshot format {format}, this build reads [1, 2, 3, 4, 5, 6, 7, 8]"));
     }
+}
+
+/// Format 8 frames each account by its length: a frame that passes the end of the snapshot,
+/// one that ends inside its account and one its account does not fill are refused, naming the
+/// account, however many threads decode.
+#[test]
+fn an_account_that_does_not_fill_its_frame_is_refused() {
+    let bytes = one_account().snapshot_bytes();
+    let len = u64::from_le_bytes(bytes[FRAME_AT..FRAME_AT + 8].try_into().unwrap());
+    let framed = |n: u64| {
+        let mut b = bytes.clone();
+        b[FRAME_AT..FRAME_AT + 8].copy_from_slice(&n.to_le_bytes());
+        b
+    };
+    for threads in [1, 2] {
+        let load = |b: Vec<u8>| Engine::from_snapshot_bytes_on(EngineConfig::default(), &b, Some(threads)).unwrap_err();
+        let past = bytes.len() as u64;
+        assert_eq!(load(framed(past)), format!("account 0's frame of {past} bytes at byte 45 passes the end"));
+        assert_eq!(
+            load(framed(u64::MAX)),
+            format!("account 0's frame of {} bytes at byte 45 passes the end", u64::MAX)
+        );
+        assert!(load(framed(len - 1)).starts_with("snapshot truncated at byte "), "an account cut short");
+        assert_eq!(load(framed(len + 1)), "account 0 leaves 1 of its frame's bytes unread");
+    }
+    assert!(Engine::from_snapshot_bytes(EngineConfig::default(), &framed(len)).is_ok());
 }
 
 /// Format 4's VTEX section: a shipping profile, an affiliation's `remote_seller_id` and an

@@ -47,7 +47,17 @@ impl Engine {
         }
         w.u32(self.accounts.len() as u32);
         for a in &self.accounts {
+            // Format 8: each account after its length in bytes, so a load can find them all
+            // first and decode them on several threads.
+            let framed = (format >= 8).then(|| {
+                w.u64(0);
+                w.0.len()
+            });
             account(&mut w, a, &self.accounts, initial_token_ms, format, table.as_ref());
+            if let Some(start) = framed {
+                let len = (w.0.len() - start) as u64;
+                w.0[start - 8..start].copy_from_slice(&len.to_le_bytes());
+            }
         }
         self.encode_orders(&mut w);
         self.encode_webhooks(&mut w);
