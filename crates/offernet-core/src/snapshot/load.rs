@@ -20,9 +20,17 @@ impl Engine {
     /// when the two are still equal, up the chain. (Brands and categories were shared as they
     /// were read: `sku`.) The text is found on several threads (reading only), then set in
     /// account and SKU order.
-    pub(super) fn share_text(&mut self, threads: usize, format: u32, markers: &[Arc<SkuInfo>]) -> DResult<()> {
+    pub(super) fn share_text(
+        &mut self,
+        threads: usize,
+        format: u32,
+        markers: &[Arc<SkuInfo>],
+        copies: &[usize],
+    ) -> DResult<()> {
         let accounts = &self.accounts;
-        let shared = over_accounts(accounts, threads, |range| {
+        // Cut by copies, not SKUs: the copies sit at the marketplaces, so cut by SKUs one
+        // thread got most of them.
+        let shared = in_parallel(split_balanced(copies.iter().copied(), threads), |range| {
             let mut out = Vec::new();
             for a in range {
                 for (k, sku) in accounts[a].skus.iter().enumerate() {

@@ -47,11 +47,13 @@ impl Engine {
         e.seq = r.u64()?;
         e.applied = r.u64()?;
         let (decoded, of_source) = e.decode_accounts(&mut r, format, threads)?;
-        for (ai, (a, pending)) in decoded.into_iter().enumerate() {
-            e.account_index.insert(a.id.clone(), AccountIdx::new(ai));
-            e.accounts.push(a);
+        let mut copies = Vec::with_capacity(decoded.len());
+        for (ai, d) in decoded.into_iter().enumerate() {
+            e.account_index.insert(d.account.id.clone(), AccountIdx::new(ai));
+            e.accounts.push(d.account);
             e.registered_at.push(BTreeSet::new());
-            e.pending.push(pending);
+            e.pending.push(d.pending);
+            copies.push(d.copies);
         }
         e.decode_orders(&mut r)?;
         if format >= 3 {
@@ -72,7 +74,7 @@ impl Engine {
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
-        e.share_text(threads, format, &of_source)?;
+        e.share_text(threads, format, &of_source, &copies)?;
         drop(of_source);
         for a in &mut e.accounts {
             for k in 0..a.skus.len() {
@@ -186,8 +188,13 @@ fn sub_order(r: &mut R) -> DResult<SubOrder> {
     Ok(SubOrder { id, seller, buyer, status, items, parent, external: None })
 }
 
-/// An account as decoded, with its pending suggestions (derived, rebuilt here).
-type Decoded = (Account, BTreeSet<(AccountIdx, SkuIdx)>);
+/// An account as decoded, with its pending suggestions (derived, rebuilt here) and how many
+/// of its SKUs are copies (made from another SKU: the work `share_text` has with it).
+struct Decoded {
+    account: Account,
+    pending: BTreeSet<(AccountIdx, SkuIdx)>,
+    copies: usize,
+}
 
 /// The markers of SKUs that take their text from the SKU they were made from (`share_text`).
 pub(super) type Markers = Vec<Arc<SkuInfo>>;
@@ -247,7 +254,8 @@ fn decode_framed(r: &mut R, format: u32, table: &[Arc<str>], threads: usize) -> 
     Ok((decoded, markers))
 }
 
-/// One account, and its pending suggestions. `of_source`: the marker a SKU written with
+/// One account, its pending suggestions and its copies (counted as its SKUs are decoded).
+/// `of_source`: the marker a SKU written with
 /// `TEXT_OF_SOURCE` holds until `share_text`. The matching indexes (GTIN, ref_id) are built
 /// after it, when every SKU has its text.
 fn account(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInfo>) -> DResult<Decoded> {
@@ -280,15 +288,18 @@ fn account(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInf
     }
     let n_skus = r.u32()?;
     a.skus.reserve_exact(r.room(n_skus as usize, 30));
+    let mut copies = 0;
     super::prefault::with_spare_faulted_in(&mut a.skus, |skus| {
         for _ in 0..n_skus {
-            skus.push(sku(r, format, text, of_source)?);
+            let k = sku(r, format, text, of_source)?;
+            copies += k.created_from.is_some() as usize;
+            skus.push(k);
         }
         Ok::<_, String>(())
     })?;
     a.sku_index.fill(&a.skus);
     let pending = connections(r, &mut a)?;
-    Ok((a, pending))
+    Ok(Decoded { account: a, pending, copies })
 }
 
 /// An account's connection halves (as seller, as marketplace) and the suggestions it received;
