@@ -195,10 +195,22 @@ fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Ar
 pub(super) const MAX_LOAD_THREADS: usize = 8;
 const BYTES_PER_LOAD_THREAD: usize = 10 << 20;
 
+/// SKUs of a snapshot worth a thread of its writing (about `BYTES_PER_LOAD_THREAD` of bytes).
+pub(super) const SKUS_PER_WRITE_THREAD: usize = 100_000;
+
 /// Threads for a load of `bytes`: the machine's cores, one per `BYTES_PER_LOAD_THREAD`.
 pub(super) fn load_threads(bytes: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cores.min(MAX_LOAD_THREADS).min(bytes / BYTES_PER_LOAD_THREAD).max(1)
+    threads_for(bytes, BYTES_PER_LOAD_THREAD)
+}
+
+/// Threads for `units` of work, one per `per_thread` of them: the machine's cores, at most
+/// `MAX_LOAD_THREADS`, at least one.
+pub(super) fn threads_for(units: usize, per_thread: usize) -> usize {
+    let most = (units / per_thread).min(MAX_LOAD_THREADS);
+    if most <= 1 {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(most)
 }
 
 /// Positions `0..n` (with these `weights`) cut into at most `parts` consecutive ranges of about

@@ -283,6 +283,7 @@ fn copies_share_their_source_text_after_a_load() {
     }
     let bytes = e.snapshot_bytes();
     for threads in [1, 2] {
+        assert_eq!(e.snapshot_bytes_on(Some(threads)), bytes, "encoded on {threads} threads");
         let copy = Engine::from_snapshot_bytes_on(EngineConfig::default(), &bytes, Some(threads)).unwrap();
         assert_eq!(copy.snapshot_bytes(), bytes);
         let mut copies = 0;

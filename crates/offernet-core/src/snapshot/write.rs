@@ -1,8 +1,10 @@
 //! Encoding: the engine's ground state as bytes, part by part (mirrored by `read.rs`).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::codec::W;
+use super::load::{in_parallel, split_balanced, threads_for, MAX_LOAD_THREADS, SKUS_PER_WRITE_THREAD};
 use super::*;
 use crate::fx::FxHashMap;
 use crate::state::Engine;
@@ -10,7 +12,14 @@ use crate::state::Engine;
 impl Engine {
     /// The engine's ground state as bytes (deterministic: equal states, equal bytes).
     pub fn snapshot_bytes(&self) -> Vec<u8> {
-        self.encode(None, SNAPSHOT_FORMAT)
+        self.encode(None, SNAPSHOT_FORMAT, None)
+    }
+
+    /// [`Engine::snapshot_bytes`] with the accounts encoded on `threads` threads (`None`: the
+    /// machine's cores, one per `SKUS_PER_WRITE_THREAD` SKUs). The same bytes whatever the
+    /// number; only the time differs.
+    pub fn snapshot_bytes_on(&self, threads: Option<usize>) -> Vec<u8> {
+        self.encode(None, SNAPSHOT_FORMAT, threads)
     }
 
     /// What a snapshot of an older `format` keeps of this state, for comparing (`compare.rs`),
@@ -23,13 +32,13 @@ impl Engine {
     /// one before format 6 no conflicts with external sellers nor affiliations' follow-up e-mails. What `journal verify` compares an older snapshot
     /// with (`compare.rs`).
     pub fn snapshot_bytes_kept_by(&self, format: u32) -> Vec<u8> {
-        self.encode((format == 1).then_some(FORMAT_1_TOKEN_CREATED_MS), format)
+        self.encode((format == 1).then_some(FORMAT_1_TOKEN_CREATED_MS), format, None)
     }
 
     /// `snapshot_bytes`, with every `initial` token's time written as `initial_token_ms` when
     /// given, orders' dates only from format 4 on, and the external and outbound sections'
     /// content only from format 5 on and the conflicts' and follow-up e-mails' from format 6 on (empty before).
-    pub(super) fn encode(&self, initial_token_ms: Option<u64>, format: u32) -> Vec<u8> {
+    pub(super) fn encode(&self, initial_token_ms: Option<u64>, format: u32, threads: Option<usize>) -> Vec<u8> {
         let order_dates = format >= 4;
         let mut w = W(Vec::with_capacity(1 << 16));
         w.0.extend_from_slice(MAGIC);
@@ -46,19 +55,7 @@ impl Engine {
             }
         }
         w.u32(self.accounts.len() as u32);
-        for a in &self.accounts {
-            // Format 8: each account after its length in bytes, so a load can find them all
-            // first and decode them on several threads.
-            let framed = (format >= 8).then(|| {
-                w.u64(0);
-                w.0.len()
-            });
-            account(&mut w, a, &self.accounts, initial_token_ms, format, table.as_ref());
-            if let Some(start) = framed {
-                let len = (w.0.len() - start) as u64;
-                w.0[start - 8..start].copy_from_slice(&len.to_le_bytes());
-            }
-        }
+        self.encode_accounts(&mut w, initial_token_ms, format, table.as_ref(), threads);
         self.encode_orders(&mut w);
         self.encode_webhooks(&mut w);
         self.encode_integrations(&mut w);
@@ -79,6 +76,50 @@ impl Engine {
             w.u32(0);
         }
         w.0
+    }
+
+    /// The accounts, consecutive ranges of about equal SKUs each encoded on its own thread
+    /// (`threads`, or the machine's cores, one per `SKUS_PER_WRITE_THREAD` SKUs), the parts
+    /// joined in account order: the same bytes whatever the number of threads.
+    fn encode_accounts(
+        &self,
+        w: &mut W,
+        initial_token_ms: Option<u64>,
+        format: u32,
+        table: Option<&TextTable>,
+        threads: Option<usize>,
+    ) {
+        let encode_range = |w: &mut W, range: Range<usize>| {
+            for a in &self.accounts[range] {
+                // Format 8: each account after its length in bytes, so a load can find them
+                // all first and decode them on several threads.
+                let framed = (format >= 8).then(|| {
+                    w.u64(0);
+                    w.0.len()
+                });
+                account(w, a, &self.accounts, initial_token_ms, format, table);
+                if let Some(start) = framed {
+                    let len = (w.0.len() - start) as u64;
+                    w.0[start - 8..start].copy_from_slice(&len.to_le_bytes());
+                }
+            }
+        };
+        let skus = self.accounts.iter().map(|a| a.skus.len());
+        let threads = threads.unwrap_or_else(|| threads_for(skus.clone().sum(), SKUS_PER_WRITE_THREAD));
+        let ranges = split_balanced(skus, threads.clamp(1, MAX_LOAD_THREADS));
+        if ranges.len() <= 1 {
+            encode_range(w, 0..self.accounts.len());
+        } else {
+            let parts = in_parallel(ranges, |range| {
+                let mut part = W(Vec::new());
+                encode_range(&mut part, range);
+                vec![part.0]
+            });
+            w.0.reserve_exact(parts.iter().map(Vec::len).sum::<usize>() + (1 << 16));
+            for part in parts {
+                w.0.extend_from_slice(&part);
+            }
+        }
     }
 
     fn encode_orders(&self, w: &mut W) {
