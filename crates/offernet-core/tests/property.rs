@@ -57,7 +57,7 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
             if engine.snapshot_bytes_on(Some(3)) != bytes {
                 return Err(format!("step {step}: the snapshot encoded on 3 threads differs"));
             }
-            // The load's read-only passes split over threads give the same engine.
+            // Decoded and loaded on three threads: the same engine.
             let split = Engine::from_snapshot_bytes_on(engine.config(), &bytes, Some(3))
                 .map_err(|e| format!("restore on 3 threads: {e}"))?;
             if split.snapshot_bytes() != bytes || split.stored_offers() != engine.stored_offers() {

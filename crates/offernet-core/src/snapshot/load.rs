@@ -1,8 +1,9 @@
 //! The load's passes after decoding (`read.rs`): each copy given its source's text
-//! (`share_text`), every offer evaluated (`rebuild_derived`), and the threads they run on: the
-//! work cut into consecutive ranges (`split_balanced`), each on its own scoped thread
-//! (`in_parallel`), the results set afterwards in a fixed order, so the engine is the same
-//! whatever the number of threads.
+//! (`share_text`), every offer evaluated (`rebuild_derived`), and the threads they, format 8's
+//! decoding (`read.rs`) and the writing of accounts (`write.rs`) run on: the work cut into
+//! consecutive ranges (`split_balanced`), each on its own scoped thread (`in_parallel`), the
+//! results set or joined afterwards in a fixed order, so the engine (and the bytes) are the
+//! same whatever the number of threads.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -162,6 +163,15 @@ fn text_of_source<'e>(accounts: &'e [Account], sku: &Sku, markers: &[Arc<SkuInfo
     Some(Found::Further)
 }
 
+/// The markers that SKUs written with `TEXT_OF_SOURCE` hold until `share_text` gives them their
+/// source's text: one per decoding thread (`read.rs`).
+pub(super) type Markers = Vec<Arc<SkuInfo>>;
+
+/// A marker: a text of its own, known by its address only (`is_marker`).
+pub(super) fn new_marker() -> Arc<SkuInfo> {
+    Arc::new(SkuInfo::named(Arc::from("")))
+}
+
 /// Whether `info` is one of the load's markers (a SKU still without its text).
 #[inline]
 fn is_marker(info: &Arc<SkuInfo>, markers: &[Arc<SkuInfo>]) -> bool {
@@ -190,8 +200,8 @@ fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Ar
     (!Arc::ptr_eq(info, &sku.info)).then_some(info)
 }
 
-/// Most threads a snapshot's load uses for its read-only passes (sharing text, evaluating
-/// offers), and the fewest snapshot bytes worth a second thread (about 100,000 SKUs).
+/// Most threads a snapshot's load (decoding, sharing text, evaluating offers) and its writing
+/// use, and the fewest snapshot bytes worth a second thread of a load (about 100,000 SKUs).
 pub(super) const MAX_LOAD_THREADS: usize = 8;
 const BYTES_PER_LOAD_THREAD: usize = 10 << 20;
 
@@ -230,7 +240,10 @@ pub(super) fn split_balanced(weights: impl ExactSizeIterator<Item = usize> + Clo
             start = i + 1;
         }
     }
-    ranges.push(start..n);
+    // The last range is empty when the heaviest positions end the list: nothing to do there.
+    if start < n {
+        ranges.push(start..n);
+    }
     ranges
 }
 
@@ -250,5 +263,10 @@ pub(super) fn in_parallel<T: Send>(ranges: Vec<Range<usize>>, f: impl Fn(Range<u
 
 /// `f` over consecutive ranges of `accounts` of about equal SKU counts, on `threads` threads.
 fn over_accounts<T: Send>(accounts: &[Account], threads: usize, f: impl Fn(Range<usize>) -> Vec<T> + Sync) -> Vec<T> {
-    in_parallel(split_balanced(accounts.iter().map(|a| a.skus.len()), threads), f)
+    in_parallel(by_skus(accounts, threads), f)
+}
+
+/// `accounts` cut into at most `threads` consecutive ranges of about equal SKU counts.
+pub(super) fn by_skus(accounts: &[Account], threads: usize) -> Vec<Range<usize>> {
+    split_balanced(accounts.iter().map(|a| a.skus.len()), threads)
 }

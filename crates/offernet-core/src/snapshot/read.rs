@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::codec::{DResult, R};
-use super::load::{load_threads, split_balanced, MAX_LOAD_THREADS};
+use super::load::{in_parallel, load_threads, new_marker, split_balanced, Markers, MAX_LOAD_THREADS};
 use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
 use crate::catalog::index_sku;
@@ -21,10 +21,10 @@ impl Engine {
         Self::from_snapshot_bytes_on(config, bytes, None)
     }
 
-    /// [`Engine::from_snapshot_bytes`] with the read-only passes of the load (sharing text,
-    /// evaluating every offer) on `threads` threads: `None` lets the machine's
-    /// cores and the snapshot's size decide. The result is the same whatever the number (the property test
-    /// checks it); only the time differs.
+    /// [`Engine::from_snapshot_bytes`] with the accounts decoded (from format 8) and the
+    /// read-only passes of the load (sharing text, evaluating every offer) on `threads`
+    /// threads: `None` lets the machine's cores and the snapshot's size decide. The result is
+    /// the same whatever the number (the property test checks it); only the time differs.
     pub fn from_snapshot_bytes_on(
         config: EngineConfig,
         bytes: &[u8],
@@ -46,7 +46,7 @@ impl Engine {
         let mut e = Engine::new(config);
         e.seq = r.u64()?;
         e.applied = r.u64()?;
-        let (decoded, of_source) = e.decode_accounts(&mut r, format, threads)?;
+        let (decoded, markers) = e.decode_accounts(&mut r, format, threads)?;
         let mut copies = Vec::with_capacity(decoded.len());
         for (ai, d) in decoded.into_iter().enumerate() {
             e.account_index.insert(d.account.id.clone(), AccountIdx::new(ai));
@@ -74,8 +74,8 @@ impl Engine {
         if r.at != bytes.len() {
             return Err(format!("{} bytes after the end of the snapshot", bytes.len() - r.at));
         }
-        e.share_text(threads, format, &of_source, &copies)?;
-        drop(of_source);
+        e.share_text(threads, format, &markers, &copies)?;
+        drop(markers);
         for a in &mut e.accounts {
             for k in 0..a.skus.len() {
                 index_sku(a, SkuIdx::new(k));
@@ -85,8 +85,8 @@ impl Engine {
         Ok(e)
     }
 
-    /// The accounts (format 7: after the table of brands and categories, shared through the
-    /// interner), each with its pending suggestions, in order, and the markers their SKUs
+    /// The accounts (from format 7 after the table of brands and categories, shared through
+    /// the interner), each with its pending suggestions, in order, and the markers their SKUs
     /// written with `TEXT_OF_SOURCE` hold until `share_text` (one per decoding thread). From
     /// format 8 each account comes after its length in bytes: they are decoded on `threads`
     /// threads (`decode_framed`).
@@ -106,7 +106,7 @@ impl Engine {
         if let (8.., Some(table)) = (format, &table) {
             return decode_framed(r, format, table, threads);
         }
-        let of_source = Arc::new(SkuInfo::named(Arc::from("")));
+        let of_source = new_marker();
         let mut decoded = Vec::new();
         for _ in 0..r.u32()? {
             let mut text = match &table {
@@ -196,15 +196,13 @@ struct Decoded {
     copies: usize,
 }
 
-/// The markers of SKUs that take their text from the SKU they were made from (`share_text`).
-pub(super) type Markers = Vec<Arc<SkuInfo>>;
-
-/// Format 8's accounts, each framed by its length in bytes: the frames found in one pass, then
-/// decoded on `threads` threads, consecutive accounts of about equal bytes each, the results
-/// kept in account order (the same engine whatever the number of threads; the first error in
-/// account order is the one reported). Each thread holds its own marker and its own copies of
-/// the brands and categories but the first (atomic counts shared by two cores would bounce
-/// between them on every clone; sharing text is memory only).
+/// Format 8's accounts, each framed by its length in bytes: the frames found in one pass (one
+/// passing the end refused before any account is decoded), then decoded on `threads` threads,
+/// consecutive accounts of about equal bytes each, kept in account order (the same engine
+/// whatever the number of threads); the first account in order that fails (or leaves bytes of
+/// its frame unread) is the one reported. Each thread holds its own marker and, but the first,
+/// its own copies of the brands and categories (an atomic count shared by two cores would
+/// bounce between them on every clone; sharing text is memory only).
 fn decode_framed(r: &mut R, format: u32, table: &[Arc<str>], threads: usize) -> DResult<(Vec<Decoded>, Markers)> {
     let n = r.u32()? as usize;
     let mut frames = Vec::with_capacity(r.room(n, 8));
@@ -218,7 +216,7 @@ fn decode_framed(r: &mut R, format: u32, table: &[Arc<str>], threads: usize) -> 
         frames.push(start..r.at);
     }
     let bytes = r.b;
-    let parts = super::load::in_parallel(split_balanced(frames.iter().map(|f| f.len()), threads), |range| {
+    let parts = in_parallel(split_balanced(frames.iter().map(|f| f.len()), threads), |range| {
         let own: Vec<Arc<str>>;
         let table = if range.start == 0 {
             table
@@ -226,7 +224,7 @@ fn decode_framed(r: &mut R, format: u32, table: &[Arc<str>], threads: usize) -> 
             own = table.iter().map(|s| Arc::from(&**s)).collect();
             &own
         };
-        let marker = Arc::new(SkuInfo::named(Arc::from("")));
+        let marker = new_marker();
         let mut out = Vec::with_capacity(range.len());
         for i in range {
             let f = &frames[i];
@@ -255,9 +253,8 @@ fn decode_framed(r: &mut R, format: u32, table: &[Arc<str>], threads: usize) -> 
 }
 
 /// One account, its pending suggestions and its copies (counted as its SKUs are decoded).
-/// `of_source`: the marker a SKU written with
-/// `TEXT_OF_SOURCE` holds until `share_text`. The matching indexes (GTIN, ref_id) are built
-/// after it, when every SKU has its text.
+/// `of_source`: the marker a SKU written with `TEXT_OF_SOURCE` holds until `share_text`. The
+/// matching indexes (GTIN, ref_id) are built after it, when every SKU has its text.
 fn account(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInfo>) -> DResult<Decoded> {
     let id = r.str()?;
     let mut a = Account::new(id, r.str()?, r.str()?);
@@ -364,7 +361,9 @@ fn trade_policy(r: &mut R, format: u32) -> DResult<TradePolicy> {
 /// content, or `TEXT_OF_SOURCE`: then the SKU takes `of_source`, a marker that `share_text`
 /// replaces with the text of the SKU it was made from); formats 2 to 6 the name before the
 /// product id and the content last; format 1 no content. Brands and categories are taken from
-/// the engine's shared text (`strings`) as they are read, as `put_sku` takes them.
+/// `text`: before format 7 the engine's shared text (`strings`) as they are read, as `put_sku`
+/// takes them; from 7 the table read first (from 8, on a later decoding thread, that thread's
+/// copy of it).
 fn sku(r: &mut R, format: u32, text: &mut SharedText, of_source: &Arc<SkuInfo>) -> DResult<Sku> {
     let id = r.str()?;
     let (product_id, mut info) = if format >= 7 {

@@ -138,9 +138,9 @@ fn a_snapshot_of_another_format_is_refused() {
     }
 }
 
-/// Format 8 frames each account by its length: a frame that passes the end of the snapshot,
-/// one that ends inside its account and one its account does not fill are refused, naming the
-/// account, however many threads decode.
+/// Format 8 frames each account by its length: a frame that passes the end of the snapshot
+/// (naming the account), one that ends inside its account (which then reads as truncated) and
+/// one its account does not fill (naming the account) are refused, however many threads decode.
 #[test]
 fn an_account_that_does_not_fill_its_frame_is_refused() {
     let bytes = one_account().snapshot_bytes();
@@ -162,6 +162,72 @@ fn an_account_that_does_not_fill_its_frame_is_refused() {
         assert_eq!(load(framed(len + 1)), "account 0 leaves 1 of its frame's bytes unread");
     }
     assert!(Engine::from_snapshot_bytes(EngineConfig::default(), &framed(len)).is_ok());
+}
+
+/// The state the commands of the format-6 and format-7 fixtures build (`tests/fixtures/`):
+/// three accounts, chains of copies, one copy whose text diverged from its source's.
+fn fixture_state() -> Engine {
+    #[derive(serde::Deserialize)]
+    struct Logged {
+        now_ms: u64,
+        command: Command,
+    }
+    let logged: Vec<Logged> = serde_json::from_str(include_str!("../../tests/fixtures/format6.commands.json")).unwrap();
+    let mut e = Engine::default();
+    for l in &logged {
+        e.apply(&l.command, l.now_ms).unwrap();
+    }
+    e
+}
+
+/// Where each account of a format-8 snapshot begins (after its frame's length).
+fn account_starts(bytes: &[u8]) -> Vec<usize> {
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let mut at = 8 + 4 + 1 + 8 + 8; // magic, format, max_chain, seq, applied
+    let texts = u32_at(at);
+    at += 4;
+    for _ in 0..texts {
+        at += 4 + u32_at(at);
+    }
+    let accounts = u32_at(at);
+    at += 4;
+    let mut starts = Vec::new();
+    for _ in 0..accounts {
+        let len = u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap()) as usize;
+        starts.push(at + 8);
+        at += 8 + len;
+    }
+    starts
+}
+
+/// Accounts decoded on several threads report the first error in account order: with the
+/// assortment codes of the second and third of three accounts broken, the second's, on one
+/// thread, two or three.
+#[test]
+fn the_first_broken_account_in_order_is_reported_whatever_the_threads() {
+    let mut bytes = fixture_state().snapshot_bytes();
+    let u32_at = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    // Each account's first trade policy's assortment code: after its id, name and currency, no
+    // tokens, one trade policy, its id `1` and no name.
+    let codes: Vec<usize> = account_starts(&bytes)
+        .into_iter()
+        .map(|mut at| {
+            for _ in 0..3 {
+                at += 4 + u32_at(&bytes, at);
+            }
+            assert_eq!((u32_at(&bytes, at), u32_at(&bytes, at + 4)), (0, 1), "no tokens, one trade policy");
+            at + 8 + 4 + 1 + 1
+        })
+        .collect();
+    assert_eq!(codes.len(), 3);
+    for &at in &codes[1..] {
+        assert_eq!(bytes[at], super::ASSORTMENT_ALL);
+        bytes[at] = 7;
+    }
+    for threads in [1, 2, 3] {
+        let err = Engine::from_snapshot_bytes_on(EngineConfig::default(), &bytes, Some(threads)).unwrap_err();
+        assert_eq!(err, format!("unknown assortment code 7 at byte {}", codes[1]), "{threads} threads");
+    }
 }
 
 /// Format 4's VTEX section: a shipping profile, an affiliation's `remote_seller_id` and an
@@ -271,16 +337,7 @@ fn brands_and_categories_are_shared_again_on_load() {
 #[test]
 fn copies_share_their_source_text_after_a_load() {
     use std::sync::Arc;
-    #[derive(serde::Deserialize)]
-    struct Logged {
-        now_ms: u64,
-        command: Command,
-    }
-    let logged: Vec<Logged> = serde_json::from_str(include_str!("../../tests/fixtures/format6.commands.json")).unwrap();
-    let mut e = Engine::default();
-    for l in &logged {
-        e.apply(&l.command, l.now_ms).unwrap();
-    }
+    let e = fixture_state();
     let bytes = e.snapshot_bytes();
     for threads in [1, 2] {
         assert_eq!(e.snapshot_bytes_on(Some(threads)), bytes, "encoded on {threads} threads");

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::codec::W;
-use super::load::{in_parallel, split_balanced, threads_for, MAX_LOAD_THREADS, SKUS_PER_WRITE_THREAD};
+use super::load::{by_skus, in_parallel, threads_for, MAX_LOAD_THREADS, SKUS_PER_WRITE_THREAD};
 use super::*;
 use crate::fx::FxHashMap;
 use crate::state::Engine;
@@ -23,9 +23,10 @@ impl Engine {
     }
 
     /// What a snapshot of an older `format` keeps of this state, for comparing (`compare.rs`),
-    /// not for loading: the header says the current format, but before format 7 the SKUs are
-    /// laid out as that format lays them out (no text table, each SKU with its own text:
-    /// `sku`), so those bytes decode only once the header says `format`. Kept: a
+    /// not for loading: the header says the current format, but before format 8 the accounts
+    /// have no frames, and before 7 the SKUs are laid out as that format lays them out (no
+    /// text table, each SKU with its own text: `sku`), so those bytes decode only once the
+    /// header says `format`. Kept: a
     /// format-1 snapshot reads every `initial` token's time as `FORMAT_1_TOKEN_CREATED_MS`,
     /// one before format 4 has no order dates (`authorized_ms`, `closed_ms`), and one before
     /// format 5 no sub order at an external seller (`external.rs`), invoices or owed calls, and
@@ -39,7 +40,6 @@ impl Engine {
     /// given, orders' dates only from format 4 on, and the external and outbound sections'
     /// content only from format 5 on and the conflicts' and follow-up e-mails' from format 6 on (empty before).
     pub(super) fn encode(&self, initial_token_ms: Option<u64>, format: u32, threads: Option<usize>) -> Vec<u8> {
-        let order_dates = format >= 4;
         let mut w = W(Vec::with_capacity(1 << 16));
         w.0.extend_from_slice(MAGIC);
         w.u32(SNAPSHOT_FORMAT);
@@ -55,32 +55,52 @@ impl Engine {
             }
         }
         w.u32(self.accounts.len() as u32);
-        self.encode_accounts(&mut w, initial_token_ms, format, table.as_ref(), threads);
-        self.encode_orders(&mut w);
-        self.encode_webhooks(&mut w);
-        self.encode_integrations(&mut w);
-        self.encode_vtex(&mut w, order_dates);
-        self.encode_external(&mut w, format >= 5);
+        let parts = self.encode_accounts(&mut w, initial_token_ms, format, table.as_ref(), threads);
+        if parts.is_empty() {
+            self.encode_tail(&mut w, format);
+            return w.0;
+        }
+        // Encoded on several threads: the sections after the accounts first, so that the
+        // whole is joined into one buffer of exactly its size, each part freed once copied.
+        let mut tail = W(Vec::new());
+        self.encode_tail(&mut tail, format);
+        w.0.reserve_exact(parts.iter().map(Vec::len).sum::<usize>() + tail.0.len());
+        for part in parts {
+            w.0.extend_from_slice(&part);
+        }
+        w.0.extend_from_slice(&tail.0);
+        w.0
+    }
+
+    /// The sections after the accounts: orders, then each later format's (empty where `format`
+    /// has none).
+    fn encode_tail(&self, w: &mut W, format: u32) {
+        let order_dates = format >= 4;
+        self.encode_orders(w);
+        self.encode_webhooks(w);
+        self.encode_integrations(w);
+        self.encode_vtex(w, order_dates);
+        self.encode_external(w, format >= 5);
         if format >= 5 {
-            self.encode_outbound(&mut w);
+            self.encode_outbound(w);
         } else {
             w.u32(0);
             w.u32(0);
             w.u32(0);
         }
         if format >= 6 {
-            self.encode_conflicts(&mut w);
-            self.encode_emails(&mut w);
+            self.encode_conflicts(w);
+            self.encode_emails(w);
         } else {
             w.u32(0);
             w.u32(0);
         }
-        w.0
     }
 
-    /// The accounts, consecutive ranges of about equal SKUs each encoded on its own thread
-    /// (`threads`, or the machine's cores, one per `SKUS_PER_WRITE_THREAD` SKUs), the parts
-    /// joined in account order: the same bytes whatever the number of threads.
+    /// The accounts, into `w` on one thread (returning no parts), or as parts to join in order:
+    /// consecutive ranges of about equal SKUs, each encoded on its own thread (`threads`, or
+    /// the machine's cores, one per `SKUS_PER_WRITE_THREAD` SKUs). The same bytes whatever the
+    /// number of threads.
     fn encode_accounts(
         &self,
         w: &mut W,
@@ -88,7 +108,7 @@ impl Engine {
         format: u32,
         table: Option<&TextTable>,
         threads: Option<usize>,
-    ) {
+    ) -> Vec<Vec<u8>> {
         let encode_range = |w: &mut W, range: Range<usize>| {
             for a in &self.accounts[range] {
                 // Format 8: each account after its length in bytes, so a load can find them
@@ -104,22 +124,18 @@ impl Engine {
                 }
             }
         };
-        let skus = self.accounts.iter().map(|a| a.skus.len());
-        let threads = threads.unwrap_or_else(|| threads_for(skus.clone().sum(), SKUS_PER_WRITE_THREAD));
-        let ranges = split_balanced(skus, threads.clamp(1, MAX_LOAD_THREADS));
+        let skus: usize = self.accounts.iter().map(|a| a.skus.len()).sum();
+        let threads = threads.unwrap_or_else(|| threads_for(skus, SKUS_PER_WRITE_THREAD));
+        let ranges = by_skus(&self.accounts, threads.clamp(1, MAX_LOAD_THREADS));
         if ranges.len() <= 1 {
             encode_range(w, 0..self.accounts.len());
-        } else {
-            let parts = in_parallel(ranges, |range| {
-                let mut part = W(Vec::new());
-                encode_range(&mut part, range);
-                vec![part.0]
-            });
-            w.0.reserve_exact(parts.iter().map(Vec::len).sum::<usize>() + (1 << 16));
-            for part in parts {
-                w.0.extend_from_slice(&part);
-            }
+            return Vec::new();
         }
+        in_parallel(ranges, |range| {
+            let mut part = W(Vec::new());
+            encode_range(&mut part, range);
+            vec![part.0]
+        })
     }
 
     fn encode_orders(&self, w: &mut W) {
