@@ -211,7 +211,13 @@ try {
   await page.locator('svg g[data-account="m-17"]').click();
   await page.getByRole('heading', { name: 'Network around m-17' }).waitFor({ timeout: T });
   await page.locator('svg g[data-account="hub"]').waitFor({ timeout: T });
-  assert.equal(await page.locator('svg g.node').count(), 24 + 1 + 1, "m-17's 24 sellers, m-17, the hub");
+  // The heading changes at the click; the graph keeps the whole network's connections until
+  // m-17's have loaded (the hub is in both): wait for the focused graph, then count.
+  const focusedNodes = 24 + 1 + 1;
+  await page
+    .waitForFunction((n) => document.querySelectorAll('svg g.node').length === n, focusedNodes, { timeout: T })
+    .catch(() => {});
+  assert.equal(await page.locator('svg g.node').count(), focusedNodes, "m-17's 24 sellers, m-17, the hub");
   await shot('17-network-thousand-focused');
 
   step('Sign in with Marketplace B token; a phone-sized screen');
