@@ -202,25 +202,23 @@ fn equal_source_text<'e>(accounts: &'e [Account], sku: &'e Sku) -> Option<&'e Ar
 
 /// Most threads a snapshot's load (decoding, sharing text, evaluating offers) and its writing
 /// use, and the fewest snapshot bytes worth a second thread of a load (about 100,000 SKUs).
-pub(super) const MAX_LOAD_THREADS: usize = 8;
-const BYTES_PER_LOAD_THREAD: usize = 10 << 20;
+const MAX_LOAD_THREADS: usize = 8;
+pub(super) const BYTES_PER_LOAD_THREAD: usize = 10 << 20;
 
 /// SKUs of a snapshot worth a thread of its writing (about `BYTES_PER_LOAD_THREAD` of bytes).
 pub(super) const SKUS_PER_WRITE_THREAD: usize = 100_000;
 
-/// Threads for a load of `bytes`: the machine's cores, one per `BYTES_PER_LOAD_THREAD`.
-pub(super) fn load_threads(bytes: usize) -> usize {
-    threads_for(bytes, BYTES_PER_LOAD_THREAD)
-}
-
-/// Threads for `units` of work, one per `per_thread` of them: the machine's cores, at most
-/// `MAX_LOAD_THREADS`, at least one.
-pub(super) fn threads_for(units: usize, per_thread: usize) -> usize {
-    let most = (units / per_thread).min(MAX_LOAD_THREADS);
-    if most <= 1 {
-        return 1;
-    }
-    std::thread::available_parallelism().map_or(1, |n| n.get()).min(most)
+/// Threads for `units` of work: the number `asked`, else the machine's cores, one per
+/// `per_thread` units; at most `MAX_LOAD_THREADS`, at least one.
+pub(super) fn thread_count(asked: Option<usize>, units: usize, per_thread: usize) -> usize {
+    let threads = asked.unwrap_or_else(|| {
+        let most = units / per_thread;
+        if most <= 1 {
+            return 1;
+        }
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(most)
+    });
+    threads.clamp(1, MAX_LOAD_THREADS)
 }
 
 /// Positions `0..n` (with these `weights`) cut into at most `parts` consecutive ranges of about

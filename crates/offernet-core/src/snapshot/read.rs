@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::codec::{DResult, R};
-use super::load::{in_parallel, load_threads, new_marker, split_balanced, Markers, MAX_LOAD_THREADS};
+use super::load::{in_parallel, new_marker, split_balanced, thread_count, Markers, BYTES_PER_LOAD_THREAD};
 use super::*;
 use crate::accounts::{initial_token, INITIAL_TOKEN_ID};
 use crate::catalog::index_sku;
@@ -42,7 +42,7 @@ impl Engine {
         if max_chain != config.max_chain {
             return Err(format!("snapshot taken with max_chain {max_chain}, configured {}", config.max_chain));
         }
-        let threads = threads.unwrap_or_else(|| load_threads(bytes.len())).clamp(1, MAX_LOAD_THREADS);
+        let threads = thread_count(threads, bytes.len(), BYTES_PER_LOAD_THREAD);
         let mut e = Engine::new(config);
         e.seq = r.u64()?;
         e.applied = r.u64()?;

@@ -140,7 +140,8 @@ fn a_snapshot_of_another_format_is_refused() {
 
 /// Format 8 frames each account by its length: a frame that passes the end of the snapshot
 /// (naming the account), one that ends inside its account (which then reads as truncated) and
-/// one its account does not fill (naming the account) are refused, however many threads decode.
+/// one its account does not fill (naming the account) are refused. (One account is decoded on
+/// one thread whatever is asked; errors on several threads: the next test.)
 #[test]
 fn an_account_that_does_not_fill_its_frame_is_refused() {
     let bytes = one_account().snapshot_bytes();
@@ -150,17 +151,12 @@ fn an_account_that_does_not_fill_its_frame_is_refused() {
         b[FRAME_AT..FRAME_AT + 8].copy_from_slice(&n.to_le_bytes());
         b
     };
-    for threads in [1, 2] {
-        let load = |b: Vec<u8>| Engine::from_snapshot_bytes_on(EngineConfig::default(), &b, Some(threads)).unwrap_err();
-        let past = bytes.len() as u64;
-        assert_eq!(load(framed(past)), format!("account 0's frame of {past} bytes at byte 45 passes the end"));
-        assert_eq!(
-            load(framed(u64::MAX)),
-            format!("account 0's frame of {} bytes at byte 45 passes the end", u64::MAX)
-        );
-        assert!(load(framed(len - 1)).starts_with("snapshot truncated at byte "), "an account cut short");
-        assert_eq!(load(framed(len + 1)), "account 0 leaves 1 of its frame's bytes unread");
-    }
+    let load = |b: Vec<u8>| Engine::from_snapshot_bytes(EngineConfig::default(), &b).unwrap_err();
+    let past = bytes.len() as u64;
+    assert_eq!(load(framed(past)), format!("account 0's frame of {past} bytes at byte 45 passes the end"));
+    assert_eq!(load(framed(u64::MAX)), format!("account 0's frame of {} bytes at byte 45 passes the end", u64::MAX));
+    assert!(load(framed(len - 1)).starts_with("snapshot truncated at byte "), "an account cut short");
+    assert_eq!(load(framed(len + 1)), "account 0 leaves 1 of its frame's bytes unread");
     assert!(Engine::from_snapshot_bytes(EngineConfig::default(), &framed(len)).is_ok());
 }
 

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::codec::W;
-use super::load::{by_skus, in_parallel, threads_for, MAX_LOAD_THREADS, SKUS_PER_WRITE_THREAD};
+use super::load::{by_skus, in_parallel, thread_count, SKUS_PER_WRITE_THREAD};
 use super::*;
 use crate::fx::FxHashMap;
 use crate::state::Engine;
@@ -98,7 +98,7 @@ impl Engine {
     }
 
     /// The accounts, into `w` on one thread (returning no parts), or as parts to join in order:
-    /// consecutive ranges of about equal SKUs, each encoded on its own thread (`threads`, or
+    /// consecutive ranges of about equal SKUs, each encoded on its own thread (`asked`, or
     /// the machine's cores, one per `SKUS_PER_WRITE_THREAD` SKUs). The same bytes whatever the
     /// number of threads.
     fn encode_accounts(
@@ -107,7 +107,7 @@ impl Engine {
         initial_token_ms: Option<u64>,
         format: u32,
         table: Option<&TextTable>,
-        threads: Option<usize>,
+        asked: Option<usize>,
     ) -> Vec<Vec<u8>> {
         let encode_range = |w: &mut W, range: Range<usize>| {
             for a in &self.accounts[range] {
@@ -125,8 +125,7 @@ impl Engine {
             }
         };
         let skus: usize = self.accounts.iter().map(|a| a.skus.len()).sum();
-        let threads = threads.unwrap_or_else(|| threads_for(skus, SKUS_PER_WRITE_THREAD));
-        let ranges = by_skus(&self.accounts, threads.clamp(1, MAX_LOAD_THREADS));
+        let ranges = by_skus(&self.accounts, thread_count(asked, skus, SKUS_PER_WRITE_THREAD));
         if ranges.len() <= 1 {
             encode_range(w, 0..self.accounts.len());
             return Vec::new();
