@@ -8,6 +8,7 @@ use crate::error::{DomainError, Missing, Result};
 use crate::fx::FxHashSet;
 use crate::gtin::parse_gtin;
 use crate::model::*;
+use crate::resolve::Named;
 use crate::state::{Engine, Work};
 use crate::validate as v;
 
@@ -335,20 +336,14 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn put_stock(
-        &mut self,
-        account: &str,
-        wh_id: &str,
-        sku_id: &str,
-        body: &StockBody,
-        work: &mut Work,
-    ) -> Result<()> {
+    pub(crate) fn put_stock(&mut self, named: Named, wh_id: &str, body: &StockBody, work: &mut Work) -> Result<()> {
         let quantity = stock_body(body)?;
-        let a = self.account_idx(account)?;
+        let a = self.named_account(named)?;
         let wh = *self.accounts[a].wh_index.get(wh_id).ok_or_else(|| {
+            let account = named.account;
             DomainError::not_found(Missing::Warehouse, wh_id, format!("warehouse `{wh_id}` of account `{account}`"))
         })?;
-        let s = self.sku_of(a, sku_id)?;
+        let s = self.named_sku(a, named)?;
         let sku = &mut self.accounts[a].skus[s];
         match sku.stock.iter_mut().find(|e| e.warehouse == wh) {
             Some(e) => {
@@ -369,10 +364,10 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn put_price(&mut self, account: &str, sku_id: &str, body: &PriceBody, work: &mut Work) -> Result<()> {
+    pub(crate) fn put_price(&mut self, named: Named, body: &PriceBody, work: &mut Work) -> Result<()> {
         let Price { price, list_price } = price_body(body)?;
-        let a = self.account_idx(account)?;
-        let s = self.sku_of(a, sku_id)?;
+        let a = self.named_account(named)?;
+        let s = self.named_sku(a, named)?;
         let tp = match &body.trade_policy {
             None => None,
             Some(t) => Some(self.tp_of(a, "trade_policy", t)?),
@@ -394,28 +389,22 @@ impl Engine {
         Ok(())
     }
 
-    pub(crate) fn delete_price(
-        &mut self,
-        account: &str,
-        sku_id: &str,
-        tp: Option<&str>,
-        work: &mut Work,
-    ) -> Result<()> {
+    pub(crate) fn delete_price(&mut self, named: Named, tp: Option<&str>, work: &mut Work) -> Result<()> {
         let Some(tp_id) = tp else {
             return Err(DomainError::invalid(
                 "trade_policy",
                 "required: only a trade policy's fixed price can be deleted",
             ));
         };
-        let a = self.account_idx(account)?;
-        let s = self.sku_of(a, sku_id)?;
+        let a = self.named_account(named)?;
+        let s = self.named_sku(a, named)?;
         let tp = self.tp_of(a, "trade_policy", tp_id)?;
         let sku = &mut self.accounts[a].skus[s];
         let Some(pos) = sku.tp_prices.iter().position(|(t, _)| *t == tp) else {
             return Err(DomainError::not_found(
                 Missing::Price,
                 tp_id,
-                format!("a fixed price of `{sku_id}` for that trade policy"),
+                format!("a fixed price of `{}` for that trade policy", named.sku),
             ));
         };
         let mut all = std::mem::take(&mut sku.tp_prices).into_vec();

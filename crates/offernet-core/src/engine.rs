@@ -6,15 +6,22 @@ use crate::command::*;
 use crate::error::Result;
 use crate::event::Event;
 use crate::model::*;
+use crate::resolve::{Named, Resolved};
 use crate::state::Work;
 
 pub use crate::state::{Engine, EngineConfig, DEFAULT_MAX_CHAIN, MAX_CHAIN_LIMIT, MIN_CHAIN_LIMIT, RULES_VERSION};
 
 impl Engine {
     /// Applies one command whole, or returns why not and changes nothing. `now_ms` is the
-    /// command's time (the engine has no clock): orders take their expiry from it. Long on
-    /// purpose: one arm per command kind, each handing it to its handler.
+    /// command's time (the engine has no clock): orders take their expiry from it.
     pub fn apply(&mut self, cmd: &Command, now_ms: u64) -> Result<Vec<Event>> {
+        self.apply_resolved(cmd, None, now_ms)
+    }
+
+    /// `apply`, with the command's ids found beforehand by `resolve` (`at`; `resolve.rs`):
+    /// the same result, events and state, without searching for them again. Long on purpose:
+    /// one arm per command kind, each handing it to its handler.
+    pub fn apply_resolved(&mut self, cmd: &Command, at: Option<Resolved>, now_ms: u64) -> Result<Vec<Event>> {
         let mut work = Work::default();
         match cmd {
             Command::CreateAccount { id, name, currency, token_hash } => {
@@ -28,11 +35,11 @@ impl Engine {
                 self.put_warehouse(account, warehouse, body, &mut work)?
             }
             Command::PutStock { account, warehouse, sku, body } => {
-                self.put_stock(account, warehouse, sku, body, &mut work)?
+                self.put_stock(Named { account, sku, at }, warehouse, body, &mut work)?
             }
-            Command::PutPrice { account, sku, body } => self.put_price(account, sku, body, &mut work)?,
+            Command::PutPrice { account, sku, body } => self.put_price(Named { account, sku, at }, body, &mut work)?,
             Command::DeletePrice { account, sku, trade_policy } => {
-                self.delete_price(account, sku, trade_policy.as_deref(), &mut work)?
+                self.delete_price(Named { account, sku, at }, trade_policy.as_deref(), &mut work)?
             }
             Command::PutAffiliation { seller, marketplace, body } => {
                 self.put_half::<Affiliation>(seller, marketplace, body, &mut work)?

@@ -24,6 +24,7 @@ mod memory;
 pub mod model;
 pub mod orders;
 mod reference;
+mod resolve;
 mod settle;
 pub mod shipping;
 pub mod snapshot;
@@ -55,6 +56,7 @@ pub use orders::{
     OutboundOutcome, PendingOutbound, SimulationItem, SimulationOffer, SubItemView, SubOrderView,
 };
 pub use reference::OfferKey;
+pub use resolve::Resolved;
 pub use shipping::{ShippingBody, ShippingProfile, Sla, SlaBody};
 pub use views::*;
 pub use webhooks::{WebhookBody, WebhookTarget, WebhookView, MAX_WEBHOOKS_PER_ACCOUNT};

@@ -2,7 +2,8 @@
 //!
 //! After every command: the incrementally maintained offers equal a from-scratch
 //! recomputation, and every engine invariant holds (`Engine::check_invariants`). A refused
-//! command must leave the whole state untouched. At the end of each case the same commands
+//! command must leave the whole state untouched. Every command is applied with its ids resolved
+//! beforehand (`Engine::resolve`), the restored copy and the replay without. At the end of each case the same commands
 //! are replayed into a fresh engine, which must produce the same events and state
 //! (determinism), and an engine restored from a snapshot taken halfway must answer every later
 //! command exactly like the original.
@@ -76,9 +77,13 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
         };
         now += r.below(10 * 60_000);
         let before = format!("{engine:?}");
-        let outcome = engine.apply(&cmd, now);
+        // Applied with its ids resolved beforehand, as the writer's callers do; the restored
+        // engine is handed the same `Resolved`, which is not its own (it looks the ids up),
+        // and the replay below has none: all three must agree.
+        let at = engine.resolve(&cmd);
+        let outcome = engine.apply_resolved(&cmd, at, now);
         if let Some(copy) = restored.as_mut() {
-            if copy.apply(&cmd, now) != outcome {
+            if copy.apply_resolved(&cmd, at, now) != outcome {
                 return Err(format!("step {step}: the restored engine answered {cmd:?} differently"));
             }
         }
@@ -165,7 +170,7 @@ fn order_heavy_sequences_keep_order_trees_whole() {
 #[test]
 fn the_generator_reaches_deep_states() {
     let (mut bound, mut multi_level, mut sellable, mut cut, mut through) = (0, 0, 0, 0, 0);
-    let (mut orders_ok, mut chain_orders) = (0, 0);
+    let (mut orders_ok, mut chain_orders, mut resolved) = (0, 0, 0);
     for seed in 0..200 {
         let mut r = Rng(seed);
         let mut engine = Engine::new(EngineConfig::new(4).unwrap());
@@ -175,7 +180,9 @@ fn the_generator_reaches_deep_states() {
         let mut placed = Vec::new();
         for step in 0..120u64 {
             let c = if r.chance(12) { order_command(&mut r, &engine, &mut placed) } else { command(&mut r, &engine) };
-            let ok = engine.apply(&c, step * 60_000).is_ok();
+            let at = engine.resolve(&c);
+            let ok = engine.apply_resolved(&c, at, step * 60_000).is_ok();
+            resolved += (ok && at.is_some()) as usize;
             if ok && matches!(c, Command::PlaceOrder { .. }) {
                 orders_ok += 1;
                 if let Command::PlaceOrder { marketplace, body } = &c {
@@ -228,11 +235,12 @@ fn the_generator_reaches_deep_states() {
         }
     }
     let seen = format!(
-        "bound {bound}, sellable {sellable}, cut {cut}, multi-level {multi_level}, stock through a forwarder {through}, orders placed {orders_ok}, with chain orders {chain_orders}"
+        "bound {bound}, sellable {sellable}, cut {cut}, multi-level {multi_level}, stock through a forwarder {through}, orders placed {orders_ok}, with chain orders {chain_orders}, applied resolved {resolved}"
     );
     println!("{seen}");
     assert!(bound > 500 && sellable > 100 && cut > 50 && multi_level > 100 && through > 20, "{seen}");
     assert!(orders_ok > 100 && chain_orders >= 5, "{seen}");
+    assert!(resolved > 1_000, "{seen}");
 
     // The order-heavy workload cancels and invoices at every level, also after an invoice.
     let (mut chain_cancels, mut refused_invoiced, mut chain_invoices, mut seller_cancels) = (0, 0, 0, 0);

@@ -112,7 +112,8 @@ impl Metrics {
         let _ = writeln!(o, "offernet_journal_commit_seconds_count {}", s.batches.load(Ordering::Relaxed));
     }
 
-    /// Every series. `open_streams` and `events_retained` come from the event log.
+    /// Every series. `open_streams` and `events_retained` come from the event log. Long on
+    /// purpose: one entry per series, in the order they are printed.
     pub fn render(&self, writer: &WriterHandle, open_streams: u64, events_retained: u64) -> String {
         let mut o = String::new();
         self.render_http(&mut o);
@@ -121,7 +122,7 @@ impl Metrics {
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
         let c = &self.connections;
         let health = writer.health();
-        let series: [(&str, &str, &str, u64); 18] = [
+        let series: [(&str, &str, &str, u64); 19] = [
             (
                 "offernet_writer_up",
                 "gauge",
@@ -131,6 +132,12 @@ impl Metrics {
             ("offernet_journal_errors_total", "counter", "Journal errors seen by the writer.", health.journal_errors),
             ("offernet_journal_batches_total", "counter", "Journal commits (batches).", get(&s.batches)),
             ("offernet_journal_commands_total", "counter", "Commands committed.", get(&s.commands)),
+            (
+                "offernet_journal_commands_resolved_total",
+                "counter",
+                "Commands whose account and SKU their caller found, so the writer did not search for them.",
+                get(&s.resolved),
+            ),
             ("offernet_journal_last_batch_size", "gauge", "Commands in the last commit.", get(&s.last_batch_size)),
             (
                 "offernet_journal_commit_micros_total",

@@ -8,6 +8,8 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use offernet_core::Resolved;
+
 use crate::journal::{Entry, StoredEvent};
 use crate::shared::{Outcome, Reply, Shared, SubmitError};
 use crate::sink::EventSink;
@@ -15,6 +17,9 @@ use crate::sink::EventSink;
 /// A committed batch, ready to be applied.
 pub(crate) struct Committed {
     pub(crate) entries: Vec<Entry>,
+    /// What the callers resolved of each entry's command (`Engine::resolve`; `None` where
+    /// they did not): applied with it, the same as without.
+    pub(crate) resolved: Vec<Option<Resolved>>,
     pub(crate) replies: Vec<Reply>,
     /// The time given to the batch's commands.
     pub(crate) at_ms: u64,
@@ -30,8 +35,8 @@ pub(crate) fn apply_and_answer(
     sink: Option<&Arc<dyn EventSink>>,
     batch: Committed,
 ) -> Result<Vec<StoredEvent>, String> {
-    let Committed { entries, replies, at_ms, commit_us } = batch;
-    let (outcomes, event_seq) = match apply(shared, &entries) {
+    let Committed { entries, resolved, replies, at_ms, commit_us } = batch;
+    let (outcomes, event_seq) = match apply(shared, &entries, &resolved) {
         Ok(applied) => applied,
         Err(why) => {
             // The batch is durable but the engine broke an invariant applying it: its state is
@@ -46,6 +51,8 @@ pub(crate) fn apply_and_answer(
     };
     let last_seq = entries.last().map_or(0, |e| e.seq);
     record(shared, entries.len() as u64, commit_us, event_seq, last_seq);
+    let by_callers = resolved.iter().filter(|r| r.is_some()).count() as u64;
+    shared.stats.resolved.fetch_add(by_callers, Ordering::Relaxed);
     let mut stored = Vec::new();
     for events in outcomes.iter().flatten() {
         if let Some(sink) = sink {
@@ -61,15 +68,16 @@ pub(crate) fn apply_and_answer(
 
 /// Applies a committed batch to the engine under its write lock; returns the outcomes and the
 /// engine's last event number after it, or, when the engine panicked, why.
-fn apply(shared: &Shared, entries: &[Entry]) -> Result<(Vec<Outcome>, u64), String> {
+fn apply(shared: &Shared, entries: &[Entry], resolved: &[Option<Resolved>]) -> Result<(Vec<Outcome>, u64), String> {
+    debug_assert_eq!(entries.len(), resolved.len(), "one `resolved` per entry");
     let mut engine = shared.engine.write().unwrap_or_else(|p| p.into_inner());
     // One unwind guard for the batch; `at` names the entry being applied if it panics.
     let mut at = 0;
     let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut outcomes = Vec::with_capacity(entries.len());
-        for e in entries {
+        for (e, r) in entries.iter().zip(resolved) {
             at = e.seq;
-            outcomes.push(engine.apply(&e.command, e.at_ms));
+            outcomes.push(engine.apply_resolved(&e.command, *r, e.at_ms));
         }
         outcomes
     }));

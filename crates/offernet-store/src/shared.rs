@@ -87,6 +87,9 @@ pub struct WriterHealth {
 pub struct WriterStats {
     pub batches: AtomicU64,
     pub commands: AtomicU64,
+    /// Commands whose account and SKU their caller found (`Engine::resolve`), so that the
+    /// writer did not search for them.
+    pub resolved: AtomicU64,
     pub last_batch_size: AtomicU64,
     /// Sum of commit latencies in microseconds (divide by `batches`).
     pub commit_micros: AtomicU64,

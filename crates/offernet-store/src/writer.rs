@@ -20,7 +20,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use offernet_core::{Command, Engine};
+use offernet_core::{Command, Engine, Resolved};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tracing::{error, info};
@@ -72,8 +72,9 @@ impl Default for WriterConfig {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // nearly all are commands: boxing costs an allocation each
 enum Request {
-    Command { command: Command, encoded: Encoded, reply: Reply },
+    Command { command: Command, encoded: Encoded, resolved: Option<Resolved>, reply: Reply },
     Shutdown { done: oneshot::Sender<()> },
 }
 
@@ -98,12 +99,19 @@ impl WriterHandle {
             )));
         }
         let encoded = Encoded::new(&command);
+        let resolved = self.resolve(&command);
         let (reply, rx) = oneshot::channel();
-        self.tx.try_send(Request::Command { command, encoded, reply }).map_err(|e| match e {
+        self.tx.try_send(Request::Command { command, encoded, resolved, reply }).map_err(|e| match e {
             mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
         })?;
         rx.await.map_err(|_| SubmitError::Closed)?
+    }
+
+    /// The command's account and SKU found here, in the caller's task (`Engine::resolve`), if
+    /// the engine is free now: the writer does not search for them, the caller never waits.
+    fn resolve(&self, command: &Command) -> Option<Resolved> {
+        self.shared.engine.try_read().ok()?.resolve(command)
     }
 
     /// The committed state (read-locked for the closure's duration; keep it short).
@@ -186,6 +194,7 @@ pub fn spawn_with_sink<J: Journal>(
 struct Batch {
     commands: Vec<Command>,
     encoded: Vec<Encoded>,
+    resolved: Vec<Option<Resolved>>, // what each caller resolved (`WriterHandle::resolve`)
     replies: Vec<Reply>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -330,15 +339,17 @@ impl<J: Journal> Writer<J> {
         let mut batch = Batch {
             commands: Vec::with_capacity(size),
             encoded: Vec::with_capacity(size),
+            resolved: Vec::with_capacity(size),
             replies: Vec::with_capacity(size),
             shutdown: None,
         };
         let mut next = Some(first);
         while let Some(req) = next.take() {
             match req {
-                Request::Command { command, encoded, reply } => {
+                Request::Command { command, encoded, resolved, reply } => {
                     batch.commands.push(command);
                     batch.encoded.push(encoded);
+                    batch.resolved.push(resolved);
                     batch.replies.push(reply);
                 }
                 Request::Shutdown { done } => {
@@ -357,7 +368,7 @@ impl<J: Journal> Writer<J> {
     /// Commits the batch (while the batch before it is applied), then starts its apply step,
     /// and snapshots when due. `Err` when the writer must stop (its callers are told).
     async fn write(&mut self, batch: Batch) -> Result<(), ()> {
-        let Batch { commands, encoded, replies, .. } = batch;
+        let Batch { commands, encoded, resolved, replies, .. } = batch;
         let at_ms = now_ms();
         let first = self.last_seq + 1;
         let entries: Vec<Entry> = commands
@@ -394,7 +405,7 @@ impl<J: Journal> Writer<J> {
         self.last_seq += entries.len() as u64;
         self.since_snapshot += entries.len() as u64;
         let (shared, sink) = (self.shared.clone(), self.sink.clone());
-        let batch = Committed { entries, replies, at_ms, commit_us };
+        let batch = Committed { entries, resolved, replies, at_ms, commit_us };
         self.applying = Some(tokio::task::spawn_blocking(move || apply_and_answer(&shared, sink.as_ref(), batch)));
         if self.config.snapshot_every > 0 && self.since_snapshot >= self.config.snapshot_every {
             self.settle().await?;

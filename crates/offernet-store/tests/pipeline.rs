@@ -1,6 +1,7 @@
 //! The pipelined writer: nothing is answered, readable or published before its commit returns,
 //! even though a batch's commit overlaps the apply step of the batch before it; and the event
-//! history stays whole across the pipeline.
+//! history stays whole across the pipeline. And the callers resolve their commands' ids for
+//! the writer only when the engine is free: they never wait for an apply step.
 
 mod common;
 
@@ -14,7 +15,11 @@ use offernet_store::journal::{Entry, JResult, RawEntry, SnapshotMeta};
 use offernet_store::*;
 use tokio::sync::{mpsc, Semaphore};
 
-both!(nothing_is_answered_or_visible_before_its_commit, a_commit_overlaps_the_apply_of_the_batch_before);
+both!(
+    nothing_is_answered_or_visible_before_its_commit,
+    a_commit_overlaps_the_apply_of_the_batch_before,
+    callers_resolve_their_ids_when_the_engine_is_free
+);
 
 /// The real journal, whose commits wait for a permit: each `append_batch` says it started
 /// (with its batch number) and then waits until the test adds a permit.
@@ -192,4 +197,46 @@ async fn a_commit_overlaps_the_apply_of_the_batch_before(db: &Db) {
     for s in seen.all() {
         assert!(stored.contains(&s), "event {s} is in the history");
     }
+}
+
+async fn callers_resolve_their_ids_when_the_engine_is_free(db: &Db) {
+    let mut all = setup_commands();
+    write_all(db, &all, WriterConfig::default()).await;
+    let (j, r) = open(db).await;
+    let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
+    let resolved = || h.shared().stats.resolved.load(Relaxed);
+    // One caller at a time: the engine is free whenever a caller submits.
+    for i in 0..20 {
+        let c = stock(i, 5);
+        h.submit(c.clone()).await.unwrap().unwrap();
+        all.push(c);
+    }
+    assert_eq!(resolved(), 20, "every stock update of an existing SKU came resolved");
+    // A SKU that does not exist, and a command that names no single SKU to update: nothing.
+    let missing = cmd(
+        serde_json::json!({"type": "put_stock", "account": "s", "warehouse": "w", "sku": "nope", "body": {"quantity": 1}}),
+    );
+    assert!(h.submit(missing).await.unwrap().is_err());
+    let sku = cmd(serde_json::json!({"type": "put_sku", "account": "s", "sku": "k0", "body": {"name": "K again"}}));
+    h.submit(sku.clone()).await.unwrap().unwrap();
+    all.push(sku);
+    assert_eq!(resolved(), 20);
+    // While the engine is held (as by an apply step), a caller does not wait for it: its
+    // command is queued at the first poll, without what it would have resolved.
+    let guard = stall_engine(&h);
+    let c = stock(3, 9);
+    let submitted = h.submit(c.clone());
+    tokio::pin!(submitted);
+    tokio::select! {
+        biased;
+        _ = &mut submitted => panic!("answered while the engine was held"),
+        _ = std::future::ready(()) => {}
+    }
+    drop(guard);
+    submitted.await.unwrap().unwrap();
+    all.push(c);
+    assert_eq!(resolved(), 20, "a caller that found the engine held did not resolve");
+    assert_eq!(h.read(|e| e.snapshot_bytes()), reference(&all).snapshot_bytes());
+    h.shutdown().await;
+    task.await.unwrap();
 }

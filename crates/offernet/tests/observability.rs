@@ -199,6 +199,7 @@ fn metrics_count_requests_per_route_template_and_readyz_is_ready() {
         "offernet_journal_commit_seconds_sum ".into(),
         "offernet_writer_queue_depth ".into(),
         "offernet_journal_last_batch_size ".into(),
+        "offernet_journal_commands_resolved_total ".into(),
         "offernet_events_retained ".into(),
         "offernet_event_streams ".into(),
     ] {

@@ -5,6 +5,7 @@ use super::{ImportErrors, ImportLine, MAX_IMPORT_LINES};
 use crate::error::{DomainError, Missing, Result};
 use crate::fx::FxHashSet;
 use crate::model::*;
+use crate::resolve::Named;
 use crate::state::{Engine, Work};
 
 /// Nodes the lines left for settling, without repeats: an import of a million SKUs leaves a
@@ -87,9 +88,11 @@ impl Engine {
     fn import_line(&mut self, account: &str, line: &ImportLine, w: &mut Work) -> Result<()> {
         match line {
             ImportLine::Sku { id, body } => self.put_sku(account, id, body, w),
-            ImportLine::Price { sku, body } => self.put_price(account, sku, body, w),
+            ImportLine::Price { sku, body } => self.put_price(Named { account, sku, at: None }, body, w),
             ImportLine::Warehouse { id, body } => self.put_warehouse(account, id, body, w),
-            ImportLine::Stock { warehouse, sku, body } => self.put_stock(account, warehouse, sku, body, w),
+            ImportLine::Stock { warehouse, sku, body } => {
+                self.put_stock(Named { account, sku, at: None }, warehouse, body, w)
+            }
             ImportLine::TradePolicy { id, body } => self.put_trade_policy(account, id, body, w),
         }
     }

@@ -103,7 +103,8 @@ pub fn stall_engine(h: &WriterHandle) -> std::sync::mpsc::Sender<()> {
     std::thread::spawn(move || {
         let _guard = shared.engine.write().unwrap();
         held_tx.send(()).unwrap();
-        let _ = rx.recv();
+        // At most 30 s: a test that would wait on the engine fails instead of hanging.
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(30));
     });
     held_rx.recv().unwrap();
     tx

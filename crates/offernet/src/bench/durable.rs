@@ -86,9 +86,16 @@ async fn through_writer(
     let batches = stats.batches.load(Ordering::Relaxed).max(1) as f64;
     let commands = stats.commands.load(Ordering::Relaxed) as f64;
     let commit_ms = stats.commit_micros.load(Ordering::Relaxed) as f64 / batches / 1000.0;
+    let resolved = stats.resolved.load(Ordering::Relaxed) as f64 / commands.max(1.0);
     h.shutdown().await;
     let _ = task.await;
-    Ok(Through { rate: n as f64 / dt, per_batch: commands / batches, commit_ms, batch_ms: dt * 1000.0 / batches })
+    Ok(Through {
+        rate: n as f64 / dt,
+        per_batch: commands / batches,
+        commit_ms,
+        batch_ms: dt * 1000.0 / batches,
+        resolved,
+    })
 }
 
 /// One run through the writer: commands/s, commands per commit, the mean commit's time and the
@@ -98,6 +105,8 @@ struct Through {
     per_batch: f64,
     commit_ms: f64,
     batch_ms: f64,
+    /// The share of commands whose callers resolved their ids (`WriterHandle::submit`).
+    resolved: f64,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -138,8 +147,8 @@ pub fn propagation_durable(net: &NetworkArgs, runs: usize, d: &DurableArgs) -> R
             let work = updates(&shape, d.durable_updates, &mut rng);
             let t = through_writer(jj, rr, offernet_store::writer::DEFAULT_MAX_BATCH, d.clients, work).await?;
             eprintln!(
-                "run {run}: {:.0} commands/s through the journal, {:.0} commands per commit, commit {:.2} ms, batch every {:.2} ms",
-                t.rate, t.per_batch, t.commit_ms, t.batch_ms
+                "run {run}: {:.0} commands/s through the journal, {:.0} commands per commit, commit {:.2} ms, batch every {:.2} ms, {:.0} % resolved by their callers",
+                t.rate, t.per_batch, t.commit_ms, t.batch_ms, t.resolved * 100.0
             );
             rates.push(t.rate);
             batch_sizes.push(t.per_batch);

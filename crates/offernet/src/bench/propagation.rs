@@ -4,9 +4,10 @@
 use std::time::Instant;
 
 use clap::Args;
+use offernet_core::{Command, Engine, Resolved};
 
 use super::common::{median, rss_bytes, Rng, Yardstick};
-use super::network::{generate, updates, NetworkArgs};
+use super::network::{generate, updates, Network, NetworkArgs};
 use crate::shared::{e, Result};
 
 #[derive(Args, Clone, Debug)]
@@ -43,23 +44,8 @@ pub fn propagation(args: PropagationArgs) -> Result<()> {
     eprintln!("network: {accounts} accounts, {skus} SKUs, {offers} offers, built in {build_s:.1} s");
 
     let mut rng = Rng(args.net.seed ^ 0x5eed);
-    let mut rates = Vec::new();
-    let mut changed_total = 0usize;
-    let mut applied_total = 0usize;
-    for run in 0..args.runs {
-        let work = updates(&net, args.updates, &mut rng);
-        let t = Instant::now();
-        let mut changed = 0usize;
-        for c in &work {
-            changed += net.engine.apply(c, 0).map_err(e)?.len();
-        }
-        let dt = t.elapsed().as_secs_f64();
-        rates.push(work.len() as f64 / dt);
-        changed_total += changed;
-        applied_total += work.len();
-        eprintln!("run {run}: {:.0} updates/s ({changed} offer changes)", work.len() as f64 / dt);
-    }
-    let incremental = median(&mut rates);
+    let rates = measure(&mut net, &args, &mut rng)?;
+    let Rates { incremental, resolved, resolving, both, events_per_update } = rates;
 
     let mut base = Vec::new();
     for _ in 0..args.baseline_runs {
@@ -82,9 +68,12 @@ pub fn propagation(args: PropagationArgs) -> Result<()> {
     println!("network      {accounts} accounts, depth {}, {skus} SKUs, {offers} offers", args.net.depth);
     println!("incremental  {incremental:>14.0} updates/s  (median of {} runs of {})", args.runs, args.updates);
     println!("baseline     {baseline:>14.2} updates/s  (full recomputation of every offer per update)");
+    println!("resolved     {resolved:>14.0} updates/s  (ids resolved beforehand, as the writer's callers do: Engine::resolve, then apply_resolved)");
+    println!("resolving    {resolving:>14.0} commands/s (Engine::resolve alone); both on one core {both:.0} updates/s");
     println!("ratio        {:>14.0}x", incremental / baseline);
-    println!("offer events {:>14.2} per update", changed_total as f64 / applied_total.max(1) as f64);
+    println!("offer events {events_per_update:>14.2} per update");
     println!("{}", yardstick.line("incremental", incremental));
+    println!("{}", yardstick.line("resolved", resolved));
     println!("memory       {bytes_per_offer:>14.0} bytes per offer (whole engine RSS / offers)");
     println!(
         "{}",
@@ -92,10 +81,94 @@ pub fn propagation(args: PropagationArgs) -> Result<()> {
             "scenario": "propagation", "accounts": accounts, "depth": args.net.depth, "skus": skus,
             "offers": offers, "updates_per_run": args.updates, "runs": args.runs,
             "incremental_updates_per_s": incremental.round(), "baseline_updates_per_s": baseline,
-            "ratio": (incremental / baseline).round(), "rss_bytes_per_offer": bytes_per_offer.round(),
-            "offer_events_per_update": changed_total as f64 / applied_total.max(1) as f64,
+            "resolved_updates_per_s": resolved.round(), "resolve_per_s": resolving.round(),
+            "resolve_and_apply_per_s": both.round(), "ratio": (incremental / baseline).round(),
+            "rss_bytes_per_offer": bytes_per_offer.round(),
+            "offer_events_per_update": events_per_update,
             "build_s": build_s, "yardstick": yardstick.json(incremental),
         })
     );
     Ok(())
+}
+
+/// Medians over the measured runs, per second; offer events per update.
+struct Rates {
+    incremental: f64,
+    resolved: f64,
+    resolving: f64,
+    both: f64,
+    events_per_update: f64,
+}
+
+/// The measured runs. Each applies one set of updates as they come (ids looked up by the
+/// engine) and another resolved beforehand (as the writer's callers do), in turns, so that
+/// neither always runs on the warmer or the fuller engine.
+fn measure(net: &mut Network, args: &PropagationArgs, rng: &mut Rng) -> Result<Rates> {
+    let (mut plain_rates, mut resolved, mut resolving, mut both) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut changed, mut applied) = (0usize, 0usize);
+    let n = args.updates as f64;
+    for run in 0..args.runs {
+        let plain = updates(net, args.updates, rng);
+        let ahead = updates(net, args.updates, rng);
+        let (p, r) = if run % 2 == 0 {
+            (apply_plain(&mut net.engine, &plain)?, apply_resolved(&mut net.engine, &ahead)?)
+        } else {
+            let r = apply_resolved(&mut net.engine, &ahead)?;
+            (apply_plain(&mut net.engine, &plain)?, r)
+        };
+        plain_rates.push(n / p.apply_s);
+        resolved.push(n / r.apply_s);
+        resolving.push(n / r.resolve_s);
+        both.push(n / (r.resolve_s + r.apply_s));
+        changed += p.changed;
+        applied += plain.len();
+        eprintln!(
+            "run {run}: {:.0} updates/s ({} offer changes); resolved beforehand {:.0} updates/s (resolving {:.0}/s)",
+            n / p.apply_s,
+            p.changed,
+            n / r.apply_s,
+            n / r.resolve_s
+        );
+    }
+    Ok(Rates {
+        incremental: median(&mut plain_rates),
+        resolved: median(&mut resolved),
+        resolving: median(&mut resolving),
+        both: median(&mut both),
+        events_per_update: changed as f64 / applied.max(1) as f64,
+    })
+}
+
+/// One set of updates applied: seconds resolving (none for `apply_plain`), seconds applying,
+/// offer changes.
+struct Timed {
+    resolve_s: f64,
+    apply_s: f64,
+    changed: usize,
+}
+
+/// Applies `work` as it comes: the engine looks each command's ids up.
+fn apply_plain(engine: &mut Engine, work: &[Command]) -> Result<Timed> {
+    let t = Instant::now();
+    let mut changed = 0usize;
+    for c in work {
+        changed += engine.apply(c, 0).map_err(e)?.len();
+    }
+    Ok(Timed { resolve_s: 0.0, apply_s: t.elapsed().as_secs_f64(), changed })
+}
+
+/// Resolves every command of `work` first (timed apart), then applies them with it.
+fn apply_resolved(engine: &mut Engine, work: &[Command]) -> Result<Timed> {
+    let t = Instant::now();
+    let at: Vec<Option<Resolved>> = work.iter().map(|c| engine.resolve(c)).collect();
+    let resolve_s = t.elapsed().as_secs_f64();
+    if at.iter().any(Option::is_none) {
+        return Err("an update's SKU did not resolve".into());
+    }
+    let t = Instant::now();
+    let mut changed = 0usize;
+    for (c, r) in work.iter().zip(at) {
+        changed += engine.apply_resolved(c, r, 0).map_err(e)?.len();
+    }
+    Ok(Timed { resolve_s, apply_s: t.elapsed().as_secs_f64(), changed })
 }
