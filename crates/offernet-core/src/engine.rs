@@ -18,10 +18,10 @@ impl Engine {
         self.apply_resolved(cmd, None, now_ms)
     }
 
-    /// `apply`, with the command's ids found beforehand by `resolve` (`at`; `resolve.rs`):
+    /// `apply`, with the command's ids found beforehand by `resolve` (`resolve.rs`):
     /// the same result, events and state, without searching for them again. Long on purpose:
     /// one arm per command kind, each handing it to its handler.
-    pub fn apply_resolved(&mut self, cmd: &Command, at: Option<Resolved>, now_ms: u64) -> Result<Vec<Event>> {
+    pub fn apply_resolved(&mut self, cmd: &Command, resolved: Option<Resolved>, now_ms: u64) -> Result<Vec<Event>> {
         let mut work = Work::default();
         match cmd {
             Command::CreateAccount { id, name, currency, token_hash } => {
@@ -35,11 +35,13 @@ impl Engine {
                 self.put_warehouse(account, warehouse, body, &mut work)?
             }
             Command::PutStock { account, warehouse, sku, body } => {
-                self.put_stock(Named { account, sku, at }, warehouse, body, &mut work)?
+                self.put_stock(Named { account, sku, resolved }, warehouse, body, &mut work)?
             }
-            Command::PutPrice { account, sku, body } => self.put_price(Named { account, sku, at }, body, &mut work)?,
+            Command::PutPrice { account, sku, body } => {
+                self.put_price(Named { account, sku, resolved }, body, &mut work)?
+            }
             Command::DeletePrice { account, sku, trade_policy } => {
-                self.delete_price(Named { account, sku, at }, trade_policy.as_deref(), &mut work)?
+                self.delete_price(Named { account, sku, resolved }, trade_policy.as_deref(), &mut work)?
             }
             Command::PutAffiliation { seller, marketplace, body } => {
                 self.put_half::<Affiliation>(seller, marketplace, body, &mut work)?

@@ -84,33 +84,31 @@ pub struct Engine {
     /// from the quotes (rebuilt on a snapshot's load).
     pub(crate) quote_expiry: BTreeSet<(u64, AccountIdx, SkuIdx)>,
     /// This engine's own number, which a `Resolved` carries (`resolve.rs`; not state).
-    pub(crate) lineage: Lineage,
+    pub(crate) engine_id: EngineId,
 }
 
-/// A number no other engine of this process has: a clone or a restored engine gets a new one.
-/// Indices are never reused within one engine, so a position found for an id stays that id's
-/// for the engine's life; two engines (a clone that went its own way) may give the same index
-/// to different ids, so a `Resolved` is used only by the engine it came from. Not state: equal
-/// engines differ in it, so it is left out of `Debug` (which tests compare).
-pub(crate) struct Lineage(pub(crate) u64);
+/// A number no other engine of this process has: a clone or a restored engine gets its own,
+/// so a `Resolved` is used only by the engine that made it (`resolve.rs` says why). Not state:
+/// equal engines differ in it, so `Debug` (which tests compare) does not show it.
+pub(crate) struct EngineId(pub(crate) u64);
 
-impl Lineage {
-    fn fresh() -> Lineage {
+impl EngineId {
+    fn fresh() -> EngineId {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        Lineage(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        EngineId(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
     }
 }
 
-impl Clone for Lineage {
+impl Clone for EngineId {
     /// A clone is another engine: a new number.
-    fn clone(&self) -> Lineage {
-        Lineage::fresh()
+    fn clone(&self) -> EngineId {
+        EngineId::fresh()
     }
 }
 
-impl std::fmt::Debug for Lineage {
+impl std::fmt::Debug for EngineId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Lineage")
+        f.write_str("EngineId")
     }
 }
 
@@ -163,7 +161,7 @@ impl Engine {
             orders: Default::default(),
             strings: Default::default(),
             quote_expiry: BTreeSet::new(),
-            lineage: Lineage::fresh(),
+            engine_id: EngineId::fresh(),
         }
     }
 

@@ -2,11 +2,12 @@
 //!
 //! After every command: the incrementally maintained offers equal a from-scratch
 //! recomputation, and every engine invariant holds (`Engine::check_invariants`). A refused
-//! command must leave the whole state untouched. Every command is applied with its ids resolved
-//! beforehand (`Engine::resolve`), the restored copy and the replay without. At the end of each case the same commands
-//! are replayed into a fresh engine, which must produce the same events and state
-//! (determinism), and an engine restored from a snapshot taken halfway must answer every later
-//! command exactly like the original.
+//! command must leave the whole state untouched. A command naming a SKU is applied with what
+//! `Engine::resolve` found for that SKU the first time a command named it, any number of
+//! commands before (the restored copy and the replay look every id up). At the end of each
+//! case the same commands are replayed into a fresh engine, which must produce the same events
+//! and state (determinism), and an engine restored from a snapshot taken halfway must answer
+//! every later command exactly like the original.
 //!
 //! `OFFERNET_PROPTEST_CASES` sets the number of cases (default 2,000), and
 //! `OFFERNET_PROPTEST_SEED` the first seed. A failure prints its seed: add it to
@@ -16,6 +17,8 @@
 mod generate;
 #[path = "property/quotes.rs"]
 mod quotes;
+
+use std::collections::HashMap;
 
 use generate::*;
 use offernet_core::*;
@@ -46,6 +49,7 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
     // must behave exactly like the original.
     let mut restored: Option<Engine> = None;
     let mut placed: Vec<(String, String, Vec<String>)> = Vec::new();
+    let mut resolutions = HashMap::new();
     let mut now: u64 = 1_800_000_000_000;
     for step in 0..steps {
         if step == steps / 2 {
@@ -77,13 +81,13 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
         };
         now += r.below(10 * 60_000);
         let before = format!("{engine:?}");
-        // Applied with its ids resolved beforehand, as the writer's callers do; the restored
-        // engine is handed the same `Resolved`, which is not its own (it looks the ids up),
-        // and the replay below has none: all three must agree.
-        let at = engine.resolve(&cmd);
-        let outcome = engine.apply_resolved(&cmd, at, now);
+        // Applied with its ids resolved beforehand, as the writer's callers do, and as long
+        // before as possible; the restored engine is handed the same `Resolved`, which is not
+        // its own (it looks the ids up), and the replay below has none: all must agree.
+        let resolved = resolve_early(&mut resolutions, &engine, &cmd);
+        let outcome = engine.apply_resolved(&cmd, resolved, now);
         if let Some(copy) = restored.as_mut() {
-            if copy.apply_resolved(&cmd, at, now) != outcome {
+            if copy.apply_resolved(&cmd, resolved, now) != outcome {
                 return Err(format!("step {step}: the restored engine answered {cmd:?} differently"));
             }
         }
@@ -121,6 +125,27 @@ fn run_case(seed: u64, steps: usize, orders: u64) -> Result<(), String> {
         return Err("replay differs".to_string());
     }
     Ok(())
+}
+
+/// What `engine` resolved for `cmd`'s account and SKU the first time a command named them
+/// (kept in `resolutions`), else nothing: a position found once must hold for good.
+fn resolve_early(
+    resolutions: &mut HashMap<(String, String), Resolved>,
+    engine: &Engine,
+    cmd: &Command,
+) -> Option<Resolved> {
+    let key = match cmd {
+        Command::PutStock { account, sku, .. }
+        | Command::PutPrice { account, sku, .. }
+        | Command::DeletePrice { account, sku, .. } => (account.clone(), sku.clone()),
+        _ => return None,
+    };
+    if let Some(r) = resolutions.get(&key) {
+        return Some(*r);
+    }
+    let r = engine.resolve(cmd)?;
+    resolutions.insert(key, r);
+    Some(r)
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -178,11 +203,14 @@ fn the_generator_reaches_deep_states() {
             let _ = engine.apply(&c, 0);
         }
         let mut placed = Vec::new();
+        let mut resolutions = HashMap::new();
         for step in 0..120u64 {
             let c = if r.chance(12) { order_command(&mut r, &engine, &mut placed) } else { command(&mut r, &engine) };
-            let at = engine.resolve(&c);
-            let ok = engine.apply_resolved(&c, at, step * 60_000).is_ok();
-            resolved += (ok && at.is_some()) as usize;
+            let known = resolutions.len();
+            let early = resolve_early(&mut resolutions, &engine, &c);
+            let ok = engine.apply_resolved(&c, early, step * 60_000).is_ok();
+            // Applied with what was resolved for an earlier command.
+            resolved += (ok && early.is_some() && resolutions.len() == known) as usize;
             if ok && matches!(c, Command::PlaceOrder { .. }) {
                 orders_ok += 1;
                 if let Command::PlaceOrder { marketplace, body } = &c {
@@ -235,7 +263,7 @@ fn the_generator_reaches_deep_states() {
         }
     }
     let seen = format!(
-        "bound {bound}, sellable {sellable}, cut {cut}, multi-level {multi_level}, stock through a forwarder {through}, orders placed {orders_ok}, with chain orders {chain_orders}, applied resolved {resolved}"
+        "bound {bound}, sellable {sellable}, cut {cut}, multi-level {multi_level}, stock through a forwarder {through}, orders placed {orders_ok}, with chain orders {chain_orders}, applied with what an earlier command resolved {resolved}"
     );
     println!("{seen}");
     assert!(bound > 500 && sellable > 100 && cut > 50 && multi_level > 100 && through > 20, "{seen}");

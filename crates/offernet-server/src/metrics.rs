@@ -135,7 +135,7 @@ impl Metrics {
             (
                 "offernet_journal_commands_resolved_total",
                 "counter",
-                "Commands whose account and SKU their caller found, so the writer did not search for them.",
+                "Commands that came with their account and SKU found by the request, for the writer to use instead of searching.",
                 get(&s.resolved),
             ),
             ("offernet_journal_last_batch_size", "gauge", "Commands in the last commit.", get(&s.last_batch_size)),

@@ -18,7 +18,7 @@ use crate::sink::EventSink;
 pub(crate) struct Committed {
     pub(crate) entries: Vec<Entry>,
     /// What the callers resolved of each entry's command (`Engine::resolve`; `None` where
-    /// they did not): applied with it, the same as without.
+    /// they did not), handed to `apply_resolved`: the same result as without.
     pub(crate) resolved: Vec<Option<Resolved>>,
     pub(crate) replies: Vec<Reply>,
     /// The time given to the batch's commands.
@@ -69,7 +69,7 @@ pub(crate) fn apply_and_answer(
 /// Applies a committed batch to the engine under its write lock; returns the outcomes and the
 /// engine's last event number after it, or, when the engine panicked, why.
 fn apply(shared: &Shared, entries: &[Entry], resolved: &[Option<Resolved>]) -> Result<(Vec<Outcome>, u64), String> {
-    debug_assert_eq!(entries.len(), resolved.len(), "one `resolved` per entry");
+    assert_eq!(entries.len(), resolved.len(), "one `resolved` per entry");
     let mut engine = shared.engine.write().unwrap_or_else(|p| p.into_inner());
     // One unwind guard for the batch; `at` names the entry being applied if it panics.
     let mut at = 0;

@@ -3,9 +3,9 @@
 //! mark thread (`mark.rs`) all work on it.
 
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, RwLock};
+use std::sync::{Mutex, RwLock, TryLockError};
 
-use offernet_core::{DomainError, Engine, Event};
+use offernet_core::{Command, DomainError, Engine, Event, Resolved};
 use tokio::sync::{oneshot, watch};
 use tracing::{info, warn};
 
@@ -87,8 +87,8 @@ pub struct WriterHealth {
 pub struct WriterStats {
     pub batches: AtomicU64,
     pub commands: AtomicU64,
-    /// Commands whose account and SKU their caller found (`Engine::resolve`), so that the
-    /// writer did not search for them.
+    /// Commands that came with their account and SKU found by their caller
+    /// (`Engine::resolve`), for the writer to use instead of searching.
     pub resolved: AtomicU64,
     pub last_batch_size: AtomicU64,
     /// Sum of commit latencies in microseconds (divide by `batches`).
@@ -116,6 +116,17 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// The command's account and SKU found in the caller's task (`Engine::resolve`), if the
+    /// engine is free now: the writer does not search for them, and a caller never waits.
+    pub(crate) fn resolve(&self, command: &Command) -> Option<Resolved> {
+        match self.engine.try_read() {
+            Ok(engine) => engine.resolve(command),
+            // As `WriterHandle::read` does: a panicked apply step stopped the writer already.
+            Err(TryLockError::Poisoned(p)) => p.into_inner().resolve(command),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// A writer's shared part, in the `ok` state, over the recovered engine.
     pub(crate) fn new(engine: Engine) -> Shared {
         Shared {

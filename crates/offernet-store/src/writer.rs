@@ -98,20 +98,16 @@ impl WriterHandle {
                 state.as_str()
             )));
         }
-        let encoded = Encoded::new(&command);
-        let resolved = self.resolve(&command);
-        let (reply, rx) = oneshot::channel();
-        self.tx.try_send(Request::Command { command, encoded, resolved, reply }).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(_) => SubmitError::Busy,
-            mpsc::error::TrySendError::Closed(_) => SubmitError::Closed,
+        // A place in the queue first: a full queue costs the caller nothing more.
+        let place = self.tx.try_reserve().map_err(|e| match e {
+            mpsc::error::TrySendError::Full(()) => SubmitError::Busy,
+            mpsc::error::TrySendError::Closed(()) => SubmitError::Closed,
         })?;
+        let encoded = Encoded::new(&command);
+        let resolved = self.shared.resolve(&command);
+        let (reply, rx) = oneshot::channel();
+        place.send(Request::Command { command, encoded, resolved, reply });
         rx.await.map_err(|_| SubmitError::Closed)?
-    }
-
-    /// The command's account and SKU found here, in the caller's task (`Engine::resolve`), if
-    /// the engine is free now: the writer does not search for them, the caller never waits.
-    fn resolve(&self, command: &Command) -> Option<Resolved> {
-        self.shared.engine.try_read().ok()?.resolve(command)
     }
 
     /// The committed state (read-locked for the closure's duration; keep it short).
@@ -194,7 +190,8 @@ pub fn spawn_with_sink<J: Journal>(
 struct Batch {
     commands: Vec<Command>,
     encoded: Vec<Encoded>,
-    resolved: Vec<Option<Resolved>>, // what each caller resolved (`WriterHandle::resolve`)
+    /// What each caller resolved (`Shared::resolve`).
+    resolved: Vec<Option<Resolved>>,
     replies: Vec<Reply>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -210,6 +207,7 @@ struct End {
 }
 
 /// What the writer waits for next.
+#[allow(clippy::large_enum_variant)] // as `Request`: moved, not stored
 enum Next {
     Request(Request),
     /// The queue stayed empty for the idle interval (and no apply step was running).

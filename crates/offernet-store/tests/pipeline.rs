@@ -18,7 +18,8 @@ use tokio::sync::{mpsc, Semaphore};
 both!(
     nothing_is_answered_or_visible_before_its_commit,
     a_commit_overlaps_the_apply_of_the_batch_before,
-    callers_resolve_their_ids_when_the_engine_is_free
+    callers_resolve_their_ids_when_the_engine_is_free,
+    callers_resolving_while_others_make_skus_agree_with_the_replay
 );
 
 /// The real journal, whose commits wait for a permit: each `append_batch` says it started
@@ -222,7 +223,9 @@ async fn callers_resolve_their_ids_when_the_engine_is_free(db: &Db) {
     all.push(sku);
     assert_eq!(resolved(), 20);
     // While the engine is held (as by an apply step), a caller does not wait for it: its
-    // command is queued at the first poll, without what it would have resolved.
+    // command is resolved (or not) and queued at the submission's first poll, here polled
+    // once while the engine is held (a caller that waited would block this thread until the
+    // hold ends, 30 s at most, and then resolve: 21).
     let guard = stall_engine(&h);
     let c = stock(3, 9);
     let submitted = h.submit(c.clone());
@@ -239,4 +242,38 @@ async fn callers_resolve_their_ids_when_the_engine_is_free(db: &Db) {
     assert_eq!(h.read(|e| e.snapshot_bytes()), reference(&all).snapshot_bytes());
     h.shutdown().await;
     task.await.unwrap();
+}
+
+/// Many callers at once, some making SKUs while others update them: what the callers resolved
+/// while SKUs were being made lands on the same SKUs as the journal's replay, which resolves
+/// nothing.
+async fn callers_resolving_while_others_make_skus_agree_with_the_replay(db: &Db) {
+    write_all(db, &setup_commands(), WriterConfig::default()).await;
+    let (j, r) = open(db).await;
+    let (h, task) = spawn(j, r, WriterConfig { snapshot_every: 0, ..Default::default() });
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let h = h.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..40 {
+                let sku = format!("t{t}-{i}");
+                let made = cmd(serde_json::json!({"type": "put_sku", "account": "s", "sku": sku, "body": {"name": "T"}}));
+                h.submit(made).await.unwrap().unwrap();
+                let q = (t * 100 + i) as u64;
+                let own = serde_json::json!({"type": "put_stock", "account": "s", "warehouse": "w", "sku": sku, "body": {"quantity": q}});
+                h.submit(cmd(own)).await.unwrap().unwrap();
+                h.submit(stock(t * 7 + i, q)).await.unwrap().unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let resolved = h.shared().stats.resolved.load(Relaxed);
+    assert!(resolved > 0, "some callers resolved");
+    let live = h.read(|e| e.snapshot_bytes());
+    h.shutdown().await;
+    task.await.unwrap();
+    let mut j = db.journal().await;
+    assert_eq!(live, replay_stored(&mut j).await.snapshot_bytes());
 }
