@@ -398,3 +398,17 @@ pub enum Command {
         invoice_number: Option<String>,
     },
 }
+
+impl Command {
+    /// The account and the SKU a command updates, if it updates one SKU of one account (stock,
+    /// price, a fixed price deleted): the commands whose ids are resolved at the edge
+    /// (`Engine::resolve`).
+    pub fn single_sku(&self) -> Option<(&str, &str)> {
+        match self {
+            Command::PutStock { account, sku, .. }
+            | Command::PutPrice { account, sku, .. }
+            | Command::DeletePrice { account, sku, .. } => Some((account, sku)),
+            _ => None,
+        }
+    }
+}

@@ -35,13 +35,13 @@ impl Engine {
                 self.put_warehouse(account, warehouse, body, &mut work)?
             }
             Command::PutStock { account, warehouse, sku, body } => {
-                self.put_stock(Named { account, sku, resolved }, warehouse, body, &mut work)?
+                self.put_stock(Named::new(self, account, sku, resolved), warehouse, body, &mut work)?
             }
             Command::PutPrice { account, sku, body } => {
-                self.put_price(Named { account, sku, resolved }, body, &mut work)?
+                self.put_price(Named::new(self, account, sku, resolved), body, &mut work)?
             }
             Command::DeletePrice { account, sku, trade_policy } => {
-                self.delete_price(Named { account, sku, resolved }, trade_policy.as_deref(), &mut work)?
+                self.delete_price(Named::new(self, account, sku, resolved), trade_policy.as_deref(), &mut work)?
             }
             Command::PutAffiliation { seller, marketplace, body } => {
                 self.put_half::<Affiliation>(seller, marketplace, body, &mut work)?

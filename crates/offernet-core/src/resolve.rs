@@ -42,17 +42,6 @@ pub struct Resolved {
     sku: SkuIdx,
 }
 
-/// The account and SKU ids a command names, if it names one SKU of one account (stock,
-/// price, a fixed price deleted): the commands `resolve` resolves.
-fn named_ids(cmd: &Command) -> Option<(&str, &str)> {
-    match cmd {
-        Command::PutStock { account, sku, .. }
-        | Command::PutPrice { account, sku, .. }
-        | Command::DeletePrice { account, sku, .. } => Some((account, sku)),
-        _ => None,
-    }
-}
-
 fn ids_hash(account: &str, sku: &str) -> u64 {
     let mut h = FxHasher::default();
     (account, sku).hash(&mut h);
@@ -64,16 +53,16 @@ impl Engine {
     /// one SKU of one account (stock, price, a fixed price deleted); `None` for other commands
     /// and when either does not exist (then applying looks again, and says what is missing).
     pub fn resolve(&self, cmd: &Command) -> Option<Resolved> {
-        let (account, sku) = named_ids(cmd)?;
+        let (account, sku) = cmd.single_sku()?;
         let a = *self.account_index.get(account)?;
         let s = self.accounts[a].sku_idx(sku)?;
         Some(Resolved { engine: self.engine_id.0, ids: ids_hash(account, sku), account: a, sku: s })
     }
 
-    /// The account a command names: from what `resolve` found, if it holds here, else looked
-    /// up (not found: `account_idx`'s error).
+    /// The account a command names: from what `resolve` found (`Named::new` kept it only if
+    /// it holds here), else looked up (not found: `account_idx`'s error).
     pub(crate) fn named_account(&self, n: Named) -> Result<AccountIdx> {
-        match n.holding(self) {
+        match n.resolved {
             Some(r) => Ok(r.account),
             None => self.account_idx(n.account),
         }
@@ -81,7 +70,7 @@ impl Engine {
 
     /// The SKU a command names in account `a` (the one `named_account` gave): likewise.
     pub(crate) fn named_sku(&self, a: AccountIdx, n: Named) -> Result<SkuIdx> {
-        match n.holding(self) {
+        match n.resolved {
             Some(r) => {
                 debug_assert!(
                     r.account == a && &*self.accounts[a].id == n.account && &*self.accounts[a].skus[r.sku].id == n.sku,
@@ -94,9 +83,9 @@ impl Engine {
     }
 }
 
-/// A command's account and SKU as it names them, with what `resolve` found for them, if
-/// anything. The handlers look each up where they always did, so that a command refused for
-/// several reasons names the same one either way.
+/// A command's account and SKU as it names them, with what `resolve` found for them if it
+/// holds in this engine. The handlers look each up where they always did, so that a command
+/// refused for several reasons names the same one either way.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Named<'a> {
     pub account: &'a str,
@@ -104,10 +93,17 @@ pub(crate) struct Named<'a> {
     pub resolved: Option<Resolved>,
 }
 
-impl Named<'_> {
-    /// What was resolved, if `engine` resolved it for these ids.
-    fn holding(&self, engine: &Engine) -> Option<Resolved> {
-        self.resolved.filter(|r| r.engine == engine.engine_id.0 && r.ids == ids_hash(self.account, self.sku))
+impl<'a> Named<'a> {
+    /// `account` and `sku` with `resolved` if `engine` resolved it for these ids (checked
+    /// once, here), else with nothing.
+    pub(crate) fn new(engine: &Engine, account: &'a str, sku: &'a str, resolved: Option<Resolved>) -> Named<'a> {
+        let resolved = resolved.filter(|r| r.engine == engine.engine_id.0 && r.ids == ids_hash(account, sku));
+        Named { account, sku, resolved }
+    }
+
+    /// Ids only: the handler looks both up.
+    pub(crate) fn ids(account: &'a str, sku: &'a str) -> Named<'a> {
+        Named { account, sku, resolved: None }
     }
 }
 

@@ -134,12 +134,8 @@ fn resolve_early(
     engine: &Engine,
     cmd: &Command,
 ) -> Option<Resolved> {
-    let key = match cmd {
-        Command::PutStock { account, sku, .. }
-        | Command::PutPrice { account, sku, .. }
-        | Command::DeletePrice { account, sku, .. } => (account.clone(), sku.clone()),
-        _ => return None,
-    };
+    let (account, sku) = cmd.single_sku()?;
+    let key = (account.to_string(), sku.to_string());
     if let Some(r) = resolutions.get(&key) {
         return Some(*r);
     }

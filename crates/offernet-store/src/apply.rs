@@ -50,9 +50,8 @@ pub(crate) fn apply_and_answer(
         }
     };
     let last_seq = entries.last().map_or(0, |e| e.seq);
-    record(shared, entries.len() as u64, commit_us, event_seq, last_seq);
     let by_callers = resolved.iter().filter(|r| r.is_some()).count() as u64;
-    shared.stats.resolved.fetch_add(by_callers, Ordering::Relaxed);
+    record(shared, entries.len() as u64, by_callers, commit_us, event_seq, last_seq);
     let mut stored = Vec::new();
     for events in outcomes.iter().flatten() {
         if let Some(sink) = sink {
@@ -92,11 +91,13 @@ fn apply(shared: &Shared, entries: &[Entry], resolved: &[Option<Resolved>]) -> R
     Ok((outcomes, engine.last_seq()))
 }
 
-/// Counts the batch; `last_seq` is stored last (the high-water mark thread reads it).
-fn record(shared: &Shared, commands: u64, commit_us: u64, event_seq: u64, last_seq: u64) {
+/// Counts the batch: its `commands`, of which `resolved` came resolved by their callers;
+/// `last_seq` is stored last (the high-water mark thread reads it).
+fn record(shared: &Shared, commands: u64, resolved: u64, commit_us: u64, event_seq: u64, last_seq: u64) {
     let stats = &shared.stats;
     stats.batches.fetch_add(1, Ordering::Relaxed);
     stats.commands.fetch_add(commands, Ordering::Relaxed);
+    stats.resolved.fetch_add(resolved, Ordering::Relaxed);
     stats.last_batch_size.store(commands, Ordering::Relaxed);
     stats.commit_micros.fetch_add(commit_us, Ordering::Relaxed);
     stats.last_event_seq.store(event_seq, Ordering::Release);

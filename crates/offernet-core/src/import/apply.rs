@@ -88,11 +88,9 @@ impl Engine {
     fn import_line(&mut self, account: &str, line: &ImportLine, w: &mut Work) -> Result<()> {
         match line {
             ImportLine::Sku { id, body } => self.put_sku(account, id, body, w),
-            ImportLine::Price { sku, body } => self.put_price(Named { account, sku, resolved: None }, body, w),
+            ImportLine::Price { sku, body } => self.put_price(Named::ids(account, sku), body, w),
             ImportLine::Warehouse { id, body } => self.put_warehouse(account, id, body, w),
-            ImportLine::Stock { warehouse, sku, body } => {
-                self.put_stock(Named { account, sku, resolved: None }, warehouse, body, w)
-            }
+            ImportLine::Stock { warehouse, sku, body } => self.put_stock(Named::ids(account, sku), warehouse, body, w),
             ImportLine::TradePolicy { id, body } => self.put_trade_policy(account, id, body, w),
         }
     }

@@ -111,10 +111,10 @@ fn measure(net: &mut Network, args: &PropagationArgs, rng: &mut Rng) -> Result<R
         let plain = updates(net, args.updates, rng);
         let ahead = updates(net, args.updates, rng);
         let (p, r) = if run % 2 == 0 {
-            (apply_plain(&mut net.engine, &plain)?, apply_resolved(&mut net.engine, &ahead)?)
+            (apply_set(&mut net.engine, &plain, false)?, apply_set(&mut net.engine, &ahead, true)?)
         } else {
-            let r = apply_resolved(&mut net.engine, &ahead)?;
-            (apply_plain(&mut net.engine, &plain)?, r)
+            let r = apply_set(&mut net.engine, &ahead, true)?;
+            (apply_set(&mut net.engine, &plain, false)?, r)
         };
         plain_rates.push(n / p.apply_s);
         resolved.push(n / r.apply_s);
@@ -139,35 +139,27 @@ fn measure(net: &mut Network, args: &PropagationArgs, rng: &mut Rng) -> Result<R
     })
 }
 
-/// One set of updates applied: seconds resolving (none for `apply_plain`), seconds applying,
-/// offer changes.
+/// One set of updates applied: seconds resolving (none when not resolved first), seconds
+/// applying, offer changes.
 struct Timed {
     resolve_s: f64,
     apply_s: f64,
     changed: usize,
 }
 
-/// Applies `work` as it comes: the engine looks each command's ids up.
-fn apply_plain(engine: &mut Engine, work: &[Command]) -> Result<Timed> {
+/// Applies `work`: as it comes (the engine looks each command's ids up), or, with `resolve`,
+/// every command resolved first (timed apart) and applied with it.
+fn apply_set(engine: &mut Engine, work: &[Command], resolve: bool) -> Result<Timed> {
     let t = Instant::now();
-    let mut changed = 0usize;
-    for c in work {
-        changed += engine.apply(c, 0).map_err(e)?.len();
-    }
-    Ok(Timed { resolve_s: 0.0, apply_s: t.elapsed().as_secs_f64(), changed })
-}
-
-/// Resolves every command of `work` first (timed apart), then applies them with it.
-fn apply_resolved(engine: &mut Engine, work: &[Command]) -> Result<Timed> {
-    let t = Instant::now();
-    let at: Vec<Option<Resolved>> = work.iter().map(|c| engine.resolve(c)).collect();
-    let resolve_s = t.elapsed().as_secs_f64();
-    if at.iter().any(Option::is_none) {
+    let resolved: Vec<Option<Resolved>> =
+        if resolve { work.iter().map(|c| engine.resolve(c)).collect() } else { vec![None; work.len()] };
+    let resolve_s = if resolve { t.elapsed().as_secs_f64() } else { 0.0 };
+    if resolve && resolved.iter().any(Option::is_none) {
         return Err("an update's SKU did not resolve".into());
     }
     let t = Instant::now();
     let mut changed = 0usize;
-    for (c, r) in work.iter().zip(at) {
+    for (c, r) in work.iter().zip(resolved) {
         changed += engine.apply_resolved(c, r, 0).map_err(e)?.len();
     }
     Ok(Timed { resolve_s, apply_s: t.elapsed().as_secs_f64(), changed })
